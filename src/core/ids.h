@@ -1,0 +1,35 @@
+// Identifiers. Keystone ids are 32 lower-case hex characters (a uuid4 without
+// dashes); request ids are "req-" + a dashed uuid4. Strong id types keep a
+// ProjectId from being passed where a UserId is expected.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace onestack {
+
+// A string with a tag type, so different kinds of ids do not mix.
+template <typename Tag>
+class NamedId {
+ public:
+  NamedId() = default;
+  explicit NamedId(std::string v) : v_(std::move(v)) {}
+  const std::string& str() const { return v_; }
+  bool empty() const { return v_.empty(); }
+  friend bool operator==(const NamedId&, const NamedId&) = default;
+  friend auto operator<=>(const NamedId&, const NamedId&) = default;
+
+ private:
+  std::string v_;
+};
+
+// Returns 16 bytes from OpenSSL's CSPRNG as 32 lower-case hex chars. Thread-safe.
+std::string new_hex_id();
+// Returns a dashed uuid4 ("8-4-4-4-12"). Thread-safe.
+std::string new_uuid();
+// Returns `n` cryptographically random bytes. Thread-safe.
+std::string random_bytes(size_t n);
+// True if `s` is 32 lower-case hex characters (Keystone's uuid-hex form).
+bool is_hex_uuid(std::string_view s);
+
+}  // namespace onestack

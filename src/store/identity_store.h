@@ -1,0 +1,146 @@
+// The identity metadata store: why this exists.
+//
+// Keystone's entities (domains, projects, users, groups, roles, regions,
+// services, endpoints, credentials, application credentials) share one shape
+// here: a few indexed columns the service filters and enforces uniqueness on,
+// plus the entity's full JSON document (Keystone itself keeps free-form
+// "extra" attributes the same way). Relations that are queried in both
+// directions (group membership, role assignments, implied roles) and the
+// revocation list are typed tables of their own.
+//
+// The interface is backend-neutral: sqlite/ implements it today, a
+// PostgreSQL backend later. Every method is thread-safe and blocking: call it
+// from a worker thread, never from an I/O thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace onestack::store {
+
+enum class Kind {
+  kDomain,
+  kProject,
+  kUser,
+  kGroup,
+  kRole,
+  kRegion,
+  kService,
+  kEndpoint,
+  kCredential,
+  kAppCredential,
+};
+
+// Returns the stable table-level name of `kind` ("project").
+const char* kind_name(Kind kind);
+
+// One entity. `scope` is the namespace in which `name` must be unique for
+// kinds that require it: the domain id for projects, users, groups and
+// domain-specific roles ("" for global roles and for domains themselves), the
+// user id for application credentials. `parent_id` is the parent project,
+// parent region, or the endpoint's service. `owner_id` is the user that owns
+// a credential or application credential. `doc` is the entity's JSON object.
+struct Record {
+  std::string id;
+  std::string scope;
+  std::string name;
+  std::string parent_id;
+  std::string owner_id;
+  std::string doc;
+};
+
+// Narrows a list. Unset fields do not filter.
+struct RecordQuery {
+  std::optional<std::string> scope;
+  std::optional<std::string> name;
+  std::optional<std::string> parent_id;
+  std::optional<std::string> owner_id;
+};
+
+// Whom a role is granted on what. `target_id` is a project id, a domain id,
+// or "system" for the system scope.
+enum class ActorType { kUser, kGroup };
+enum class TargetType { kProject, kDomain, kSystem };
+
+struct Assignment {
+  ActorType actor_type = ActorType::kUser;
+  std::string actor_id;
+  TargetType target_type = TargetType::kProject;
+  std::string target_id;
+  std::string role_id;
+  bool inherited = false;
+  friend bool operator==(const Assignment&, const Assignment&) = default;
+};
+
+struct AssignmentQuery {
+  std::optional<ActorType> actor_type;
+  std::optional<std::string> actor_id;
+  std::optional<TargetType> target_type;
+  std::optional<std::string> target_id;
+  std::optional<std::string> role_id;
+};
+
+// A revocation event, as Keystone records them: every token matching all of
+// the set fields and issued at or before `issued_before` is revoked.
+struct RevocationEvent {
+  int64_t id = 0;  // assigned by the store
+  std::string user_id;
+  std::string project_id;
+  std::string audit_id;
+  std::string audit_chain_id;
+  std::string domain_id;
+  std::string role_id;
+  double issued_before = 0;  // seconds since the epoch
+  double revoked_at = 0;
+};
+
+class IdentityStore {
+ public:
+  virtual ~IdentityStore() = default;
+
+  // Inserts `rec`. kConflict if the id exists, or if `kind` requires unique
+  // names and (scope, name) is taken.
+  virtual Status create(Kind kind, const Record& rec) = 0;
+  // Returns the record, or kNotFound.
+  virtual Result<Record> get(Kind kind, const std::string& id) = 0;
+  // Returns matching records ordered by id (possibly empty).
+  virtual Result<std::vector<Record>> list(Kind kind, const RecordQuery& query) = 0;
+  // Replaces the stored record with the same id. kNotFound if absent,
+  // kConflict on a name clash.
+  virtual Status update(Kind kind, const Record& rec) = 0;
+  // Deletes the record and, atomically with it, every relation naming it:
+  // memberships and assignments of a user or group, assignments on a project
+  // or domain, assignments and implications of a role. kNotFound if absent.
+  virtual Status remove(Kind kind, const std::string& id) = 0;
+
+  // Group membership. add is idempotent; remove returns kNotFound if absent.
+  virtual Status add_member(const std::string& group_id, const std::string& user_id) = 0;
+  virtual Status remove_member(const std::string& group_id, const std::string& user_id) = 0;
+  virtual Result<bool> is_member(const std::string& group_id, const std::string& user_id) = 0;
+  virtual Result<std::vector<std::string>> groups_of_user(const std::string& user_id) = 0;
+  virtual Result<std::vector<std::string>> users_in_group(const std::string& group_id) = 0;
+
+  // Role assignments (grants). add is idempotent; remove returns kNotFound if absent.
+  virtual Status add_assignment(const Assignment& a) = 0;
+  virtual Status remove_assignment(const Assignment& a) = 0;
+  virtual Result<std::vector<Assignment>> list_assignments(const AssignmentQuery& q) = 0;
+
+  // Implied roles: `prior` implies `implied`. add returns kConflict if present.
+  virtual Status add_implied_role(const std::string& prior, const std::string& implied) = 0;
+  virtual Status remove_implied_role(const std::string& prior, const std::string& implied) = 0;
+  // All (prior, implied) pairs.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> list_implied_roles() = 0;
+
+  // Revocation events. add fills in the id; list returns those with id >
+  // `after_id` in id order, so callers can poll incrementally.
+  virtual Result<RevocationEvent> add_revocation(RevocationEvent ev) = 0;
+  virtual Result<std::vector<RevocationEvent>> list_revocations(int64_t after_id) = 0;
+  // Drops events whose tokens have all expired (issued_before < cutoff).
+  virtual Status prune_revocations(double cutoff) = 0;
+};
+
+}  // namespace onestack::store

@@ -14,6 +14,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kTooLarge: return "too_large";
     case ErrorCode::kInsufficientStorage: return "insufficient_storage";
     case ErrorCode::kUnavailable: return "unavailable";
+    case ErrorCode::kMethodNotAllowed: return "method_not_allowed";
     case ErrorCode::kNotImplemented: return "not_implemented";
     case ErrorCode::kInternal: return "internal";
   }

@@ -24,6 +24,7 @@ enum class ErrorCode {
   kTooLarge,
   kInsufficientStorage,
   kUnavailable,
+  kMethodNotAllowed,
   kNotImplemented,
   kInternal,
 };

@@ -1,0 +1,121 @@
+#include "core/http/router.h"
+
+namespace onestack::http {
+
+namespace {
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  if (!path.empty() && path[0] == '/') i = 1;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    out.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  // "/v3/projects/" and "/v3/projects" route alike, as in Keystone.
+  while (out.size() > 1 && out.back().empty()) out.pop_back();
+  return out;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+bool percent_decode(std::string_view s, std::string* out) {
+  out->clear();
+  out->reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out->push_back(s[i]);
+      continue;
+    }
+    if (i + 2 >= s.size()) return false;
+    int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return true;
+}
+
+void Router::add(beast_http::verb method, std::string pattern, Handler handler) {
+  Compiled c;
+  for (auto seg : split_path(pattern)) {
+    c.segments.emplace_back(seg);
+  }
+  if (!c.segments.empty()) {
+    const std::string& last = c.segments.back();
+    c.rest = last.size() > 3 && last.front() == '{' && last[last.size() - 2] == '+';
+  }
+  routes_.push_back(Route{method, std::move(pattern), std::move(handler), routes_.size()});
+  compiled_.push_back(std::move(c));
+}
+
+bool Router::match_pattern(const Compiled& c, const std::vector<std::string_view>& segs,
+                           std::vector<std::string>* params) const {
+  if (c.rest ? segs.size() < c.segments.size() : segs.size() != c.segments.size()) return false;
+  params->clear();
+  for (size_t i = 0; i < c.segments.size(); ++i) {
+    const std::string& p = c.segments[i];
+    bool is_param = !p.empty() && p.front() == '{';
+    if (!is_param) {
+      if (p != segs[i]) return false;
+      continue;
+    }
+    std::string_view raw = segs[i];
+    if (c.rest && i + 1 == c.segments.size()) {
+      // The rest of the path, slashes included.
+      const char* begin = segs[i].data();
+      const char* end = segs.back().data() + segs.back().size();
+      raw = std::string_view(begin, static_cast<size_t>(end - begin));
+    }
+    if (raw.empty()) return false;
+    std::string decoded;
+    if (!percent_decode(raw, &decoded)) return false;
+    params->push_back(std::move(decoded));
+  }
+  return true;
+}
+
+Router::Match Router::match(beast_http::verb method, std::string_view path) const {
+  Match m;
+  auto segs = split_path(path);
+  std::vector<std::string> params;
+  const Route* head_fallback = nullptr;
+  std::vector<std::string> head_params;
+  for (size_t i = 0; i < routes_.size(); ++i) {
+    if (!match_pattern(compiled_[i], segs, &params)) continue;
+    const Route& r = routes_[i];
+    if (r.method == method) {
+      m.kind = MatchKind::kFound;
+      m.route = &r;
+      m.params = std::move(params);
+      return m;
+    }
+    if (method == beast_http::verb::head && r.method == beast_http::verb::get && !head_fallback) {
+      head_fallback = &r;
+      head_params = params;
+    }
+    std::string name(beast_http::to_string(r.method));
+    if (m.allow.find(name) == std::string::npos) {
+      if (!m.allow.empty()) m.allow += ", ";
+      m.allow += name;
+    }
+    m.kind = MatchKind::kNoMethod;
+  }
+  if (head_fallback) {
+    m.kind = MatchKind::kFound;
+    m.route = head_fallback;
+    m.params = std::move(head_params);
+  }
+  return m;
+}
+
+}  // namespace onestack::http

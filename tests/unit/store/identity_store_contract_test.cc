@@ -1,0 +1,556 @@
+// The IdentityStore contract, run against every backend. A new backend
+// (PostgreSQL) joins by adding one entry to kBackends.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/identity_store.h"
+#include "store/sqlite/identity_store_sqlite.h"
+#include "temp_dir.h"
+
+namespace onestack::store {
+namespace {
+
+using testing::TempDir;
+
+struct Backend {
+  std::string name;
+  // Opens a fresh, empty store whose files (if any) live under `dir`.
+  std::function<std::unique_ptr<IdentityStore>(const TempDir& dir)> open;
+};
+
+const Backend kBackends[] = {
+    {"SqliteFile",
+     [](const TempDir& dir) -> std::unique_ptr<IdentityStore> {
+       auto s = sqlite::SqliteIdentityStore::open(dir.file("identity.db"));
+       return s.ok() ? std::move(*s) : nullptr;
+     }},
+    {"SqliteMemory",
+     [](const TempDir&) -> std::unique_ptr<IdentityStore> {
+       auto s = sqlite::SqliteIdentityStore::open(":memory:");
+       return s.ok() ? std::move(*s) : nullptr;
+     }},
+};
+
+Record rec(std::string id, std::string scope = "", std::string name = "", std::string parent = "",
+           std::string owner = "", std::string doc = "{}") {
+  return Record{std::move(id), std::move(scope), std::move(name), std::move(parent),
+                std::move(owner), std::move(doc)};
+}
+
+std::vector<std::string> ids_of(const std::vector<Record>& records) {
+  std::vector<std::string> out;
+  for (const Record& r : records) out.push_back(r.id);
+  return out;
+}
+
+Assignment grant(ActorType actor_type, std::string actor, TargetType target_type,
+                 std::string target, std::string role, bool inherited = false) {
+  return Assignment{actor_type, std::move(actor), target_type, std::move(target), std::move(role),
+                    inherited};
+}
+
+#define ASSERT_OK(expr)                                                        \
+  do {                                                                         \
+    auto assert_ok_r_ = (expr);                                                \
+    ASSERT_TRUE(assert_ok_r_.ok()) << #expr << ": " << assert_ok_r_.error().message; \
+  } while (0)
+
+#define EXPECT_CODE(expr, expected_code)                                       \
+  do {                                                                         \
+    auto expect_code_r_ = (expr);                                              \
+    ASSERT_FALSE(expect_code_r_.ok()) << #expr << " unexpectedly succeeded";   \
+    EXPECT_EQ(expect_code_r_.error().code, expected_code)                      \
+        << #expr << ": " << expect_code_r_.error().message;                    \
+  } while (0)
+
+class IdentityStoreContract : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    store_ = GetParam().open(dir_);
+    ASSERT_NE(store_, nullptr) << "backend failed to open";
+  }
+
+  std::vector<Assignment> assignments(const AssignmentQuery& q = {}) {
+    auto r = store_->list_assignments(q);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : std::vector<Assignment>{};
+  }
+
+  std::vector<std::string> list_ids(Kind kind, const RecordQuery& q = {}) {
+    auto r = store_->list(kind, q);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? ids_of(*r) : std::vector<std::string>{};
+  }
+
+  TempDir dir_;
+  std::unique_ptr<IdentityStore> store_;
+};
+
+// ---- records ----
+
+TEST_P(IdentityStoreContract, CreateThenGetReturnsEveryField) {
+  Record r = rec("p1", "d1", "web", "parent", "owner", R"({"enabled":true})");
+  ASSERT_OK(store_->create(Kind::kProject, r));
+  auto got = store_->get(Kind::kProject, "p1");
+  ASSERT_OK(got);
+  EXPECT_EQ(got->id, "p1");
+  EXPECT_EQ(got->scope, "d1");
+  EXPECT_EQ(got->name, "web");
+  EXPECT_EQ(got->parent_id, "parent");
+  EXPECT_EQ(got->owner_id, "owner");
+  EXPECT_EQ(got->doc, R"({"enabled":true})");
+}
+
+TEST_P(IdentityStoreContract, GetOfUnknownIdIsNotFound) {
+  EXPECT_CODE(store_->get(Kind::kUser, "nobody"), ErrorCode::kNotFound);
+}
+
+TEST_P(IdentityStoreContract, GetDoesNotSeeTheSameIdOfAnotherKind) {
+  ASSERT_OK(store_->create(Kind::kUser, rec("x", "d", "alice")));
+  EXPECT_CODE(store_->get(Kind::kGroup, "x"), ErrorCode::kNotFound);
+  ASSERT_OK(store_->create(Kind::kGroup, rec("x", "d", "alice")));
+}
+
+TEST_P(IdentityStoreContract, CreateWithAnExistingIdIsConflict) {
+  ASSERT_OK(store_->create(Kind::kRegion, rec("r1")));
+  EXPECT_CODE(store_->create(Kind::kRegion, rec("r1")), ErrorCode::kConflict);
+}
+
+TEST_P(IdentityStoreContract, TextWithUnusualBytesRoundTrips) {
+  std::string doc = "{\"name\":\"caf\xc3\xa9 \xe2\x98\x83\",\"q\":\"'; DROP TABLE records; --\"}";
+  ASSERT_OK(store_->create(Kind::kService, rec("s1", "", "it's", "", "", doc)));
+  auto got = store_->get(Kind::kService, "s1");
+  ASSERT_OK(got);
+  EXPECT_EQ(got->name, "it's");
+  EXPECT_EQ(got->doc, doc);
+}
+
+struct UniquenessCase {
+  Kind kind;
+  bool unique_in_scope;   // a second (scope, name) in the same scope clashes
+  bool unique_globally;   // the same name in another scope clashes too
+};
+
+TEST_P(IdentityStoreContract, NamesAreUniqueExactlyWhereTheKindRequires) {
+  const UniquenessCase cases[] = {
+      {Kind::kDomain, true, true},         {Kind::kProject, true, false},
+      {Kind::kUser, true, false},          {Kind::kGroup, true, false},
+      {Kind::kRole, true, false},          {Kind::kAppCredential, true, false},
+      {Kind::kRegion, false, false},       {Kind::kService, false, false},
+      {Kind::kEndpoint, false, false},     {Kind::kCredential, false, false},
+  };
+  for (const UniquenessCase& c : cases) {
+    SCOPED_TRACE(kind_name(c.kind));
+    // Domains have no scope of their own; give the others one.
+    const std::string scope_a = c.kind == Kind::kDomain ? "" : "scope-a";
+    const std::string scope_b = c.kind == Kind::kDomain ? "" : "scope-b";
+    ASSERT_OK(store_->create(c.kind, rec("first", scope_a, "same")));
+    Status again = store_->create(c.kind, rec("second", scope_a, "same"));
+    if (c.unique_in_scope) {
+      ASSERT_FALSE(again.ok());
+      EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+    } else {
+      EXPECT_TRUE(again.ok());
+    }
+    if (c.kind != Kind::kDomain) {
+      Status other_scope = store_->create(c.kind, rec("third", scope_b, "same"));
+      EXPECT_EQ(other_scope.ok(), !c.unique_globally);
+    }
+  }
+}
+
+TEST_P(IdentityStoreContract, GlobalAndDomainRolesMayShareAName) {
+  ASSERT_OK(store_->create(Kind::kRole, rec("r-global", "", "admin")));
+  ASSERT_OK(store_->create(Kind::kRole, rec("r-domain", "d1", "admin")));
+  EXPECT_CODE(store_->create(Kind::kRole, rec("r-global-2", "", "admin")), ErrorCode::kConflict);
+}
+
+TEST_P(IdentityStoreContract, ListReturnsAllRecordsOfTheKindOrderedById) {
+  ASSERT_OK(store_->create(Kind::kProject, rec("c", "d", "n3")));
+  ASSERT_OK(store_->create(Kind::kProject, rec("a", "d", "n1")));
+  ASSERT_OK(store_->create(Kind::kProject, rec("b", "d", "n2")));
+  ASSERT_OK(store_->create(Kind::kUser, rec("u", "d", "n1")));
+  EXPECT_EQ(list_ids(Kind::kProject), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(list_ids(Kind::kGroup), std::vector<std::string>{});
+}
+
+TEST_P(IdentityStoreContract, ListFiltersByEverySetField) {
+  ASSERT_OK(store_->create(Kind::kCredential, rec("1", "s1", "n1", "p1", "o1")));
+  ASSERT_OK(store_->create(Kind::kCredential, rec("2", "s1", "n2", "p2", "o1")));
+  ASSERT_OK(store_->create(Kind::kCredential, rec("3", "s2", "n1", "p1", "o2")));
+  ASSERT_OK(store_->create(Kind::kCredential, rec("4", "s2", "n2", "p2", "o2")));
+  struct Case {
+    const char* what;
+    RecordQuery query;
+    std::vector<std::string> ids;
+  };
+  const Case cases[] = {
+      {"no filter", {}, {"1", "2", "3", "4"}},
+      {"scope", {.scope = "s1"}, {"1", "2"}},
+      {"name", {.name = "n1"}, {"1", "3"}},
+      {"parent", {.parent_id = "p2"}, {"2", "4"}},
+      {"owner", {.owner_id = "o2"}, {"3", "4"}},
+      {"scope and name", {.scope = "s2", .name = "n2"}, {"4"}},
+      {"all four", {.scope = "s1", .name = "n1", .parent_id = "p1", .owner_id = "o1"}, {"1"}},
+      {"no match", {.scope = "s1", .owner_id = "o2"}, {}},
+      {"empty string is a value", {.scope = ""}, {}},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(list_ids(Kind::kCredential, c.query), c.ids) << c.what;
+  }
+}
+
+TEST_P(IdentityStoreContract, UpdateReplacesEveryField) {
+  ASSERT_OK(store_->create(Kind::kUser, rec("u1", "d1", "alice", "", "", R"({"v":1})")));
+  ASSERT_OK(store_->update(Kind::kUser, rec("u1", "d2", "alicia", "x", "y", R"({"v":2})")));
+  auto got = store_->get(Kind::kUser, "u1");
+  ASSERT_OK(got);
+  EXPECT_EQ(got->scope, "d2");
+  EXPECT_EQ(got->name, "alicia");
+  EXPECT_EQ(got->parent_id, "x");
+  EXPECT_EQ(got->owner_id, "y");
+  EXPECT_EQ(got->doc, R"({"v":2})");
+}
+
+TEST_P(IdentityStoreContract, UpdateOfUnknownIdIsNotFound) {
+  EXPECT_CODE(store_->update(Kind::kUser, rec("ghost", "d", "n")), ErrorCode::kNotFound);
+  EXPECT_CODE(store_->get(Kind::kUser, "ghost"), ErrorCode::kNotFound);
+}
+
+TEST_P(IdentityStoreContract, UpdateKeepingItsOwnNameSucceeds) {
+  ASSERT_OK(store_->create(Kind::kGroup, rec("g1", "d", "devs", "", "", "{}")));
+  ASSERT_OK(store_->update(Kind::kGroup, rec("g1", "d", "devs", "", "", R"({"description":"x"})")));
+}
+
+TEST_P(IdentityStoreContract, UpdateToATakenNameIsConflictAndChangesNothing) {
+  ASSERT_OK(store_->create(Kind::kProject, rec("p1", "d", "one", "", "", R"({"v":1})")));
+  ASSERT_OK(store_->create(Kind::kProject, rec("p2", "d", "two")));
+  EXPECT_CODE(store_->update(Kind::kProject, rec("p1", "d", "two", "", "", R"({"v":2})")),
+              ErrorCode::kConflict);
+  auto got = store_->get(Kind::kProject, "p1");
+  ASSERT_OK(got);
+  EXPECT_EQ(got->name, "one");
+  EXPECT_EQ(got->doc, R"({"v":1})");
+}
+
+TEST_P(IdentityStoreContract, RenamingFreesTheOldName) {
+  ASSERT_OK(store_->create(Kind::kDomain, rec("d1", "", "old")));
+  ASSERT_OK(store_->update(Kind::kDomain, rec("d1", "", "new")));
+  ASSERT_OK(store_->create(Kind::kDomain, rec("d2", "", "old")));
+  EXPECT_CODE(store_->create(Kind::kDomain, rec("d3", "", "new")), ErrorCode::kConflict);
+}
+
+TEST_P(IdentityStoreContract, RemoveDeletesTheRecordAndFreesItsIdAndName) {
+  ASSERT_OK(store_->create(Kind::kRole, rec("r1", "", "reader")));
+  ASSERT_OK(store_->remove(Kind::kRole, "r1"));
+  EXPECT_CODE(store_->get(Kind::kRole, "r1"), ErrorCode::kNotFound);
+  ASSERT_OK(store_->create(Kind::kRole, rec("r1", "", "reader")));
+}
+
+TEST_P(IdentityStoreContract, RemoveOfUnknownIdIsNotFound) {
+  EXPECT_CODE(store_->remove(Kind::kEndpoint, "nope"), ErrorCode::kNotFound);
+}
+
+TEST_P(IdentityStoreContract, RemoveOnlyTouchesTheGivenKind) {
+  ASSERT_OK(store_->create(Kind::kUser, rec("same", "d", "n")));
+  ASSERT_OK(store_->create(Kind::kGroup, rec("same", "d", "n")));
+  ASSERT_OK(store_->remove(Kind::kGroup, "same"));
+  ASSERT_OK(store_->get(Kind::kUser, "same"));
+}
+
+// ---- cascades ----
+
+class IdentityStoreCascade : public IdentityStoreContract {
+ protected:
+  // Two of everything, with every relation between them, so each test can
+  // check both what went and what stayed.
+  void SetUp() override {
+    IdentityStoreContract::SetUp();
+    if (HasFatalFailure()) return;
+    for (const char* d : {"d1", "d2"}) ASSERT_OK(store_->create(Kind::kDomain, rec(d, "", d)));
+    for (const char* p : {"p1", "p2"}) ASSERT_OK(store_->create(Kind::kProject, rec(p, "d1", p)));
+    for (const char* u : {"u1", "u2"}) ASSERT_OK(store_->create(Kind::kUser, rec(u, "d1", u)));
+    for (const char* g : {"g1", "g2"}) ASSERT_OK(store_->create(Kind::kGroup, rec(g, "d1", g)));
+    for (const char* r : {"r1", "r2", "r3"}) ASSERT_OK(store_->create(Kind::kRole, rec(r, "", r)));
+    ASSERT_OK(store_->create(Kind::kCredential, rec("c1", "", "", "p1", "u1")));
+    ASSERT_OK(store_->create(Kind::kCredential, rec("c2", "", "", "p1", "u2")));
+    ASSERT_OK(store_->create(Kind::kAppCredential, rec("a1", "u1", "ci", "", "u1")));
+    ASSERT_OK(store_->create(Kind::kAppCredential, rec("a2", "u2", "ci", "", "u2")));
+    for (const char* g : {"g1", "g2"}) {
+      for (const char* u : {"u1", "u2"}) ASSERT_OK(store_->add_member(g, u));
+    }
+    ASSERT_OK(store_->add_assignment(grant(ActorType::kUser, "u1", TargetType::kProject, "p1", "r1")));
+    ASSERT_OK(store_->add_assignment(grant(ActorType::kUser, "u2", TargetType::kProject, "p2", "r2")));
+    ASSERT_OK(store_->add_assignment(grant(ActorType::kGroup, "g1", TargetType::kDomain, "d1", "r1", true)));
+    ASSERT_OK(store_->add_assignment(grant(ActorType::kGroup, "g2", TargetType::kDomain, "d2", "r2")));
+    ASSERT_OK(store_->add_assignment(grant(ActorType::kUser, "u1", TargetType::kSystem, "system", "r3")));
+    ASSERT_OK(store_->add_implied_role("r1", "r2"));
+    ASSERT_OK(store_->add_implied_role("r2", "r3"));
+    ASSERT_OK(store_->add_implied_role("r3", "r1"));
+  }
+
+  std::vector<std::string> groups_of(const std::string& user) {
+    auto r = store_->groups_of_user(user);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : std::vector<std::string>{};
+  }
+};
+
+TEST_P(IdentityStoreCascade, RemovingAUserDropsItsMembershipsGrantsAndOwnedCredentials) {
+  ASSERT_OK(store_->remove(Kind::kUser, "u1"));
+  EXPECT_EQ(groups_of("u1"), std::vector<std::string>{});
+  EXPECT_EQ(groups_of("u2"), (std::vector<std::string>{"g1", "g2"}));
+  EXPECT_EQ(assignments({.actor_id = "u1"}), std::vector<Assignment>{});
+  EXPECT_EQ(assignments().size(), 3u);
+  EXPECT_EQ(list_ids(Kind::kCredential), std::vector<std::string>{"c2"});
+  EXPECT_EQ(list_ids(Kind::kAppCredential), std::vector<std::string>{"a2"});
+}
+
+TEST_P(IdentityStoreCascade, RemovingAGroupDropsItsMembershipsAndGrants) {
+  ASSERT_OK(store_->remove(Kind::kGroup, "g1"));
+  EXPECT_EQ(groups_of("u1"), std::vector<std::string>{"g2"});
+  auto users = store_->users_in_group("g1");
+  ASSERT_OK(users);
+  EXPECT_TRUE(users->empty());
+  EXPECT_EQ(assignments({.actor_type = ActorType::kGroup}),
+            (std::vector<Assignment>{grant(ActorType::kGroup, "g2", TargetType::kDomain, "d2", "r2")}));
+  EXPECT_EQ(assignments().size(), 4u);
+}
+
+TEST_P(IdentityStoreCascade, RemovingAProjectDropsGrantsOnIt) {
+  ASSERT_OK(store_->remove(Kind::kProject, "p1"));
+  EXPECT_EQ(assignments({.target_id = "p1"}), std::vector<Assignment>{});
+  EXPECT_EQ(assignments().size(), 4u);
+  EXPECT_EQ(list_ids(Kind::kCredential).size(), 2u);  // credentials name projects but stay
+}
+
+TEST_P(IdentityStoreCascade, RemovingADomainDropsGrantsOnIt) {
+  ASSERT_OK(store_->remove(Kind::kDomain, "d1"));
+  EXPECT_EQ(assignments({.target_type = TargetType::kDomain}),
+            (std::vector<Assignment>{grant(ActorType::kGroup, "g2", TargetType::kDomain, "d2", "r2")}));
+  EXPECT_EQ(assignments().size(), 4u);
+}
+
+TEST_P(IdentityStoreCascade, RemovingARoleDropsItsGrantsAndImplicationsBothWays) {
+  ASSERT_OK(store_->remove(Kind::kRole, "r1"));
+  EXPECT_EQ(assignments({.role_id = "r1"}), std::vector<Assignment>{});
+  EXPECT_EQ(assignments().size(), 3u);
+  auto implied = store_->list_implied_roles();
+  ASSERT_OK(implied);
+  EXPECT_EQ(*implied, (std::vector<std::pair<std::string, std::string>>{{"r2", "r3"}}));
+}
+
+TEST_P(IdentityStoreCascade, RemovingOtherKindsLeavesRelationsAlone) {
+  ASSERT_OK(store_->remove(Kind::kCredential, "c1"));
+  ASSERT_OK(store_->remove(Kind::kAppCredential, "a1"));
+  EXPECT_EQ(assignments().size(), 5u);
+  EXPECT_EQ(groups_of("u1").size(), 2u);
+  ASSERT_OK(store_->get(Kind::kUser, "u1"));
+}
+
+TEST_P(IdentityStoreCascade, RemovingAnUnknownUserChangesNothing) {
+  EXPECT_CODE(store_->remove(Kind::kUser, "u9"), ErrorCode::kNotFound);
+  EXPECT_EQ(assignments().size(), 5u);
+}
+
+// ---- group membership ----
+
+TEST_P(IdentityStoreContract, AddMemberIsIdempotent) {
+  ASSERT_OK(store_->add_member("g", "u"));
+  ASSERT_OK(store_->add_member("g", "u"));
+  auto users = store_->users_in_group("g");
+  ASSERT_OK(users);
+  EXPECT_EQ(*users, std::vector<std::string>{"u"});
+}
+
+TEST_P(IdentityStoreContract, IsMemberReflectsAddAndRemove) {
+  auto before = store_->is_member("g", "u");
+  ASSERT_OK(before);
+  EXPECT_FALSE(*before);
+  ASSERT_OK(store_->add_member("g", "u"));
+  EXPECT_TRUE(*store_->is_member("g", "u"));
+  EXPECT_FALSE(*store_->is_member("g", "other"));
+  ASSERT_OK(store_->remove_member("g", "u"));
+  EXPECT_FALSE(*store_->is_member("g", "u"));
+}
+
+TEST_P(IdentityStoreContract, RemovingAnAbsentMemberIsNotFound) {
+  ASSERT_OK(store_->add_member("g", "u"));
+  EXPECT_CODE(store_->remove_member("g", "x"), ErrorCode::kNotFound);
+  EXPECT_CODE(store_->remove_member("x", "u"), ErrorCode::kNotFound);
+}
+
+TEST_P(IdentityStoreContract, MembershipIsListedBothWaysInIdOrder) {
+  ASSERT_OK(store_->add_member("gb", "u2"));
+  ASSERT_OK(store_->add_member("ga", "u2"));
+  ASSERT_OK(store_->add_member("ga", "u1"));
+  EXPECT_EQ(*store_->groups_of_user("u2"), (std::vector<std::string>{"ga", "gb"}));
+  EXPECT_EQ(*store_->users_in_group("ga"), (std::vector<std::string>{"u1", "u2"}));
+  EXPECT_EQ(*store_->groups_of_user("nobody"), std::vector<std::string>{});
+}
+
+// ---- role assignments ----
+
+TEST_P(IdentityStoreContract, AddAssignmentIsIdempotent) {
+  Assignment a = grant(ActorType::kUser, "u", TargetType::kProject, "p", "r");
+  ASSERT_OK(store_->add_assignment(a));
+  ASSERT_OK(store_->add_assignment(a));
+  EXPECT_EQ(assignments(), std::vector<Assignment>{a});
+}
+
+TEST_P(IdentityStoreContract, InheritedAndDirectGrantsAreDistinct) {
+  Assignment direct = grant(ActorType::kGroup, "g", TargetType::kDomain, "d", "r", false);
+  Assignment inherited = grant(ActorType::kGroup, "g", TargetType::kDomain, "d", "r", true);
+  ASSERT_OK(store_->add_assignment(direct));
+  ASSERT_OK(store_->add_assignment(inherited));
+  EXPECT_EQ(assignments(), (std::vector<Assignment>{direct, inherited}));
+  ASSERT_OK(store_->remove_assignment(inherited));
+  EXPECT_EQ(assignments(), std::vector<Assignment>{direct});
+  EXPECT_CODE(store_->remove_assignment(inherited), ErrorCode::kNotFound);
+}
+
+TEST_P(IdentityStoreContract, RemovingAnAbsentAssignmentIsNotFound) {
+  EXPECT_CODE(store_->remove_assignment(grant(ActorType::kUser, "u", TargetType::kProject, "p", "r")),
+              ErrorCode::kNotFound);
+}
+
+TEST_P(IdentityStoreContract, ListAssignmentsFiltersByEverySetField) {
+  const Assignment a1 = grant(ActorType::kUser, "u1", TargetType::kProject, "p1", "r1");
+  const Assignment a2 = grant(ActorType::kUser, "u1", TargetType::kDomain, "d1", "r2");
+  const Assignment a3 = grant(ActorType::kGroup, "g1", TargetType::kProject, "p1", "r2", true);
+  const Assignment a4 = grant(ActorType::kUser, "u2", TargetType::kSystem, "system", "r1");
+  for (const Assignment& a : {a1, a2, a3, a4}) ASSERT_OK(store_->add_assignment(a));
+  struct Case {
+    const char* what;
+    AssignmentQuery query;
+    std::vector<Assignment> expected;  // in the store's order
+  };
+  const Case cases[] = {
+      {"all", {}, {a3, a2, a1, a4}},
+      {"actor type", {.actor_type = ActorType::kGroup}, {a3}},
+      {"actor id", {.actor_id = "u1"}, {a2, a1}},
+      {"target type", {.target_type = TargetType::kProject}, {a3, a1}},
+      {"target id", {.target_id = "p1"}, {a3, a1}},
+      {"system", {.target_type = TargetType::kSystem, .target_id = "system"}, {a4}},
+      {"role", {.role_id = "r1"}, {a1, a4}},
+      {"user on project with role",
+       {.actor_type = ActorType::kUser, .actor_id = "u1", .target_type = TargetType::kProject,
+        .target_id = "p1", .role_id = "r1"},
+       {a1}},
+      {"no match", {.actor_id = "u2", .role_id = "r2"}, {}},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(assignments(c.query), c.expected) << c.what;
+  }
+}
+
+// ---- implied roles ----
+
+TEST_P(IdentityStoreContract, ImpliedRolesAreListedInOrder) {
+  ASSERT_OK(store_->add_implied_role("b", "c"));
+  ASSERT_OK(store_->add_implied_role("a", "c"));
+  ASSERT_OK(store_->add_implied_role("a", "b"));
+  auto all = store_->list_implied_roles();
+  ASSERT_OK(all);
+  EXPECT_EQ(*all, (std::vector<std::pair<std::string, std::string>>{{"a", "b"}, {"a", "c"}, {"b", "c"}}));
+}
+
+TEST_P(IdentityStoreContract, AddingAnExistingImplicationIsConflict) {
+  ASSERT_OK(store_->add_implied_role("a", "b"));
+  EXPECT_CODE(store_->add_implied_role("a", "b"), ErrorCode::kConflict);
+  ASSERT_OK(store_->add_implied_role("b", "a"));  // the reverse is a different pair
+}
+
+TEST_P(IdentityStoreContract, RemovingAnAbsentImplicationIsNotFound) {
+  ASSERT_OK(store_->add_implied_role("a", "b"));
+  EXPECT_CODE(store_->remove_implied_role("b", "a"), ErrorCode::kNotFound);
+  ASSERT_OK(store_->remove_implied_role("a", "b"));
+  EXPECT_TRUE(store_->list_implied_roles()->empty());
+}
+
+// ---- revocations ----
+
+TEST_P(IdentityStoreContract, AddRevocationAssignsIncreasingIdsAndKeepsEveryField) {
+  RevocationEvent ev;
+  ev.user_id = "u";
+  ev.project_id = "p";
+  ev.audit_id = "audit";
+  ev.audit_chain_id = "chain";
+  ev.domain_id = "d";
+  ev.role_id = "r";
+  ev.issued_before = 1700000000.25;
+  ev.revoked_at = 1700000001.5;
+  auto first = store_->add_revocation(ev);
+  ASSERT_OK(first);
+  auto second = store_->add_revocation(RevocationEvent{.user_id = "v", .issued_before = 5});
+  ASSERT_OK(second);
+  EXPECT_GT(first->id, 0);
+  EXPECT_GT(second->id, first->id);
+
+  auto all = store_->list_revocations(0);
+  ASSERT_OK(all);
+  ASSERT_EQ(all->size(), 2u);
+  const RevocationEvent& got = (*all)[0];
+  EXPECT_EQ(got.id, first->id);
+  EXPECT_EQ(got.user_id, "u");
+  EXPECT_EQ(got.project_id, "p");
+  EXPECT_EQ(got.audit_id, "audit");
+  EXPECT_EQ(got.audit_chain_id, "chain");
+  EXPECT_EQ(got.domain_id, "d");
+  EXPECT_EQ(got.role_id, "r");
+  EXPECT_DOUBLE_EQ(got.issued_before, 1700000000.25);
+  EXPECT_DOUBLE_EQ(got.revoked_at, 1700000001.5);
+  EXPECT_EQ((*all)[1].user_id, "v");
+}
+
+TEST_P(IdentityStoreContract, ListRevocationsReturnsOnlyEventsAfterTheGivenId) {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 5; ++i) {
+    auto ev = store_->add_revocation(RevocationEvent{.audit_id = std::to_string(i), .issued_before = 10});
+    ASSERT_OK(ev);
+    ids.push_back(ev->id);
+  }
+  auto tail = store_->list_revocations(ids[2]);
+  ASSERT_OK(tail);
+  ASSERT_EQ(tail->size(), 2u);
+  EXPECT_EQ((*tail)[0].audit_id, "3");
+  EXPECT_EQ((*tail)[1].audit_id, "4");
+  EXPECT_TRUE(store_->list_revocations(ids[4])->empty());
+}
+
+TEST_P(IdentityStoreContract, PruneDropsOnlyEventsIssuedBeforeTheCutoffAndIdsKeepGrowing) {
+  auto old_ev = store_->add_revocation(RevocationEvent{.audit_id = "old", .issued_before = 100});
+  auto edge = store_->add_revocation(RevocationEvent{.audit_id = "edge", .issued_before = 200});
+  auto newest = store_->add_revocation(RevocationEvent{.audit_id = "new", .issued_before = 300});
+  ASSERT_OK(newest);
+  ASSERT_OK(store_->prune_revocations(200));
+  auto left = store_->list_revocations(0);
+  ASSERT_OK(left);
+  ASSERT_EQ(left->size(), 2u);
+  EXPECT_EQ((*left)[0].audit_id, "edge");
+  EXPECT_EQ((*left)[1].audit_id, "new");
+  // A poller that had seen up to `newest` must not miss the next event, even
+  // though pruning removed rows.
+  ASSERT_OK(store_->prune_revocations(1000));
+  auto next = store_->add_revocation(RevocationEvent{.audit_id = "next", .issued_before = 400});
+  ASSERT_OK(next);
+  EXPECT_GT(next->id, newest->id);
+  auto polled = store_->list_revocations(newest->id);
+  ASSERT_OK(polled);
+  ASSERT_EQ(polled->size(), 1u);
+  EXPECT_EQ((*polled)[0].audit_id, "next");
+}
+
+std::string backend_name(const ::testing::TestParamInfo<Backend>& info) { return info.param.name; }
+
+INSTANTIATE_TEST_SUITE_P(AllBackends, IdentityStoreContract, ::testing::ValuesIn(kBackends),
+                         backend_name);
+INSTANTIATE_TEST_SUITE_P(AllBackends, IdentityStoreCascade, ::testing::ValuesIn(kBackends),
+                         backend_name);
+
+}  // namespace
+}  // namespace onestack::store

@@ -1,0 +1,111 @@
+// The identity service's domain logic: authentication (password, token,
+// application credential), scoping, token issue and validation in Keystone's
+// Fernet format, revocation, and the policy check. The HTTP layer (api/) is a
+// thin adapter over this class.
+//
+// Thread-safety: every method is safe from many threads. Methods marked
+// "blocking" touch the database or run bcrypt and must run on the worker
+// pool; validate() is non-blocking and may run on an I/O thread.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/auth/token_validator.h"
+#include "identity/policy/policy.h"
+#include "identity/service/snapshot.h"
+#include "identity/token/token_formatter.h"
+#include "store/identity_store.h"
+
+namespace onestack::identity {
+
+struct Settings {
+  int64_t token_expiration = 3600;          // [token] expiration, seconds
+  int64_t allow_expired_window = 172800;    // [token] allow_expired_window
+  int bcrypt_rounds = 12;                   // [identity] password_hash_rounds
+  size_t max_password_length = 4096;        // [identity] max_password_length
+  std::string default_domain_id = "default";
+  std::string public_url = "http://127.0.0.1:5000";  // base for links
+};
+
+// What the caller asked to be scoped to.
+struct ScopeRequest {
+  enum class Kind { kDefault, kUnscoped, kProject, kDomain, kSystem } kind = Kind::kDefault;
+  std::string project_id;   // resolved ids
+  std::string domain_id;
+};
+
+// A token as the API renders it: the payload's facts plus names and roles.
+struct TokenInfo {
+  std::string token;  // the Fernet string (set when issued)
+  auth::AuthContext ctx;
+  std::string app_cred_name;
+  bool app_cred_restricted = true;
+};
+
+class IdentityService final : public auth::TokenValidator {
+ public:
+  IdentityService(Settings settings, store::IdentityStore& store,
+                  std::unique_ptr<token::TokenFormatter> formatter, policy::PolicyEngine policy);
+
+  const Settings& settings() const { return settings_; }
+  store::IdentityStore& store() { return store_; }
+  const policy::PolicyEngine& policy() const { return policy_; }
+  token::TokenFormatter& formatter() { return *formatter_; }
+  std::shared_ptr<const Snapshot> snapshot() const { return cache_.current(); }
+
+  // Rebuilds the snapshot after a write. Blocking. Every write path calls it
+  // before answering.
+  Status refresh();
+
+  // auth::TokenValidator. Non-blocking.
+  Result<auth::AuthContext> validate(std::string_view token, bool allow_expired) const override;
+
+  // Checks a password for a user id. kUnauthenticated with one message for
+  // an unknown user, a disabled one or a wrong password; the unknown-user
+  // path burns a bcrypt check too. Blocking.
+  Result<std::string> check_password(const std::string& user_id, std::string_view password);
+
+  // Checks an application credential's secret; returns its id. Blocking.
+  Result<std::string> check_app_cred(const std::string& app_cred_id, std::string_view secret);
+
+  // Issues a token for `user_id` authenticated by `methods`, scoped as asked.
+  // `parent` is the token being rescoped (token method), whose expiry and
+  // audit chain the new token inherits. Non-blocking (no database access).
+  Result<TokenInfo> issue(const std::string& user_id, std::vector<std::string> methods,
+                          const ScopeRequest& scope, const auth::AuthContext* parent,
+                          const std::string& app_cred_id);
+
+  // Revokes one token (by its audit id) or every token of a user / project.
+  // Blocking.
+  Status revoke_token(const auth::AuthContext& ctx);
+  Status revoke_user(const std::string& user_id);
+  Status revoke_project(const std::string& project_id);
+
+  // Policy: true if `caller` may do `rule` on `target`.
+  bool allowed(std::string_view rule, const auth::AuthContext& caller,
+               const policy::Target& target) const;
+
+ private:
+  Status add_revocation(store::RevocationEvent ev);
+  Result<auth::AuthContext> build_context(const token::TokenPayload& p,
+                                          const Snapshot& snap) const;
+
+  Settings settings_;
+  store::IdentityStore& store_;
+  std::unique_ptr<token::TokenFormatter> formatter_;
+  policy::PolicyEngine policy_;
+  SnapshotCache cache_;
+};
+
+// Formats unix seconds as Keystone does: "2026-11-22T21:50:00.000000Z".
+std::string format_time(double unix_seconds);
+// Parses ISO 8601 ("2026-11-22T21:50:00Z", optional fraction and offset).
+std::optional<double> parse_time(std::string_view text);
+// Seconds since the epoch, with microseconds.
+double now_seconds();
+
+}  // namespace onestack::identity

@@ -1,0 +1,115 @@
+// An immutable in-memory view of the identity data a token check needs:
+// users, projects, domains, roles, assignments, group membership, implied
+// roles, application credentials, revocation events and the catalog.
+//
+// Why: token validation must not read the database. Every identity write
+// rebuilds the snapshot on the worker thread that made the write, before the
+// write is answered, so a later request always sees it; readers take the
+// current one with one atomic load. Identity data is small (thousands of
+// rows), so a rebuild is cheap next to the write that caused it.
+#pragma once
+
+#include <atomic>
+#include <boost/json/array.hpp>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/result.h"
+#include "store/identity_store.h"
+
+namespace onestack::identity {
+
+struct DomainInfo {
+  std::string id, name;
+  bool enabled = true;
+};
+struct ProjectInfo {
+  std::string id, name, domain_id, parent_id;
+  bool enabled = true;
+};
+struct UserInfo {
+  std::string id, name, domain_id, default_project_id;
+  bool enabled = true;
+};
+struct RoleInfo {
+  std::string id, name, domain_id;
+};
+struct AppCredInfo {
+  std::string id, name, user_id, project_id;
+  std::vector<std::string> role_ids;
+  bool unrestricted = false;
+  double expires_at = 0;  // 0: never
+};
+
+class Snapshot {
+ public:
+  // Loads everything from `store`. Blocking: call on a worker thread.
+  static Result<std::shared_ptr<const Snapshot>> load(store::IdentityStore& store);
+
+  const DomainInfo* domain(const std::string& id) const { return find(domains_, id); }
+  const ProjectInfo* project(const std::string& id) const { return find(projects_, id); }
+  const UserInfo* user(const std::string& id) const { return find(users_, id); }
+  const RoleInfo* role(const std::string& id) const { return find(roles_, id); }
+  const AppCredInfo* app_cred(const std::string& id) const { return find(app_creds_, id); }
+
+  // Effective role ids (direct, through groups, inherited from parent
+  // projects and the domain, then implied roles expanded) of `user_id` on a
+  // project, a domain, or the system ("all"). Exactly one target is set.
+  std::vector<std::string> roles_on_project(const std::string& user_id,
+                                            const std::string& project_id) const;
+  std::vector<std::string> roles_on_domain(const std::string& user_id,
+                                           const std::string& domain_id) const;
+  std::vector<std::string> roles_on_system(const std::string& user_id) const;
+  // Adds every role implied by `role_ids`, transitively; sorted, unique.
+  std::vector<std::string> expand_implied(std::vector<std::string> role_ids) const;
+
+  const std::vector<std::string>& groups_of(const std::string& user_id) const;
+  const std::vector<store::RevocationEvent>& revocations() const { return revocations_; }
+  // The catalog in a token's shape (services with their enabled endpoints).
+  const boost::json::array& catalog() const { return catalog_; }
+
+  // Projects in `domain_id`'s tree and the ancestors of a project.
+  std::vector<std::string> ancestors(const std::string& project_id) const;
+
+ private:
+  template <typename M>
+  static const typename M::mapped_type* find(const M& m, const std::string& id) {
+    auto it = m.find(id);
+    return it == m.end() ? nullptr : &it->second;
+  }
+  std::vector<std::string> collect(const std::string& user_id, store::TargetType type,
+                                   const std::vector<std::string>& direct_targets,
+                                   const std::vector<std::string>& inherited_targets) const;
+
+  std::unordered_map<std::string, DomainInfo> domains_;
+  std::unordered_map<std::string, ProjectInfo> projects_;
+  std::unordered_map<std::string, UserInfo> users_;
+  std::unordered_map<std::string, RoleInfo> roles_;
+  std::unordered_map<std::string, AppCredInfo> app_creds_;
+  std::unordered_map<std::string, std::vector<std::string>> implied_;
+  std::unordered_map<std::string, std::vector<std::string>> user_groups_;
+  std::unordered_map<std::string, std::vector<store::Assignment>> by_actor_;
+  std::vector<store::RevocationEvent> revocations_;
+  boost::json::array catalog_;
+};
+
+// Holds the current snapshot. current() is lock-free and thread-safe;
+// refresh() serialises rebuilds and is called after every write.
+class SnapshotCache {
+ public:
+  explicit SnapshotCache(store::IdentityStore& store) : store_(store) {}
+  std::shared_ptr<const Snapshot> current() const { return current_.load(); }
+  // Rebuilds from the store. Blocking: call on a worker thread.
+  Status refresh();
+
+ private:
+  store::IdentityStore& store_;
+  std::mutex refresh_mu_;  // one rebuild at a time
+  std::atomic<std::shared_ptr<const Snapshot>> current_;
+};
+
+}  // namespace onestack::identity

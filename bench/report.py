@@ -1,0 +1,244 @@
+"""Writes the benchmark report (Markdown) from a run's results.
+
+Usage: python3 report.py RESULTS_TSV META_DIR OUTPUT_MD
+
+RESULTS_TSV has one row per measured run (see measure() in lib.sh):
+target service workload connections requests rps p50_ms p99_ms errors
+cpu_app_s cpu_backing_s hwm_app_mib hwm_backing_mib wrk_cpu_s other_cpu_s
+duration_s valid
+META_DIR holds one file per fact about the run (command, date, machine,
+descriptions of the targets and workloads, bcrypt cost).
+"""
+import os
+import sys
+
+COLUMNS = ["target", "service", "workload", "connections", "requests", "rps",
+           "p50_ms", "p99_ms", "errors", "cpu_app_s", "cpu_backing_s",
+           "hwm_app_mib", "hwm_backing_mib", "wrk_cpu_s", "other_cpu_s",
+           "duration_s", "valid"]
+
+# Share of the machine's core-seconds that other processes may use during a
+# run before the run is flagged as disturbed.
+NOISE_LIMIT = 0.05
+
+SERVICE_TITLES = {"identity": "Identity (Keystone v3 API)"}
+
+
+def read_rows(path):
+    rows = []
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            row = dict(zip(COLUMNS, line.split("\t")))
+            for key in COLUMNS[3:-1]:
+                row[key] = float(row[key])
+            rows.append(row)
+    return rows
+
+
+def read_meta(directory):
+    meta = {}
+    for name in os.listdir(directory):
+        with open(os.path.join(directory, name)) as f:
+            meta[name] = f.read().strip()
+    return meta
+
+
+def fmt(value, digits=1):
+    if value is None:
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def cpu_total(row):
+    return row["cpu_app_s"] + row["cpu_backing_s"]
+
+
+def cpu_ms_per_request(row):
+    if row["requests"] <= 0:
+        return None
+    return 1000.0 * cpu_total(row) / row["requests"]
+
+
+def ratio(new, base):
+    if new is None or base is None or base == 0:
+        return None
+    return new / base
+
+
+def disturbed(row, cores):
+    return row["other_cpu_s"] > NOISE_LIMIT * cores * row["duration_s"]
+
+
+def status(row, cores):
+    if row["valid"] != "yes":
+        return "**INVALID**"
+    if disturbed(row, cores):
+        return "disturbed"
+    return "ok"
+
+
+def target_table(rows, has_backing, cores):
+    out = []
+    if has_backing:
+        out.append("| workload | conns | req/s | p50 ms | p99 ms | errors | "
+                   "CPU s service | CPU s db+cache | CPU ms/req (all) | "
+                   "peak RSS MiB service | peak RSS MiB db+cache | "
+                   "CPU s wrk | CPU s other | run |")
+        out.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+    else:
+        out.append("| workload | conns | req/s | p50 ms | p99 ms | errors | "
+                   "CPU s | CPU ms/req | peak RSS MiB | CPU s wrk | "
+                   "CPU s other | run |")
+        out.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+    for r in rows:
+        cells = [r["workload"], f"{r['connections']:.0f}", fmt(r["rps"]),
+                 fmt(r["p50_ms"], 2), fmt(r["p99_ms"], 2),
+                 f"{r['errors']:.0f}"]
+        if has_backing:
+            cells += [fmt(r["cpu_app_s"], 2), fmt(r["cpu_backing_s"], 2),
+                      fmt(cpu_ms_per_request(r), 2), fmt(r["hwm_app_mib"]),
+                      fmt(r["hwm_backing_mib"])]
+        else:
+            cells += [fmt(cpu_total(r), 2), fmt(cpu_ms_per_request(r), 2),
+                      fmt(r["hwm_app_mib"] + r["hwm_backing_mib"])]
+        cells += [fmt(r["wrk_cpu_s"], 2), fmt(r["other_cpu_s"], 2),
+                  status(r, cores)]
+        out.append("| " + " | ".join(cells) + " |")
+    return out
+
+
+def ratio_table(base_rows, new_rows, cores):
+    base = {(r["workload"], r["connections"]): r for r in base_rows}
+    out = ["| workload | conns | req/s | p50 | p99 | CPU s (all) | "
+           "CPU per request | peak RSS (all) | runs |",
+           "|---|--:|--:|--:|--:|--:|--:|--:|---|"]
+    for r in new_rows:
+        b = base.get((r["workload"], r["connections"]))
+        if b is None:
+            continue
+        if r["valid"] != "yes" or b["valid"] != "yes":
+            runs = "**INVALID** (errors in a run)"
+        elif disturbed(r, cores) or disturbed(b, cores):
+            runs = "disturbed (other load on the machine)"
+        else:
+            runs = "ok"
+        cells = [r["workload"], f"{r['connections']:.0f}",
+                 fmt(ratio(r["rps"], b["rps"]), 2),
+                 fmt(ratio(r["p50_ms"], b["p50_ms"]), 2),
+                 fmt(ratio(r["p99_ms"], b["p99_ms"]), 2),
+                 fmt(ratio(cpu_total(r), cpu_total(b)), 2),
+                 fmt(ratio(cpu_ms_per_request(r), cpu_ms_per_request(b)), 2),
+                 fmt(ratio(r["hwm_app_mib"] + r["hwm_backing_mib"],
+                           b["hwm_app_mib"] + b["hwm_backing_mib"]), 2),
+                 runs]
+        out.append("| " + " | ".join(cells) + " |")
+    return out
+
+
+def main():
+    rows = read_rows(sys.argv[1])
+    meta = read_meta(sys.argv[2])
+    output = sys.argv[3]
+    targets = []
+    for r in rows:
+        if r["target"] not in targets:
+            targets.append(r["target"])
+    baseline = "reference"
+    others = [t for t in targets if t != baseline]
+    compared = "onestack" in targets
+    cores = float(meta.get("nproc", "1"))
+
+    md = ["# Benchmarks", ""]
+    md.append("Generated by `bench/run.sh`; do not edit by hand, re-run it.")
+    md.append("")
+    if not compared:
+        md.append("**Reference only: this report does not measure onestack.** "
+                  "It records the reference service's figures on this machine "
+                  "(and, with `--self-check`, a second run of the same "
+                  "reference to show run-to-run noise).")
+        md.append("")
+    md += ["## Run", "",
+           f"- Command: `{meta.get('command', '?')}`",
+           f"- Date: {meta.get('date', '?')}",
+           f"- Machine: {meta.get('nproc', '?')} cores ({meta.get('cpu', '?')}), "
+           f"{meta.get('memory', '?')} memory, kernel {meta.get('kernel', '?')}, "
+           f"{meta.get('os', '?')}; load average at start "
+           f"{meta.get('loadavg', '?')}",
+           f"- Load generator: {meta.get('wrk', 'wrk')}, "
+           f"{meta.get('wrk_threads', '?')} threads (at most one per connection), "
+           f"{meta.get('duration', '?')} s per run after a "
+           f"{meta.get('warmup', '?')} s warm-up, timeout "
+           f"{meta.get('wrk_timeout', '?')} s; it runs on the same cores as the "
+           "services.",
+           ""]
+    md += ["## Setup", ""]
+    described = set()
+    for t in targets:
+        base = t.split("-")[0]
+        key = "describe_" + base
+        if key in meta and base not in described:
+            described.add(base)
+            md.append(f"- **{base}**: " + " ".join(meta[key].split()))
+    md.append("")
+
+    services = []
+    for r in rows:
+        if r["service"] not in services:
+            services.append(r["service"])
+    for service in services:
+        md += [f"## {SERVICE_TITLES.get(service, service)}", ""]
+        docs = meta.get(f"workloads_{service}", "")
+        if docs:
+            md += ["Workloads:", ""]
+            md += [f"- {line}" for line in docs.splitlines() if line.strip()]
+            md.append("")
+        for t in targets:
+            trows = [r for r in rows if r["target"] == t and r["service"] == service]
+            has_backing = any(r["cpu_backing_s"] > 0 or r["hwm_backing_mib"] > 0
+                              for r in trows)
+            md += [f"### {t}", ""] + target_table(trows, has_backing, cores) + [""]
+        base_rows = [r for r in rows if r["target"] == baseline and r["service"] == service]
+        for t in others:
+            new_rows = [r for r in rows if r["target"] == t and r["service"] == service]
+            label = (f"{t} / {baseline}" if t == "onestack"
+                     else f"{t} / {baseline} (same service measured twice: run-to-run noise)")
+            md += [f"### Ratio {label}", "",
+                   "Above 1 means more of it: more req/s is better; lower "
+                   "latency, CPU and memory are better.", ""]
+            md += ratio_table(base_rows, new_rows, cores) + [""]
+        if service == "identity" and "bcrypt" in meta:
+            md += bcrypt_section(meta, rows)
+
+    md += ["## Notes", ""]
+    md += [f"- {line}" for line in meta.get("notes", "").splitlines() if line.strip()]
+    md.append("")
+    with open(output, "w") as f:
+        f.write("\n".join(md))
+
+
+def bcrypt_section(meta, rows):
+    costs = dict(kv.split("=") for kv in meta["bcrypt"].split())
+    cores = float(meta.get("nproc", "1"))
+    out = ["### Password issue: the bcrypt bound", "",
+           "Each password token costs one bcrypt check at cost 12. Measured "
+           "here (CPU seconds per check, median of 5):", ""]
+    for name, secs in costs.items():
+        s = float(secs)
+        out.append(f"- {name}: {s * 1000:.0f} ms, so at most "
+                   f"{cores / s:.1f} checks/s on {cores:.0f} cores")
+    best = min(float(s) for s in costs.values())
+    out.append("")
+    for r in rows:
+        if r["workload"] == "issue_password_token":
+            out.append(f"- {r['target']}: {r['rps']:.1f} req/s = "
+                       f"{100 * r['rps'] * best / cores:.0f}% of the bound "
+                       f"({cores / best:.1f}/s)")
+    out.append("")
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Benchmarks onestack against the reference OpenStack services, side by side
+# on loopback, with the same load generator and workloads, and writes the
+# report (docs/benchmarks.md by default).
+#
+# Usage: bench/run.sh [--only reference|onestack] [--self-check]
+#                     [--output FILE] [--no-install] [--keep]
+#   --only T        measure one target only (the report then says so)
+#   --self-check    measure the reference twice (run-to-run noise; also
+#                   exercises the comparison path without onestack)
+#   --output FILE   where to write the report (default docs/benchmarks.md)
+#   --no-install    do not apt-get install missing packages
+#   --keep          keep the temp dir with logs and configs
+# Environment: BENCH_DURATION (s, default 20), BENCH_WARMUP (s, default 3),
+#   BENCH_WRK_THREADS (default 2), BENCH_WRK_TIMEOUT (s, default 10),
+#   BENCH_IDENTITY_RUNS ("workload:connections ..."), ONESTACK (binary),
+#   BENCH_ONESTACK_PORT, BENCH_KEYSTONE_PORT, BENCH_KEYSTONE_PG_PORT,
+#   BENCH_KEYSTONE_MEMCACHED_PORT, BENCH_KEYSTONE_PROCESSES.
+set -euo pipefail
+
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+BENCH_ROOT="$(cd "$BENCH_DIR/.." && pwd)"
+BENCH_COMMAND="bench/run.sh${*:+ $*}"
+
+BENCH_DURATION="${BENCH_DURATION:-20}"
+BENCH_WARMUP="${BENCH_WARMUP:-3}"
+BENCH_WRK_THREADS="${BENCH_WRK_THREADS:-2}"
+BENCH_WRK_TIMEOUT="${BENCH_WRK_TIMEOUT:-10}"
+
+# shellcheck source=lib.sh
+source "$BENCH_DIR/lib.sh"
+# shellcheck source=reference/keystone.sh
+source "$BENCH_DIR/reference/keystone.sh"
+# shellcheck source=onestack.sh
+source "$BENCH_DIR/onestack.sh"
+# shellcheck source=identity.sh
+source "$BENCH_DIR/identity.sh"
+
+only=""
+self_check=0
+install=1
+output="$BENCH_ROOT/docs/benchmarks.md"
+while (( $# )); do
+  case "$1" in
+    --only) only="${2:-}"; shift 2 ;;
+    --only=*) only="${1#*=}"; shift ;;
+    --self-check) self_check=1; shift ;;
+    --output) output="${2:-}"; shift 2 ;;
+    --output=*) output="${1#*=}"; shift ;;
+    --no-install) install=0; shift ;;
+    --keep) BENCH_KEEP=1; shift ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+case "$only" in
+  ""|reference|onestack) ;;
+  *) echo "--only takes reference or onestack" >&2; exit 2 ;;
+esac
+[[ "$only" == onestack && $self_check == 1 ]] &&
+  { echo "--self-check measures the reference" >&2; exit 2; }
+
+want_reference=1; want_onestack=1
+[[ "$only" == reference ]] && want_onestack=0
+[[ "$only" == onestack ]] && want_reference=0
+
+# Fail before installing or starting anything when onestack is missing.
+(( want_onestack )) && onestack_check
+
+bench_init
+[[ $EUID -eq 0 ]] || die "run as root (installs packages, runs PostgreSQL as its user)"
+
+packages=(wrk curl python3-bcrypt)
+(( want_reference )) && read -r -a ref_pkgs <<<"$(keystone_packages)" && packages+=("${ref_pkgs[@]}")
+if (( install )); then
+  apt_install "${packages[@]}"
+fi
+command -v wrk >/dev/null || die "wrk not installed"
+command -v curl >/dev/null || die "curl not installed"
+
+meta="$BENCH_WORK/meta"
+mkdir -p "$meta"
+echo "$BENCH_COMMAND" > "$meta/command"
+date -u '+%Y-%m-%d %H:%M UTC' > "$meta/date"
+nproc > "$meta/nproc"
+awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo > "$meta/cpu"
+uname -r > "$meta/kernel"
+awk '/^MemTotal/ { printf "%.0f GiB\n", $2 / 1048576 }' /proc/meminfo > "$meta/memory"
+( . /etc/os-release && echo "$PRETTY_NAME" ) > "$meta/os"
+wrk --version 2>&1 | head -n 1 | awk '{ print $1, $2 }' > "$meta/wrk" || true
+echo "$BENCH_WRK_THREADS" > "$meta/wrk_threads"
+echo "$BENCH_DURATION" > "$meta/duration"
+echo "$BENCH_WARMUP" > "$meta/warmup"
+echo "$BENCH_WRK_TIMEOUT" > "$meta/wrk_timeout"
+cut -d' ' -f1-3 /proc/loadavg > "$meta/loadavg"
+for run in $BENCH_IDENTITY_RUNS; do identity_workload_doc "${run%%:*}"; done |
+  awk '!seen[$0]++' > "$meta/workloads_identity"
+/usr/bin/python3 "$BENCH_DIR/bcrypt_cost.py" 12 5 > "$meta/bcrypt"
+
+# Targets run one after the other, each alone on the machine.
+if (( want_reference )); then
+  keystone_start reference "$BENCH_WORK/reference" \
+    "$IDENTITY_USER" "$IDENTITY_PASSWORD" "$IDENTITY_PROJECT"
+  keystone_describe > "$meta/describe_reference"
+  identity_run reference "$KEYSTONE_URL"
+  if (( self_check )); then
+    BENCH_ROOTS[reference-rerun:app]="${BENCH_ROOTS[reference:app]}"
+    BENCH_ROOTS[reference-rerun:backing]="${BENCH_ROOTS[reference:backing]}"
+    identity_run reference-rerun "$KEYSTONE_URL"
+  fi
+fi
+
+if (( want_onestack )); then
+  onestack_start onestack "$BENCH_WORK/onestack" "$IDENTITY_PASSWORD"
+  onestack_describe > "$meta/describe_onestack"
+  identity_run onestack "$ONESTACK_URL"
+fi
+
+cat > "$meta/notes" <<EOF
+Targets run one after the other (never at the same time); wrk shares the machine's cores with the service under test.
+CPU seconds: utime+stime of every process in the service's process tree during the measured run (not the warm-up), including children reaped meanwhile (from /proc/PID/stat). For the reference, "service" is the uWSGI master and its workers; "db+cache" is the PostgreSQL cluster (postmaster and backends) and memcached, which serve it. "CPU ms/req (all)" and the ratios count both.
+Peak RSS: VmHWM of each process of the tree, summed, read after the run (peaks since the process started, so they include start-up). Shared pages (e.g. forked workers) count once per process.
+CPU s wrk: the load generator's own CPU time. CPU s other: CPU time the machine spent on any other process during the run (machine-wide user+system time from /proc/stat minus the service, its db+cache and wrk); a run where it exceeds 5% of the machine's core-seconds is marked "disturbed": its figures are not representative.
+errors: socket errors, timeouts and HTTP statuses >= 400 seen by wrk; each workload's request is checked once with curl to answer 2xx before it runs. A run with any error is marked INVALID and its ratios are not to be trusted.
+The reference answers with Connection: close (uWSGI's http-socket has no keep-alive), so wrk opens one TCP connection per request to it; onestack keeps connections alive.
+Token validation at the reference is served from its memcached cache after the first request (same token every time), as in a warm production deployment.
+EOF
+
+/usr/bin/python3 "$BENCH_DIR/report.py" "$BENCH_RESULTS" "$meta" "$output"
+log "report written to $output"
+if awk -F'\t' '$NF != "yes" { bad = 1 } END { exit !bad }' "$BENCH_RESULTS"; then
+  log "some runs had errors (marked INVALID in the report)"
+  show_log_tail ${BENCH_LOGS[reference]:-} ${BENCH_LOGS[onestack]:-}
+  exit 1
+fi

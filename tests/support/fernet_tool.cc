@@ -2,7 +2,7 @@
 // with onestack's own token code, for interoperability tests against
 // Keystone and for operators poking at a key repository.
 //
-//   fernet_tool setup    --key-dir DIR
+//   fernet_tool setup    --key-dir DIR [--max-active-keys N]
 //   fernet_tool rotate   --key-dir DIR [--max-active-keys N]
 //   fernet_tool issue    --key-dir DIR --user-id ID --expires-at UNIX_FLOAT
 //                        [--methods password,token] [--scope S] [--project-id ID]
@@ -76,10 +76,11 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::string key_dir;
 
+  int max_active_keys = onestack::identity::token::kDefaultMaxActiveKeys;
   auto* setup = app.add_subcommand("setup", "create a key repository as keystone-manage fernet_setup");
   setup->add_option("--key-dir", key_dir)->required();
+  setup->add_option("--max-active-keys", max_active_keys);
 
-  int max_active_keys = onestack::identity::token::kDefaultMaxActiveKeys;
   auto* rotate = app.add_subcommand("rotate", "rotate keys as keystone-manage fernet_rotate");
   rotate->add_option("--key-dir", key_dir)->required();
   rotate->add_option("--max-active-keys", max_active_keys);
@@ -110,7 +111,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (setup->parsed()) {
-    auto st = KeyRepository::setup(key_dir);
+    auto st = KeyRepository::setup(key_dir, max_active_keys);
     return st.ok() ? 0 : fail(st.error());
   }
   if (rotate->parsed()) {

@@ -109,7 +109,10 @@ Status write_staged_tmp(const fs::path& dir) {
 
 }  // namespace
 
-Status KeyRepository::setup(const fs::path& dir) {
+Status KeyRepository::setup(const fs::path& dir, int max_active_keys) {
+  if (max_active_keys < 1) {
+    return make_error(ErrorCode::kInvalidArgument, "max_active_keys must be at least 1");
+  }
   std::error_code ec;
   if (!fs::exists(dir, ec)) {
     fs::create_directories(dir, ec);
@@ -120,7 +123,7 @@ Status KeyRepository::setup(const fs::path& dir) {
   ONESTACK_TRY(write_staged_tmp(dir));
   ONESTACK_TRY(rename_file(dir / "0.tmp", dir / "0"));
   ONESTACK_TRY(fsync_dir(dir));
-  return rotate(dir, kDefaultMaxActiveKeys);
+  return rotate(dir, max_active_keys);
 }
 
 Status KeyRepository::rotate(const fs::path& dir, int max_active_keys) {

@@ -30,10 +30,13 @@ struct KeySet {
 struct KeyRepository {
   // Creates `dir` (0700) if missing, then, unless a staged key "0" already
   // exists (then it does nothing: idempotent), writes a staged key and
-  // rotates once, leaving "0" (staged) and "1" (primary) in a new repository.
-  // Returns kUnavailable on filesystem errors. Not safe to run concurrently
-  // with another setup/rotate of the same directory.
-  static Status setup(const std::filesystem::path& dir);
+  // rotates once with `max_active_keys`, leaving "0" (staged) and "1"
+  // (primary) in a new repository (only "0" with max_active_keys = 1, as
+  // keystone). Returns kInvalidArgument for max_active_keys < 1, kUnavailable
+  // on filesystem errors. Not safe to run concurrently with another
+  // setup/rotate of the same directory.
+  static Status setup(const std::filesystem::path& dir,
+                      int max_active_keys = kDefaultMaxActiveKeys);
 
   // One keystone rotation: writes a new key to "0.tmp", promotes the staged
   // key "0" to primary (highest number + 1), renames "0.tmp" to "0", then

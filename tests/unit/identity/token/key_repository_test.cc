@@ -93,11 +93,12 @@ TEST(KeyRepositoryRotate, LeavesTheSameFilesAsKeystone) {
       {2, 3, {"0", "4"}},
       {5, 2, {"0", "1", "2", "3"}},
       {5, 4, {"0", "2", "3", "4", "5"}},
-      {1, 1, {"0"}},  // keystone drops even the new primary with max 1
+      {1, 0, {"0"}},  // keystone drops even the new primary with max 1
+      {1, 2, {"0"}},
   };
   for (const auto& c : cases) {
     TempDir tmp;
-    ASSERT_TRUE(KeyRepository::setup(tmp.path()).ok());
+    ASSERT_TRUE(KeyRepository::setup(tmp.path(), c.max_active_keys).ok());
     for (int i = 0; i < c.rotations; ++i) {
       ASSERT_TRUE(KeyRepository::rotate(tmp.path(), c.max_active_keys).ok());
     }
@@ -124,6 +125,7 @@ TEST(KeyRepositoryRotate, RefusesWithoutAStagedKeyOrWithABadMaximum) {
   EXPECT_EQ(KeyRepository::rotate(tmp.path()).error().code, ErrorCode::kPreconditionFailed);
   ASSERT_TRUE(KeyRepository::setup(tmp.path()).ok());
   EXPECT_EQ(KeyRepository::rotate(tmp.path(), 0).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(KeyRepository::setup(tmp.path() / "new", 0).error().code, ErrorCode::kInvalidArgument);
   fs::remove(tmp.path() / "0");
   EXPECT_EQ(KeyRepository::rotate(tmp.path()).error().code, ErrorCode::kPreconditionFailed);
 }

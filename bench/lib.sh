@@ -22,6 +22,19 @@ die()  { log "ERROR: $*"; exit 1; }
 # Registers a shell command to run at exit (last registered runs first).
 on_exit() { _BENCH_CLEANUPS+=("$1"); }
 
+# Prints a mark for cleanup_to: the number of cleanups registered so far.
+cleanup_mark() { echo "${#_BENCH_CLEANUPS[@]}"; }
+
+# Runs (last first) and forgets the cleanups registered after MARK: stops
+# one target's processes before the next target starts.
+cleanup_to() {
+  local mark="$1" i
+  for (( i=${#_BENCH_CLEANUPS[@]}-1; i>=mark; i-- )); do
+    eval "${_BENCH_CLEANUPS[i]}" || true
+    unset '_BENCH_CLEANUPS[i]'
+  done
+}
+
 _bench_run_cleanups() {
   local rc=$?
   trap - EXIT INT TERM
@@ -81,8 +94,9 @@ require_port_free() {
 # Waits until 127.0.0.1:PORT accepts connections. Fails (showing LOG's tail)
 # after TIMEOUT seconds or as soon as PID dies.
 wait_port() {
-  local port="$1" pid="$2" name="$3" logfile="$4" timeout="${5:-60}" i
-  for (( i=0; i<timeout*10; i++ )); do
+  local port="$1" pid="$2" name="$3" logfile="$4" timeout="${5:-60}"
+  local deadline=$(( SECONDS + timeout ))
+  while (( SECONDS < deadline )); do
     if port_open "$port"; then return 0; fi
     if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then
       show_log_tail "$logfile"
@@ -94,16 +108,23 @@ wait_port() {
   die "$name did not listen on 127.0.0.1:$port within ${timeout}s"
 }
 
-# Waits until URL answers with HTTP status STATUS (default 200).
+# Waits until URL answers 200. Fails (showing LOG's tail) after TIMEOUT
+# seconds or as soon as PID dies.
+#   wait_http URL PID NAME LOG [TIMEOUT]
 wait_http() {
-  local url="$1" name="$2" logfile="$3" timeout="${4:-60}" want="${5:-200}" i code
-  for (( i=0; i<timeout*5; i++ )); do
+  local url="$1" pid="$2" name="$3" logfile="$4" timeout="${5:-60}" code=""
+  local deadline=$(( SECONDS + timeout ))
+  while (( SECONDS < deadline )); do
     code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url" || true)"
-    [[ "$code" == "$want" ]] && return 0
+    [[ "$code" == 200 ]] && return 0
+    if ! kill -0 "$pid" 2>/dev/null; then
+      show_log_tail "$logfile"
+      die "$name exited before answering $url"
+    fi
     sleep 0.2
   done
   show_log_tail "$logfile"
-  die "$name: $url did not answer $want within ${timeout}s (last: $code)"
+  die "$name: $url did not answer 200 within ${timeout}s (last: ${code:-none})"
 }
 
 show_log_tail() {

@@ -56,7 +56,7 @@ EOF
   local pid=$!
   on_exit "stop_pid $pid onestack"
   wait_port "$ONESTACK_IDENTITY_PORT" "$pid" onestack "$dir/log/onestack.log" 60
-  wait_http "$ONESTACK_URL/v3" onestack "$dir/log/onestack.log" 60
+  wait_http "$ONESTACK_URL/v3" "$pid" onestack "$dir/log/onestack.log" 60
 
   BENCH_ROOTS[$target:app]="$pid"
   BENCH_ROOTS[$target:backing]=""

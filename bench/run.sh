@@ -20,7 +20,12 @@ set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BENCH_ROOT="$(cd "$BENCH_DIR/.." && pwd)"
-BENCH_COMMAND="bench/run.sh${*:+ $*}"
+# The command line as given, with the settings taken from the environment.
+BENCH_COMMAND=""
+for _v in $(compgen -e | grep -E '^(BENCH_[A-Z_]+|ONESTACK)$' | sort || true); do
+  BENCH_COMMAND+="$_v=$(printf '%q' "${!_v}") "
+done
+BENCH_COMMAND+="bench/run.sh${*:+ $*}"
 
 BENCH_DURATION="${BENCH_DURATION:-20}"
 BENCH_WARMUP="${BENCH_WARMUP:-3}"
@@ -60,6 +65,13 @@ esac
 [[ "$only" == onestack && $self_check == 1 ]] &&
   { echo "--self-check measures the reference" >&2; exit 2; }
 
+for _v in BENCH_DURATION BENCH_WARMUP BENCH_WRK_THREADS BENCH_WRK_TIMEOUT \
+          KEYSTONE_PROCESSES KEYSTONE_THREADS; do
+  [[ "${!_v}" =~ ^[0-9]+$ ]] || { echo "$_v must be a number, not '${!_v}'" >&2; exit 2; }
+done
+(( BENCH_DURATION > 0 && BENCH_WRK_THREADS > 0 && KEYSTONE_PROCESSES > 0 && KEYSTONE_THREADS > 0 )) ||
+  { echo "durations, threads and processes must be positive" >&2; exit 2; }
+
 want_reference=1; want_onestack=1
 [[ "$only" == reference ]] && want_onestack=0
 [[ "$only" == onestack ]] && want_reference=0
@@ -97,8 +109,10 @@ for run in $BENCH_IDENTITY_RUNS; do identity_workload_doc "${run%%:*}"; done |
   awk '!seen[$0]++' > "$meta/workloads_identity"
 /usr/bin/python3 "$BENCH_DIR/bcrypt_cost.py" 12 5 > "$meta/bcrypt"
 
-# Targets run one after the other, each alone on the machine.
+# Targets run one after the other, each alone on the machine: a target's
+# processes are stopped before the next one starts.
 if (( want_reference )); then
+  mark="$(cleanup_mark)"
   keystone_start reference "$BENCH_WORK/reference" \
     "$IDENTITY_USER" "$IDENTITY_PASSWORD" "$IDENTITY_PROJECT"
   keystone_describe > "$meta/describe_reference"
@@ -108,12 +122,17 @@ if (( want_reference )); then
     BENCH_ROOTS[reference-rerun:backing]="${BENCH_ROOTS[reference:backing]}"
     identity_run reference-rerun "$KEYSTONE_URL"
   fi
+  log "reference: stopping"
+  cleanup_to "$mark"
 fi
 
 if (( want_onestack )); then
+  mark="$(cleanup_mark)"
   onestack_start onestack "$BENCH_WORK/onestack" "$IDENTITY_PASSWORD"
   onestack_describe > "$meta/describe_onestack"
   identity_run onestack "$ONESTACK_URL"
+  log "onestack: stopping"
+  cleanup_to "$mark"
 fi
 
 cat > "$meta/notes" <<EOF

@@ -146,7 +146,7 @@ EOF
   on_exit "stop_pid $uwsgi_pid uwsgi"
   wait_port "$KEYSTONE_PORT" "$uwsgi_pid" keystone "$dir/log/uwsgi-server.log" 60
   KEYSTONE_URL="http://127.0.0.1:$KEYSTONE_PORT"
-  wait_http "$KEYSTONE_URL/v3" keystone "$dir/log/uwsgi-server.log" 120
+  wait_http "$KEYSTONE_URL/v3" "$uwsgi_pid" keystone "$dir/log/uwsgi-server.log" 120
 
   BENCH_ROOTS[$target:app]="$uwsgi_pid"
   BENCH_ROOTS[$target:backing]="$pg_pid $mc_pid"

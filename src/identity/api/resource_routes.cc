@@ -307,8 +307,9 @@ bool has_tags(const json::object& p, std::string_view csv, bool all) {
 awaitable<Response> list_projects(Env& env, Request& req) {
   auto who = caller(req);
   ONESTACK_API_TRY(who);
+  // Keystone passes the domain only for a domain-scoped token.
   policy::Target t;
-  if (auto d = req.query.get("domain_id")) t["target.domain_id"] = std::string(*d);
+  if ((*who)->domain_scoped()) t["target.domain_id"] = (*who)->domain_id;
   ONESTACK_API_TRY(authorize(env, **who, "identity:list_projects", t));
   store::RecordQuery q;
   if (auto d = req.query.get("domain_id")) q.scope = std::string(*d);

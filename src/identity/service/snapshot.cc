@@ -37,6 +37,7 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::load(store::IdentityStore& st)
   for (auto& r : *domains) {
     auto d = parse_doc(r.doc);
     snap->domains_[r.id] = DomainInfo{r.id, r.name, doc_bool(d, "enabled", true)};
+    snap->domain_names_[r.name] = r.id;
   }
   auto projects = st.list(Kind::kProject, all);
   if (!projects.ok()) return std::move(projects).error();
@@ -44,6 +45,7 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::load(store::IdentityStore& st)
     auto d = parse_doc(r.doc);
     snap->projects_[r.id] =
         ProjectInfo{r.id, r.name, r.scope, r.parent_id, doc_bool(d, "enabled", true)};
+    snap->project_names_[r.scope + '\x1f' + r.name] = r.id;
   }
   auto users = st.list(Kind::kUser, all);
   if (!users.ok()) return std::move(users).error();
@@ -51,6 +53,7 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::load(store::IdentityStore& st)
     auto d = parse_doc(r.doc);
     snap->users_[r.id] = UserInfo{r.id, r.name, r.scope, doc_string(d, "default_project_id"),
                                   doc_bool(d, "enabled", true)};
+    snap->user_names_[r.scope + '\x1f' + r.name] = r.id;
   }
   auto roles = st.list(Kind::kRole, all);
   if (!roles.ok()) return std::move(roles).error();
@@ -193,6 +196,41 @@ std::vector<std::string> Snapshot::expand_implied(std::vector<std::string> role_
     if (it != implied_.end()) stack.insert(stack.end(), it->second.begin(), it->second.end());
   }
   return {seen.begin(), seen.end()};
+}
+
+const DomainInfo* Snapshot::domain_by_name(const std::string& name) const {
+  auto it = domain_names_.find(name);
+  return it == domain_names_.end() ? nullptr : domain(it->second);
+}
+
+const UserInfo* Snapshot::user_by_name(const std::string& name,
+                                       const std::string& domain_id) const {
+  auto it = user_names_.find(domain_id + '\x1f' + name);
+  return it == user_names_.end() ? nullptr : user(it->second);
+}
+
+const ProjectInfo* Snapshot::project_by_name(const std::string& name,
+                                             const std::string& domain_id) const {
+  auto it = project_names_.find(domain_id + '\x1f' + name);
+  return it == project_names_.end() ? nullptr : project(it->second);
+}
+
+std::vector<const ProjectInfo*> Snapshot::projects_of_user(const std::string& user_id) const {
+  std::vector<const ProjectInfo*> out;
+  for (const auto& [id, p] : projects_) {
+    if (!roles_on_project(user_id, id).empty()) out.push_back(&p);
+  }
+  std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->id < b->id; });
+  return out;
+}
+
+std::vector<const DomainInfo*> Snapshot::domains_of_user(const std::string& user_id) const {
+  std::vector<const DomainInfo*> out;
+  for (const auto& [id, d] : domains_) {
+    if (!roles_on_domain(user_id, id).empty()) out.push_back(&d);
+  }
+  std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->id < b->id; });
+  return out;
 }
 
 Status SnapshotCache::refresh() {

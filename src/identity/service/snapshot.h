@@ -55,6 +55,13 @@ class Snapshot {
   const UserInfo* user(const std::string& id) const { return find(users_, id); }
   const RoleInfo* role(const std::string& id) const { return find(roles_, id); }
   const AppCredInfo* app_cred(const std::string& id) const { return find(app_creds_, id); }
+  // Name lookups (names are unique within their domain; domains globally).
+  const DomainInfo* domain_by_name(const std::string& name) const;
+  const UserInfo* user_by_name(const std::string& name, const std::string& domain_id) const;
+  const ProjectInfo* project_by_name(const std::string& name, const std::string& domain_id) const;
+  // Projects and domains on which `user_id` has at least one effective role.
+  std::vector<const ProjectInfo*> projects_of_user(const std::string& user_id) const;
+  std::vector<const DomainInfo*> domains_of_user(const std::string& user_id) const;
 
   // Effective role ids (direct, through groups, inherited from parent
   // projects and the domain, then implied roles expanded) of `user_id` on a
@@ -85,6 +92,9 @@ class Snapshot {
                                    const std::vector<std::string>& direct_targets,
                                    const std::vector<std::string>& inherited_targets) const;
 
+  std::unordered_map<std::string, std::string> domain_names_;  // name -> id
+  std::unordered_map<std::string, std::string> user_names_;    // domain \x1f name -> id
+  std::unordered_map<std::string, std::string> project_names_; // domain \x1f name -> id
   std::unordered_map<std::string, DomainInfo> domains_;
   std::unordered_map<std::string, ProjectInfo> projects_;
   std::unordered_map<std::string, UserInfo> users_;

@@ -1,0 +1,198 @@
+// onestack: the command line and the wiring. This is the only place that
+// names concrete backends (SQLite store, Fernet key repository on disk).
+#include <CLI/CLI.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <condition_variable>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "app/settings.h"
+#include "core/http/server.h"
+#include "core/log.h"
+#include "core/worker_pool.h"
+#include "identity/api/routes.h"
+#include "identity/service/bootstrap.h"
+#include "identity/service/identity_service.h"
+#include "identity/token/key_repository.h"
+#include "identity/token/token_formatter.h"
+#include "store/sqlite/identity_store_sqlite.h"
+
+#ifndef ONESTACK_VERSION
+#define ONESTACK_VERSION "0.0.0"
+#endif
+
+namespace onestack::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+int fail(const std::string& what, const Error& e) {
+  spdlog::error("{}: {}", what, e.message);
+  return 1;
+}
+
+Result<AppSettings> settings_from(const std::string& config_file, const std::string& data_dir) {
+  Config cfg;
+  if (!config_file.empty()) {
+    auto loaded = Config::load_file(config_file);
+    if (!loaded.ok()) return std::move(loaded).error();
+    cfg = std::move(loaded).value();
+  }
+  return load_settings(cfg, data_dir);
+}
+
+Status prepare_data_dir(const AppSettings& s) {
+  std::error_code ec;
+  fs::create_directories(s.data_dir, ec);
+  if (ec) {
+    return make_error(ErrorCode::kUnavailable,
+                      "cannot create data directory " + s.data_dir + ": " + ec.message());
+  }
+  fs::permissions(s.data_dir, fs::perms::owner_all, ec);
+  return identity::token::KeyRepository::setup(s.key_repository, s.max_active_keys);
+}
+
+int run_serve(const AppSettings& s) {
+  if (Status st = prepare_data_dir(s); !st.ok()) return fail("data directory", st.error());
+  auto store = store::sqlite::SqliteIdentityStore::open(s.database_path);
+  if (!store.ok()) return fail("database " + s.database_path, store.error());
+  auto formatter = identity::token::TokenFormatter::open(s.key_repository);
+  if (!formatter.ok()) return fail("fernet keys " + s.key_repository, formatter.error());
+  auto policy = identity::policy::PolicyEngine::load(s.policy_file, s.enforce_new_defaults);
+  if (!policy.ok()) return fail("policy", policy.error());
+
+  identity::IdentityService service(s.identity, **store, std::move(formatter).value(),
+                                    std::move(policy).value());
+  if (Status st = service.refresh(); !st.ok()) return fail("loading identity data", st.error());
+
+  size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  WorkerPool pool(s.worker_threads ? s.worker_threads : std::max<size_t>(4, 2 * cores));
+  identity::api::Env env{service, pool};
+  http::Router router;
+  identity::api::build_router(router, env);
+
+  http::Server server(s.io_threads, s.limits, &service);
+  http::ListenerConfig listener;
+  listener.service = "identity";
+  listener.host = s.identity_host;
+  listener.port = s.identity_port;
+  listener.router = &router;
+  listener.error_responder = identity::api::error_response;
+  if (!s.tls_cert_file.empty()) {
+    auto ctx = std::make_shared<boost::asio::ssl::context>(boost::asio::ssl::context::tls_server);
+    boost::system::error_code ec;
+    ctx->use_certificate_chain_file(s.tls_cert_file, ec);
+    if (!ec) ctx->use_private_key_file(s.tls_key_file, boost::asio::ssl::context::pem, ec);
+    if (ec) return fail("TLS", make_error(ErrorCode::kInvalidArgument, ec.message()));
+    listener.tls = std::move(ctx);
+  }
+  auto port = server.add_listener(std::move(listener));
+  if (!port.ok()) return fail("identity listener", port.error());
+  spdlog::info("onestack {} identity listening on {}:{} (public URL {})", ONESTACK_VERSION,
+               s.identity_host, *port, s.identity.public_url);
+
+  // Key rotation takes effect without a restart: re-read the repository
+  // every few seconds (a failed read keeps the old keys).
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread key_watcher([&] {
+    std::unique_lock lock(mu);
+    while (!cv.wait_for(lock, std::chrono::seconds(5), [&] { return done; })) {
+      if (Status st = service.formatter().reload(); !st.ok()) {
+        spdlog::warn("fernet key reload failed (old keys kept): {}", st.error().message);
+      }
+    }
+  });
+  server.run(true);
+  {
+    std::lock_guard lock(mu);
+    done = true;
+  }
+  cv.notify_all();
+  key_watcher.join();
+  pool.join();
+  spdlog::info("onestack stopped");
+  return 0;
+}
+
+int run_bootstrap(const AppSettings& s, identity::BootstrapOptions opts,
+                  const std::string& public_url, const std::string& internal_url,
+                  const std::string& admin_url) {
+  if (Status st = prepare_data_dir(s); !st.ok()) return fail("data directory", st.error());
+  auto store = store::sqlite::SqliteIdentityStore::open(s.database_path);
+  if (!store.ok()) return fail("database " + s.database_path, store.error());
+  std::string pub = public_url.empty() ? s.identity.public_url + "/v3/" : public_url;
+  opts.services.push_back(identity::ServiceEndpoints{
+      "identity", "keystone", pub, internal_url.empty() ? pub : internal_url,
+      admin_url.empty() ? pub : admin_url});
+  opts.bcrypt_rounds = s.identity.bcrypt_rounds;
+  if (Status st = identity::bootstrap(**store, opts); !st.ok()) return fail("bootstrap", st.error());
+  std::cout << "bootstrap complete: user '" << opts.username << "' on project '"
+            << opts.project_name << "' (domain Default), region " << opts.region_id << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"onestack: an open cloud in one binary, speaking OpenStack's APIs"};
+  cli.require_subcommand(1);
+  std::string config_file, data_dir;
+  auto add_common = [&](CLI::App* sub) {
+    sub->add_option("--config-file", config_file, "INI configuration file (optional)");
+    sub->add_option("--data-dir", data_dir, "where the database, keys and objects live");
+  };
+  auto* serve = cli.add_subcommand("serve", "run the cloud's API services");
+  add_common(serve);
+
+  identity::BootstrapOptions bopts;
+  std::string public_url, internal_url, admin_url;
+  auto* boot = cli.add_subcommand("bootstrap", "create the admin user, project, roles and catalog "
+                                               "(as keystone-manage bootstrap)");
+  add_common(boot);
+  boot->add_option("--bootstrap-password", bopts.password, "the admin user's password")
+      ->envname("OS_BOOTSTRAP_PASSWORD");
+  boot->add_option("--bootstrap-username", bopts.username, "default: admin");
+  boot->add_option("--bootstrap-project-name", bopts.project_name, "default: admin");
+  boot->add_option("--bootstrap-role-name", bopts.role_name, "default: admin");
+  boot->add_option("--bootstrap-region-id", bopts.region_id, "default: RegionOne");
+  boot->add_option("--bootstrap-public-url", public_url, "identity public endpoint URL");
+  boot->add_option("--bootstrap-internal-url", internal_url, "identity internal endpoint URL");
+  boot->add_option("--bootstrap-admin-url", admin_url, "identity admin endpoint URL");
+
+  auto* rotate = cli.add_subcommand("fernet-rotate", "rotate the Fernet token keys "
+                                                     "(as keystone-manage fernet_rotate)");
+  add_common(rotate);
+  auto* version = cli.add_subcommand("version", "print the version");
+
+  CLI11_PARSE(cli, argc, argv);
+  if (version->parsed()) {
+    std::cout << "onestack " << ONESTACK_VERSION << "\n";
+    return 0;
+  }
+  auto settings = settings_from(config_file, data_dir);
+  if (!settings.ok()) {
+    init_logging("info");
+    return fail("configuration", settings.error());
+  }
+  init_logging(settings->log_level);
+  if (serve->parsed()) return run_serve(*settings);
+  if (boot->parsed()) return run_bootstrap(*settings, bopts, public_url, internal_url, admin_url);
+  if (rotate->parsed()) {
+    Status st = identity::token::KeyRepository::setup(settings->key_repository,
+                                                      settings->max_active_keys);
+    if (st.ok()) st = identity::token::KeyRepository::rotate(settings->key_repository,
+                                                             settings->max_active_keys);
+    if (!st.ok()) return fail("fernet-rotate", st.error());
+    std::cout << "rotated keys in " << settings->key_repository << "\n";
+    return 0;
+  }
+  return 1;
+}
+
+}  // namespace onestack::app
+
+int main(int argc, char** argv) { return onestack::app::main(argc, argv); }

@@ -1,0 +1,79 @@
+#include "app/settings.h"
+
+namespace onestack::app {
+
+Result<AppSettings> load_settings(const Config& cfg, const std::string& data_dir_override) {
+  AppSettings s;
+  s.data_dir = data_dir_override.empty() ? cfg.get("DEFAULT", "data_dir", s.data_dir)
+                                         : data_dir_override;
+  s.log_level = cfg.get("DEFAULT", "log_level", s.log_level);
+  auto get_int = [&cfg](const char* sec, const char* key, int64_t def, int64_t lo,
+                        int64_t hi) -> Result<int64_t> {
+    auto v = cfg.get_int(sec, key, def);
+    if (!v.ok()) return v;
+    if (*v < lo || *v > hi) {
+      return make_error(ErrorCode::kInvalidArgument, std::string("[") + sec + "] " + key +
+                                                         ": out of range " + std::to_string(lo) +
+                                                         ".." + std::to_string(hi));
+    }
+    return v;
+  };
+#define ONESTACK_SETTING(dst, sec, key, lo, hi)                        \
+  do {                                                                 \
+    auto v = get_int(sec, key, static_cast<int64_t>(dst), lo, hi);     \
+    if (!v.ok()) return std::move(v).error();                          \
+    dst = static_cast<decltype(dst)>(*v);                              \
+  } while (0)
+  ONESTACK_SETTING(s.io_threads, "DEFAULT", "io_threads", 0, 256);
+  ONESTACK_SETTING(s.worker_threads, "DEFAULT", "worker_threads", 0, 1024);
+  s.identity_host = cfg.get("identity", "bind_host", s.identity_host);
+  ONESTACK_SETTING(s.identity_port, "identity", "bind_port", 0, 65535);
+  ONESTACK_SETTING(s.identity.bcrypt_rounds, "identity", "password_hash_rounds", 4, 31);
+  ONESTACK_SETTING(s.identity.max_password_length, "identity", "max_password_length", 1, 1 << 20);
+  ONESTACK_SETTING(s.identity.token_expiration, "token", "expiration", 1, 60LL * 60 * 24 * 365);
+  ONESTACK_SETTING(s.identity.allow_expired_window, "token", "allow_expired_window", 0,
+                   60LL * 60 * 24 * 365);
+  ONESTACK_SETTING(s.max_active_keys, "fernet_tokens", "max_active_keys", 1, 1000);
+  ONESTACK_SETTING(s.limits.max_header_bytes, "http", "max_header_bytes", 1024, 1 << 20);
+  ONESTACK_SETTING(s.limits.max_header_count, "http", "max_header_count", 8, 10000);
+  ONESTACK_SETTING(s.limits.max_body_bytes, "http", "max_json_body_bytes", 1024, 1 << 30);
+  int64_t read_ms = s.limits.read_timeout.count(), write_ms = s.limits.write_timeout.count(),
+          idle_ms = s.limits.idle_timeout.count();
+  ONESTACK_SETTING(read_ms, "http", "read_timeout_ms", 1, 3600000);
+  ONESTACK_SETTING(write_ms, "http", "write_timeout_ms", 1, 3600000);
+  ONESTACK_SETTING(idle_ms, "http", "idle_timeout_ms", 1, 3600000);
+#undef ONESTACK_SETTING
+  s.limits.read_timeout = std::chrono::milliseconds(read_ms);
+  s.limits.write_timeout = std::chrono::milliseconds(write_ms);
+  s.limits.idle_timeout = std::chrono::milliseconds(idle_ms);
+
+  s.database_path = cfg.get("database", "connection", "");
+  if (s.database_path.empty()) {
+    s.database_path = s.data_dir + "/onestack.db";
+  } else if (s.database_path.rfind("sqlite:///", 0) == 0) {
+    s.database_path = s.database_path.substr(10);
+  } else {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "[database] connection: only sqlite:///PATH is supported");
+  }
+  s.key_repository = cfg.get("fernet_tokens", "key_repository", s.data_dir + "/fernet-keys");
+  s.policy_file = cfg.get("oslo_policy", "policy_file", "");
+  auto strict = cfg.get_bool("oslo_policy", "enforce_new_defaults", false);
+  if (!strict.ok()) return std::move(strict).error();
+  s.enforce_new_defaults = *strict;
+  s.tls_cert_file = cfg.get("ssl", "cert_file", "");
+  s.tls_key_file = cfg.get("ssl", "key_file", "");
+  if (s.tls_cert_file.empty() != s.tls_key_file.empty()) {
+    return make_error(ErrorCode::kInvalidArgument, "[ssl] cert_file and key_file go together");
+  }
+  std::string scheme = s.tls_cert_file.empty() ? "http" : "https";
+  s.identity.public_url =
+      cfg.get("identity", "public_url",
+              scheme + "://" + s.identity_host + ":" + std::to_string(s.identity_port));
+  while (!s.identity.public_url.empty() && s.identity.public_url.back() == '/') {
+    s.identity.public_url.pop_back();
+  }
+  return s;
+}
+
+}  // namespace onestack::app

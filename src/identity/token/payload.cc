@@ -2,7 +2,9 @@
 
 #include <msgpuck.h>
 
+#include <algorithm>
 #include <cmath>
+#include <ctime>
 
 #include "core/ids.h"
 #include "identity/token/base64url.h"
@@ -279,6 +281,18 @@ std::vector<std::string> bitmask_to_methods(uint64_t bitmask,
     if (bitmask & (uint64_t{1} << i)) out.push_back(auth_methods[i]);
   }
   return out;
+}
+
+std::string keystone_isotime(double unix_seconds) {
+  // Round to microseconds as datetime.utcfromtimestamp does (half-even is
+  // the default floating-point rounding mode), then drop them.
+  double micros = std::nearbyint(unix_seconds * 1e6);
+  auto secs = static_cast<std::time_t>(std::floor(micros / 1e6));
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S.000000Z", &tm);
+  return std::string(buf, n);
 }
 
 Result<std::string> encode_payload(const TokenPayload& p, std::span<const std::string> auth_methods) {

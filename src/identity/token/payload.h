@@ -82,6 +82,13 @@ Result<std::string> encode_payload(const TokenPayload& payload,
 Result<TokenPayload> decode_payload(std::string_view bytes,
                                     std::span<const std::string> auth_methods = default_auth_methods());
 
+// Returns `unix_seconds` as Keystone shows a token's expires_at / issued_at:
+// ISO 8601 UTC with a microsecond field that is always zero
+// ("2031-05-06T07:08:09.000000Z"; keystone/common/utils.py isotime with
+// subsecond=True, after Python rounds the float to microseconds).
+// Thread-safe.
+std::string keystone_isotime(double unix_seconds);
+
 // Most audit ids encode_payload() accepts: Keystone puts the token's own and,
 // for a rescoped token, its parent's. decode_payload() tolerates up to
 // kMaxDecodedAuditIds so a longer chain is an error rather than a surprise.

@@ -6,10 +6,11 @@
 // same `[auth] methods` list.
 //
 // Thread-safety: issue() and validate() only read an immutable KeySet through
-// an atomically loaded std::shared_ptr snapshot; they take no lock held across
-// any work, and any number of threads may call them at once, also while
-// reload() or set_keys() swap in a new key set (a caller keeps the snapshot it
-// loaded until it returns).
+// a snapshot loaded from a std::atomic<std::shared_ptr> (no mutex; the load
+// itself is a few instructions under libstdc++'s internal spin bit), so any
+// number of threads may call them at once, also while reload() or set_keys()
+// swap in a new key set: each call finishes with the snapshot it started
+// with.
 #pragma once
 
 #include <atomic>

@@ -88,7 +88,12 @@ TEST(KeystoneFixtures, EveryKeystoneTokenDecodesToTheFieldsKeystoneDecodes) {
     std::string name = str(o.at("name"));
     auto got = (*formatter)->validate(str(o.at("token")));
     ASSERT_TRUE(got.ok()) << name << ": " << got.error().message;
-    EXPECT_EQ(*got, expected_payload(o.at("expected").as_object())) << name;
+    const auto& e = o.at("expected").as_object();
+    EXPECT_EQ(*got, expected_payload(e)) << name;
+    EXPECT_EQ(keystone_isotime(got->expires_at), str(e.at("keystone_expires_at"))) << name;
+    EXPECT_EQ(keystone_isotime(static_cast<double>(got->issued_at)),
+              str(e.at("keystone_issued_at")))
+        << name;
   }
 }
 

@@ -227,5 +227,12 @@ TEST(TokenPayloadCodec, SurvivesEveryTruncationAndByteFlipOfAValidPayload) {
   }
 }
 
+TEST(KeystoneIsotime, ShowsSecondsWithZeroMicrosecondsLikeKeystone) {
+  EXPECT_EQ(keystone_isotime(0), "1970-01-01T00:00:00.000000Z");
+  EXPECT_EQ(keystone_isotime(1935817689.123456), "2031-05-06T07:08:09.000000Z");
+  EXPECT_EQ(keystone_isotime(981173106.9999999), "2001-02-03T04:05:07.000000Z");
+  EXPECT_EQ(keystone_isotime(981173106.999999), "2001-02-03T04:05:06.000000Z");
+}
+
 }  // namespace
 }  // namespace onestack::identity::token

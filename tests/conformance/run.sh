@@ -72,6 +72,7 @@ done
 [[ -n $services ]] || die "--services is required"
 [[ $workers =~ ^[1-9][0-9]*$ ]] || die "--workers must be a positive integer"
 auth_url=${auth_url%/}
+output_dir="$(realpath -m "$output_dir")"
 
 # Each service: tempest test package, interop component, expected file.
 swift_enabled=false

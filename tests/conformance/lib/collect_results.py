@@ -54,6 +54,9 @@ def _one_line(text, limit=200):
     if not lines:
         return ""
     line = lines[-1]
+    # Tempest puts the exception on the line before its "Details:" line.
+    if line.startswith("Details:") and len(lines) > 1:
+        line = lines[-2] + " " + line
     line = line.replace("\t", " ").replace("#", "No.")
     return line if len(line) <= limit else line[: limit - 3] + "..."
 

@@ -139,6 +139,9 @@ then
 fi
 
 ws="$workdir/workspace"
+# Tempest writes a tempest.log into the current directory: keep it out of
+# the caller's tree.
+cd "$workdir"
 tempest init --workspace-path "$workdir/workspace.yaml" "$ws" > "$workdir/init.log" 2>&1 \
   || { cat "$workdir/init.log" >&2; die "tempest init failed"; }
 conf="$ws/etc/tempest.conf"

@@ -1,6 +1,10 @@
 // Regions, services and endpoints (Keystone v3 "catalog" API). Every write
 // goes through write(), so the catalog that tokens carry is rebuilt before the
 // answer leaves.
+//
+// Work handed to the pool captures by reference only: the awaiting
+// coroutine's frame outlives it, and g++ 12 mis-copies closures with
+// non-trivial captures that are temporaries inside a co_await expression.
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -126,7 +130,7 @@ awaitable<Response> store_new_region(Env& env, std::string id, json::object r) {
   store::Record rec;
   rec.id = id.empty() ? new_hex_id() : std::move(id);
   fill_region(rec, std::move(r));
-  ONESTACK_API_TRY(co_await write(env, [&env, rec] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &rec] {
     auto& st = env.svc.store();
     auto existing = st.get(Kind::kRegion, rec.id);
     if (existing.ok() || existing.error().code != ErrorCode::kNotFound) {
@@ -218,7 +222,7 @@ awaitable<Response> update_region(Env& env, Request& req) {
   ONESTACK_API_TRY(rec);
   store::Record updated = *rec;
   fill_region(updated, std::move(patch));
-  ONESTACK_API_TRY(co_await write(env, [&env, updated] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &updated] {
     auto& st = env.svc.store();
     // The new parent must exist, and must not be the region or below it.
     std::string p = updated.parent_id;
@@ -248,7 +252,7 @@ awaitable<Response> delete_region(Env& env, Request& req) {
   auto rec = co_await fetch(env, Kind::kRegion, req.param(0));
   ONESTACK_API_TRY(rec);
   std::string id = rec->id;
-  ONESTACK_API_TRY(co_await write(env, [&env, id] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &id] {
     auto& st = env.svc.store();
     // Keystone deletes the whole subtree, unless an endpoint lives in it.
     auto regions = st.list(Kind::kRegion, {});
@@ -319,7 +323,7 @@ awaitable<Response> create_service(Env& env, Request& req) {
   rec.id = new_hex_id();
   rec.name = string_at(s, "name");
   rec.doc = json::serialize(s);
-  ONESTACK_API_TRY(co_await write(env, [&env, rec] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &rec] {
     return env.svc.store().create(Kind::kService, rec);
   }));
   json::object out;
@@ -376,7 +380,7 @@ awaitable<Response> update_service(Env& env, Request& req) {
   }
   updated.name = string_at(d, "name");
   updated.doc = json::serialize(d);
-  ONESTACK_API_TRY(co_await write(env, [&env, updated] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &updated] {
     return env.svc.store().update(Kind::kService, updated);
   }));
   json::object out;
@@ -391,7 +395,7 @@ awaitable<Response> delete_service(Env& env, Request& req) {
   auto rec = co_await fetch(env, Kind::kService, req.param(0));
   ONESTACK_API_TRY(rec);
   std::string id = rec->id;
-  ONESTACK_API_TRY(co_await write(env, [&env, id] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &id] {
     // A service takes its endpoints with it.
     auto& st = env.svc.store();
     store::RecordQuery q;
@@ -560,7 +564,7 @@ awaitable<Response> create_endpoint(Env& env, Request& req) {
   store::Record rec;
   rec.id = new_hex_id();
   std::string auto_region = apply_endpoint_body(rec, std::move(e));
-  ONESTACK_API_TRY(co_await write(env, [&env, rec, auto_region] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &rec, &auto_region] {
     return save_endpoint(env.svc, rec, auto_region, true);
   }));
   json::object out;
@@ -574,7 +578,8 @@ awaitable<Response> list_endpoints(Env& env, Request& req) {
   ONESTACK_API_TRY(authorize(env, **who, "identity:list_endpoints", {}));
   store::RecordQuery q;
   if (auto s = req.query.get("service_id")) q.parent_id = std::string(*s);
-  auto recs = co_await env.pool.run([&env, q] { return env.svc.store().list(Kind::kEndpoint, q); });
+  auto recs =
+      co_await env.pool.run([&env, &q] { return env.svc.store().list(Kind::kEndpoint, q); });
   ONESTACK_API_TRY(recs);
   json::array out;
   for (const auto& rec : *recs) {
@@ -616,7 +621,7 @@ awaitable<Response> update_endpoint(Env& env, Request& req) {
   ONESTACK_API_TRY(rec);
   store::Record updated = *rec;
   std::string auto_region = apply_endpoint_body(updated, std::move(patch));
-  ONESTACK_API_TRY(co_await write(env, [&env, updated, auto_region] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &updated, &auto_region] {
     return save_endpoint(env.svc, updated, auto_region, false);
   }));
   json::object out;
@@ -629,7 +634,7 @@ awaitable<Response> delete_endpoint(Env& env, Request& req) {
   ONESTACK_API_TRY(who);
   ONESTACK_API_TRY(authorize(env, **who, "identity:delete_endpoint", {}));
   std::string id = req.param(0);
-  ONESTACK_API_TRY(co_await write(env, [&env, id] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &id] {
     Status s = env.svc.store().remove(Kind::kEndpoint, id);
     if (!s.ok()) return Status(store_error(std::move(s).error(), "endpoint", id));
     return ok_status();

@@ -2,6 +2,10 @@
 // blobs owned by a user) and application credentials
 // (/v3/users/{user_id}/application_credentials: a user's delegated secrets,
 // locked to the project and roles of the token that created them).
+//
+// Work handed to the pool captures by reference only: the awaiting
+// coroutine's frame outlives it, and g++ 12 mis-copies closures with
+// non-trivial captures that are temporaries inside a co_await expression.
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -196,7 +200,7 @@ awaitable<Response> create_credential(Env& env, Request& req) {
     rec.id = new_hex_id();
   }
   fill_credential(rec, std::move(c));
-  ONESTACK_API_TRY(co_await write(env, [&env, rec] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &rec] {
     Status s = env.svc.store().create(Kind::kCredential, rec);
     if (!s.ok() && s.error().code == ErrorCode::kConflict) {
       return Status(make_error(ErrorCode::kConflict,
@@ -218,7 +222,8 @@ awaitable<Response> list_credentials(Env& env, Request& req) {
   ONESTACK_API_TRY(authorize(env, **who, "identity:list_credentials", t));
   store::RecordQuery q;
   if (auto u = req.query.get("user_id")) q.owner_id = std::string(*u);
-  auto recs = co_await env.pool.run([&env, q] { return env.svc.store().list(Kind::kCredential, q); });
+  auto recs =
+      co_await env.pool.run([&env, &q] { return env.svc.store().list(Kind::kCredential, q); });
   ONESTACK_API_TRY(recs);
   json::array out;
   for (const auto& rec : *recs) {
@@ -301,7 +306,7 @@ awaitable<Response> update_credential(Env& env, Request& req) {
   auto who = caller(req);
   ONESTACK_API_TRY(who);
   ONESTACK_API_TRY(authorize(env, **who, "identity:update_credential", credential_target(merged)));
-  ONESTACK_API_TRY(co_await write(env, [&env, updated] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &updated] {
     return env.svc.store().update(Kind::kCredential, updated);
   }));
   json::object out;
@@ -313,7 +318,7 @@ awaitable<Response> delete_credential(Env& env, Request& req) {
   auto rec = co_await authorized_credential(env, req, "identity:delete_credential");
   ONESTACK_API_TRY(rec);
   std::string id = rec->id;
-  ONESTACK_API_TRY(co_await write(env, [&env, id] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &id] {
     return env.svc.store().remove(Kind::kCredential, id);
   }));
   co_return Response::empty(bh::status::no_content);
@@ -464,7 +469,7 @@ awaitable<Result<json::array>> app_cred_roles(Env& env, const auth::AuthContext&
         q.scope = "";
         q.name = name;
         auto found =
-            co_await env.pool.run([&env, q] { return env.svc.store().list(Kind::kRole, q); });
+            co_await env.pool.run([&env, &q] { return env.svc.store().list(Kind::kRole, q); });
         if (!found.ok()) co_return std::move(found).error();
         if (found->empty()) {
           co_return make_error(ErrorCode::kNotFound, "Could not find role: " + name + ".");
@@ -536,7 +541,7 @@ awaitable<Response> create_app_cred(Env& env, Request& req) {
   rec.owner_id = user_id;
   rec.parent_id = ctx.project_id;
   int rounds = env.svc.settings().bcrypt_rounds;
-  ONESTACK_API_TRY(co_await write(env, [&env, rec, doc, secret, rounds]() mutable {
+  ONESTACK_API_TRY(co_await write(env, [&env, &rec, &doc, &secret, rounds] {
     // bcrypt is slow by design: it runs here, on the pool.
     auto hash = hash_password(secret, rounds);
     if (!hash.ok()) return Status(std::move(hash).error());
@@ -568,7 +573,7 @@ awaitable<Response> list_app_creds(Env& env, Request& req) {
   q.scope = user_id;
   if (auto n = req.query.get("name")) q.name = std::string(*n);
   auto recs =
-      co_await env.pool.run([&env, q] { return env.svc.store().list(Kind::kAppCredential, q); });
+      co_await env.pool.run([&env, &q] { return env.svc.store().list(Kind::kAppCredential, q); });
   ONESTACK_API_TRY(recs);
   auto snap = env.svc.snapshot();
   json::array out;
@@ -588,7 +593,7 @@ awaitable<Result<store::Record>> authorized_app_cred(Env& env, Request& req,
   if (!who.ok()) co_return std::move(who).error();
   const std::string& id = req.param(1);
   auto rec = co_await env.pool.run(
-      [&env, id] { return env.svc.store().get(Kind::kAppCredential, id); });
+      [&env, &id] { return env.svc.store().get(Kind::kAppCredential, id); });
   policy::Target t{{"user_id", rec.ok() ? rec->owner_id : req.param(0)}};
   Status allowed = authorize(env, **who, rule, t);
   if (!allowed.ok()) co_return std::move(allowed).error();
@@ -613,7 +618,7 @@ awaitable<Response> delete_app_cred(Env& env, Request& req) {
   ONESTACK_API_TRY(rec);
   ONESTACK_API_TRY(check_unrestricted(env, *req.auth));
   std::string id = rec->id;
-  ONESTACK_API_TRY(co_await write(env, [&env, id] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &id] {
     return env.svc.store().remove(Kind::kAppCredential, id);
   }));
   co_return Response::empty(bh::status::no_content);

@@ -193,15 +193,23 @@ namespace {
 // SQLITE_FULL), and the body's error is the one worth reporting.
 void rollback(Connection& conn) { (void)conn.exec("ROLLBACK"); }
 
+// Runs a parameterless statement through the statement cache; every
+// request begins and ends a transaction, so this skips re-parsing them.
+Status run_cached(Connection& conn, const char* sql) {
+  auto stmt = conn.prepare(sql);
+  if (!stmt.ok()) return std::move(stmt).error();
+  return stmt->run();
+}
+
 Status run_transaction(Connection& conn, const char* begin,
                        const std::function<Status(Connection&)>& fn) {
-  ONESTACK_TRY(conn.exec(begin));
+  ONESTACK_TRY(run_cached(conn, begin));
   Status st = fn(conn);
   if (!st.ok()) {
     rollback(conn);
     return st;
   }
-  Status commit = conn.exec("COMMIT");
+  Status commit = run_cached(conn, "COMMIT");
   if (!commit.ok()) {
     rollback(conn);
     return commit;

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,9 @@ const Backend kBackends[] = {
        return s.ok() ? std::move(*s) : nullptr;
      }},
 };
+
+// Keeps gtest's failure lines readable ("GetParam() = SqliteFile").
+void PrintTo(const Backend& backend, std::ostream* os) { *os << backend.name; }
 
 Record rec(std::string id, std::string scope = "", std::string name = "", std::string parent = "",
            std::string owner = "", std::string doc = "{}") {

@@ -207,7 +207,7 @@ awaitable<Result<Identity>> authenticate(Env& env, const json::object& identity,
     if (!uid.ok()) co_return std::move(uid).error();
     std::string id = *uid;
     auto checked = co_await env.pool.run(
-        [&env, id, password] { return env.svc.check_password(id, password); });
+        [&env, &id, &password] { return env.svc.check_password(id, password); });
     if (!checked.ok()) co_return std::move(checked).error();
     out.user_id = id;
     out.methods = {"password"};
@@ -249,12 +249,12 @@ awaitable<Result<Identity>> authenticate(Env& env, const json::object& identity,
       q.scope = *uid;
       q.name = name;
       auto found = co_await env.pool.run(
-          [&env, q] { return env.svc.store().list(Kind::kAppCredential, q); });
+          [&env, &q] { return env.svc.store().list(Kind::kAppCredential, q); });
       if (found.ok() && !found->empty()) ac_id = found->front().id;
     }
     std::string s(secret->value().as_string());
     auto checked = co_await env.pool.run(
-        [&env, ac_id, s] { return env.svc.check_app_cred(ac_id, s); });
+        [&env, &ac_id, &s] { return env.svc.check_app_cred(ac_id, s); });
     if (!checked.ok()) co_return std::move(checked).error();
     const AppCredInfo* ac = env.svc.snapshot()->app_cred(ac_id);
     if (ac == nullptr) co_return auth_failed();
@@ -344,7 +344,7 @@ awaitable<Response> revoke_token(Env& env, Request& req) {
   auto info = co_await subject(env, req, "identity:revoke_token");
   ONESTACK_API_TRY(info);
   auth::AuthContext ctx = info->ctx;
-  ONESTACK_API_TRY(co_await env.pool.run([&env, ctx] { return env.svc.revoke_token(ctx); }));
+  ONESTACK_API_TRY(co_await env.pool.run([&env, &ctx] { return env.svc.revoke_token(ctx); }));
   co_return Response::empty(bh::status::no_content);
 }
 

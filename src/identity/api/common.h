@@ -80,9 +80,14 @@ awaitable<Result<store::Record>> fetch(Env& env, store::Kind kind, const std::st
 
 // Runs the write `f` (a callable returning Status) on the pool and, if it
 // succeeded, refreshes the identity snapshot before the caller answers.
+//
+// Lambdas written inline in a co_await expression must capture by reference
+// only: g++ 12 destroys a temporary lambda's by-value captures twice when
+// the full expression spans a suspension (a double free). The referenced
+// locals live in the coroutine frame, which outlives the await.
 template <typename F>
 awaitable<Status> write(Env& env, F f) {
-  co_return co_await env.pool.run([&env, f = std::move(f)]() mutable -> Status {
+  co_return co_await env.pool.run([&env, &f]() -> Status {
     Status s = f();
     if (!s.ok()) return s;
     return env.svc.refresh();

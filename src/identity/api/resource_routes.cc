@@ -102,7 +102,7 @@ awaitable<Response> create_domain(Env& env, Request& req) {
   d.erase("name");
   if (!d.contains("enabled")) d["enabled"] = true;
   rec.doc = json::serialize(d);
-  auto st = co_await write(env, [&env, rec] {
+  auto st = co_await write(env, [&env, &rec] {
     Status s = env.svc.store().create(Kind::kDomain, rec);
     if (!s.ok() && s.error().code == ErrorCode::kConflict) {
       return Status(make_error(ErrorCode::kConflict,
@@ -175,7 +175,7 @@ awaitable<Response> update_domain(Env& env, Request& req) {
     d[kv.key()] = kv.value();
   }
   updated.doc = json::serialize(d);
-  ONESTACK_API_TRY(co_await write(env, [&env, updated] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &updated] {
     return env.svc.store().update(Kind::kDomain, updated);
   }));
   json::object out;
@@ -197,7 +197,7 @@ awaitable<Response> delete_domain(Env& env, Request& req) {
         ErrorCode::kForbidden, "Cannot delete a domain that is enabled, please disable it first."));
   }
   std::string id = req.param(0);
-  ONESTACK_API_TRY(co_await write(env, [&env, id] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &id] {
     // A domain takes its projects, users and groups with it.
     auto& st = env.svc.store();
     for (Kind k : {Kind::kProject, Kind::kUser, Kind::kGroup, Kind::kRole}) {
@@ -266,7 +266,7 @@ awaitable<Response> create_project(Env& env, Request& req) {
   if (!p.contains("enabled")) p["enabled"] = true;
   if (!p.contains("tags")) p["tags"] = json::array();
   rec.doc = json::serialize(p);
-  ONESTACK_API_TRY(co_await write(env, [&env, rec] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &rec] {
     Status s = env.svc.store().create(Kind::kProject, rec);
     if (!s.ok() && s.error().code == ErrorCode::kConflict) {
       return Status(make_error(ErrorCode::kConflict,
@@ -389,7 +389,7 @@ awaitable<Response> update_project(Env& env, Request& req) {
     d[k] = kv.value();
   }
   updated.doc = json::serialize(d);
-  ONESTACK_API_TRY(co_await write(env, [&env, updated] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &updated] {
     Status s = env.svc.store().update(Kind::kProject, updated);
     if (!s.ok() && s.error().code == ErrorCode::kConflict) {
       return Status(make_error(ErrorCode::kConflict,
@@ -407,7 +407,7 @@ awaitable<Response> delete_project(Env& env, Request& req) {
   auto rec = co_await authorized_project(env, req, "identity:delete_project");
   ONESTACK_API_TRY(rec);
   std::string id = rec->id;
-  ONESTACK_API_TRY(co_await write(env, [&env, id] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &id] {
     store::RecordQuery q;
     q.parent_id = id;
     auto children = env.svc.store().list(Kind::kProject, q);
@@ -436,7 +436,7 @@ awaitable<Response> save_tags(Env& env, store::Record rec, json::array tags, bh:
   json::object d = record_doc(rec);
   d["tags"] = tags;
   rec.doc = json::serialize(d);
-  ONESTACK_API_TRY(co_await write(env, [&env, rec] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &rec] {
     return env.svc.store().update(Kind::kProject, rec);
   }));
   if (!render) co_return Response::empty(status);

@@ -68,7 +68,7 @@ awaitable<Response> create_role(Env& env, Request& req) {
   rec.name = std::string(r["name"].as_string());
   for (auto k : {"id", "name", "domain_id", "links"}) r.erase(k);
   rec.doc = json::serialize(r);
-  ONESTACK_API_TRY(co_await write(env, [&env, rec] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &rec] {
     Status s = env.svc.store().create(Kind::kRole, rec);
     if (!s.ok() && s.error().code == ErrorCode::kConflict) {
       return Status(make_error(ErrorCode::kConflict,
@@ -92,7 +92,7 @@ awaitable<Response> list_roles(Env& env, Request& req) {
   store::RecordQuery q;
   q.scope = domain ? std::string(*domain) : std::string();  // global roles unless asked
   if (auto n = req.query.get("name")) q.name = std::string(*n);
-  auto recs = co_await env.pool.run([&env, q] { return env.svc.store().list(Kind::kRole, q); });
+  auto recs = co_await env.pool.run([&env, &q] { return env.svc.store().list(Kind::kRole, q); });
   ONESTACK_API_TRY(recs);
   json::array out;
   for (const auto& r : *recs) out.push_back(render_role(env, r));
@@ -148,7 +148,7 @@ awaitable<Response> update_role(Env& env, Request& req) {
     }
   }
   updated.doc = json::serialize(d);
-  ONESTACK_API_TRY(co_await write(env, [&env, updated] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &updated] {
     return env.svc.store().update(Kind::kRole, updated);
   }));
   json::object out;
@@ -160,7 +160,7 @@ awaitable<Response> delete_role(Env& env, Request& req) {
   auto rec = co_await authorized_role(env, req, "delete");
   ONESTACK_API_TRY(rec);
   std::string id = rec->id;
-  ONESTACK_API_TRY(co_await write(env, [&env, id] { return env.svc.store().remove(Kind::kRole, id); }));
+  ONESTACK_API_TRY(co_await write(env, [&env, &id] { return env.svc.store().remove(Kind::kRole, id); }));
   co_return Response::empty(bh::status::no_content);
 }
 
@@ -204,7 +204,7 @@ awaitable<Response> create_implied(Env& env, Request& req) {
                                         "The implied role would create a cycle."));
   }
   std::string p = prior.id, i = implied.id;
-  ONESTACK_API_TRY(co_await write(env, [&env, p, i] { return env.svc.store().add_implied_role(p, i); }));
+  ONESTACK_API_TRY(co_await write(env, [&env, &p, &i] { return env.svc.store().add_implied_role(p, i); }));
   json::object body;
   body["role_inference"] = json::object{{"prior_role", role_ref(env, prior)},
                                         {"implies", role_ref(env, implied)}};
@@ -236,7 +236,7 @@ awaitable<Response> delete_implied(Env& env, Request& req) {
   auto pair = co_await implied_pair(env, req, "identity:delete_implied_role");
   ONESTACK_API_TRY(pair);
   std::string p = pair->first.id, i = pair->second.id;
-  ONESTACK_API_TRY(co_await write(env, [&env, p, i] { return env.svc.store().remove_implied_role(p, i); }));
+  ONESTACK_API_TRY(co_await write(env, [&env, &p, &i] { return env.svc.store().remove_implied_role(p, i); }));
   co_return Response::empty(bh::status::no_content);
 }
 
@@ -351,7 +351,7 @@ awaitable<Response> put_grant(Env& env, Request& req) {
   auto a = co_await grant_target<T, A, Inherited>(env, req, "identity:create_grant", true);
   ONESTACK_API_TRY(a);
   store::Assignment g = *a;
-  ONESTACK_API_TRY(co_await write(env, [&env, g] { return env.svc.store().add_assignment(g); }));
+  ONESTACK_API_TRY(co_await write(env, [&env, &g] { return env.svc.store().add_assignment(g); }));
   co_return Response::empty(bh::status::no_content);
 }
 
@@ -360,7 +360,7 @@ awaitable<Response> check_grant(Env& env, Request& req) {
   auto a = co_await grant_target<T, A, Inherited>(env, req, "identity:check_grant", true);
   ONESTACK_API_TRY(a);
   store::AssignmentQuery q{a->actor_type, a->actor_id, a->target_type, a->target_id, a->role_id};
-  auto found = co_await env.pool.run([&env, q] { return env.svc.store().list_assignments(q); });
+  auto found = co_await env.pool.run([&env, &q] { return env.svc.store().list_assignments(q); });
   ONESTACK_API_TRY(found);
   bool hit = std::any_of(found->begin(), found->end(),
                          [&](const store::Assignment& x) { return x.inherited == Inherited; });
@@ -377,7 +377,7 @@ awaitable<Response> delete_grant(Env& env, Request& req) {
   auto a = co_await grant_target<T, A, Inherited>(env, req, "identity:revoke_grant", true);
   ONESTACK_API_TRY(a);
   store::Assignment g = *a;
-  ONESTACK_API_TRY(co_await write(env, [&env, g] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &g] {
     Status s = env.svc.store().remove_assignment(g);
     if (!s.ok() && s.error().code == ErrorCode::kNotFound) {
       return Status(make_error(ErrorCode::kNotFound,
@@ -393,7 +393,7 @@ awaitable<Response> list_grants(Env& env, Request& req) {
   auto a = co_await grant_target<T, A, Inherited>(env, req, "identity:list_grants", false);
   ONESTACK_API_TRY(a);
   store::AssignmentQuery q{a->actor_type, a->actor_id, a->target_type, a->target_id, std::nullopt};
-  auto found = co_await env.pool.run([&env, q] { return env.svc.store().list_assignments(q); });
+  auto found = co_await env.pool.run([&env, &q] { return env.svc.store().list_assignments(q); });
   ONESTACK_API_TRY(found);
   auto snap = env.svc.snapshot();
   json::array out;
@@ -491,7 +491,7 @@ awaitable<Response> list_role_assignments(Env& env, Request& req) {
     std::vector<std::pair<std::string, std::string>> actors;  // user, via group
     if (a.actor_type == ActorType::kGroup) {
       auto members = co_await env.pool.run(
-          [&env, g = a.actor_id] { return env.svc.store().users_in_group(g); });
+          [&env, &g = a.actor_id] { return env.svc.store().users_in_group(g); });
       ONESTACK_API_TRY(members);
       for (auto& u : *members) actors.push_back({u, a.actor_id});
     } else {

@@ -55,7 +55,7 @@ awaitable<Result<std::string>> hash(Env& env, const json::value& pw) {
                          "Invalid input for field 'password': too long.");
   }
   int rounds = env.svc.settings().bcrypt_rounds;
-  co_return co_await env.pool.run([p, rounds] { return hash_password(p, rounds); });
+  co_return co_await env.pool.run([&p, &rounds] { return hash_password(p, rounds); });
 }
 
 Status check_user_body(const json::object& u, bool create) {
@@ -96,7 +96,7 @@ awaitable<Response> create_user(Env& env, Request& req) {
   if (!u.contains("enabled")) u["enabled"] = true;
   u["password_expires_at"] = nullptr;
   rec.doc = json::serialize(u);
-  ONESTACK_API_TRY(co_await write(env, [&env, rec] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &rec] {
     Status s = env.svc.store().create(Kind::kUser, rec);
     if (!s.ok() && s.error().code == ErrorCode::kConflict) {
       return Status(make_error(ErrorCode::kConflict,
@@ -120,7 +120,7 @@ awaitable<Response> list_users(Env& env, Request& req) {
   store::RecordQuery q;
   if (auto d = req.query.get("domain_id")) q.scope = std::string(*d);
   if (auto n = req.query.get("name")) q.name = std::string(*n);
-  auto recs = co_await env.pool.run([&env, q] { return env.svc.store().list(Kind::kUser, q); });
+  auto recs = co_await env.pool.run([&env, &q] { return env.svc.store().list(Kind::kUser, q); });
   ONESTACK_API_TRY(recs);
   json::array out;
   for (const auto& r : *recs) {
@@ -183,7 +183,7 @@ awaitable<Response> update_user(Env& env, Request& req) {
     }
   }
   updated.doc = json::serialize(d);
-  ONESTACK_API_TRY(co_await write(env, [&env, updated, password_changed] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &updated, &password_changed] {
     Status s = env.svc.store().update(Kind::kUser, updated);
     if (!s.ok() && s.error().code == ErrorCode::kConflict) {
       return Status(make_error(ErrorCode::kConflict,
@@ -202,7 +202,7 @@ awaitable<Response> delete_user(Env& env, Request& req) {
   auto rec = co_await authorized_user(env, req, "identity:delete_user");
   ONESTACK_API_TRY(rec);
   std::string id = rec->id;
-  ONESTACK_API_TRY(co_await write(env, [&env, id] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &id] {
     Status s = env.svc.store().remove(Kind::kUser, id);
     if (!s.ok()) return s;
     return env.svc.revoke_user(id);
@@ -225,7 +225,7 @@ awaitable<Response> change_password(Env& env, Request& req) {
   std::string id = req.param(0), original(orig->value().as_string());
   // Keystone authenticates this call by the original password, not a token.
   auto checked = co_await env.pool.run(
-      [&env, id, original] { return env.svc.check_password(id, original); });
+      [&env, &id, &original] { return env.svc.check_password(id, original); });
   ONESTACK_API_TRY(checked);
   auto rec = co_await fetch(env, Kind::kUser, id);
   ONESTACK_API_TRY(rec);
@@ -235,7 +235,7 @@ awaitable<Response> change_password(Env& env, Request& req) {
   json::object d = record_doc(updated);
   d["password_hash"] = *h;
   updated.doc = json::serialize(d);
-  ONESTACK_API_TRY(co_await write(env, [&env, updated] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &updated] {
     Status s = env.svc.store().update(Kind::kUser, updated);
     if (!s.ok()) return s;
     return env.svc.revoke_user(updated.id);
@@ -274,7 +274,7 @@ awaitable<Response> list_user_groups(Env& env, Request& req) {
   auto rec = co_await authorized_user(env, req, "identity:list_groups_for_user");
   ONESTACK_API_TRY(rec);
   std::string id = rec->id;
-  auto groups = co_await env.pool.run([&env, id]() -> Result<std::vector<store::Record>> {
+  auto groups = co_await env.pool.run([&env, &id]() -> Result<std::vector<store::Record>> {
     auto ids = env.svc.store().groups_of_user(id);
     if (!ids.ok()) return std::move(ids).error();
     std::vector<store::Record> out;
@@ -320,7 +320,7 @@ awaitable<Response> create_group(Env& env, Request& req) {
   rec.name = std::string(g["name"].as_string());
   for (auto k : {"id", "name", "domain_id", "links"}) g.erase(k);
   rec.doc = json::serialize(g);
-  ONESTACK_API_TRY(co_await write(env, [&env, rec] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &rec] {
     Status s = env.svc.store().create(Kind::kGroup, rec);
     if (!s.ok() && s.error().code == ErrorCode::kConflict) {
       return Status(make_error(ErrorCode::kConflict,
@@ -343,7 +343,7 @@ awaitable<Response> list_groups(Env& env, Request& req) {
   store::RecordQuery q;
   if (auto d = req.query.get("domain_id")) q.scope = std::string(*d);
   if (auto n = req.query.get("name")) q.name = std::string(*n);
-  auto recs = co_await env.pool.run([&env, q] { return env.svc.store().list(Kind::kGroup, q); });
+  auto recs = co_await env.pool.run([&env, &q] { return env.svc.store().list(Kind::kGroup, q); });
   ONESTACK_API_TRY(recs);
   json::array out;
   for (const auto& r : *recs) out.push_back(render_group(env, r));
@@ -404,7 +404,7 @@ awaitable<Response> update_group(Env& env, Request& req) {
     }
   }
   updated.doc = json::serialize(d);
-  ONESTACK_API_TRY(co_await write(env, [&env, updated] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &updated] {
     return env.svc.store().update(Kind::kGroup, updated);
   }));
   json::object out;
@@ -416,7 +416,7 @@ awaitable<Response> delete_group(Env& env, Request& req) {
   auto rec = co_await authorized_group(env, req, "identity:delete_group");
   ONESTACK_API_TRY(rec);
   std::string id = rec->id;
-  ONESTACK_API_TRY(co_await write(env, [&env, id] { return env.svc.store().remove(Kind::kGroup, id); }));
+  ONESTACK_API_TRY(co_await write(env, [&env, &id] { return env.svc.store().remove(Kind::kGroup, id); }));
   co_return Response::empty(bh::status::no_content);
 }
 
@@ -424,7 +424,7 @@ awaitable<Response> list_group_users(Env& env, Request& req) {
   auto rec = co_await authorized_group(env, req, "identity:list_users_in_group");
   ONESTACK_API_TRY(rec);
   std::string id = rec->id;
-  auto users = co_await env.pool.run([&env, id]() -> Result<std::vector<store::Record>> {
+  auto users = co_await env.pool.run([&env, &id]() -> Result<std::vector<store::Record>> {
     auto ids = env.svc.store().users_in_group(id);
     if (!ids.ok()) return std::move(ids).error();
     std::vector<store::Record> out;
@@ -457,7 +457,7 @@ awaitable<Response> membership(Env& env, Request& req, std::string_view rule, in
   }
   if (op == 0) {  // check
     auto member = co_await env.pool.run(
-        [&env, group, user] { return env.svc.store().is_member(group, user); });
+        [&env, &group, &user] { return env.svc.store().is_member(group, user); });
     ONESTACK_API_TRY(member);
     if (!*member) {
       co_return error_response(make_error(
@@ -465,7 +465,7 @@ awaitable<Response> membership(Env& env, Request& req, std::string_view rule, in
     }
     co_return Response::empty(bh::status::no_content);
   }
-  ONESTACK_API_TRY(co_await write(env, [&env, group, user, op] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &group, &user, &op] {
     if (op == 1) return env.svc.store().add_member(group, user);
     Status s = env.svc.store().remove_member(group, user);
     if (!s.ok() && s.error().code == ErrorCode::kNotFound) {

@@ -295,12 +295,14 @@ awaitable<Response> update_credential(Env& env, Request& req) {
   if (auto it = patch.find("id"); it != patch.end() && it->value() != json::value(rec->id)) {
     co_return error_response(bad_request("Cannot change ID"));
   }
+  // Turning a credential into an EC2 one needs a project, given or kept.
+  bool becomes_ec2 = lower(string_at(patch, "type")) == "ec2";
   store::Record updated = *rec;
   fill_credential(updated, std::move(patch));
-  json::object merged = render_credential(env, updated);
-  if (lower(string_at(merged, "type")) == "ec2" && updated.parent_id.empty()) {
+  if (becomes_ec2 && updated.parent_id.empty()) {
     co_return error_response(expecting("project_id", "credential"));
   }
+  json::object merged = render_credential(env, updated);
   // The caller must also be allowed the credential as it will be: an owner
   // cannot hand it to another user.
   auto who = caller(req);

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs everything, builds, and runs the whole test suite:
+#   1. unit tests (GoogleTest, Debug build)
+#   2. API tests (pytest) with Debian's openstack CLI, openstacksdk and
+#      keystone's own token code, against a real onestack process
+#   3. conformance: Tempest's identity API tests against a running onestack,
+#      compared with tests/conformance/expected/identity.txt
+# Exits non-zero on the first failing stage. Needs root the first time (apt).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+scripts/install-deps.sh test
+
+echo "== build (debug)"
+cmake --preset debug >/dev/null
+cmake --build --preset debug
+
+echo "== unit tests"
+ctest --preset debug
+
+echo "== API tests"
+export ONESTACK_BIN=$root/build/debug/onestack
+export ONESTACK_FERNET_TOOL=$root/build/debug/tests/unit/identity/token/fernet_tool
+/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/api
+
+echo "== conformance (Tempest identity)"
+work=$(mktemp -d)
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+password=$(openssl rand -hex 12)
+cat > "$work/onestack.conf" <<CONF
+[identity]
+bind_host = 127.0.0.1
+bind_port = $port
+CONF
+"$ONESTACK_BIN" bootstrap --config-file "$work/onestack.conf" --data-dir "$work/data" \
+  --bootstrap-password "$password" >/dev/null
+"$ONESTACK_BIN" serve --config-file "$work/onestack.conf" --data-dir "$work/data" \
+  >"$work/onestack.log" 2>&1 &
+pid=$!
+cleanup() {
+  kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$port/healthcheck" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+status=0
+tests/conformance/run.sh --auth-url "http://127.0.0.1:$port/v3" --admin-password "$password" \
+  --services identity --expected tests/conformance/expected/identity.txt \
+  --output-dir "$root/build/conformance" || status=$?
+if [ $status -ne 0 ]; then
+  echo "conformance failed; onestack log tail:" >&2
+  tail -40 "$work/onestack.log" >&2
+fi
+exit $status

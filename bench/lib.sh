@@ -233,6 +233,18 @@ wait_idle() {
   log "service still busy after 30 s; measuring anyway"
 }
 
+# With BENCH_QUIET_WAIT=N > 0, waits up to N seconds for the machine to be
+# quiet (under 10% of one core busy over a second) before a measurement;
+# goes on regardless after that.
+wait_quiet() {
+  (( ${BENCH_QUIET_WAIT:-0} > 0 )) || return 0
+  local deadline=$(( SECONDS + BENCH_QUIET_WAIT )) b0 b1
+  while (( SECONDS < deadline )); do
+    b0="$(machine_busy_seconds)"; sleep 1; b1="$(machine_busy_seconds)"
+    awk -v a="$b0" -v b="$b1" 'BEGIN { exit !(b - a < 0.1) }' && return 0
+  done
+  log "machine still busy after ${BENCH_QUIET_WAIT}s; measuring anyway"
+}
 
 # Runs wrk once. Prints the "BENCH ..." line of the workload script's done().
 #   run_wrk SCRIPT URL CONNECTIONS SECONDS
@@ -242,7 +254,8 @@ run_wrk() {
   local out
   # The subshell runs wrk as its only child, so its children's CPU time
   # (second line of bash's `times`, run in the subshell itself) is wrk's.
-  out="$(BENCH_LUA_DIR="$BENCH_DIR/workloads" wrk -t "$threads" -c "$conns" \
+  local nice=(nice -n "${BENCH_NICE:-0}")
+  out="$(BENCH_LUA_DIR="$BENCH_DIR/workloads" "${nice[@]}" wrk -t "$threads" -c "$conns" \
            -d "${secs}s" --timeout "${BENCH_WRK_TIMEOUT}s" --latency \
            -s "$script" "$url" 2>&1; rc=$?
          echo WRKCPU; times; exit $rc)" || {
@@ -278,10 +291,16 @@ measure() {
   local app="${BENCH_ROOTS[$target:app]:-}" backing="${BENCH_ROOTS[$target:backing]:-}"
   [[ -n "$app" ]] || die "no process roots recorded for $target"
 
+  if [[ -n "${BENCH_NICE:-}" ]]; then
+    # Favour the measured processes over other load on a shared machine;
+    # processes they fork later inherit the priority.
+    renice -n "$BENCH_NICE" -p $(proc_tree $app $backing) >/dev/null
+  fi
   if (( BENCH_WARMUP > 0 )); then
     run_wrk "$script" "$url" "$conns" "$BENCH_WARMUP" >/dev/null
   fi
   wait_idle $app $backing
+  wait_quiet
   local cpu_app0 cpu_back0=0 cpu_app1 cpu_back1=0 busy0 busy1
   cpu_app0="$(tree_cpu_seconds $app)"
   [[ -n "$backing" ]] && cpu_back0="$(tree_cpu_seconds $backing)"

@@ -186,8 +186,11 @@ def main():
            f"{meta.get('warmup', '?')} s warm-up, timeout "
            f"{meta.get('wrk_timeout', '?')} s; it runs on the same cores as the "
            "services.",
-           ""]
-    md += ["## Setup", ""]
+           ]
+    if meta.get("nice"):
+        md.append(f"- Priority: services and wrk ran at nice {meta['nice']} "
+                  "to favour them over other load on the machine.")
+    md += ["", "## Setup", ""]
     described = set()
     for t in targets:
         base = t.split("-")[0]

@@ -13,6 +13,9 @@
 #   --keep          keep the temp dir with logs and configs
 # Environment: BENCH_DURATION (s, default 20), BENCH_WARMUP (s, default 3),
 #   BENCH_WRK_THREADS (default 2), BENCH_WRK_TIMEOUT (s, default 10),
+#   BENCH_QUIET_WAIT (s to wait for a quiet machine before each run, 0),
+#   BENCH_NICE (e.g. -10: run the services and wrk at that priority, to
+#   favour them over other load on a shared machine; unset by default),
 #   BENCH_IDENTITY_RUNS ("workload:connections ..."), ONESTACK (binary),
 #   BENCH_ONESTACK_PORT, BENCH_KEYSTONE_PORT, BENCH_KEYSTONE_PG_PORT,
 #   BENCH_KEYSTONE_MEMCACHED_PORT, BENCH_KEYSTONE_PROCESSES.
@@ -65,10 +68,13 @@ esac
 [[ "$only" == onestack && $self_check == 1 ]] &&
   { echo "--self-check measures the reference" >&2; exit 2; }
 
-for _v in BENCH_DURATION BENCH_WARMUP BENCH_WRK_THREADS BENCH_WRK_TIMEOUT \
+BENCH_QUIET_WAIT="${BENCH_QUIET_WAIT:-0}"
+for _v in BENCH_DURATION BENCH_WARMUP BENCH_WRK_THREADS BENCH_WRK_TIMEOUT BENCH_QUIET_WAIT \
           KEYSTONE_PROCESSES KEYSTONE_THREADS; do
   [[ "${!_v}" =~ ^[0-9]+$ ]] || { echo "$_v must be a number, not '${!_v}'" >&2; exit 2; }
 done
+[[ -z "${BENCH_NICE:-}" || "$BENCH_NICE" =~ ^-?[0-9]+$ ]] ||
+  { echo "BENCH_NICE must be a number" >&2; exit 2; }
 (( BENCH_DURATION > 0 && BENCH_WRK_THREADS > 0 && KEYSTONE_PROCESSES > 0 && KEYSTONE_THREADS > 0 )) ||
   { echo "durations, threads and processes must be positive" >&2; exit 2; }
 
@@ -105,6 +111,7 @@ echo "$BENCH_DURATION" > "$meta/duration"
 echo "$BENCH_WARMUP" > "$meta/warmup"
 echo "$BENCH_WRK_TIMEOUT" > "$meta/wrk_timeout"
 cut -d' ' -f1-3 /proc/loadavg > "$meta/loadavg"
+echo "${BENCH_NICE:-}" > "$meta/nice"
 for run in $BENCH_IDENTITY_RUNS; do identity_workload_doc "${run%%:*}"; done |
   awk '!seen[$0]++' > "$meta/workloads_identity"
 /usr/bin/python3 "$BENCH_DIR/bcrypt_cost.py" 12 5 > "$meta/bcrypt"

@@ -149,6 +149,7 @@ Peak RSS: VmHWM of each process of the tree, summed, read after the run (peaks s
 CPU s wrk: the load generator's own CPU time. CPU s other: CPU time the machine spent on any other process during the run (machine-wide user+system time from /proc/stat minus the service, its db+cache and wrk); a run where it exceeds 5% of the machine's core-seconds is marked "disturbed": its figures are not representative.
 errors: socket errors, timeouts and HTTP statuses >= 400 seen by wrk; each workload's request is checked once with curl to answer 2xx before it runs. A run with any error is marked INVALID and its ratios are not to be trusted.
 The reference answers with Connection: close (uWSGI's http-socket has no keep-alive), so wrk opens one TCP connection per request to it; onestack keeps connections alive.
+On a shared or busy machine, throughput and latency move with the other load, while CPU ms per request stays close from run to run: compare that figure first.
 Token validation at the reference is served from its memcached cache after the first request (same token every time), as in a warm production deployment.
 EOF
 

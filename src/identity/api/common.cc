@@ -1,5 +1,7 @@
 #include "identity/api/common.h"
 
+#include <spdlog/spdlog.h>
+
 namespace onestack::identity::api {
 
 namespace bh = boost::beast::http;
@@ -69,6 +71,9 @@ Result<const auth::AuthContext*> caller(const Request& req) {
 Status authorize(Env& env, const auth::AuthContext& who, std::string_view rule,
                  const policy::Target& target) {
   if (env.svc.allowed(rule, who, target)) return ok_status();
+  if (!env.svc.policy().has_rule(rule)) {
+    spdlog::error("policy rule {} is not defined: denying", rule);
+  }
   return make_error(ErrorCode::kForbidden, "You are not authorized to perform the requested "
                                            "action: " + std::string(rule) + ".");
 }

@@ -38,8 +38,12 @@ json::object role_ref(const Env& env, const RoleInfo& r) {
   return o;
 }
 
+// Keystone names global and domain-specific role rules apart:
+// identity:get_role / identity:get_domain_role, identity:list_roles /
+// identity:list_domain_roles.
 std::string rule_for(const std::string& base, bool domain_role) {
-  return domain_role ? "identity:" + base + "_domain_role" : "identity:" + base + "_role";
+  std::string plural = base == "list" ? "s" : "";
+  return "identity:" + base + (domain_role ? "_domain_role" : "_role") + plural;
 }
 
 // --- roles -----------------------------------------------------------------

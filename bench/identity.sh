@@ -1,10 +1,11 @@
+# shellcheck shell=bash
 # Identity (Keystone v3) workloads: token validation, token rescoping and
 # password token issue. Sourced by bench/run.sh.
 #
 # BENCH_IDENTITY_RUNS lists "workload:connections" pairs to measure.
 
-IDENTITY_USER=admin
-IDENTITY_PROJECT=admin
+IDENTITY_USER="admin"
+IDENTITY_PROJECT="admin"
 IDENTITY_PASSWORD="${BENCH_IDENTITY_PASSWORD:-bench-Secret-42}"
 BENCH_IDENTITY_RUNS="${BENCH_IDENTITY_RUNS:-validate_token:16 validate_token:64 rescope_token:16 issue_password_token:4}"
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Common helpers for the benchmark harness: logging, cleanup, waiting for
 # ports, process-tree accounting (CPU seconds, peak memory), running wrk and
 # recording results. Sourced by bench/run.sh; not meant to be run directly.

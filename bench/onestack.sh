@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # onestack under test: one process, bootstrapped into a fresh data dir.
 # Sourced by bench/run.sh.
 #

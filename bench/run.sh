@@ -125,8 +125,8 @@ if (( want_reference )); then
   keystone_describe > "$meta/describe_reference"
   identity_run reference "$KEYSTONE_URL"
   if (( self_check )); then
-    BENCH_ROOTS[reference-rerun:app]="${BENCH_ROOTS[reference:app]}"
-    BENCH_ROOTS[reference-rerun:backing]="${BENCH_ROOTS[reference:backing]}"
+    BENCH_ROOTS["reference-rerun:app"]="${BENCH_ROOTS["reference:app"]}"
+    BENCH_ROOTS["reference-rerun:backing"]="${BENCH_ROOTS["reference:backing"]}"
     identity_run reference-rerun "$KEYSTONE_URL"
   fi
   log "reference: stopping"

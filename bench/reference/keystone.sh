@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Reference identity service: Debian's Keystone under uWSGI, with its own
 # PostgreSQL cluster and memcached, all on loopback. Sourced by bench/run.sh.
 #

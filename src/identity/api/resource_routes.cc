@@ -44,6 +44,23 @@ json::object render_project(const Env& env, const store::Record& rec) {
   return p;
 }
 
+// A domain seen through the projects API (Keystone stores domains as
+// projects with is_domain=true and shows them both ways).
+json::object render_domain_as_project(const Env& env, const store::Record& rec) {
+  json::object p = record_doc(rec);
+  p["id"] = rec.id;
+  p["name"] = rec.name;
+  p["domain_id"] = nullptr;
+  p["parent_id"] = nullptr;
+  p["is_domain"] = true;
+  if (!p.contains("description")) p["description"] = "";
+  if (!p.contains("enabled")) p["enabled"] = true;
+  if (!p.contains("tags")) p["tags"] = json::array();
+  if (!p.contains("options")) p["options"] = json::object();
+  add_self_link(env, p, "projects");
+  return p;
+}
+
 Status check_tags(const json::object& o) {
   auto it = o.find("tags");
   if (it == o.end()) return ok_status();
@@ -71,15 +88,33 @@ Status check_project_body(const json::object& p, bool create) {
   ONESTACK_TRY(check_bool(p, "enabled"));
   ONESTACK_TRY(check_bool(p, "is_domain"));
   ONESTACK_TRY(check_tags(p));
-  if (auto it = p.find("is_domain"); it != p.end() && it->value().as_bool()) {
-    return make_error(ErrorCode::kNotImplemented,
-                      "Projects acting as domains (is_domain=true) are not supported; create a "
-                      "domain with POST /v3/domains.");
-  }
   return ok_status();
 }
 
 // --- domains ---------------------------------------------------------------
+
+// Deletes a domain with its projects, users, groups and domain roles.
+// Blocking: runs on the pool.
+Status delete_domain_cascade(Env& env, const std::string& id) {
+  auto& st = env.svc.store();
+  for (Kind k : {Kind::kProject, Kind::kUser, Kind::kGroup, Kind::kRole}) {
+    store::RecordQuery q;
+    q.scope = id;
+    auto recs = st.list(k, q);
+    if (!recs.ok()) return Status(std::move(recs).error());
+    for (const auto& r : *recs) {
+      Status s = st.remove(k, r.id);
+      if (!s.ok() && s.error().code != ErrorCode::kNotFound) return s;
+    }
+  }
+  return st.remove(Kind::kDomain, id);
+}
+
+bool doc_enabled(const store::Record& rec) {
+  json::object d = record_doc(rec);
+  auto it = d.find("enabled");
+  return it == d.end() || !it->value().is_bool() || it->value().as_bool();
+}
 
 awaitable<Response> create_domain(Env& env, Request& req) {
   auto who = caller(req);
@@ -190,28 +225,13 @@ awaitable<Response> delete_domain(Env& env, Request& req) {
   ONESTACK_API_TRY(authorize(env, **who, "identity:delete_domain", t));
   auto rec = co_await fetch(env, Kind::kDomain, req.param(0));
   ONESTACK_API_TRY(rec);
-  json::object d = record_doc(*rec);
-  if (!d.contains("enabled") || (d["enabled"].is_bool() && d["enabled"].as_bool())) {
+  if (doc_enabled(*rec)) {
     // Keystone refuses to delete an enabled domain (ForbiddenNotSecurity).
     co_return error_response(make_error(
         ErrorCode::kForbidden, "Cannot delete a domain that is enabled, please disable it first."));
   }
   std::string id = req.param(0);
-  ONESTACK_API_TRY(co_await write(env, [&env, &id] {
-    // A domain takes its projects, users and groups with it.
-    auto& st = env.svc.store();
-    for (Kind k : {Kind::kProject, Kind::kUser, Kind::kGroup, Kind::kRole}) {
-      store::RecordQuery q;
-      q.scope = id;
-      auto recs = st.list(k, q);
-      if (!recs.ok()) return Status(std::move(recs).error());
-      for (const auto& r : *recs) {
-        Status s = st.remove(k, r.id);
-        if (!s.ok() && s.error().code != ErrorCode::kNotFound) return s;
-      }
-    }
-    return st.remove(Kind::kDomain, id);
-  }));
+  ONESTACK_API_TRY(co_await write(env, [&env, &id] { return delete_domain_cascade(env, id); }));
   co_return Response::empty(bh::status::no_content);
 }
 
@@ -224,6 +244,32 @@ awaitable<Response> create_project(Env& env, Request& req) {
   ONESTACK_API_TRY(body);
   json::object p = std::move(body).value();
   ONESTACK_API_TRY(check_project_body(p, true));
+  if (auto it = p.find("is_domain"); it != p.end() && it->value().as_bool()) {
+    policy::Target dt{{"target.project.domain_id", std::string(policy::kNoneValue)}};
+    ONESTACK_API_TRY(authorize(env, **who, "identity:create_project", dt));
+    if (p.contains("domain_id") && !p["domain_id"].is_null()) {
+      co_return error_response(make_error(ErrorCode::kInvalidArgument,
+                                          "A project acting as a domain cannot have a domain_id."));
+    }
+    store::Record rec;
+    rec.id = new_hex_id();
+    rec.name = std::string(p["name"].as_string());
+    for (auto k : {"id", "name", "domain_id", "parent_id", "is_domain", "links"}) p.erase(k);
+    if (!p.contains("enabled")) p["enabled"] = true;
+    rec.doc = json::serialize(p);
+    ONESTACK_API_TRY(co_await write(env, [&env, &rec] {
+      Status s = env.svc.store().create(Kind::kDomain, rec);
+      if (!s.ok() && s.error().code == ErrorCode::kConflict) {
+        return Status(make_error(ErrorCode::kConflict,
+                                 "Conflict occurred attempting to store project - Duplicate entry "
+                                 "found with name " + rec.name + "."));
+      }
+      return s;
+    }));
+    json::object out;
+    out["project"] = render_domain_as_project(env, rec);
+    co_return json_response(bh::status::created, out);
+  }
   auto snap = env.svc.snapshot();
   std::string domain_id = p.contains("domain_id") && p["domain_id"].is_string()
                               ? std::string(p["domain_id"].as_string())
@@ -316,11 +362,18 @@ awaitable<Response> list_projects(Env& env, Request& req) {
   auto recs = co_await env.pool.run([&] { return env.svc.store().list(Kind::kProject, q); });
   ONESTACK_API_TRY(recs);
   json::array out;
-  if (auto is_domain = req.query.get("is_domain"); is_domain && *is_domain == "true") {
-    recs->clear();  // domains are not listed as projects here
+  bool domains = false;
+  if (auto is_domain = req.query.get("is_domain")) {
+    std::string v(*is_domain);
+    for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    domains = v == "true" || v == "1";
+  }
+  if (domains) {
+    recs = co_await env.pool.run([&env] { return env.svc.store().list(Kind::kDomain, {}); });
+    ONESTACK_API_TRY(recs);
   }
   for (const auto& r : *recs) {
-    json::object p = render_project(env, r);
+    json::object p = domains ? render_domain_as_project(env, r) : render_project(env, r);
     if (!matches_filter(p, req, "name") || !matches_filter(p, req, "enabled") ||
         !matches_filter(p, req, "parent_id")) {
       continue;
@@ -337,13 +390,20 @@ awaitable<Response> list_projects(Env& env, Request& req) {
   co_return json_response(bh::status::ok, body);
 }
 
+bool is_domain(const store::Record& project) { return project.scope.empty(); }
+
 awaitable<Result<store::Record>> authorized_project(Env& env, Request& req,
                                                     std::string_view rule) {
   auto who = caller(req);
   if (!who.ok()) co_return std::move(who).error();
   auto rec = co_await fetch(env, Kind::kProject, req.param(0));
+  if (!rec.ok() && rec.error().code == ErrorCode::kNotFound) {
+    // A domain is also a project (is_domain=true); its record has no scope.
+    auto dom = co_await fetch(env, Kind::kDomain, req.param(0));
+    if (dom.ok()) rec = std::move(dom);
+  }
   policy::Target t{{"target.project.id", req.param(0)}, {"project_id", req.param(0)}};
-  if (rec.ok()) t["target.project.domain_id"] = rec->scope;
+  if (rec.ok()) t["target.project.domain_id"] = rec->scope.empty() ? "None" : rec->scope;
   Status allowed = authorize(env, **who, rule, t);
   if (!allowed.ok()) co_return std::move(allowed).error();
   co_return rec;
@@ -353,7 +413,7 @@ awaitable<Response> get_project(Env& env, Request& req) {
   auto rec = co_await authorized_project(env, req, "identity:get_project");
   ONESTACK_API_TRY(rec);
   json::object out;
-  out["project"] = render_project(env, *rec);
+  out["project"] = is_domain(*rec) ? render_domain_as_project(env, *rec) : render_project(env, *rec);
   co_return json_response(bh::status::ok, out);
 }
 
@@ -364,6 +424,28 @@ awaitable<Response> update_project(Env& env, Request& req) {
   ONESTACK_API_TRY(body);
   json::object patch = std::move(body).value();
   ONESTACK_API_TRY(check_project_body(patch, false));
+  if (is_domain(*rec)) {
+    store::Record updated = *rec;
+    json::object d = record_doc(updated);
+    for (auto& kv : patch) {
+      std::string_view k = kv.key();
+      if (k == "id" || k == "domain_id" || k == "parent_id" || k == "is_domain" || k == "links") {
+        continue;
+      }
+      if (k == "name") {
+        updated.name = std::string(kv.value().as_string());
+      } else {
+        d[k] = kv.value();
+      }
+    }
+    updated.doc = json::serialize(d);
+    ONESTACK_API_TRY(co_await write(env, [&env, &updated] {
+      return env.svc.store().update(Kind::kDomain, updated);
+    }));
+    json::object out;
+    out["project"] = render_domain_as_project(env, updated);
+    co_return json_response(bh::status::ok, out);
+  }
   if (auto it = patch.find("domain_id");
       it != patch.end() && it->value() != json::value(rec->scope)) {
     co_return error_response(make_error(ErrorCode::kInvalidArgument,
@@ -407,6 +489,15 @@ awaitable<Response> delete_project(Env& env, Request& req) {
   auto rec = co_await authorized_project(env, req, "identity:delete_project");
   ONESTACK_API_TRY(rec);
   std::string id = rec->id;
+  if (is_domain(*rec)) {
+    if (doc_enabled(*rec)) {
+      co_return error_response(make_error(ErrorCode::kForbidden,
+                                          "Cannot delete a domain that is enabled, please disable "
+                                          "it first."));
+    }
+    ONESTACK_API_TRY(co_await write(env, [&env, &id] { return delete_domain_cascade(env, id); }));
+    co_return Response::empty(bh::status::no_content);
+  }
   ONESTACK_API_TRY(co_await write(env, [&env, &id] {
     store::RecordQuery q;
     q.parent_id = id;

@@ -198,12 +198,12 @@ awaitable<Response> create_implied(Env& env, Request& req) {
   auto pair = co_await implied_pair(env, req, "identity:create_implied_role");
   ONESTACK_API_TRY(pair);
   auto [prior, implied] = *pair;
-  if (!implied.domain_id.empty()) {
+  if (prior.domain_id.empty() && !implied.domain_id.empty()) {
+    // Keystone: a global role may not imply a domain-specific one.
     co_return error_response(make_error(ErrorCode::kForbidden,
-                                        "Domain-specific roles cannot be implied."));
+                                        "A global role cannot imply a domain-specific role."));
   }
-  auto chain = env.svc.snapshot()->expand_implied({implied.id});
-  if (prior.id == implied.id || std::find(chain.begin(), chain.end(), prior.id) != chain.end()) {
+  if (prior.id == implied.id || env.svc.snapshot()->implies(implied.id, prior.id)) {
     co_return error_response(make_error(ErrorCode::kForbidden,
                                         "The implied role would create a cycle."));
   }

@@ -186,16 +186,38 @@ std::vector<std::string> Snapshot::roles_on_system(const std::string& user_id) c
 }
 
 std::vector<std::string> Snapshot::expand_implied(std::vector<std::string> role_ids) const {
-  std::set<std::string> seen;
+  // Domain-specific roles are followed through their implications but never
+  // appear themselves in a token or an effective assignment (Keystone's
+  // behaviour: they only exist to imply global roles).
+  std::set<std::string> seen, out;
   std::vector<std::string> stack = std::move(role_ids);
   while (!stack.empty()) {
     std::string r = std::move(stack.back());
     stack.pop_back();
-    if (!roles_.count(r) || !seen.insert(r).second) continue;
+    const RoleInfo* info = role(r);
+    if (info == nullptr || !seen.insert(r).second) continue;
+    if (info->domain_id.empty()) out.insert(r);
     auto it = implied_.find(r);
     if (it != implied_.end()) stack.insert(stack.end(), it->second.begin(), it->second.end());
   }
-  return {seen.begin(), seen.end()};
+  return {out.begin(), out.end()};
+}
+
+bool Snapshot::implies(const std::string& from, const std::string& to) const {
+  std::set<std::string> seen;
+  std::vector<std::string> stack{from};
+  while (!stack.empty()) {
+    std::string r = std::move(stack.back());
+    stack.pop_back();
+    if (!seen.insert(r).second) continue;
+    auto it = implied_.find(r);
+    if (it == implied_.end()) continue;
+    for (const auto& next : it->second) {
+      if (next == to) return true;
+      stack.push_back(next);
+    }
+  }
+  return false;
 }
 
 const DomainInfo* Snapshot::domain_by_name(const std::string& name) const {

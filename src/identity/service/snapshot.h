@@ -71,8 +71,11 @@ class Snapshot {
   std::vector<std::string> roles_on_domain(const std::string& user_id,
                                            const std::string& domain_id) const;
   std::vector<std::string> roles_on_system(const std::string& user_id) const;
-  // Adds every role implied by `role_ids`, transitively; sorted, unique.
+  // Adds every role implied by `role_ids`, transitively, and drops
+  // domain-specific roles (they only imply); sorted, unique.
   std::vector<std::string> expand_implied(std::vector<std::string> role_ids) const;
+  // True if `from` implies `to`, directly or through other roles.
+  bool implies(const std::string& from, const std::string& to) const;
 
   const std::vector<std::string>& groups_of(const std::string& user_id) const;
   const std::vector<store::RevocationEvent>& revocations() const { return revocations_; }

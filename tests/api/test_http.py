@@ -672,3 +672,82 @@ def test_application_credential_limits_roles_and_cannot_make_more(cloud):
     r = cloud.request('POST', '/v3/auth/tokens',
                       json=_app_cred_auth(cred['id'], cred['secret']))
     assert_error(r, 401)
+
+
+def _new_entity(cloud, collection):
+    name = unique(collection)
+    if collection == 'projects':
+        return cloud.new_project()
+    if collection == 'users':
+        return cloud.new_user()
+    if collection == 'groups':
+        return cloud.create('groups', {'name': name, 'domain_id': 'default'})
+    if collection == 'roles':
+        return cloud.create('roles', {'name': name})
+    if collection == 'regions':
+        return cloud.create('regions', {'id': name})
+    if collection == 'services':
+        return cloud.create('services', {'name': name, 'type': name})
+    if collection == 'endpoints':
+        service = cloud.create('services', {'name': name, 'type': name})
+        return cloud.create('endpoints', {
+            'service_id': service['id'], 'interface': 'public',
+            'url': 'http://127.0.0.1:9/' + name, 'region_id': 'RegionOne'})
+    raise AssertionError(collection)
+
+
+@pytest.mark.parametrize('collection', ['projects', 'users', 'groups', 'roles',
+                                        'regions', 'services', 'endpoints'])
+def test_patch_cannot_change_an_id(cloud, collection):
+    # Keystone answers 400 "Cannot change ID" when the body names another id
+    # (keystone/server/flask/common.py _require_matching_id).
+    entity = _new_entity(cloud, collection)
+    key = collection[:-1]
+    path = '/v3/%s/%s' % (collection, entity['id'])
+    r = cloud.request('PATCH', path, admin=True,
+                      json={key: {'id': uuid.uuid4().hex,
+                                  'description': 'changed'}})
+    assert_error(r, 400)
+    r = cloud.request('GET', path, admin=True)
+    assert r.status_code == 200
+    assert r.json()[key].get('description') != 'changed'
+    # Naming its own id is allowed.
+    r = cloud.request('PATCH', path, admin=True,
+                      json={key: {'id': entity['id'], 'description': 'same'}})
+    assert r.status_code == 200, r.text
+    assert r.json()[key]['id'] == entity['id']
+
+
+def test_removing_a_grant_ends_tokens_that_relied_on_it(cloud):
+    user, project, token = _member_of_new_project(cloud)
+    path = '/v3/projects/' + project['id']
+    assert cloud.request('GET', path, token=token).status_code == 200
+    r = cloud.request('DELETE', '/v3/projects/%s/users/%s/roles/%s' % (
+        project['id'], user['id'], cloud.role_id('member')), admin=True)
+    assert r.status_code == 204, r.text
+    assert_error(cloud.request('GET', path, token=token), 401)
+
+
+def test_deleting_a_role_ends_tokens_that_carry_it(cloud):
+    user = cloud.new_user()
+    project = cloud.new_project()
+    role = cloud.create('roles', {'name': unique('role')})
+    r = cloud.request('PUT', '/v3/projects/%s/users/%s/roles/%s' % (
+        project['id'], user['id'], role['id']), admin=True)
+    assert r.status_code == 204, r.text
+    token, body = cloud.issue_token(user['name'], user['password'],
+                                    project_id=project['id'])
+    assert [x['id'] for x in body['roles']] == [role['id']]
+    path = '/v3/projects/' + project['id']
+    r = cloud.request('GET', '/v3/auth/tokens', admin=True,
+                      headers={'X-Subject-Token': token})
+    assert r.status_code == 200
+    assert cloud.request('DELETE', '/v3/roles/' + role['id'],
+                         admin=True).status_code == 204
+    r = cloud.request('GET', '/v3/auth/tokens', admin=True,
+                      headers={'X-Subject-Token': token})
+    assert_error(r, 404)
+    r = cloud.request('GET', '/v3/role_assignments?user.id=' + user['id'],
+                      admin=True)
+    assert r.json()['role_assignments'] == []
+    assert_error(cloud.request('GET', path, token=token), 401)

@@ -14,6 +14,11 @@ const char* kind_name(Kind kind) {
     case Kind::kEndpoint: return "endpoint";
     case Kind::kCredential: return "credential";
     case Kind::kAppCredential: return "application_credential";
+    case Kind::kAccessRule: return "access_rule";
+    case Kind::kPolicy: return "policy";
+    case Kind::kEndpointGroup: return "endpoint_group";
+    case Kind::kConsumer: return "consumer";
+    case Kind::kDomainConfig: return "domain_config";
   }
   return "unknown";
 }

@@ -33,6 +33,11 @@ enum class Kind {
   kEndpoint,
   kCredential,
   kAppCredential,
+  kAccessRule,     // owner_id: the user whose application credentials use it
+  kPolicy,         // a stored policy blob (/v3/policies)
+  kEndpointGroup,  // OS-EP-FILTER endpoint group
+  kConsumer,       // OS-OAUTH1 consumer
+  kDomainConfig,   // id: the domain id; one record per domain
 };
 
 // Returns the stable table-level name of `kind` ("project").

@@ -420,11 +420,7 @@ Status check_app_cred_body(const json::object& a) {
     }
   }
   if (auto it = a.find("access_rules"); it != a.end()) {
-    if (!it->value().is_array()) return invalid_field("access_rules", "must be a list");
-    if (!it->value().as_array().empty()) {
-      return make_error(ErrorCode::kNotImplemented,
-                        "Access rules on application credentials are not supported.");
-    }
+    ONESTACK_TRY(check_access_rules(it->value()));
   }
   return ok_status();
 }
@@ -543,11 +539,18 @@ awaitable<Response> create_app_cred(Env& env, Request& req) {
   rec.owner_id = user_id;
   rec.parent_id = ctx.project_id;
   int rounds = env.svc.settings().bcrypt_rounds;
-  ONESTACK_API_TRY(co_await write(env, [&env, &rec, &doc, &secret, rounds] {
+  ONESTACK_API_TRY(co_await write(env, [&env, &rec, &doc, &secret, &a, rounds] {
     // bcrypt is slow by design: it runs here, on the pool.
     auto hash = hash_password(secret, rounds);
     if (!hash.ok()) return Status(std::move(hash).error());
     doc["secret_hash"] = std::move(hash).value();
+    // Access rules are stored and shown as Keystone does; no onestack
+    // service enforces them yet.
+    if (auto it = a.find("access_rules"); it != a.end() && !it->value().as_array().empty()) {
+      auto rules = store_access_rules(env.svc.store(), rec.owner_id, it->value().as_array());
+      if (!rules.ok()) return Status(std::move(rules).error());
+      doc["access_rules"] = std::move(rules).value();
+    }
     rec.doc = json::serialize(doc);
     Status s = env.svc.store().create(Kind::kAppCredential, rec);
     if (!s.ok() && s.error().code == ErrorCode::kConflict) {

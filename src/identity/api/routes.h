@@ -15,6 +15,23 @@ void register_user_routes(http::Router& router, Env& env);        // users, grou
 void register_role_routes(http::Router& router, Env& env);        // roles, grants, assignments
 void register_catalog_routes(http::Router& router, Env& env);     // regions, services, endpoints
 void register_credential_routes(http::Router& router, Env& env);  // credentials, app creds
+// policies, OS-EP-FILTER endpoint groups, OS-OAUTH1 consumers, domain config,
+// access rules
+void register_extension_routes(http::Router& router, Env& env);
+void register_ec2_routes(http::Router& router, Env& env);  // OS-EC2 credentials, ec2tokens
+
+// Validates the "access_rules" of an application credential request: a list
+// of {"service", "path", "method"} and/or {"id"} objects, as Keystone's
+// schema. kInvalidArgument otherwise.
+Status check_access_rules(const json::value& rules);
+// Resolves validated access rules for a new application credential of
+// `user_id`: a rule naming the id of one of the user's rules, or identical to
+// one, reuses it; others are stored as new rules. Returns the list to keep in
+// the application credential, [{"id","path","method","service"}], or
+// kNotFound for an id that names none of the user's rules. Blocking: call on
+// the worker pool.
+Result<json::array> store_access_rules(store::IdentityStore& store, const std::string& user_id,
+                                       const json::array& rules);
 
 void build_router(http::Router& router, Env& env);
 

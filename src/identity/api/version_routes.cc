@@ -56,6 +56,8 @@ void build_router(http::Router& r, Env& env) {
   register_role_routes(r, env);
   register_catalog_routes(r, env);
   register_credential_routes(r, env);
+  register_extension_routes(r, env);
+  register_ec2_routes(r, env);
 }
 
 }  // namespace onestack::identity::api

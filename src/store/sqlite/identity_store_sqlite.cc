@@ -29,6 +29,11 @@ std::optional<std::string> unique_key(Kind kind, const Record& rec) {
     case Kind::kService:
     case Kind::kEndpoint:
     case Kind::kCredential:
+    case Kind::kAccessRule:
+    case Kind::kPolicy:
+    case Kind::kEndpointGroup:
+    case Kind::kConsumer:
+    case Kind::kDomainConfig:
       return std::nullopt;
   }
   return std::nullopt;
@@ -207,12 +212,12 @@ Status SqliteIdentityStore::remove(Kind kind, const std::string& id) {
         ONESTACK_TRY(run_with(conn, "DELETE FROM memberships WHERE user_id = ?1", id));
         ONESTACK_TRY(run_with(
             conn, "DELETE FROM assignments WHERE actor_type = 'user' AND actor_id = ?1", id));
-        // An application credential's scope is its user; a credential names
-        // its user as owner.
+        // An application credential's scope is its user; a credential and an
+        // access rule name their user as owner.
         ONESTACK_TRY(run_with(conn,
                               "DELETE FROM records WHERE "
                               "(kind = 'application_credential' AND (scope = ?1 OR owner_id = ?1)) "
-                              "OR (kind = 'credential' AND owner_id = ?1)",
+                              "OR (kind IN ('credential', 'access_rule') AND owner_id = ?1)",
                               id));
         break;
       case Kind::kGroup:
@@ -227,6 +232,9 @@ Status SqliteIdentityStore::remove(Kind kind, const std::string& id) {
       case Kind::kDomain:
         ONESTACK_TRY(run_with(
             conn, "DELETE FROM assignments WHERE target_type = 'domain' AND target_id = ?1", id));
+        // A domain's configuration is keyed by the domain id.
+        ONESTACK_TRY(
+            run_with(conn, "DELETE FROM records WHERE kind = 'domain_config' AND id = ?1", id));
         break;
       case Kind::kRole:
         ONESTACK_TRY(run_with(conn, "DELETE FROM assignments WHERE role_id = ?1", id));
@@ -238,6 +246,11 @@ Status SqliteIdentityStore::remove(Kind kind, const std::string& id) {
       case Kind::kEndpoint:
       case Kind::kCredential:
       case Kind::kAppCredential:
+      case Kind::kAccessRule:
+      case Kind::kPolicy:
+      case Kind::kEndpointGroup:
+      case Kind::kConsumer:
+      case Kind::kDomainConfig:
         break;
     }
     return ok_status();

@@ -146,6 +146,9 @@ TEST_P(IdentityStoreContract, NamesAreUniqueExactlyWhereTheKindRequires) {
       {Kind::kRole, true, false},          {Kind::kAppCredential, true, false},
       {Kind::kRegion, false, false},       {Kind::kService, false, false},
       {Kind::kEndpoint, false, false},     {Kind::kCredential, false, false},
+      {Kind::kAccessRule, false, false},   {Kind::kPolicy, false, false},
+      {Kind::kEndpointGroup, false, false}, {Kind::kConsumer, false, false},
+      {Kind::kDomainConfig, false, false},
   };
   for (const UniquenessCase& c : cases) {
     SCOPED_TRACE(kind_name(c.kind));
@@ -284,6 +287,9 @@ class IdentityStoreCascade : public IdentityStoreContract {
     ASSERT_OK(store_->create(Kind::kCredential, rec("c2", "", "", "p1", "u2")));
     ASSERT_OK(store_->create(Kind::kAppCredential, rec("a1", "u1", "ci", "", "u1")));
     ASSERT_OK(store_->create(Kind::kAppCredential, rec("a2", "u2", "ci", "", "u2")));
+    ASSERT_OK(store_->create(Kind::kAccessRule, rec("ar1", "", "", "", "u1")));
+    ASSERT_OK(store_->create(Kind::kAccessRule, rec("ar2", "", "", "", "u2")));
+    for (const char* d : {"d1", "d2"}) ASSERT_OK(store_->create(Kind::kDomainConfig, rec(d)));
     for (const char* g : {"g1", "g2"}) {
       for (const char* u : {"u1", "u2"}) ASSERT_OK(store_->add_member(g, u));
     }
@@ -312,6 +318,7 @@ TEST_P(IdentityStoreCascade, RemovingAUserDropsItsMembershipsGrantsAndOwnedCrede
   EXPECT_EQ(assignments().size(), 3u);
   EXPECT_EQ(list_ids(Kind::kCredential), std::vector<std::string>{"c2"});
   EXPECT_EQ(list_ids(Kind::kAppCredential), std::vector<std::string>{"a2"});
+  EXPECT_EQ(list_ids(Kind::kAccessRule), std::vector<std::string>{"ar2"});
 }
 
 TEST_P(IdentityStoreCascade, RemovingAGroupDropsItsMembershipsAndGrants) {
@@ -332,8 +339,9 @@ TEST_P(IdentityStoreCascade, RemovingAProjectDropsGrantsOnIt) {
   EXPECT_EQ(list_ids(Kind::kCredential).size(), 2u);  // credentials name projects but stay
 }
 
-TEST_P(IdentityStoreCascade, RemovingADomainDropsGrantsOnIt) {
+TEST_P(IdentityStoreCascade, RemovingADomainDropsGrantsOnItAndItsConfiguration) {
   ASSERT_OK(store_->remove(Kind::kDomain, "d1"));
+  EXPECT_EQ(list_ids(Kind::kDomainConfig), std::vector<std::string>{"d2"});
   EXPECT_EQ(assignments({.target_type = TargetType::kDomain}),
             (std::vector<Assignment>{grant(ActorType::kGroup, "g2", TargetType::kDomain, "d2", "r2")}));
   EXPECT_EQ(assignments().size(), 4u);

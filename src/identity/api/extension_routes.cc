@@ -1,0 +1,980 @@
+// Keystone's smaller v3 APIs: stored policies (/v3/policies), endpoint groups
+// (/v3/OS-EP-FILTER/endpoint_groups), OAuth1 consumers
+// (/v3/OS-OAUTH1/consumers), domain-specific configuration
+// (/v3/domains/{domain_id}/config and the defaults under
+// /v3/domains/config), and a user's access rules
+// (/v3/users/{user_id}/access_rules), with the helper that stores the access
+// rules of a new application credential.
+//
+// Work handed to the pool captures by reference only, and co_await
+// expressions name locals rather than build temporaries: the awaiting
+// coroutine's frame outlives them, and g++ 12 destroys non-trivial
+// temporaries of a co_await expression twice.
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include "core/ids.h"
+#include "identity/api/routes.h"
+
+namespace onestack::identity::api {
+
+namespace bh = boost::beast::http;
+using store::Kind;
+
+namespace {
+
+constexpr size_t kMaxName = 255;
+constexpr size_t kMaxText = 65535;
+
+// --- helpers ---------------------------------------------------------------
+
+Error bad_request(std::string message) {
+  return make_error(ErrorCode::kInvalidArgument, std::move(message));
+}
+
+Error invalid_field(std::string_view field, std::string_view why) {
+  return bad_request("Invalid input for field '" + std::string(field) + "': " + std::string(why) +
+                     ".");
+}
+
+Error not_found(std::string_view kind, const std::string& id) {
+  return make_error(ErrorCode::kNotFound, "Could not find " + std::string(kind) + ": " + id + ".");
+}
+
+Error not_implemented(std::string_view what) {
+  return make_error(ErrorCode::kNotImplemented, std::string(what));
+}
+
+// A store result's error, with kNotFound reworded in Keystone's form.
+Error store_error(Error e, std::string_view kind, const std::string& id) {
+  if (e.code == ErrorCode::kNotFound) return not_found(kind, id);
+  return e;
+}
+
+// An optional string attribute (null admitted when `nullable`).
+Status check_str(const json::object& o, std::string_view key, size_t min, size_t max,
+                 bool required, bool nullable) {
+  auto it = o.find(key);
+  if (it == o.end() || (nullable && it->value().is_null())) {
+    if (required) return invalid_field(key, "it is required");
+    return ok_status();
+  }
+  if (!it->value().is_string()) return invalid_field(key, "must be a string");
+  size_t n = it->value().as_string().size();
+  if (n < min || n > max) {
+    return invalid_field(key, "length must be " + std::to_string(min) + ".." +
+                                  std::to_string(max));
+  }
+  return ok_status();
+}
+
+// PATCH bodies must change something (JSON schema minProperties: 1).
+Status check_not_empty(const json::object& o, std::string_view entity) {
+  if (!o.empty()) return ok_status();
+  return invalid_field(entity, "{} does not have enough properties");
+}
+
+// A PATCH may repeat the entity's id but not change it.
+Status check_same_id(const json::object& o, const std::string& id) {
+  auto it = o.find("id");
+  if (it == o.end() || it->value().is_null() || it->value() == json::value(id)) {
+    return ok_status();
+  }
+  return bad_request("Cannot change ID");
+}
+
+std::string string_at(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string())
+                                                  : std::string();
+}
+
+// Copies the request attributes into the record's document, leaving out
+// those the server owns.
+void merge_doc(store::Record& rec, json::object attrs) {
+  for (auto k : {"id", "links"}) attrs.erase(k);
+  json::object doc = record_doc(rec);
+  for (auto& kv : attrs) doc[kv.key()] = kv.value();
+  rec.doc = json::serialize(doc);
+}
+
+awaitable<Result<std::vector<store::Record>>> list_kind(Env& env, Kind kind,
+                                                        const store::RecordQuery& q) {
+  co_return co_await env.pool.run([&env, kind, &q] { return env.svc.store().list(kind, q); });
+}
+
+// --- the CRUD shared by policies, endpoint groups and consumers -------------
+
+// What differs between the three simple collections.
+struct Collection {
+  Kind kind;
+  const char* member;     // "policy": the body key and rule suffix
+  const char* plural;     // "policies": the list key and list rule suffix
+  const char* not_found;  // "policy": as in "Could not find policy: X."
+  Status (*check)(const json::object& body, bool create);
+  json::object (*render)(const Env& env, const store::Record& rec);
+  std::array<const char*, 2> filters;  // query parameters that filter a list
+  bool has_secret = false;  // a generated "secret", shown only by create
+};
+
+json::object render_simple(const Env& env, const store::Record& rec, const char* path) {
+  json::object o = record_doc(rec);
+  o["id"] = rec.id;
+  add_self_link(env, o, path);
+  return o;
+}
+
+std::string rule(const Collection& c, std::string_view verb) {
+  return "identity:" + std::string(verb) + "_" + c.member;
+}
+
+awaitable<Response> create_entity(Env& env, Request& req, const Collection& c) {
+  auto who = caller(req);
+  ONESTACK_API_TRY(who);
+  ONESTACK_API_TRY(authorize(env, **who, rule(c, "create"), {}));
+  auto body = body_entity(req, c.member);
+  ONESTACK_API_TRY(body);
+  ONESTACK_API_TRY(c.check(*body, true));
+  store::Record rec;
+  rec.id = new_hex_id();
+  json::object attrs = std::move(body).value();
+  std::string secret;
+  if (c.has_secret) {
+    secret = new_hex_id();
+    attrs["secret"] = secret;
+  }
+  merge_doc(rec, std::move(attrs));
+  ONESTACK_API_TRY(co_await env.pool.run(
+      [&env, &c, &rec] { return env.svc.store().create(c.kind, rec); }));
+  json::object entity = c.render(env, rec);
+  if (c.has_secret) entity["secret"] = secret;
+  json::object out;
+  out[c.member] = std::move(entity);
+  co_return json_response(bh::status::created, out);
+}
+
+awaitable<Response> list_entities(Env& env, Request& req, const Collection& c) {
+  auto who = caller(req);
+  ONESTACK_API_TRY(who);
+  ONESTACK_API_TRY(authorize(env, **who, "identity:list_" + std::string(c.plural), {}));
+  store::RecordQuery all;
+  auto recs = co_await list_kind(env, c.kind, all);
+  ONESTACK_API_TRY(recs);
+  json::array out;
+  for (const auto& rec : *recs) {
+    json::object o = c.render(env, rec);
+    bool keep = true;
+    for (const char* f : c.filters) {
+      if (f != nullptr && !matches_filter(o, req, f)) keep = false;
+    }
+    if (keep) out.push_back(std::move(o));
+  }
+  json::object body;
+  body[c.plural] = std::move(out);
+  body["links"] = collection_links(env, req);
+  co_return json_response(bh::status::ok, body);
+}
+
+awaitable<Result<store::Record>> authorized_entity(Env& env, Request& req, const Collection& c,
+                                                   std::string_view verb) {
+  auto who = caller(req);
+  if (!who.ok()) co_return std::move(who).error();
+  Status allowed = authorize(env, **who, rule(c, verb), {});
+  if (!allowed.ok()) co_return std::move(allowed).error();
+  const std::string& id = req.param(0);
+  auto rec = co_await env.pool.run([&env, &c, &id] { return env.svc.store().get(c.kind, id); });
+  if (!rec.ok()) co_return store_error(std::move(rec).error(), c.not_found, id);
+  co_return rec;
+}
+
+awaitable<Response> get_entity(Env& env, Request& req, const Collection& c) {
+  auto rec = co_await authorized_entity(env, req, c, "get");
+  ONESTACK_API_TRY(rec);
+  json::object out;
+  out[c.member] = c.render(env, *rec);
+  co_return json_response(bh::status::ok, out);
+}
+
+awaitable<Response> update_entity(Env& env, Request& req, const Collection& c) {
+  auto rec = co_await authorized_entity(env, req, c, "update");
+  ONESTACK_API_TRY(rec);
+  auto body = body_entity(req, c.member);
+  ONESTACK_API_TRY(body);
+  ONESTACK_API_TRY(check_not_empty(*body, c.member));
+  ONESTACK_API_TRY(check_same_id(*body, rec->id));
+  ONESTACK_API_TRY(c.check(*body, false));
+  store::Record updated = *rec;
+  merge_doc(updated, std::move(body).value());
+  ONESTACK_API_TRY(co_await env.pool.run(
+      [&env, &c, &updated] { return env.svc.store().update(c.kind, updated); }));
+  json::object out;
+  out[c.member] = c.render(env, updated);
+  co_return json_response(bh::status::ok, out);
+}
+
+awaitable<Response> delete_entity(Env& env, Request& req, const Collection& c) {
+  auto rec = co_await authorized_entity(env, req, c, "delete");
+  ONESTACK_API_TRY(rec);
+  const std::string& id = rec->id;
+  ONESTACK_API_TRY(
+      co_await env.pool.run([&env, &c, &id] { return env.svc.store().remove(c.kind, id); }));
+  co_return Response::empty(bh::status::no_content);
+}
+
+// --- policies ----------------------------------------------------------------
+// A policy is an opaque blob of a given type that Keystone stores for other
+// services; nothing in onestack reads it.
+
+Status check_policy(const json::object& p, bool create) {
+  ONESTACK_TRY(check_str(p, "blob", 0, kMaxText, create, false));
+  ONESTACK_TRY(check_str(p, "type", 0, kMaxName, create, false));
+  return ok_status();
+}
+
+json::object render_policy(const Env& env, const store::Record& rec) {
+  return render_simple(env, rec, "policies");
+}
+
+const Collection kPolicies{Kind::kPolicy,  "policy",      "policies",
+                           "policy",      check_policy, render_policy,
+                           {"type", nullptr}};
+
+// --- endpoint groups (OS-EP-FILTER) --------------------------------------------
+// Stored and returned as Keystone does; onestack's catalog is not filtered by
+// them (the project associations that would apply them are not offered).
+
+Status check_endpoint_group(const json::object& g, bool create) {
+  ONESTACK_TRY(check_str(g, "name", 1, kMaxName, create, false));
+  ONESTACK_TRY(check_str(g, "description", 0, kMaxText, false, true));
+  auto it = g.find("filters");
+  if (it == g.end()) {
+    if (create) return invalid_field("filters", "it is required");
+    return ok_status();
+  }
+  if (!it->value().is_object()) return invalid_field("filters", "must be an object");
+  for (const auto& kv : it->value().as_object()) {
+    std::string_view key = kv.key();
+    if (key != "interface" && key != "service_id" && key != "region_id") {
+      return bad_request(
+          "Expecting to find interface or service_id or region_id in endpoint_group. The server "
+          "could not comply with the request since it is either malformed or otherwise "
+          "incorrect. The client is assumed to be in error.");
+    }
+  }
+  return ok_status();
+}
+
+json::object render_endpoint_group(const Env& env, const store::Record& rec) {
+  json::object g = render_simple(env, rec, "OS-EP-FILTER/endpoint_groups");
+  if (!g.contains("description")) g["description"] = nullptr;
+  if (!g.contains("filters")) g["filters"] = json::object();
+  return g;
+}
+
+const Collection kEndpointGroups{Kind::kEndpointGroup, "endpoint_group",     "endpoint_groups",
+                                 "Endpoint Group",     check_endpoint_group, render_endpoint_group,
+                                 {"name", nullptr}};
+
+// --- OAuth1 consumers ----------------------------------------------------------
+// The secret is generated on create and shown only then. onestack does not
+// run the OAuth1 token flows, so consumers are registrations only.
+
+Status check_consumer(const json::object& c, bool create) {
+  ONESTACK_TRY(check_str(c, "description", 0, kMaxText, false, true));
+  if (!create && c.contains("secret")) {
+    return invalid_field("consumer", "the secret cannot be updated");
+  }
+  return ok_status();
+}
+
+json::object render_consumer(const Env& env, const store::Record& rec) {
+  json::object c = render_simple(env, rec, "OS-OAUTH1/consumers");
+  c.erase("secret");
+  if (!c.contains("description")) c["description"] = nullptr;
+  return c;
+}
+
+const Collection kConsumers{Kind::kConsumer, "consumer",     "consumers",
+                            "consumer",      check_consumer, render_consumer,
+                            {"description", nullptr},  true};
+
+awaitable<Response> create_policy(Env& env, Request& req) {
+  co_return co_await create_entity(env, req, kPolicies);
+}
+awaitable<Response> list_policies(Env& env, Request& req) {
+  co_return co_await list_entities(env, req, kPolicies);
+}
+awaitable<Response> get_policy(Env& env, Request& req) {
+  co_return co_await get_entity(env, req, kPolicies);
+}
+awaitable<Response> update_policy(Env& env, Request& req) {
+  co_return co_await update_entity(env, req, kPolicies);
+}
+awaitable<Response> delete_policy(Env& env, Request& req) {
+  co_return co_await delete_entity(env, req, kPolicies);
+}
+
+awaitable<Response> create_endpoint_group(Env& env, Request& req) {
+  co_return co_await create_entity(env, req, kEndpointGroups);
+}
+awaitable<Response> list_endpoint_groups(Env& env, Request& req) {
+  co_return co_await list_entities(env, req, kEndpointGroups);
+}
+awaitable<Response> get_endpoint_group(Env& env, Request& req) {
+  co_return co_await get_entity(env, req, kEndpointGroups);
+}
+awaitable<Response> update_endpoint_group(Env& env, Request& req) {
+  co_return co_await update_entity(env, req, kEndpointGroups);
+}
+awaitable<Response> delete_endpoint_group(Env& env, Request& req) {
+  co_return co_await delete_entity(env, req, kEndpointGroups);
+}
+awaitable<Response> ep_filter_not_implemented(Env&, Request&) {
+  co_return error_response(not_implemented(
+      "Associating endpoints and endpoint groups with projects (OS-EP-FILTER) is not "
+      "implemented; only endpoint groups themselves are."));
+}
+
+awaitable<Response> create_consumer(Env& env, Request& req) {
+  co_return co_await create_entity(env, req, kConsumers);
+}
+awaitable<Response> list_consumers(Env& env, Request& req) {
+  co_return co_await list_entities(env, req, kConsumers);
+}
+awaitable<Response> get_consumer(Env& env, Request& req) {
+  co_return co_await get_entity(env, req, kConsumers);
+}
+awaitable<Response> update_consumer(Env& env, Request& req) {
+  co_return co_await update_entity(env, req, kConsumers);
+}
+awaitable<Response> delete_consumer(Env& env, Request& req) {
+  co_return co_await delete_entity(env, req, kConsumers);
+}
+awaitable<Response> oauth1_not_implemented(Env&, Request&) {
+  co_return error_response(not_implemented(
+      "OAuth1 request tokens, authorization and access tokens are not implemented; only "
+      "consumers (/v3/OS-OAUTH1/consumers) are."));
+}
+
+// --- domain configuration ------------------------------------------------------
+// Keystone lets a domain override a fixed set of [identity] and [ldap]
+// options for a domain-specific identity driver. onestack has no LDAP driver,
+// so the configuration changes nothing it does: reading and writing it is what
+// the API offers. Each domain's configuration is one record (id = domain id)
+// whose document is {"group": {"option": value}}.
+
+struct ConfigOption {
+  const char* group;
+  const char* option;
+  const char* default_json;  // Keystone's default, as JSON
+};
+
+// The options Keystone allows per domain, with Keystone's defaults, in its order.
+constexpr ConfigOption kConfigOptions[] = {
+    {"identity", "driver", "\"sql\""},
+    {"identity", "list_limit", "null"},
+    {"ldap", "url", "\"ldap://localhost\""},
+    {"ldap", "user", "null"},
+    {"ldap", "suffix", "\"cn=example,cn=com\""},
+    {"ldap", "query_scope", "\"one\""},
+    {"ldap", "page_size", "0"},
+    {"ldap", "alias_dereferencing", "\"default\""},
+    {"ldap", "debug_level", "null"},
+    {"ldap", "chase_referrals", "null"},
+    {"ldap", "user_tree_dn", "null"},
+    {"ldap", "user_filter", "null"},
+    {"ldap", "user_objectclass", "\"inetOrgPerson\""},
+    {"ldap", "user_id_attribute", "\"cn\""},
+    {"ldap", "user_name_attribute", "\"sn\""},
+    {"ldap", "user_mail_attribute", "\"mail\""},
+    {"ldap", "user_description_attribute", "\"description\""},
+    {"ldap", "user_pass_attribute", "\"userPassword\""},
+    {"ldap", "user_enabled_attribute", "\"enabled\""},
+    {"ldap", "user_enabled_invert", "false"},
+    {"ldap", "user_enabled_mask", "0"},
+    {"ldap", "user_enabled_default", "\"True\""},
+    {"ldap", "user_attribute_ignore", "[\"default_project_id\"]"},
+    {"ldap", "user_default_project_id_attribute", "null"},
+    {"ldap", "user_enabled_emulation", "false"},
+    {"ldap", "user_enabled_emulation_dn", "null"},
+    {"ldap", "user_enabled_emulation_use_group_config", "false"},
+    {"ldap", "user_additional_attribute_mapping", "[]"},
+    {"ldap", "group_tree_dn", "null"},
+    {"ldap", "group_filter", "null"},
+    {"ldap", "group_objectclass", "\"groupOfNames\""},
+    {"ldap", "group_id_attribute", "\"cn\""},
+    {"ldap", "group_name_attribute", "\"ou\""},
+    {"ldap", "group_members_are_ids", "false"},
+    {"ldap", "group_member_attribute", "\"member\""},
+    {"ldap", "group_desc_attribute", "\"description\""},
+    {"ldap", "group_attribute_ignore", "[]"},
+    {"ldap", "group_additional_attribute_mapping", "[]"},
+    {"ldap", "tls_cacertfile", "null"},
+    {"ldap", "tls_cacertdir", "null"},
+    {"ldap", "use_tls", "false"},
+    {"ldap", "tls_req_cert", "\"demand\""},
+    {"ldap", "use_pool", "true"},
+    {"ldap", "pool_size", "10"},
+    {"ldap", "pool_retry_max", "3"},
+    {"ldap", "pool_retry_delay", "0.1"},
+    {"ldap", "pool_connection_timeout", "-1"},
+    {"ldap", "pool_connection_lifetime", "600"},
+    {"ldap", "use_auth_pool", "true"},
+    {"ldap", "auth_pool_size", "100"},
+    {"ldap", "auth_pool_connection_lifetime", "60"},
+};
+
+// Options that may be set but are never shown.
+bool is_sensitive(std::string_view group, std::string_view option) {
+  return group == "ldap" && option == "password";
+}
+
+bool is_whitelisted(std::string_view group, std::string_view option) {
+  return std::any_of(std::begin(kConfigOptions), std::end(kConfigOptions),
+                     [&](const ConfigOption& o) { return o.group == group && o.option == option; });
+}
+
+Error invalid_config(const std::string& reason) {
+  return make_error(ErrorCode::kForbidden,
+                    "Invalid domain specific configuration: " + reason + ".");
+}
+
+Error config_not_found(const std::string& domain_id, const std::string& what) {
+  return make_error(ErrorCode::kNotFound, "Could not find " + what +
+                                              " in domain configuration for domain " +
+                                              domain_id + ".");
+}
+
+std::string what_of(const std::string& group, const std::string& option) {
+  if (!option.empty()) return "option " + option + " in group " + group;
+  if (!group.empty()) return "group " + group;
+  return "any options";
+}
+
+Status check_group_option(const std::string& group, const std::string& option) {
+  if (group.empty()) return ok_status();
+  if (group != "identity" && group != "ldap") {
+    return invalid_config("Group " + group + " is not supported for domain specific "
+                          "configurations");
+  }
+  if (!option.empty() && !is_whitelisted(group, option) && !is_sensitive(group, option)) {
+    return invalid_config("Option " + option + " in group " + group +
+                          " is not supported for domain specific configurations");
+  }
+  return ok_status();
+}
+
+Status check_config(const json::object& config) {
+  if (config.empty()) return invalid_config("No options specified");
+  for (const auto& g : config) {
+    std::string group(g.key());
+    if (!g.value().is_object() || g.value().as_object().empty()) {
+      return invalid_config("The value of group " + group +
+                            " specified in the config should be a dictionary of options");
+    }
+    ONESTACK_TRY(check_group_option(group, ""));
+    for (const auto& o : g.value().as_object()) {
+      ONESTACK_TRY(check_group_option(group, std::string(o.key())));
+    }
+  }
+  return ok_status();
+}
+
+// The visible part of a stored configuration, narrowed to `group`/`option`:
+// {"group": {...}} or, for one option, {"option": value}.
+json::object visible_config(const json::object& stored, const std::string& group,
+                            const std::string& option) {
+  json::object out;
+  for (const auto& g : stored) {
+    if (!group.empty() && g.key() != group) continue;
+    if (!g.value().is_object()) continue;
+    json::object opts;
+    for (const auto& o : g.value().as_object()) {
+      if (!option.empty() && o.key() != option) continue;
+      if (is_sensitive(g.key(), o.key())) continue;
+      if (!option.empty()) return json::object{{o.key(), o.value()}};
+      opts[o.key()] = o.value();
+    }
+    if (!opts.empty()) out[g.key()] = std::move(opts);
+  }
+  return out;
+}
+
+// Reads a domain's stored configuration ({} when it has none).
+Result<json::object> read_config(store::IdentityStore& st, const std::string& domain_id) {
+  auto rec = st.get(Kind::kDomainConfig, domain_id);
+  if (!rec.ok()) {
+    if (rec.error().code == ErrorCode::kNotFound) return json::object();
+    return std::move(rec).error();
+  }
+  return record_doc(*rec);
+}
+
+Status write_config(store::IdentityStore& st, const std::string& domain_id,
+                    const json::object& config) {
+  store::Record rec;
+  rec.id = domain_id;
+  rec.doc = json::serialize(config);
+  if (config.empty()) {
+    Status s = st.remove(Kind::kDomainConfig, domain_id);
+    return s.ok() || s.error().code == ErrorCode::kNotFound ? ok_status() : s;
+  }
+  Status s = st.update(Kind::kDomainConfig, rec);
+  if (!s.ok() && s.error().code == ErrorCode::kNotFound) return st.create(Kind::kDomainConfig, rec);
+  return s;
+}
+
+// The path's group and option ("" when the route has none).
+std::string path_group(const Request& req) {
+  return req.path_params.size() > 1 ? req.param(1) : std::string();
+}
+std::string path_option(const Request& req) {
+  return req.path_params.size() > 2 ? req.param(2) : std::string();
+}
+
+// Authorizes `rule`, then checks the domain in the path exists (after the
+// policy, so callers who may not ask learn nothing about domains).
+awaitable<Status> authorized_domain(Env& env, Request& req, std::string_view rule) {
+  auto who = caller(req);
+  if (!who.ok()) co_return std::move(who).error();
+  Status allowed = authorize(env, **who, rule, {});
+  if (!allowed.ok()) co_return allowed;
+  auto domain = co_await fetch(env, Kind::kDomain, req.param(0));
+  if (!domain.ok()) co_return std::move(domain).error();
+  co_return ok_status();
+}
+
+awaitable<Response> put_domain_config(Env& env, Request& req) {
+  ONESTACK_API_TRY(co_await authorized_domain(env, req, "identity:create_domain_config"));
+  auto body = body_entity(req, "config");
+  ONESTACK_API_TRY(body);
+  json::object config = std::move(body).value();
+  ONESTACK_API_TRY(check_config(config));
+  const std::string& domain_id = req.param(0);
+  bool existed = false;
+  ONESTACK_API_TRY(co_await env.pool.run([&env, &domain_id, &config, &existed]() -> Status {
+    auto& st = env.svc.store();
+    auto old = read_config(st, domain_id);
+    if (!old.ok()) return std::move(old).error();
+    existed = !old->empty();
+    return write_config(st, domain_id, config);
+  }));
+  json::object out;
+  out["config"] = visible_config(config, "", "");
+  co_return json_response(existed ? bh::status::ok : bh::status::created, out);
+}
+
+awaitable<Response> get_domain_config(Env& env, Request& req) {
+  ONESTACK_API_TRY(co_await authorized_domain(env, req, "identity:get_domain_config"));
+  std::string group = path_group(req);
+  std::string option = path_option(req);
+  ONESTACK_API_TRY(check_group_option(group, option));
+  const std::string& domain_id = req.param(0);
+  auto stored = co_await env.pool.run(
+      [&env, &domain_id] { return read_config(env.svc.store(), domain_id); });
+  ONESTACK_API_TRY(stored);
+  json::object config = visible_config(*stored, group, option);
+  if (config.empty()) co_return error_response(config_not_found(domain_id, what_of(group, option)));
+  json::object out;
+  out["config"] = std::move(config);
+  co_return json_response(bh::status::ok, out);
+}
+
+// Checks a partial update names exactly the group (and option) of its path.
+Status check_partial_update(const json::object& update, const std::string& group,
+                            const std::string& option) {
+  if (group.empty()) return ok_status();
+  const json::value* g = update.if_contains(group);
+  bool one_group = update.size() == 1;
+  bool one_option = g != nullptr && g->is_object() && g->as_object().size() == 1;
+  if (!one_group || (!option.empty() && !one_option)) {
+    if (!option.empty()) {
+      return invalid_config("Trying to update option " + option + " in group " + group +
+                            ", so that, and only that, option must be specified  in the config");
+    }
+    return invalid_config("Trying to update group " + group +
+                          ", so that, and only that, group must be specified in the config");
+  }
+  if (g == nullptr) {
+    return invalid_config("request to update group " + group +
+                          ", but config provided contains group " +
+                          std::string(update.begin()->key()) + " instead");
+  }
+  if (!option.empty() && !g->as_object().contains(option)) {
+    return invalid_config("Trying to update option " + option + " in group " + group +
+                          ", but config provided contains option " +
+                          std::string(g->as_object().begin()->key()) + " instead");
+  }
+  return ok_status();
+}
+
+bool has_entry(const json::object& stored, const std::string& group, const std::string& option) {
+  const json::value* g = stored.if_contains(group);
+  if (g == nullptr || !g->is_object() || g->as_object().empty()) return false;
+  return option.empty() || g->as_object().contains(option);
+}
+
+awaitable<Response> patch_domain_config(Env& env, Request& req) {
+  ONESTACK_API_TRY(co_await authorized_domain(env, req, "identity:update_domain_config"));
+  auto body = body_entity(req, "config");
+  ONESTACK_API_TRY(body);
+  std::string group = path_group(req);
+  std::string option = path_option(req);
+  // For one option the body is {"option": value}: read it as its group.
+  json::object update = std::move(body).value();
+  if (!option.empty()) update = json::object{{group, std::move(update)}};
+  ONESTACK_API_TRY(check_config(update));
+  ONESTACK_API_TRY(check_group_option(group, option));
+  ONESTACK_API_TRY(check_partial_update(update, group, option));
+  const std::string& domain_id = req.param(0);
+  json::object merged;
+  ONESTACK_API_TRY(
+      co_await env.pool.run([&env, &domain_id, &update, &group, &option, &merged]() -> Status {
+        auto& st = env.svc.store();
+        auto stored = read_config(st, domain_id);
+        if (!stored.ok()) return std::move(stored).error();
+        if (!group.empty() && !has_entry(*stored, group, option)) {
+          return config_not_found(domain_id, what_of(group, option));
+        }
+        merged = std::move(stored).value();
+        for (const auto& g : update) {
+          json::value& slot = merged[g.key()];
+          if (!slot.is_object()) slot = json::object();
+          for (const auto& o : g.value().as_object()) slot.as_object()[o.key()] = o.value();
+        }
+        return write_config(st, domain_id, merged);
+      }));
+  json::object config = visible_config(merged, "", "");
+  if (config.empty()) co_return error_response(config_not_found(domain_id, what_of("", "")));
+  json::object out;
+  out["config"] = std::move(config);
+  co_return json_response(bh::status::ok, out);
+}
+
+awaitable<Response> delete_domain_config(Env& env, Request& req) {
+  ONESTACK_API_TRY(co_await authorized_domain(env, req, "identity:delete_domain_config"));
+  std::string group = path_group(req);
+  std::string option = path_option(req);
+  ONESTACK_API_TRY(check_group_option(group, option));
+  const std::string& domain_id = req.param(0);
+  ONESTACK_API_TRY(co_await env.pool.run([&env, &domain_id, &group, &option]() -> Status {
+    auto& st = env.svc.store();
+    auto stored = read_config(st, domain_id);
+    if (!stored.ok()) return std::move(stored).error();
+    json::object config = std::move(stored).value();
+    if (group.empty()) return write_config(st, domain_id, {});
+    if (!has_entry(config, group, option)) {
+      return config_not_found(domain_id, what_of(group, option));
+    }
+    if (option.empty()) {
+      config.erase(group);
+    } else {
+      json::object& opts = config[group].as_object();
+      opts.erase(option);
+      if (opts.empty()) config.erase(group);
+    }
+    return write_config(st, domain_id, config);
+  }));
+  co_return Response::empty(bh::status::no_content);
+}
+
+// GET /v3/domains/config[/{group}[/{option}]]/default: Keystone's defaults
+// of the options a domain may override (sensitive ones excluded).
+awaitable<Response> get_default_config(Env& env, Request& req) {
+  auto who = caller(req);
+  ONESTACK_API_TRY(who);
+  ONESTACK_API_TRY(authorize(env, **who, "identity:get_domain_config_default", {}));
+  std::string group = !req.path_params.empty() ? req.param(0) : std::string();
+  std::string option = req.path_params.size() > 1 ? req.param(1) : std::string();
+  ONESTACK_API_TRY(check_group_option(group, option));
+  if (!option.empty() && !is_whitelisted(group, option)) {
+    co_return error_response(invalid_config("Reading the default for option " + option +
+                                            " in group " + group + " is not supported"));
+  }
+  json::object config;
+  for (const ConfigOption& o : kConfigOptions) {
+    if (!group.empty() && group != o.group) continue;
+    if (!option.empty() && option != o.option) continue;
+    auto value = parse_json(o.default_json);
+    json::value v = value.ok() ? std::move(value).value() : json::value(nullptr);
+    if (!option.empty()) {
+      config[o.option] = std::move(v);
+    } else {
+      json::value& slot = config[o.group];
+      if (!slot.is_object()) slot = json::object();
+      slot.as_object()[o.option] = std::move(v);
+    }
+  }
+  json::object out;
+  out["config"] = std::move(config);
+  co_return json_response(bh::status::ok, out);
+}
+
+// --- access rules ----------------------------------------------------------------
+// What an application credential may call: (service, path, method) triples
+// owned by its user and shared between that user's application credentials.
+// No onestack service consumes them yet, so they are stored and returned as
+// Keystone does but not enforced on requests.
+
+constexpr std::array<std::string_view, 6> kAccessRuleMethods = {"GET",   "HEAD",   "POST",
+                                                                  "PATCH", "PUT", "DELETE"};
+
+bool is_id_string(std::string_view s) {
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
+  });
+}
+
+json::object access_rule_doc(const json::object& rule) {
+  json::object r;
+  r["id"] = string_at(rule, "id");
+  r["path"] = string_at(rule, "path");
+  r["method"] = string_at(rule, "method");
+  r["service"] = string_at(rule, "service");
+  return r;
+}
+
+json::object render_access_rule(const Env& env, const store::Record& rec) {
+  json::object r = record_doc(rec);
+  r["id"] = rec.id;
+  json::object links;
+  links["self"] = v3_url(env, "users/" + rec.owner_id + "/access_rules/" + rec.id);
+  r["links"] = std::move(links);
+  return r;
+}
+
+// The policy target of the user in the path (empty if there is none).
+awaitable<policy::Target> user_target(Env& env, const std::string& user_id) {
+  policy::Target t;
+  auto user = co_await env.pool.run(
+      [&env, &user_id] { return env.svc.store().get(Kind::kUser, user_id); });
+  if (user.ok()) {
+    t["target.user.id"] = user->id;
+    t["target.user.domain_id"] = user->scope;
+  }
+  co_return t;
+}
+
+awaitable<Response> list_access_rules(Env& env, Request& req) {
+  auto who = caller(req);
+  ONESTACK_API_TRY(who);
+  const std::string& user_id = req.param(0);
+  policy::Target t = co_await user_target(env, user_id);
+  ONESTACK_API_TRY(authorize(env, **who, "identity:list_access_rules", t));
+  store::RecordQuery q;
+  q.owner_id = user_id;
+  auto recs = co_await list_kind(env, Kind::kAccessRule, q);
+  ONESTACK_API_TRY(recs);
+  json::array out;
+  for (const auto& rec : *recs) {
+    json::object r = render_access_rule(env, rec);
+    if (!matches_filter(r, req, "service") || !matches_filter(r, req, "path") ||
+        !matches_filter(r, req, "method")) {
+      continue;
+    }
+    out.push_back(std::move(r));
+  }
+  json::object body;
+  body["access_rules"] = std::move(out);
+  body["links"] = collection_links(env, req);
+  co_return json_response(bh::status::ok, body);
+}
+
+// Checks `rule` against the user in the path, then finds that user's rule.
+awaitable<Result<store::Record>> authorized_access_rule(Env& env, Request& req,
+                                                        std::string_view rule) {
+  auto who = caller(req);
+  if (!who.ok()) co_return std::move(who).error();
+  const std::string& user_id = req.param(0);
+  policy::Target t = co_await user_target(env, user_id);
+  Status allowed = authorize(env, **who, rule, t);
+  if (!allowed.ok()) co_return std::move(allowed).error();
+  const std::string& id = req.param(1);
+  auto rec =
+      co_await env.pool.run([&env, &id] { return env.svc.store().get(Kind::kAccessRule, id); });
+  if (!rec.ok()) co_return store_error(std::move(rec).error(), "Access Rule", id);
+  if (rec->owner_id != user_id) co_return not_found("Access Rule", id);
+  co_return rec;
+}
+
+awaitable<Response> get_access_rule(Env& env, Request& req) {
+  auto rec = co_await authorized_access_rule(env, req, "identity:get_access_rule");
+  ONESTACK_API_TRY(rec);
+  json::object out;
+  out["access_rule"] = render_access_rule(env, *rec);
+  co_return json_response(bh::status::ok, out);
+}
+
+bool app_cred_uses(const store::Record& app_cred, const std::string& rule_id) {
+  json::object doc = record_doc(app_cred);
+  const json::value* rules = doc.if_contains("access_rules");
+  if (rules == nullptr || !rules->is_array()) return false;
+  return std::any_of(rules->as_array().begin(), rules->as_array().end(), [&](const json::value& r) {
+    return r.is_object() && string_at(r.as_object(), "id") == rule_id;
+  });
+}
+
+awaitable<Response> delete_access_rule(Env& env, Request& req) {
+  auto rec = co_await authorized_access_rule(env, req, "identity:delete_access_rule");
+  ONESTACK_API_TRY(rec);
+  const store::Record& rule = *rec;
+  ONESTACK_API_TRY(co_await env.pool.run([&env, &rule]() -> Status {
+    auto& st = env.svc.store();
+    store::RecordQuery q;
+    q.scope = rule.owner_id;
+    auto creds = st.list(Kind::kAppCredential, q);
+    if (!creds.ok()) return std::move(creds).error();
+    for (const auto& c : *creds) {
+      if (app_cred_uses(c, rule.id)) {
+        return make_error(ErrorCode::kForbidden,
+                          "Cannot delete access rule " + rule.id +
+                              ": it is in use by an application credential.");
+      }
+    }
+    return st.remove(Kind::kAccessRule, rule.id);
+  }));
+  co_return Response::empty(bh::status::no_content);
+}
+
+}  // namespace
+
+Status check_access_rules(const json::value& rules) {
+  if (!rules.is_array()) return invalid_field("access_rules", "must be a list");
+  for (const auto& r : rules.as_array()) {
+    if (!r.is_object()) return invalid_field("access_rules", "each rule must be an object");
+    const json::object& o = r.as_object();
+    for (const auto& kv : o) {
+      std::string_view k = kv.key();
+      if (k != "id" && k != "path" && k != "method" && k != "service") {
+        return invalid_field("access_rules",
+                             "additional properties are not allowed ('" + std::string(k) +
+                                 "' was unexpected)");
+      }
+      if (!kv.value().is_string()) return invalid_field(k, "must be a string");
+    }
+    std::string path = string_at(o, "path");
+    if (o.contains("path") && (path.size() > 225 || path.empty() || path[0] != '/')) {
+      return invalid_field("path", "must start with '/' and be at most 225 characters");
+    }
+    if (o.contains("method") &&
+        std::find(kAccessRuleMethods.begin(), kAccessRuleMethods.end(), string_at(o, "method")) ==
+            kAccessRuleMethods.end()) {
+      return invalid_field("method", "must be one of GET, HEAD, POST, PATCH, PUT, DELETE");
+    }
+    for (auto key : {"service", "id"}) {
+      if (o.contains(key) && !is_id_string(string_at(o, key))) {
+        return invalid_field(key, "must be 1..64 letters, digits or '-'");
+      }
+    }
+    if (!o.contains("id") &&
+        (!o.contains("service") || !o.contains("path") || !o.contains("method"))) {
+      return invalid_field("access_rules", "each rule needs an id, or service, path and method");
+    }
+  }
+  return ok_status();
+}
+
+Result<json::array> store_access_rules(store::IdentityStore& st, const std::string& user_id,
+                                       const json::array& rules) {
+  store::RecordQuery q;
+  q.owner_id = user_id;
+  auto existing = st.list(Kind::kAccessRule, q);
+  if (!existing.ok()) return std::move(existing).error();
+  std::vector<json::object> known;
+  for (const auto& rec : *existing) {
+    json::object doc = record_doc(rec);
+    doc["id"] = rec.id;
+    known.push_back(access_rule_doc(doc));
+  }
+  json::array out;
+  for (const auto& r : rules) {
+    const json::object& asked = r.as_object();
+    std::string id = string_at(asked, "id");
+    bool spelled_out =
+        asked.contains("service") && asked.contains("path") && asked.contains("method");
+    auto same = [&](const json::object& k) {
+      if (!id.empty() && string_at(k, "id") == id) return true;
+      return spelled_out && string_at(k, "service") == string_at(asked, "service") &&
+             string_at(k, "path") == string_at(asked, "path") &&
+             string_at(k, "method") == string_at(asked, "method");
+    };
+    auto found = std::find_if(known.begin(), known.end(), same);
+    json::object rule;
+    if (found != known.end()) {
+      rule = *found;
+    } else {
+      // An id naming no rule of this user refers to nothing, unless the rule
+      // is spelled out: then it is created under a new id (a client-chosen
+      // one could clash with another user's rule).
+      if (!spelled_out) return not_found("Access Rule", id);
+      rule = access_rule_doc(asked);
+      rule["id"] = new_hex_id();
+      store::Record rec;
+      rec.id = std::string(rule["id"].as_string());
+      rec.owner_id = user_id;
+      json::object doc = rule;
+      doc.erase("id");
+      rec.doc = json::serialize(doc);
+      ONESTACK_TRY(st.create(Kind::kAccessRule, rec));
+      known.push_back(rule);
+    }
+    bool listed = std::any_of(out.begin(), out.end(), [&](const json::value& v) {
+      return v.as_object().at("id") == rule.at("id");
+    });
+    if (!listed) out.push_back(std::move(rule));
+  }
+  return out;
+}
+
+void register_extension_routes(http::Router& r, Env& env) {
+  using V = bh::verb;
+  add_route(r, env, V::post, "/v3/policies", create_policy);
+  add_route(r, env, V::get, "/v3/policies", list_policies);
+  add_route(r, env, V::get, "/v3/policies/{policy_id}", get_policy);
+  add_route(r, env, V::patch, "/v3/policies/{policy_id}", update_policy);
+  add_route(r, env, V::delete_, "/v3/policies/{policy_id}", delete_policy);
+
+  add_route(r, env, V::post, "/v3/OS-EP-FILTER/endpoint_groups", create_endpoint_group);
+  add_route(r, env, V::get, "/v3/OS-EP-FILTER/endpoint_groups", list_endpoint_groups);
+  add_route(r, env, V::get, "/v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}",
+            get_endpoint_group);
+  add_route(r, env, V::patch, "/v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}",
+            update_endpoint_group);
+  add_route(r, env, V::delete_, "/v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}",
+            delete_endpoint_group);
+  for (V v : {V::get, V::put, V::delete_}) {
+    add_route(r, env, v, "/v3/OS-EP-FILTER/{rest+}", ep_filter_not_implemented);
+  }
+
+  add_route(r, env, V::post, "/v3/OS-OAUTH1/consumers", create_consumer);
+  add_route(r, env, V::get, "/v3/OS-OAUTH1/consumers", list_consumers);
+  add_route(r, env, V::get, "/v3/OS-OAUTH1/consumers/{consumer_id}", get_consumer);
+  add_route(r, env, V::patch, "/v3/OS-OAUTH1/consumers/{consumer_id}", update_consumer);
+  add_route(r, env, V::delete_, "/v3/OS-OAUTH1/consumers/{consumer_id}", delete_consumer);
+  add_route(r, env, V::post, "/v3/OS-OAUTH1/request_token", oauth1_not_implemented);
+  add_route(r, env, V::post, "/v3/OS-OAUTH1/access_token", oauth1_not_implemented);
+  add_route(r, env, V::put, "/v3/OS-OAUTH1/authorize/{request_token_id}", oauth1_not_implemented);
+  for (V v : {V::get, V::delete_}) {
+    add_route(r, env, v, "/v3/users/{user_id}/OS-OAUTH1/{rest+}", oauth1_not_implemented);
+  }
+
+  // Literal segments before parameters, as build_router() orders routes.
+  add_route(r, env, V::get, "/v3/domains/config/default", get_default_config);
+  add_route(r, env, V::get, "/v3/domains/config/{group}/default", get_default_config);
+  add_route(r, env, V::get, "/v3/domains/config/{group}/{option}/default", get_default_config);
+  add_route(r, env, V::put, "/v3/domains/{domain_id}/config", put_domain_config);
+  for (const char* p : {"/v3/domains/{domain_id}/config", "/v3/domains/{domain_id}/config/{group}",
+                        "/v3/domains/{domain_id}/config/{group}/{option}"}) {
+    add_route(r, env, V::get, p, get_domain_config);
+    add_route(r, env, V::patch, p, patch_domain_config);
+    add_route(r, env, V::delete_, p, delete_domain_config);
+  }
+
+  add_route(r, env, V::get, "/v3/users/{user_id}/access_rules", list_access_rules);
+  add_route(r, env, V::get, "/v3/users/{user_id}/access_rules/{access_rule_id}", get_access_rule);
+  add_route(r, env, V::delete_, "/v3/users/{user_id}/access_rules/{access_rule_id}",
+            delete_access_rule);
+}
+
+}  // namespace onestack::identity::api

@@ -1,5 +1,10 @@
-// EC2-style credentials of a user (/v3/users/{user_id}/credentials/OS-EC2):
-// an access key and secret scoped to a project. They are stored as
+// What a user holds besides passwords, /v3/credentials and application
+// credentials: EC2-style credentials (/v3/users/{user_id}/credentials/OS-EC2)
+// and the access rules of application credentials
+// (/v3/users/{user_id}/access_rules), with the helpers credential_routes.cc
+// uses to store the access rules of a new application credential.
+//
+// An EC2 credential is an access key and secret scoped to a project, stored as
 // credentials of type "ec2" (so /v3/credentials lists them too, as Keystone
 // does): owner = the user, parent = the project, id = sha256 hex of the
 // access key, and the document {"type": "ec2", "blob": "<JSON string>"}.
@@ -11,6 +16,10 @@
 // temporaries of a co_await expression twice.
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <array>
+#include <cctype>
+
 #include "core/ids.h"
 #include "identity/api/routes.h"
 
@@ -20,6 +29,15 @@ namespace bh = boost::beast::http;
 using store::Kind;
 
 namespace {
+
+Error invalid_field(std::string_view field, std::string_view why) {
+  return make_error(ErrorCode::kInvalidArgument, "Invalid input for field '" + std::string(field) +
+                                                     "': " + std::string(why) + ".");
+}
+
+Error not_found(std::string_view kind, const std::string& id) {
+  return make_error(ErrorCode::kNotFound, "Could not find " + std::string(kind) + ": " + id + ".");
+}
 
 std::string sha256_hex(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -198,7 +216,227 @@ awaitable<Response> ec2_tokens_not_implemented(Env&, Request&) {
       "credentials can be created, listed and deleted."));
 }
 
+// --- access rules ----------------------------------------------------------------
+// What an application credential may call: (service, path, method) triples
+// owned by its user and shared between that user's application credentials.
+// No onestack service consumes them yet, so they are stored and returned as
+// Keystone does but not enforced on requests.
+
+constexpr std::array<std::string_view, 6> kAccessRuleMethods = {"GET",   "HEAD",   "POST",
+                                                                  "PATCH", "PUT", "DELETE"};
+
+bool is_id_string(std::string_view s) {
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
+  });
+}
+
+json::object access_rule_doc(const json::object& rule) {
+  json::object r;
+  r["id"] = string_at(rule, "id");
+  r["path"] = string_at(rule, "path");
+  r["method"] = string_at(rule, "method");
+  r["service"] = string_at(rule, "service");
+  return r;
+}
+
+json::object render_access_rule(const Env& env, const store::Record& rec) {
+  json::object r = record_doc(rec);
+  r["id"] = rec.id;
+  json::object links;
+  links["self"] = v3_url(env, "users/" + rec.owner_id + "/access_rules/" + rec.id);
+  r["links"] = std::move(links);
+  return r;
+}
+
+// The policy target of the user in the path (empty if there is none).
+awaitable<policy::Target> user_target(Env& env, const std::string& user_id) {
+  policy::Target t;
+  auto user = co_await env.pool.run(
+      [&env, &user_id] { return env.svc.store().get(Kind::kUser, user_id); });
+  if (user.ok()) {
+    t["target.user.id"] = user->id;
+    t["target.user.domain_id"] = user->scope;
+  }
+  co_return t;
+}
+
+awaitable<Response> list_access_rules(Env& env, Request& req) {
+  auto who = caller(req);
+  ONESTACK_API_TRY(who);
+  const std::string& user_id = req.param(0);
+  policy::Target t = co_await user_target(env, user_id);
+  ONESTACK_API_TRY(authorize(env, **who, "identity:list_access_rules", t));
+  store::RecordQuery q;
+  q.owner_id = user_id;
+  auto recs =
+      co_await env.pool.run([&env, &q] { return env.svc.store().list(Kind::kAccessRule, q); });
+  ONESTACK_API_TRY(recs);
+  json::array out;
+  for (const auto& rec : *recs) {
+    json::object r = render_access_rule(env, rec);
+    if (!matches_filter(r, req, "service") || !matches_filter(r, req, "path") ||
+        !matches_filter(r, req, "method")) {
+      continue;
+    }
+    out.push_back(std::move(r));
+  }
+  json::object body;
+  body["access_rules"] = std::move(out);
+  body["links"] = collection_links(env, req);
+  co_return json_response(bh::status::ok, body);
+}
+
+// Checks `rule` against the user in the path, then finds that user's rule.
+awaitable<Result<store::Record>> authorized_access_rule(Env& env, Request& req,
+                                                        std::string_view rule) {
+  auto who = caller(req);
+  if (!who.ok()) co_return std::move(who).error();
+  const std::string& user_id = req.param(0);
+  policy::Target t = co_await user_target(env, user_id);
+  Status allowed = authorize(env, **who, rule, t);
+  if (!allowed.ok()) co_return std::move(allowed).error();
+  const std::string& id = req.param(1);
+  auto rec =
+      co_await env.pool.run([&env, &id] { return env.svc.store().get(Kind::kAccessRule, id); });
+  if (!rec.ok()) {
+    if (rec.error().code == ErrorCode::kNotFound) co_return not_found("Access Rule", id);
+    co_return std::move(rec).error();
+  }
+  if (rec->owner_id != user_id) co_return not_found("Access Rule", id);
+  co_return rec;
+}
+
+awaitable<Response> get_access_rule(Env& env, Request& req) {
+  auto rec = co_await authorized_access_rule(env, req, "identity:get_access_rule");
+  ONESTACK_API_TRY(rec);
+  json::object out;
+  out["access_rule"] = render_access_rule(env, *rec);
+  co_return json_response(bh::status::ok, out);
+}
+
+bool app_cred_uses(const store::Record& app_cred, const std::string& rule_id) {
+  json::object doc = record_doc(app_cred);
+  const json::value* rules = doc.if_contains("access_rules");
+  if (rules == nullptr || !rules->is_array()) return false;
+  return std::any_of(rules->as_array().begin(), rules->as_array().end(), [&](const json::value& r) {
+    return r.is_object() && string_at(r.as_object(), "id") == rule_id;
+  });
+}
+
+awaitable<Response> delete_access_rule(Env& env, Request& req) {
+  auto rec = co_await authorized_access_rule(env, req, "identity:delete_access_rule");
+  ONESTACK_API_TRY(rec);
+  const store::Record& rule = *rec;
+  ONESTACK_API_TRY(co_await env.pool.run([&env, &rule]() -> Status {
+    auto& st = env.svc.store();
+    store::RecordQuery q;
+    q.scope = rule.owner_id;
+    auto creds = st.list(Kind::kAppCredential, q);
+    if (!creds.ok()) return std::move(creds).error();
+    for (const auto& c : *creds) {
+      if (app_cred_uses(c, rule.id)) {
+        return make_error(ErrorCode::kForbidden,
+                          "Cannot delete access rule " + rule.id +
+                              ": it is in use by an application credential.");
+      }
+    }
+    return st.remove(Kind::kAccessRule, rule.id);
+  }));
+  co_return Response::empty(bh::status::no_content);
+}
+
+
 }  // namespace
+
+Status check_access_rules(const json::value& rules) {
+  if (!rules.is_array()) return invalid_field("access_rules", "must be a list");
+  for (const auto& r : rules.as_array()) {
+    if (!r.is_object()) return invalid_field("access_rules", "each rule must be an object");
+    const json::object& o = r.as_object();
+    for (const auto& kv : o) {
+      std::string_view k = kv.key();
+      if (k != "id" && k != "path" && k != "method" && k != "service") {
+        return invalid_field("access_rules",
+                             "additional properties are not allowed ('" + std::string(k) +
+                                 "' was unexpected)");
+      }
+      if (!kv.value().is_string()) return invalid_field(k, "must be a string");
+    }
+    std::string path = string_at(o, "path");
+    if (o.contains("path") && (path.size() > 225 || path.empty() || path[0] != '/')) {
+      return invalid_field("path", "must start with '/' and be at most 225 characters");
+    }
+    if (o.contains("method") &&
+        std::find(kAccessRuleMethods.begin(), kAccessRuleMethods.end(), string_at(o, "method")) ==
+            kAccessRuleMethods.end()) {
+      return invalid_field("method", "must be one of GET, HEAD, POST, PATCH, PUT, DELETE");
+    }
+    for (auto key : {"service", "id"}) {
+      if (o.contains(key) && !is_id_string(string_at(o, key))) {
+        return invalid_field(key, "must be 1..64 letters, digits or '-'");
+      }
+    }
+    if (!o.contains("id") &&
+        (!o.contains("service") || !o.contains("path") || !o.contains("method"))) {
+      return invalid_field("access_rules", "each rule needs an id, or service, path and method");
+    }
+  }
+  return ok_status();
+}
+
+Result<json::array> store_access_rules(store::IdentityStore& st, const std::string& user_id,
+                                       const json::array& rules) {
+  store::RecordQuery q;
+  q.owner_id = user_id;
+  auto existing = st.list(Kind::kAccessRule, q);
+  if (!existing.ok()) return std::move(existing).error();
+  std::vector<json::object> known;
+  for (const auto& rec : *existing) {
+    json::object doc = record_doc(rec);
+    doc["id"] = rec.id;
+    known.push_back(access_rule_doc(doc));
+  }
+  json::array out;
+  for (const auto& r : rules) {
+    const json::object& asked = r.as_object();
+    std::string id = string_at(asked, "id");
+    bool spelled_out =
+        asked.contains("service") && asked.contains("path") && asked.contains("method");
+    auto same = [&](const json::object& k) {
+      if (!id.empty() && string_at(k, "id") == id) return true;
+      return spelled_out && string_at(k, "service") == string_at(asked, "service") &&
+             string_at(k, "path") == string_at(asked, "path") &&
+             string_at(k, "method") == string_at(asked, "method");
+    };
+    auto found = std::find_if(known.begin(), known.end(), same);
+    json::object rule;
+    if (found != known.end()) {
+      rule = *found;
+    } else {
+      // An id naming no rule of this user refers to nothing, unless the rule
+      // is spelled out: then it is created under a new id (a client-chosen
+      // one could clash with another user's rule).
+      if (!spelled_out) return not_found("Access Rule", id);
+      rule = access_rule_doc(asked);
+      rule["id"] = new_hex_id();
+      store::Record rec;
+      rec.id = std::string(rule["id"].as_string());
+      rec.owner_id = user_id;
+      json::object doc = rule;
+      doc.erase("id");
+      rec.doc = json::serialize(doc);
+      ONESTACK_TRY(st.create(Kind::kAccessRule, rec));
+      known.push_back(rule);
+    }
+    bool listed = std::any_of(out.begin(), out.end(), [&](const json::value& v) {
+      return v.as_object().at("id") == rule.at("id");
+    });
+    if (!listed) out.push_back(std::move(rule));
+  }
+  return out;
+}
+
 
 void register_ec2_routes(http::Router& r, Env& env) {
   using V = bh::verb;
@@ -208,6 +446,11 @@ void register_ec2_routes(http::Router& r, Env& env) {
   add_route(r, env, V::delete_, "/v3/users/{user_id}/credentials/OS-EC2/{credential_id}",
             delete_ec2);
   add_route(r, env, V::post, "/v3/ec2tokens", ec2_tokens_not_implemented);
+
+  add_route(r, env, V::get, "/v3/users/{user_id}/access_rules", list_access_rules);
+  add_route(r, env, V::get, "/v3/users/{user_id}/access_rules/{access_rule_id}", get_access_rule);
+  add_route(r, env, V::delete_, "/v3/users/{user_id}/access_rules/{access_rule_id}",
+            delete_access_rule);
 }
 
 }  // namespace onestack::identity::api

@@ -15,10 +15,12 @@ void register_user_routes(http::Router& router, Env& env);        // users, grou
 void register_role_routes(http::Router& router, Env& env);        // roles, grants, assignments
 void register_catalog_routes(http::Router& router, Env& env);     // regions, services, endpoints
 void register_credential_routes(http::Router& router, Env& env);  // credentials, app creds
-// policies, OS-EP-FILTER endpoint groups, OS-OAUTH1 consumers, domain config,
-// access rules
+// policies, OS-EP-FILTER endpoint groups, OS-OAUTH1 consumers, domain config
 void register_extension_routes(http::Router& router, Env& env);
-void register_ec2_routes(http::Router& router, Env& env);  // OS-EC2 credentials, ec2tokens
+// OS-EC2 credentials, ec2tokens, access rules
+void register_ec2_routes(http::Router& router, Env& env);
+
+// Access rules of application credentials (ec2_routes.cc).
 
 // Validates the "access_rules" of an application credential request: a list
 // of {"service", "path", "method"} and/or {"id"} objects, as Keystone's

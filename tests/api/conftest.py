@@ -133,6 +133,10 @@ def _stop_cli_runner():
     CLI.close()
 
 
+class ServerExited(AssertionError):
+    """onestack serve exited before it answered /healthcheck."""
+
+
 class Cloud:
     """One onestack process: its URLs, admin credentials and helpers."""
 
@@ -185,7 +189,7 @@ class Cloud:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError('onestack exited with %d before ready:\n%s'
+                raise ServerExited('onestack exited with %d before ready:\n%s'
                                      % (self.proc.returncode, self.log_tail()))
             try:
                 r = requests.get(self.base_url + '/healthcheck', timeout=1)
@@ -367,15 +371,25 @@ def launch(extra_config='', hash_rounds=4):
 
     `extra_config` is appended to the INI file after its [identity] section.
     """
-    root = tempfile.mkdtemp(prefix='onestack-api-')
-    cloud = Cloud(root, extra_config, hash_rounds)
-    try:
-        cloud.bootstrap()
-        cloud.start()
-    except BaseException:
-        cloud.kill()
-        raise
-    return cloud
+    for attempt in range(3):
+        root = tempfile.mkdtemp(prefix='onestack-api-')
+        cloud = Cloud(root, extra_config, hash_rounds)
+        try:
+            cloud.bootstrap()
+            cloud.start()
+            return cloud
+        except ServerExited:
+            # The failure message holds the log's tail; the directory goes.
+            cloud.kill()
+            shutil.rmtree(root, ignore_errors=True)
+            # The free port may have been taken between our probe and the
+            # server's bind: try another one.
+            if attempt == 2:
+                raise
+        except BaseException:
+            cloud.kill()
+            shutil.rmtree(root, ignore_errors=True)
+            raise
 
 
 def shut_down(cloud):

@@ -4,10 +4,13 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/object.hpp>
+#include <cstdlib>
+#include <gtest/gtest.h>
 #include <stdexcept>
 #include <thread>
 
 #include "core/json.h"
+#include "core/log.h"
 #include "support/test_server.h"
 
 namespace onestack::http::test {
@@ -105,6 +108,24 @@ awaitable<Response> file(HandlerState* st, Request& req) {
   co_return text("file:" + req.param(0));
 }
 
+awaitable<Response> scheme(HandlerState* st, Request& req) {
+  ++st->calls;
+  co_return text(req.secure ? "https" : "http");
+}
+
+// The server writes an access line per request; at "warning" the suite's
+// output stays readable. ONESTACK_TEST_LOG_LEVEL=info shows them.
+class LogLevelEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    const char* level = std::getenv("ONESTACK_TEST_LOG_LEVEL");
+    init_logging(level ? level : "warning");
+  }
+};
+
+[[maybe_unused]] ::testing::Environment* const kLogLevel =
+    ::testing::AddGlobalTestEnvironment(new LogLevelEnvironment);
+
 // Adapts a named coroutine taking the state to the Handler signature.
 template <awaitable<Response> (*F)(HandlerState*, Request&)>
 Handler bind(HandlerState* st) {
@@ -126,6 +147,7 @@ Router make_test_router(HandlerState* st) {
   r.add(Verb::get, "/pool", bind<pool_job>(st));
   r.add(Verb::get, "/vary", bind<vary>(st));
   r.add(Verb::get, "/files/{path+}", bind<file>(st));
+  r.add(Verb::get, "/scheme", bind<scheme>(st));
   return r;
 }
 

@@ -34,6 +34,7 @@ struct HandlerState {
 //   GET  /pool            sleeps slow_delay on the worker pool, then "pool done"
 //   GET  /vary            two Vary response headers
 //   GET  /files/{path+}   "file:<path>"
+//   GET  /scheme          "https" when the request came over TLS, else "http"
 Router make_test_router(HandlerState* state);
 
 // Accepts the token "good" (user "u1", project "p1"); rejects everything

@@ -122,6 +122,17 @@ TEST_F(ServerLimitsTest, RejectsHeadersOverTheByteLimitAndCloses) {
   EXPECT_EQ(state_.calls.load(), 0);
 }
 
+TEST_F(ServerLimitsTest, AnswersAHugeHeaderBeforeClosing) {
+  TestServerOptions options;
+  options.limits.max_header_bytes = 1024;
+  start(std::move(options));
+  RawClient c(port());
+  ASSERT_TRUE(c.send(format_request("GET", "/items/x", {}, {"X-Big: " + std::string(200000, 'a')})));
+  auto r = c.read_response();
+  ASSERT_TRUE(r) << "413 lost; got: " << c.pending().substr(0, 200);
+  EXPECT_TRUE(r->status == 413 || r->status == 431) << r->status;
+}
+
 TEST_F(ServerLimitsTest, AcceptsHeadersJustUnderTheByteLimit) {
   TestServerOptions options;
   options.limits.max_header_bytes = 1024;
@@ -247,6 +258,27 @@ TEST_F(ServerLimitsTest, StopClosesIdleKeepAliveConnectionsPromptly) {
   EXPECT_TRUE(never_sent.wait_closed(2s));
   EXPECT_TRUE(server_->wait_stopped(2s));
   EXPECT_LT(Clock::now() - t0, 1s);  // the idle timeout is a minute
+}
+
+// When the drain timeout abandons a connection, its coroutine never reaches
+// unregister_session(), and ~Server() does not free the SessionEntry still in
+// sessions_: LeakSanitizer reports it. Disabled until ~Server() deletes the
+// remaining entries.
+TEST_F(ServerLimitsTest, DISABLED_StopGivesUpOnAStuckHandlerAfterTheDrainTimeout) {
+  state_.slow_delay = 10s;
+  TestServerOptions options;
+  options.limits.drain_timeout = 200ms;
+  start(std::move(options));
+  RawClient c(port());
+  ASSERT_TRUE(c.send(format_request("GET", "/slow")));
+  ASSERT_TRUE(wait_until([&] { return state_.slow_entered.load() == 1; }));
+  auto t0 = Clock::now();
+  server_->stop();
+  EXPECT_TRUE(server_->wait_stopped(3s));
+  EXPECT_LT(Clock::now() - t0, 2s);
+  server_.reset();  // destroys the abandoned connection with the server
+  EXPECT_TRUE(c.wait_closed(2s));
+  EXPECT_EQ(c.pending().find("slow done"), std::string::npos);
 }
 
 TEST_F(ServerLimitsTest, StopRefusesNewConnections) {

@@ -181,6 +181,46 @@ TEST_F(ServerTest, HeadSendsHeadersWithContentLengthAndNoBody) {
   EXPECT_EQ(get->body, "item:next");
 }
 
+TEST_F(ServerTest, HeadOfAnUnknownPathGets404HeadersOnly) {
+  start();
+  RawClient c(port());
+  ASSERT_TRUE(c.send(test_support::format_request("HEAD", "/nowhere") +
+                     test_support::format_request("GET", "/items/next")));
+  auto head = c.read_response(5s, /*head_request=*/true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 404);
+  EXPECT_NE(head->header("Content-Length"), "0");
+  auto get = c.read_response();
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->body, "item:next");
+}
+
+TEST_F(ServerTest, KeepsTheConnectionAfter404And405) {
+  start();
+  RawClient c(port());
+  ASSERT_TRUE(c.send(test_support::format_request("GET", "/nowhere") +
+                     test_support::format_request("DELETE", "/items/x") +
+                     test_support::format_request("GET", "/items/x")));
+  auto a = c.read_response();
+  auto b = c.read_response();
+  auto d = c.read_response();
+  ASSERT_TRUE(a && b && d);
+  EXPECT_EQ(a->status, 404);
+  EXPECT_EQ(b->status, 405);
+  EXPECT_EQ(d->body, "item:x");
+}
+
+TEST_F(ServerTest, AnswersAClientThatHalfClosesAfterItsRequest) {
+  start();
+  RawClient c(port());
+  ASSERT_TRUE(c.send(test_support::format_request("PUT", "/items/x", "abcd")));
+  c.shutdown_write();
+  auto r = c.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "stored 4 bytes");
+  EXPECT_TRUE(c.wait_closed(2s));
+}
+
 TEST_F(ServerTest, UnknownPathGetsTheErrorRespondersNotFound) {
   start();
   auto r = roundtrip("GET", "/no/such/thing");

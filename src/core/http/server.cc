@@ -147,6 +147,12 @@ awaitable<bool> Connection<Stream>::exchange() {
     co_await reject(make_error(ErrorCode::kTooLarge, "Request header fields too large."));
     co_return false;
   }
+  if (ec == beast::http::error::body_limit) {
+    // Beast checks Content-Length against the body limit while parsing the
+    // header already.
+    co_await reject(make_error(ErrorCode::kTooLarge, "Request body too large."));
+    co_return false;
+  }
   if (ec) co_return false;  // closed, timed out, or garbage: nothing to answer
   *idle_ = false;
 

@@ -77,14 +77,6 @@ Status check_not_empty(const json::object& o, std::string_view entity) {
 }
 
 // A PATCH may repeat the entity's id but not change it.
-Status check_same_id(const json::object& o, const std::string& id) {
-  auto it = o.find("id");
-  if (it == o.end() || it->value().is_null() || it->value() == json::value(id)) {
-    return ok_status();
-  }
-  return bad_request("Cannot change ID");
-}
-
 std::string string_at(const json::object& o, std::string_view key) {
   auto it = o.find(key);
   return it != o.end() && it->value().is_string() ? std::string(it->value().as_string())

@@ -157,6 +157,14 @@ Status check_string(const json::object& o, std::string_view key, size_t max, boo
   return ok_status();
 }
 
+Status check_same_id(const json::object& o, const std::string& id) {
+  auto it = o.find("id");
+  if (it == o.end() || it->value().is_null() || it->value() == json::value(id)) {
+    return ok_status();
+  }
+  return make_error(ErrorCode::kInvalidArgument, "Cannot change ID");
+}
+
 Status check_bool(const json::object& o, std::string_view key) {
   auto it = o.find(key);
   if (it == o.end() || it->value().is_bool()) return ok_status();

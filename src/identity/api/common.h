@@ -67,6 +67,9 @@ bool matches_filter(const json::object& entity, const Request& req, std::string_
 // Validates an optional string attribute of a request entity: must be a
 // string of at most `max` characters. `required` makes absence an error.
 Status check_string(const json::object& o, std::string_view key, size_t max, bool required);
+// kInvalidArgument ("Cannot change ID", as Keystone's _require_matching_id)
+// when an update body names an id other than the path's.
+Status check_same_id(const json::object& o, const std::string& id);
 // Validates an optional boolean attribute.
 Status check_bool(const json::object& o, std::string_view key);
 
@@ -84,7 +87,10 @@ awaitable<Result<store::Record>> fetch(Env& env, store::Kind kind, const std::st
 // Lambdas written inline in a co_await expression must capture by reference
 // only: g++ 12 destroys a temporary lambda's by-value captures twice when
 // the full expression spans a suspension (a double free). The referenced
-// locals live in the coroutine frame, which outlives the await.
+// locals live in the coroutine frame, which outlives the await. The same bug
+// hits any temporary bound to a reference parameter of an awaited coroutine
+// (a string literal passed as `const std::string&`): such parameters are
+// std::string_view or by value, and computed arguments are named first.
 template <typename F>
 awaitable<Status> write(Env& env, F f) {
   co_return co_await env.pool.run([&env, &f]() -> Status {

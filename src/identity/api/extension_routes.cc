@@ -72,15 +72,6 @@ Status check_not_empty(const json::object& o, std::string_view entity) {
   return invalid_field(entity, "{} does not have enough properties");
 }
 
-// A PATCH may repeat the entity's id but not change it.
-Status check_same_id(const json::object& o, const std::string& id) {
-  auto it = o.find("id");
-  if (it == o.end() || it->value().is_null() || it->value() == json::value(id)) {
-    return ok_status();
-  }
-  return bad_request("Cannot change ID");
-}
-
 // Copies the request attributes into the record's document, leaving out
 // those the server owns.
 void merge_doc(store::Record& rec, json::object attrs) {

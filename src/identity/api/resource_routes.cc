@@ -194,9 +194,7 @@ awaitable<Response> update_domain(Env& env, Request& req) {
   ONESTACK_API_TRY(check_string(patch, "description", 65535, false));
   ONESTACK_API_TRY(check_bool(patch, "enabled"));
   ONESTACK_API_TRY(check_tags(patch));
-  if (patch.contains("id") && patch["id"] != json::value(req.param(0))) {
-    co_return error_response(make_error(ErrorCode::kInvalidArgument, "The id cannot change."));
-  }
+  ONESTACK_API_TRY(check_same_id(patch, req.param(0)));
   auto rec = co_await fetch(env, Kind::kDomain, req.param(0));
   ONESTACK_API_TRY(rec);
   store::Record updated = *rec;
@@ -409,11 +407,76 @@ awaitable<Result<store::Record>> authorized_project(Env& env, Request& req,
   co_return rec;
 }
 
+// {"parent": {"grandparent": {"domain": null}}}: the ancestors as nested ids,
+// ending with the domain (Keystone's parents_as_ids).
+json::value parents_as_ids(const Snapshot& snap, const store::Record& rec) {
+  json::value chain = json::object{{rec.scope, nullptr}};
+  auto anc = snap.ancestors(rec.id);
+  for (auto it = anc.rbegin(); it != anc.rend(); ++it) {
+    chain = json::object{{*it, std::move(chain)}};
+  }
+  return chain;
+}
+
+// {"child": {"grandchild": null}} (Keystone's subtree_as_ids).
+json::value subtree_as_ids(const Snapshot& snap, const std::string& id, int depth = 0) {
+  auto kids = snap.children(id);
+  if (kids.empty() || depth > 64) return nullptr;
+  json::object out;
+  for (const auto& k : kids) out[k] = subtree_as_ids(snap, k, depth + 1);
+  return out;
+}
+
+void collect_subtree(const Snapshot& snap, const std::string& id, std::vector<std::string>* out,
+                     int depth = 0) {
+  if (depth > 64) return;
+  for (const auto& k : snap.children(id)) {
+    out->push_back(k);
+    collect_subtree(snap, k, out, depth + 1);
+  }
+}
+
+// [{"project": {...}}, ...] for those of `ids` the caller may see.
+awaitable<json::array> visible_projects(Env& env, Request& req, std::vector<std::string> ids) {
+  json::array listed;
+  for (const auto& id : ids) {
+    auto r = co_await fetch(env, Kind::kProject, id);
+    if (!r.ok()) continue;
+    policy::Target t{{"target.project.id", id}, {"target.project.domain_id", r->scope}};
+    if (!env.svc.allowed("identity:get_project", *req.auth, t)) continue;
+    listed.push_back(json::object{{"project", render_project(env, *r)}});
+  }
+  co_return listed;
+}
+
 awaitable<Response> get_project(Env& env, Request& req) {
   auto rec = co_await authorized_project(env, req, "identity:get_project");
   ONESTACK_API_TRY(rec);
   json::object out;
   out["project"] = is_domain(*rec) ? render_domain_as_project(env, *rec) : render_project(env, *rec);
+  bool p_ids = req.query.has("parents_as_ids"), p_list = req.query.has("parents_as_list");
+  bool s_ids = req.query.has("subtree_as_ids"), s_list = req.query.has("subtree_as_list");
+  if ((p_ids && p_list) || (s_ids && s_list)) {
+    co_return error_response(make_error(
+        ErrorCode::kInvalidArgument,
+        "Cannot use parents_as_ids and parents_as_list, or subtree_as_ids and subtree_as_list, "
+        "at the same time."));
+  }
+  if (!is_domain(*rec) && (p_ids || p_list || s_ids || s_list)) {
+    auto snap = env.svc.snapshot();
+    json::object& project = out["project"].as_object();
+    if (p_ids) project["parents"] = parents_as_ids(*snap, *rec);
+    if (s_ids) project["subtree"] = subtree_as_ids(*snap, rec->id);
+    if (p_list) {
+      std::vector<std::string> ids = snap->ancestors(rec->id);
+      project["parents"] = co_await visible_projects(env, req, ids);
+    }
+    if (s_list) {
+      std::vector<std::string> ids;
+      collect_subtree(*snap, rec->id, &ids);
+      project["subtree"] = co_await visible_projects(env, req, ids);
+    }
+  }
   co_return json_response(bh::status::ok, out);
 }
 
@@ -424,6 +487,7 @@ awaitable<Response> update_project(Env& env, Request& req) {
   ONESTACK_API_TRY(body);
   json::object patch = std::move(body).value();
   ONESTACK_API_TRY(check_project_body(patch, false));
+  ONESTACK_API_TRY(check_same_id(patch, req.param(0)));
   if (is_domain(*rec)) {
     store::Record updated = *rec;
     json::object d = record_doc(updated);

@@ -41,9 +41,9 @@ json::object role_ref(const Env& env, const RoleInfo& r) {
 // Keystone names global and domain-specific role rules apart:
 // identity:get_role / identity:get_domain_role, identity:list_roles /
 // identity:list_domain_roles.
-std::string rule_for(const std::string& base, bool domain_role) {
+std::string rule_for(std::string_view base, bool domain_role) {
   std::string plural = base == "list" ? "s" : "";
-  return "identity:" + base + (domain_role ? "_domain_role" : "_role") + plural;
+  return "identity:" + std::string(base) + (domain_role ? "_domain_role" : "_role") + plural;
 }
 
 // --- roles -----------------------------------------------------------------
@@ -106,7 +106,7 @@ awaitable<Response> list_roles(Env& env, Request& req) {
   co_return json_response(bh::status::ok, body);
 }
 
-awaitable<Result<store::Record>> authorized_role(Env& env, Request& req, const std::string& base) {
+awaitable<Result<store::Record>> authorized_role(Env& env, Request& req, std::string_view base) {
   auto who = caller(req);
   if (!who.ok()) co_return std::move(who).error();
   auto rec = co_await fetch(env, Kind::kRole, req.param(0));
@@ -134,6 +134,7 @@ awaitable<Response> update_role(Env& env, Request& req) {
   json::object patch = std::move(body).value();
   ONESTACK_API_TRY(check_string(patch, "name", 255, false));
   ONESTACK_API_TRY(check_string(patch, "description", 255, false));
+  ONESTACK_API_TRY(check_same_id(patch, req.param(0)));
   if (auto it = patch.find("domain_id");
       it != patch.end() && !(it->value().is_null() && rec->scope.empty()) &&
       it->value() != json::value(rec->scope)) {

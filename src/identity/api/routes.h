@@ -35,6 +35,9 @@ Status check_access_rules(const json::value& rules);
 Result<json::array> store_access_rules(store::IdentityStore& store, const std::string& user_id,
                                        const json::array& rules);
 
+// Keystone API families not built yet: 501 naming the feature.
+void register_unimplemented_routes(http::Router& router, Env& env);
+
 void build_router(http::Router& router, Env& env);
 
 }  // namespace onestack::identity::api

@@ -160,6 +160,7 @@ awaitable<Response> update_user(Env& env, Request& req) {
   ONESTACK_API_TRY(body);
   json::object patch = std::move(body).value();
   ONESTACK_API_TRY(check_user_body(patch, false));
+  ONESTACK_API_TRY(check_same_id(patch, req.param(0)));
   if (auto it = patch.find("domain_id");
       it != patch.end() && it->value() != json::value(rec->scope)) {
     co_return error_response(make_error(ErrorCode::kInvalidArgument,
@@ -387,6 +388,7 @@ awaitable<Response> update_group(Env& env, Request& req) {
   json::object patch = std::move(body).value();
   ONESTACK_API_TRY(check_string(patch, "name", 64, false));
   ONESTACK_API_TRY(check_string(patch, "description", 65535, false));
+  ONESTACK_API_TRY(check_same_id(patch, req.param(0)));
   if (auto it = patch.find("domain_id");
       it != patch.end() && it->value() != json::value(rec->scope)) {
     co_return error_response(make_error(ErrorCode::kInvalidArgument,

@@ -41,11 +41,47 @@ awaitable<Response> show_v3(Env& env, Request&) {
   co_return json_response(bh::status::ok, body);
 }
 
+// Keystone API families onestack does not serve yet. They answer 501
+// naming the feature rather than a misleading 404.
+struct Missing {
+  const char* prefix;
+  const char* feature;
+};
+constexpr Missing kMissing[] = {
+    {"/v3/OS-TRUST", "Trusts (OS-TRUST)"},
+    {"/v3/OS-FEDERATION", "Federation (OS-FEDERATION)"},
+    {"/v3/auth/OS-FEDERATION", "Federated authentication (OS-FEDERATION)"},
+    {"/v3/OS-REVOKE", "The revocation event list (OS-REVOKE)"},
+    {"/v3/OS-SIMPLE-CERT", "PKI certificates (OS-SIMPLE-CERT)"},
+    {"/v3/limits", "Unified limits"},
+    {"/v3/registered_limits", "Unified limits"},
+};
+
+awaitable<Response> not_implemented(Env&, Request& req) {
+  for (const auto& m : kMissing) {
+    if (req.path.rfind(m.prefix, 0) == 0) {
+      co_return error_response(make_error(ErrorCode::kNotImplemented,
+                                          std::string(m.feature) + " is not implemented."));
+    }
+  }
+  co_return error_response(make_error(ErrorCode::kNotImplemented, "Not implemented."));
+}
+
 }  // namespace
 
 void register_version_routes(http::Router& r, Env& env) {
   add_route(r, env, bh::verb::get, "/", list_versions);
   add_route(r, env, bh::verb::get, "/v3", show_v3);
+}
+
+void register_unimplemented_routes(http::Router& r, Env& env) {
+  using V = bh::verb;
+  for (const auto& m : kMissing) {
+    for (V v : {V::get, V::head, V::post, V::put, V::patch, V::delete_}) {
+      add_route(r, env, v, m.prefix, not_implemented);
+      add_route(r, env, v, std::string(m.prefix) + "/{rest+}", not_implemented);
+    }
+  }
 }
 
 void build_router(http::Router& r, Env& env) {
@@ -56,6 +92,7 @@ void build_router(http::Router& r, Env& env) {
   register_role_routes(r, env);
   register_catalog_routes(r, env);
   register_credential_routes(r, env);
+  register_unimplemented_routes(r, env);
   register_extension_routes(r, env);
   register_ec2_routes(r, env);
 }

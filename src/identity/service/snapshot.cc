@@ -142,6 +142,15 @@ std::vector<std::string> Snapshot::ancestors(const std::string& project_id) cons
   return out;
 }
 
+std::vector<std::string> Snapshot::children(const std::string& project_id) const {
+  std::vector<std::string> out;
+  for (const auto& [id, p] : projects_) {
+    if (p.parent_id == project_id) out.push_back(id);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 std::vector<std::string> Snapshot::collect(const std::string& user_id, store::TargetType type,
                                            const std::vector<std::string>& direct_targets,
                                            const std::vector<std::string>& inherited_targets) const {

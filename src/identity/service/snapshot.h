@@ -82,8 +82,10 @@ class Snapshot {
   // The catalog in a token's shape (services with their enabled endpoints).
   const boost::json::array& catalog() const { return catalog_; }
 
-  // Projects in `domain_id`'s tree and the ancestors of a project.
+  // The ancestors of a project, nearest first (projects only, not the domain).
   std::vector<std::string> ancestors(const std::string& project_id) const;
+  // The direct children of a project, sorted by id.
+  std::vector<std::string> children(const std::string& project_id) const;
 
  private:
   template <typename M>

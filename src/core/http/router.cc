@@ -58,7 +58,8 @@ void Router::add(beast_http::verb method, std::string pattern, Handler handler) 
   compiled_.push_back(std::move(c));
 }
 
-bool Router::match_pattern(const Compiled& c, const std::vector<std::string_view>& segs,
+bool Router::match_pattern(const Compiled& c, std::string_view path,
+                           const std::vector<std::string_view>& segs,
                            std::vector<std::string>* params) const {
   if (c.rest ? segs.size() < c.segments.size() : segs.size() != c.segments.size()) return false;
   params->clear();
@@ -71,9 +72,10 @@ bool Router::match_pattern(const Compiled& c, const std::vector<std::string_view
     }
     std::string_view raw = segs[i];
     if (c.rest && i + 1 == c.segments.size()) {
-      // The rest of the path, slashes included.
+      // The rest of the path, slashes included (a trailing one too: Swift
+      // object names like "dir/" keep it).
       const char* begin = segs[i].data();
-      const char* end = segs.back().data() + segs.back().size();
+      const char* end = path.data() + path.size();
       raw = std::string_view(begin, static_cast<size_t>(end - begin));
     }
     if (raw.empty()) return false;
@@ -91,7 +93,7 @@ Router::Match Router::match(beast_http::verb method, std::string_view path) cons
   const Route* head_fallback = nullptr;
   std::vector<std::string> head_params;
   for (size_t i = 0; i < routes_.size(); ++i) {
-    if (!match_pattern(compiled_[i], segs, &params)) continue;
+    if (!match_pattern(compiled_[i], path, segs, &params)) continue;
     const Route& r = routes_[i];
     if (r.method == method) {
       m.kind = MatchKind::kFound;
@@ -103,10 +105,13 @@ Router::Match Router::match(beast_http::verb method, std::string_view path) cons
       head_fallback = &r;
       head_params = params;
     }
-    std::string name(beast_http::to_string(r.method));
-    if (m.allow.find(name) == std::string::npos) {
-      if (!m.allow.empty()) m.allow += ", ";
-      m.allow += name;
+    for (auto v : {r.method, beast_http::verb::head}) {
+      if (v == beast_http::verb::head && r.method != beast_http::verb::get) continue;
+      std::string name(beast_http::to_string(v));
+      if (m.allow.find(name) == std::string::npos) {
+        if (!m.allow.empty()) m.allow += ", ";
+        m.allow += name;
+      }
     }
     m.kind = MatchKind::kNoMethod;
   }

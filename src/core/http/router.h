@@ -49,7 +49,8 @@ class Router {
     std::vector<std::string> segments;  // "{...}" marks a parameter
     bool rest = false;                  // last segment is "{name+}"
   };
-  bool match_pattern(const Compiled& c, const std::vector<std::string_view>& segs,
+  bool match_pattern(const Compiled& c, std::string_view path,
+                     const std::vector<std::string_view>& segs,
                      std::vector<std::string>* params) const;
 
   std::vector<Route> routes_;

@@ -211,7 +211,8 @@ awaitable<bool> Connection<Stream>::exchange() {
   if (path == "/healthcheck" &&
       (req.method == beast::http::verb::get || req.method == beast::http::verb::head)) {
     res = Response::with_body(beast::http::status::ok, "OK", "text/plain");
-  } else if (path == "/metrics" && req.method == beast::http::verb::get) {
+  } else if (path == "/metrics" &&
+             (req.method == beast::http::verb::get || req.method == beast::http::verb::head)) {
     res = Response::with_body(beast::http::status::ok, server_->metrics_.render(),
                               "text/plain; version=0.0.4");
   } else {
@@ -255,7 +256,7 @@ awaitable<void> Connection<Stream>::send(Request& req, Response res, bool keep_a
                                          size_t metrics_slot,
                                          std::chrono::steady_clock::time_point start) {
   beast::http::response<beast::http::string_body> out{res.status, 11};
-  for (auto& f : res.headers) out.set(f.name_string(), f.value());
+  for (auto& f : res.headers) out.insert(f.name_string(), f.value());
   out.set("x-openstack-request-id", req.request_id);
   out.set(beast::http::field::date, http_date());
   out.keep_alive(keep_alive);
@@ -303,7 +304,10 @@ Server::Server(size_t threads, ServerLimits limits, const auth::TokenValidator* 
   }
 }
 
-Server::~Server() = default;
+Server::~Server() {
+  // Connections abandoned at the drain timeout never unregister themselves.
+  for (auto& [id, entry] : sessions_) delete entry;
+}
 
 asio::io_context& Server::next_context() {
   return *contexts_[next_ctx_.fetch_add(1, std::memory_order_relaxed) % contexts_.size()];

@@ -105,11 +105,11 @@ INSTANTIATE_TEST_SUITE_P(
         MatchCase{"BadEscapeInRestDoesNotMatch", Verb::get, "/v1/a/c/x/%g1", Kind::kNoPath, "",
                   {}, ""},
         MatchCase{"WrongMethodListsAllowed", Verb::put, "/v3/projects", Kind::kNoMethod, "", {},
-                  "GET, POST"},
+                  "GET, HEAD, POST"},
         MatchCase{"WrongMethodOnParamRoute", Verb::post, "/v3/projects/abc", Kind::kNoMethod, "",
-                  {}, "GET, PATCH, DELETE"},
+                  {}, "GET, HEAD, PATCH, DELETE"},
         MatchCase{"WrongMethodOnRest", Verb::delete_, "/v1/a/c/o", Kind::kNoMethod, "", {},
-                  "GET, PUT"},
+                  "GET, HEAD, PUT"},
         MatchCase{"HeadFallsBackToGet", Verb::head, "/v3/projects/abc", Kind::kFound,
                   "/v3/projects/{project_id}", {"abc"}, ""},
         MatchCase{"HeadFallbackKeepsRestParams", Verb::head, "/v1/a/c/d/o", Kind::kFound,
@@ -125,9 +125,9 @@ INSTANTIATE_TEST_SUITE_P(
 // A Swift object name may end in "/" (pseudo-directory markers such as
 // "photos/"); the rest parameter has to carry it through, or a PUT of "dir/"
 // would create "dir". The router strips trailing empty segments before
-// matching, which is right for Keystone's collections but loses the slash
-// here. Disabled until the router keeps the raw tail for {name+}.
-TEST(Router, DISABLED_RestParameterKeepsATrailingSlash) {
+// matching, which is right for Keystone's collections; the rest parameter
+// takes the raw tail of the path instead.
+TEST(Router, RestParameterKeepsATrailingSlash) {
   Router router = make_router();
   auto m = router.match(Verb::put, "/v1/AUTH_a/c/photos/");
   ASSERT_EQ(m.kind, Kind::kFound);

@@ -165,6 +165,24 @@ Status check_same_id(const json::object& o, const std::string& id) {
   return make_error(ErrorCode::kInvalidArgument, "Cannot change ID");
 }
 
+store::Record apply_patch(const store::Record& rec, const json::object& patch) {
+  store::Record updated = rec;
+  json::object d = record_doc(updated);
+  for (const auto& kv : patch) {
+    std::string_view k = kv.key();
+    if (k == "id" || k == "links" || k == "domain_id" || k == "parent_id" || k == "is_domain") {
+      continue;
+    }
+    if (k == "name" && kv.value().is_string()) {
+      updated.name = std::string(kv.value().as_string());
+    } else {
+      d[k] = kv.value();
+    }
+  }
+  updated.doc = json::serialize(d);
+  return updated;
+}
+
 Status check_bool(const json::object& o, std::string_view key) {
   auto it = o.find(key);
   if (it == o.end() || it->value().is_bool()) return ok_status();

@@ -73,6 +73,11 @@ Status check_same_id(const json::object& o, const std::string& id);
 // Validates an optional boolean attribute.
 Status check_bool(const json::object& o, std::string_view key);
 
+// Returns `rec` with a PATCH body applied: "name" updates the indexed name,
+// the server-owned attributes (id, links, domain_id, parent_id, is_domain)
+// are ignored, everything else replaces the attribute in the document.
+store::Record apply_patch(const store::Record& rec, const json::object& patch);
+
 // Policy target of an entity: "target.<kind>.<attr>" for each string or bool
 // attribute of `doc`, plus the path parameters under their names.
 void add_target(policy::Target& target, std::string_view kind, const json::object& doc);

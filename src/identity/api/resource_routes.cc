@@ -197,17 +197,7 @@ awaitable<Response> update_domain(Env& env, Request& req) {
   ONESTACK_API_TRY(check_same_id(patch, req.param(0)));
   auto rec = co_await fetch(env, Kind::kDomain, req.param(0));
   ONESTACK_API_TRY(rec);
-  store::Record updated = *rec;
-  json::object d = record_doc(updated);
-  for (auto& kv : patch) {
-    if (kv.key() == "id") continue;
-    if (kv.key() == "name") {
-      updated.name = std::string(kv.value().as_string());
-      continue;
-    }
-    d[kv.key()] = kv.value();
-  }
-  updated.doc = json::serialize(d);
+  store::Record updated = apply_patch(*rec, patch);
   ONESTACK_API_TRY(co_await write(env, [&env, &updated] {
     return env.svc.store().update(Kind::kDomain, updated);
   }));
@@ -489,20 +479,7 @@ awaitable<Response> update_project(Env& env, Request& req) {
   ONESTACK_API_TRY(check_project_body(patch, false));
   ONESTACK_API_TRY(check_same_id(patch, req.param(0)));
   if (is_domain(*rec)) {
-    store::Record updated = *rec;
-    json::object d = record_doc(updated);
-    for (auto& kv : patch) {
-      std::string_view k = kv.key();
-      if (k == "id" || k == "domain_id" || k == "parent_id" || k == "is_domain" || k == "links") {
-        continue;
-      }
-      if (k == "name") {
-        updated.name = std::string(kv.value().as_string());
-      } else {
-        d[k] = kv.value();
-      }
-    }
-    updated.doc = json::serialize(d);
+    store::Record updated = apply_patch(*rec, patch);
     ONESTACK_API_TRY(co_await write(env, [&env, &updated] {
       return env.svc.store().update(Kind::kDomain, updated);
     }));
@@ -521,20 +498,7 @@ awaitable<Response> update_project(Env& env, Request& req) {
     co_return error_response(make_error(ErrorCode::kForbidden,
                                         "Update of `parent_id` is not allowed."));
   }
-  store::Record updated = *rec;
-  json::object d = record_doc(updated);
-  for (auto& kv : patch) {
-    std::string_view k = kv.key();
-    if (k == "id" || k == "domain_id" || k == "parent_id" || k == "is_domain" || k == "links") {
-      continue;
-    }
-    if (k == "name") {
-      updated.name = std::string(kv.value().as_string());
-      continue;
-    }
-    d[k] = kv.value();
-  }
-  updated.doc = json::serialize(d);
+  store::Record updated = apply_patch(*rec, patch);
   ONESTACK_API_TRY(co_await write(env, [&env, &updated] {
     Status s = env.svc.store().update(Kind::kProject, updated);
     if (!s.ok() && s.error().code == ErrorCode::kConflict) {

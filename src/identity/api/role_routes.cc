@@ -141,18 +141,7 @@ awaitable<Response> update_role(Env& env, Request& req) {
     co_return error_response(make_error(ErrorCode::kInvalidArgument,
                                         "Update of `domain_id` is not allowed."));
   }
-  store::Record updated = *rec;
-  json::object d = record_doc(updated);
-  for (auto& kv : patch) {
-    std::string_view k = kv.key();
-    if (k == "id" || k == "domain_id" || k == "links") continue;
-    if (k == "name") {
-      updated.name = std::string(kv.value().as_string());
-    } else {
-      d[k] = kv.value();
-    }
-  }
-  updated.doc = json::serialize(d);
+  store::Record updated = apply_patch(*rec, patch);
   ONESTACK_API_TRY(co_await write(env, [&env, &updated] {
     return env.svc.store().update(Kind::kRole, updated);
   }));

@@ -22,7 +22,7 @@ ctest --preset debug
 echo "== API tests"
 export ONESTACK_BIN=$root/build/debug/onestack
 export ONESTACK_FERNET_TOOL=$root/build/debug/tests/unit/identity/token/fernet_tool
-/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/api
+/usr/bin/python3 -m pytest -q -p no:cacheprovider -W ignore::DeprecationWarning tests/api
 
 echo "== conformance (Tempest identity)"
 work=$(mktemp -d)
@@ -54,5 +54,10 @@ tests/conformance/run.sh --auth-url "http://127.0.0.1:$port/v3" --admin-password
 if [ $status -ne 0 ]; then
   echo "conformance failed; onestack log tail:" >&2
   tail -40 "$work/onestack.log" >&2
+fi
+# The last line sums up the conformance run (Tempest's own counts).
+results=$root/build/conformance/results.txt
+if [ -f "$results" ]; then
+  echo "conformance: $(grep -c ' pass$' "$results") passed, $(grep -c ' fail$' "$results") failed, $(grep -c ' skip$' "$results") skipped"
 fi
 exit $status

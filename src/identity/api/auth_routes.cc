@@ -14,9 +14,6 @@ using store::Kind;
 
 namespace {
 
-Error bad_request(std::string msg) {
-  return make_error(ErrorCode::kInvalidArgument, std::move(msg));
-}
 Error auth_failed() {
   return make_error(ErrorCode::kUnauthenticated,
                     "The request you have made requires authentication.");

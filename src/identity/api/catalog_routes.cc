@@ -29,22 +29,6 @@ constexpr int kMaxRegionDepth = 1000;
 
 // --- validation helpers ----------------------------------------------------
 
-Error bad_request(std::string message) {
-  return make_error(ErrorCode::kInvalidArgument, std::move(message));
-}
-
-Error invalid_field(std::string_view field, std::string_view why) {
-  return bad_request("Invalid input for field '" + std::string(field) + "': " + std::string(why) +
-                     ".");
-}
-
-// Keystone's ValidationError(attribute=..., target=...) wording.
-Error expecting(std::string_view attr, std::string_view target) {
-  return bad_request("Expecting to find " + std::string(attr) + " in " + std::string(target) +
-                     ". The server could not comply with the request since it is either "
-                     "malformed or otherwise incorrect. The client is assumed to be in error.");
-}
-
 Error not_found(std::string_view kind, const std::string& id) {
   return make_error(ErrorCode::kNotFound,
                     "Could not find " + std::string(kind) + ": " + id + ".");

@@ -62,6 +62,21 @@ Response json_response(bh::status status, const json::value& body) {
   return Response::json(status, json::serialize(body));
 }
 
+Error bad_request(std::string message) {
+  return make_error(ErrorCode::kInvalidArgument, std::move(message));
+}
+
+Error invalid_field(std::string_view field, std::string_view why) {
+  return bad_request("Invalid input for field '" + std::string(field) + "': " + std::string(why) +
+                     ".");
+}
+
+Error expecting(std::string_view attr, std::string_view target) {
+  return bad_request("Expecting to find " + std::string(attr) + " in " + std::string(target) +
+                     ". The server could not comply with the request since it is either "
+                     "malformed or otherwise incorrect. The client is assumed to be in error.");
+}
+
 Result<const auth::AuthContext*> caller(const Request& req) {
   if (req.auth) return &*req.auth;
   return make_error(ErrorCode::kUnauthenticated,

@@ -40,6 +40,12 @@ void add_route(http::Router& router, Env& env, boost::beast::http::verb method,
 Response error_response(const Error& e);
 Response json_response(boost::beast::http::status status, const json::value& body);
 
+// Keystone's 400 wordings: a plain message, "Invalid input for field 'f':
+// why.", and ValidationError's "Expecting to find attr in target. ...".
+Error bad_request(std::string message);
+Error invalid_field(std::string_view field, std::string_view why);
+Error expecting(std::string_view attr, std::string_view target);
+
 // The caller's context, or kUnauthenticated when no valid token came.
 Result<const auth::AuthContext*> caller(const Request& req);
 // kForbidden unless `rule` allows the caller on `target`.

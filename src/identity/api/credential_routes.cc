@@ -30,22 +30,6 @@ constexpr size_t kSecretBytes = 64;
 
 // --- helpers ---------------------------------------------------------------
 
-Error bad_request(std::string message) {
-  return make_error(ErrorCode::kInvalidArgument, std::move(message));
-}
-
-Error invalid_field(std::string_view field, std::string_view why) {
-  return bad_request("Invalid input for field '" + std::string(field) + "': " + std::string(why) +
-                     ".");
-}
-
-// Keystone's ValidationError(attribute=..., target=...) wording.
-Error expecting(std::string_view attr, std::string_view target) {
-  return bad_request("Expecting to find " + std::string(attr) + " in " + std::string(target) +
-                     ". The server could not comply with the request since it is either "
-                     "malformed or otherwise incorrect. The client is assumed to be in error.");
-}
-
 // Keystone's ValidationError(message=...) wording.
 Error validation_message(std::string_view message) {
   return bad_request(std::string(message) +

@@ -30,11 +30,6 @@ using store::Kind;
 
 namespace {
 
-Error invalid_field(std::string_view field, std::string_view why) {
-  return make_error(ErrorCode::kInvalidArgument, "Invalid input for field '" + std::string(field) +
-                                                     "': " + std::string(why) + ".");
-}
-
 Error not_found(std::string_view kind, const std::string& id) {
   return make_error(ErrorCode::kNotFound, "Could not find " + std::string(kind) + ": " + id + ".");
 }

@@ -26,15 +26,6 @@ constexpr size_t kMaxText = 65535;
 
 // --- helpers ---------------------------------------------------------------
 
-Error bad_request(std::string message) {
-  return make_error(ErrorCode::kInvalidArgument, std::move(message));
-}
-
-Error invalid_field(std::string_view field, std::string_view why) {
-  return bad_request("Invalid input for field '" + std::string(field) + "': " + std::string(why) +
-                     ".");
-}
-
 Error not_found(std::string_view kind, const std::string& id) {
   return make_error(ErrorCode::kNotFound, "Could not find " + std::string(kind) + ": " + id + ".");
 }

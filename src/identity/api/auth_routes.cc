@@ -365,20 +365,9 @@ awaitable<Response> auth_projects(Env& env, Request& req) {
   json::array out;
   for (const ProjectInfo* p : snap->projects_of_user((*who)->user_id)) {
     if (!p->enabled) continue;
-    json::object o;
-    o["id"] = p->id;
-    o["name"] = p->name;
-    o["domain_id"] = p->domain_id;
-    o["enabled"] = p->enabled;
-    o["is_domain"] = false;
-    o["parent_id"] = p->parent_id.empty() ? p->domain_id : p->parent_id;
-    add_self_link(env, o, "projects");
-    out.push_back(std::move(o));
+    out.push_back(render_project_info(env, *p));
   }
-  json::object body;
-  body["projects"] = std::move(out);
-  body["links"] = collection_links(env, req);
-  co_return json_response(bh::status::ok, body);
+  co_return collection_response(env, req, "projects", std::move(out));
 }
 
 awaitable<Response> auth_domains(Env& env, Request& req) {
@@ -395,10 +384,7 @@ awaitable<Response> auth_domains(Env& env, Request& req) {
     add_self_link(env, o, "domains");
     out.push_back(std::move(o));
   }
-  json::object body;
-  body["domains"] = std::move(out);
-  body["links"] = collection_links(env, req);
-  co_return json_response(bh::status::ok, body);
+  co_return collection_response(env, req, "domains", std::move(out));
 }
 
 awaitable<Response> auth_system(Env& env, Request& req) {
@@ -410,10 +396,7 @@ awaitable<Response> auth_system(Env& env, Request& req) {
     all["all"] = true;
     out.push_back(std::move(all));
   }
-  json::object body;
-  body["system"] = std::move(out);
-  body["links"] = collection_links(env, req);
-  co_return json_response(bh::status::ok, body);
+  co_return collection_response(env, req, "system", std::move(out));
 }
 
 }  // namespace

@@ -167,10 +167,7 @@ awaitable<Response> list_regions(Env& env, Request& req) {
     if (!matches_filter(r, req, "parent_region_id")) continue;
     out.push_back(std::move(r));
   }
-  json::object body;
-  body["regions"] = std::move(out);
-  body["links"] = collection_links(env, req);
-  co_return json_response(bh::status::ok, body);
+  co_return collection_response(env, req, "regions", std::move(out));
 }
 
 awaitable<Response> get_region(Env& env, Request& req) {
@@ -319,10 +316,7 @@ awaitable<Response> list_services(Env& env, Request& req) {
     if (!matches_filter(s, req, "type") || !matches_filter(s, req, "name")) continue;
     out.push_back(std::move(s));
   }
-  json::object body;
-  body["services"] = std::move(out);
-  body["links"] = collection_links(env, req);
-  co_return json_response(bh::status::ok, body);
+  co_return collection_response(env, req, "services", std::move(out));
 }
 
 awaitable<Response> get_service(Env& env, Request& req) {
@@ -566,10 +560,7 @@ awaitable<Response> list_endpoints(Env& env, Request& req) {
     }
     out.push_back(std::move(e));
   }
-  json::object body;
-  body["endpoints"] = std::move(out);
-  body["links"] = collection_links(env, req);
-  co_return json_response(bh::status::ok, body);
+  co_return collection_response(env, req, "endpoints", std::move(out));
 }
 
 awaitable<Response> get_endpoint(Env& env, Request& req) {

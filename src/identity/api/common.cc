@@ -124,6 +124,27 @@ json::object collection_links(const Env& env, const Request& req) {
   return links;
 }
 
+Response collection_response(const Env& env, const Request& req, std::string_view key,
+                             json::array items) {
+  json::object body;
+  body[key] = std::move(items);
+  body["links"] = collection_links(env, req);
+  return json_response(bh::status::ok, body);
+}
+
+json::object render_project_info(const Env& env, const ProjectInfo& p) {
+  json::object o;
+  o["id"] = p.id;
+  o["name"] = p.name;
+  o["domain_id"] = p.domain_id;
+  o["enabled"] = p.enabled;
+  o["is_domain"] = false;
+  o["parent_id"] = p.parent_id.empty() ? p.domain_id : p.parent_id;
+  o["description"] = "";
+  add_self_link(env, o, "projects");
+  return o;
+}
+
 void add_self_link(const Env& env, json::object& entity, std::string_view collection) {
   json::object links;
   auto id = entity.find("id");

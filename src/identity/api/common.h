@@ -63,6 +63,11 @@ json::object record_doc(const store::Record& rec);
 std::string v3_url(const Env& env, std::string_view path);
 // {"self": url-of-this-request, "previous": null, "next": null}.
 json::object collection_links(const Env& env, const Request& req);
+// 200 {"<key>": items, "links": collection_links(...)}: every list answer.
+Response collection_response(const Env& env, const Request& req, std::string_view key,
+                             json::array items);
+// A project from the identity snapshot, rendered as the projects API does.
+json::object render_project_info(const Env& env, const ProjectInfo& p);
 // Sets entity["links"] = {"self": v3_url(collection/id)}.
 void add_self_link(const Env& env, json::object& entity, std::string_view collection);
 

@@ -217,10 +217,7 @@ awaitable<Response> list_credentials(Env& env, Request& req) {
     if (!authorize(env, **who, "identity:get_credential", credential_target(c)).ok()) continue;
     out.push_back(std::move(c));
   }
-  json::object body;
-  body["credentials"] = std::move(out);
-  body["links"] = collection_links(env, req);
-  co_return json_response(bh::status::ok, body);
+  co_return collection_response(env, req, "credentials", std::move(out));
 }
 
 // Fetches the credential in the path and checks `rule` against it. As in
@@ -567,10 +564,7 @@ awaitable<Response> list_app_creds(Env& env, Request& req) {
   auto snap = env.svc.snapshot();
   json::array out;
   for (const auto& rec : *recs) out.push_back(render_app_cred(env, rec, snap.get()));
-  json::object body;
-  body["application_credentials"] = std::move(out);
-  body["links"] = collection_links(env, req);
-  co_return json_response(bh::status::ok, body);
+  co_return collection_response(env, req, "application_credentials", std::move(out));
 }
 
 // Fetches the application credential in the path and checks `rule`, with

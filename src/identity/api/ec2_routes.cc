@@ -118,10 +118,7 @@ awaitable<Response> list_ec2(Env& env, Request& req) {
   for (const auto& rec : *recs) {
     if (is_ec2(rec)) out.push_back(render_ec2(env, rec));
   }
-  json::object body;
-  body["credentials"] = std::move(out);
-  body["links"] = collection_links(env, req);
-  co_return json_response(bh::status::ok, body);
+  co_return collection_response(env, req, "credentials", std::move(out));
 }
 
 awaitable<Response> create_ec2(Env& env, Request& req) {
@@ -276,10 +273,7 @@ awaitable<Response> list_access_rules(Env& env, Request& req) {
     }
     out.push_back(std::move(r));
   }
-  json::object body;
-  body["access_rules"] = std::move(out);
-  body["links"] = collection_links(env, req);
-  co_return json_response(bh::status::ok, body);
+  co_return collection_response(env, req, "access_rules", std::move(out));
 }
 
 // Checks `rule` against the user in the path, then finds that user's rule.

@@ -164,10 +164,7 @@ awaitable<Response> list_domains(Env& env, Request& req) {
     if (!matches_filter(d, req, "name") || !matches_filter(d, req, "enabled")) continue;
     out.push_back(std::move(d));
   }
-  json::object body;
-  body["domains"] = std::move(out);
-  body["links"] = collection_links(env, req);
-  co_return json_response(bh::status::ok, body);
+  co_return collection_response(env, req, "domains", std::move(out));
 }
 
 awaitable<Response> get_domain(Env& env, Request& req) {
@@ -372,10 +369,7 @@ awaitable<Response> list_projects(Env& env, Request& req) {
     if (auto v = req.query.get("not-tags-any"); v && has_tags(p, *v, false)) continue;
     out.push_back(std::move(p));
   }
-  json::object body;
-  body["projects"] = std::move(out);
-  body["links"] = collection_links(env, req);
-  co_return json_response(bh::status::ok, body);
+  co_return collection_response(env, req, "projects", std::move(out));
 }
 
 bool is_domain(const store::Record& project) { return project.scope.empty(); }

@@ -100,10 +100,7 @@ awaitable<Response> list_roles(Env& env, Request& req) {
   ONESTACK_API_TRY(recs);
   json::array out;
   for (const auto& r : *recs) out.push_back(render_role(env, r));
-  json::object body;
-  body["roles"] = std::move(out);
-  body["links"] = collection_links(env, req);
-  co_return json_response(bh::status::ok, body);
+  co_return collection_response(env, req, "roles", std::move(out));
 }
 
 awaitable<Result<store::Record>> authorized_role(Env& env, Request& req, std::string_view base) {
@@ -268,10 +265,7 @@ awaitable<Response> list_inferences(Env& env, Request& req) {
   }
   json::array out;
   for (auto& [p, imps] : by_prior) out.push_back(inference(env, *snap->role(p), imps));
-  json::object body;
-  body["role_inferences"] = std::move(out);
-  body["links"] = collection_links(env, req);
-  co_return json_response(bh::status::ok, body);
+  co_return collection_response(env, req, "role_inferences", std::move(out));
 }
 
 // --- grants ----------------------------------------------------------------
@@ -400,10 +394,7 @@ awaitable<Response> list_grants(Env& env, Request& req) {
       out.push_back(std::move(o));
     }
   }
-  json::object body;
-  body["roles"] = std::move(out);
-  body["links"] = collection_links(env, req);
-  co_return json_response(bh::status::ok, body);
+  co_return collection_response(env, req, "roles", std::move(out));
 }
 
 template <TargetType T, ActorType A, bool Inherited>
@@ -569,10 +560,7 @@ awaitable<Response> list_role_assignments(Env& env, Request& req) {
     o["links"] = std::move(links);
     out.push_back(std::move(o));
   }
-  json::object body;
-  body["role_assignments"] = std::move(out);
-  body["links"] = collection_links(env, req);
-  co_return json_response(bh::status::ok, body);
+  co_return collection_response(env, req, "role_assignments", std::move(out));
 }
 
 }  // namespace

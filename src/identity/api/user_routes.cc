@@ -128,10 +128,7 @@ awaitable<Response> list_users(Env& env, Request& req) {
     if (!matches_filter(u, req, "enabled")) continue;
     out.push_back(std::move(u));
   }
-  json::object body;
-  body["users"] = std::move(out);
-  body["links"] = collection_links(env, req);
-  co_return json_response(bh::status::ok, body);
+  co_return collection_response(env, req, "users", std::move(out));
 }
 
 awaitable<Result<store::Record>> authorized_user(Env& env, Request& req, std::string_view rule) {
@@ -250,25 +247,14 @@ awaitable<Response> list_user_projects(Env& env, Request& req) {
   auto snap = env.svc.snapshot();
   json::array out;
   for (const ProjectInfo* p : snap->projects_of_user(rec->id)) {
-    json::object o;
-    o["id"] = p->id;
-    o["name"] = p->name;
-    o["domain_id"] = p->domain_id;
-    o["enabled"] = p->enabled;
-    o["is_domain"] = false;
-    o["parent_id"] = p->parent_id.empty() ? p->domain_id : p->parent_id;
-    o["description"] = "";
-    add_self_link(env, o, "projects");
+    json::object o = render_project_info(env, *p);
     if (!matches_filter(o, req, "name") || !matches_filter(o, req, "enabled") ||
         !matches_filter(o, req, "domain_id")) {
       continue;
     }
     out.push_back(std::move(o));
   }
-  json::object body;
-  body["projects"] = std::move(out);
-  body["links"] = collection_links(env, req);
-  co_return json_response(bh::status::ok, body);
+  co_return collection_response(env, req, "projects", std::move(out));
 }
 
 awaitable<Response> list_user_groups(Env& env, Request& req) {
@@ -291,10 +277,7 @@ awaitable<Response> list_user_groups(Env& env, Request& req) {
     json::object o = render_group(env, g);
     if (matches_filter(o, req, "name")) out.push_back(std::move(o));
   }
-  json::object body;
-  body["groups"] = std::move(out);
-  body["links"] = collection_links(env, req);
-  co_return json_response(bh::status::ok, body);
+  co_return collection_response(env, req, "groups", std::move(out));
 }
 
 // --- groups ----------------------------------------------------------------
@@ -348,10 +331,7 @@ awaitable<Response> list_groups(Env& env, Request& req) {
   ONESTACK_API_TRY(recs);
   json::array out;
   for (const auto& r : *recs) out.push_back(render_group(env, r));
-  json::object body;
-  body["groups"] = std::move(out);
-  body["links"] = collection_links(env, req);
-  co_return json_response(bh::status::ok, body);
+  co_return collection_response(env, req, "groups", std::move(out));
 }
 
 awaitable<Result<store::Record>> authorized_group(Env& env, Request& req, std::string_view rule) {
@@ -433,10 +413,7 @@ awaitable<Response> list_group_users(Env& env, Request& req) {
       out.push_back(std::move(o));
     }
   }
-  json::object body;
-  body["users"] = std::move(out);
-  body["links"] = collection_links(env, req);
-  co_return json_response(bh::status::ok, body);
+  co_return collection_response(env, req, "users", std::move(out));
 }
 
 awaitable<Response> membership(Env& env, Request& req, std::string_view rule, int op) {

@@ -1,9 +1,11 @@
 // A parsed HTTP request as handlers see it: method, raw and decoded path,
-// query parameters, headers, a bounded buffered body, the route's path
-// parameters, the request id, and the caller's AuthContext if a valid token
-// came with it. Owned by the connection for the duration of one exchange.
+// query parameters, headers, a bounded buffered body (or, for routes that
+// stream, a BodyReader), the route's path parameters, the request id, and
+// the caller's AuthContext if a valid token came with it. Owned by the
+// connection for the duration of one exchange.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <chrono>
@@ -46,6 +48,26 @@ class QueryParams {
   std::vector<Item> items_;
 };
 
+// The body of a request on a streaming route, read piece by piece as the
+// handler consumes it, so memory stays bounded whatever the body's size.
+// Chunked framing is decoded. On a request that sent "Expect: 100-continue"
+// the interim 100 response goes out on the first read(), so a handler that
+// refuses the request early (401, 404, 413) never makes the client upload.
+// Used by the handler's coroutine only; valid until the handler returns.
+class BodyReader {
+ public:
+  virtual ~BodyReader() = default;
+  // Reads the next bytes of the body into `buf` (at most `len`); returns the
+  // count, 0 once the body has ended. Errors: kTooLarge past the server's
+  // streaming limit, kInvalidArgument for bad framing, kUnavailable when the
+  // client goes away or the read times out.
+  virtual boost::asio::awaitable<Result<size_t>> read(char* buf, size_t len) = 0;
+  // The declared Content-Length, or nullopt for a chunked body.
+  virtual std::optional<uint64_t> content_length() const = 0;
+  // Whether the whole body has been read.
+  virtual bool done() const = 0;
+};
+
 struct Request {
   beast_http::verb method = beast_http::verb::unknown;
   std::string method_name;
@@ -53,7 +75,8 @@ struct Request {
   std::string path;    // the target's path, still percent-encoded
   QueryParams query;
   beast_http::fields headers;
-  std::string body;
+  std::string body;                      // buffered routes
+  BodyReader* body_reader = nullptr;     // streaming routes; not owned
   std::vector<std::string> path_params;  // percent-decoded, in pattern order
   std::string request_id;                // "req-<uuid>"
   std::string remote;                    // peer address

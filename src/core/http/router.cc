@@ -45,7 +45,8 @@ bool percent_decode(std::string_view s, std::string* out) {
   return true;
 }
 
-void Router::add(beast_http::verb method, std::string pattern, Handler handler) {
+void Router::add(beast_http::verb method, std::string pattern, Handler handler,
+                 RouteOptions options) {
   Compiled c;
   for (auto seg : split_path(pattern)) {
     c.segments.emplace_back(seg);
@@ -54,7 +55,8 @@ void Router::add(beast_http::verb method, std::string pattern, Handler handler) 
     const std::string& last = c.segments.back();
     c.rest = last.size() > 3 && last.front() == '{' && last[last.size() - 2] == '+';
   }
-  routes_.push_back(Route{method, std::move(pattern), std::move(handler), routes_.size()});
+  routes_.push_back(
+      Route{method, std::move(pattern), std::move(handler), routes_.size(), options});
   compiled_.push_back(std::move(c));
 }
 

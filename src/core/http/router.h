@@ -19,18 +19,26 @@ namespace onestack::http {
 
 using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
 
+struct RouteOptions {
+  // The handler reads the body itself through Request::body_reader instead
+  // of receiving it buffered (object uploads).
+  bool stream_body = false;
+};
+
 struct Route {
   beast_http::verb method;
   std::string pattern;  // also the metrics label
   Handler handler;
   size_t index = 0;     // position in the table, for per-route metrics
+  RouteOptions options;
 };
 
 class Router {
  public:
   // Adds a route. Routes are matched in the order added; add literal
   // patterns before parameterised ones that could shadow them.
-  void add(beast_http::verb method, std::string pattern, Handler handler);
+  void add(beast_http::verb method, std::string pattern, Handler handler,
+           RouteOptions options = {});
 
   enum class MatchKind { kFound, kNoPath, kNoMethod };
   struct Match {

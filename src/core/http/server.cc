@@ -3,6 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -11,6 +12,10 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
 #include <spdlog/spdlog.h>
+#include <sys/sendfile.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <thread>
 
 #include "core/ids.h"
@@ -23,6 +28,7 @@ namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 using asio::awaitable;
 using asio::use_awaitable;
+using namespace asio::experimental::awaitable_operators;
 constexpr auto kTuple = asio::as_tuple(use_awaitable);
 
 struct Server::Listener {
@@ -81,6 +87,65 @@ auto& lowest(Stream& s) {
 
 }  // namespace
 
+// The BodyReader of a streaming route: a Beast buffer_body parser that fills
+// the handler's buffer straight from the socket (and from whatever body bytes
+// arrived with the header).
+template <typename Stream>
+class StreamingBody final : public BodyReader {
+ public:
+  StreamingBody(Stream& stream, beast::flat_buffer& buffer,
+                beast::http::request_parser<beast::http::buffer_body>& parser,
+                const ServerLimits& limits, bool expect_continue)
+      : stream_(stream), buffer_(buffer), parser_(parser), limits_(limits),
+        expect_continue_(expect_continue) {}
+
+  awaitable<Result<size_t>> read(char* buf, size_t len) override {
+    if (parser_.is_done() || len == 0) co_return size_t{0};
+    if (expect_continue_ && !continue_sent_) {
+      continue_sent_ = true;
+      beast::http::response<beast::http::empty_body> cont{beast::http::status::continue_, 11};
+      lowest(stream_).expires_after(limits_.write_timeout);
+      auto [wec, wn] = co_await beast::http::async_write(stream_, cont, kTuple);
+      (void)wn;
+      if (wec) co_return make_error(ErrorCode::kUnavailable, "client went away");
+    }
+    for (;;) {
+      parser_.get().body().data = buf;
+      parser_.get().body().size = len;
+      lowest(stream_).expires_after(limits_.read_timeout);
+      auto [ec, n] = co_await beast::http::async_read_some(stream_, buffer_, parser_, kTuple);
+      (void)n;
+      if (ec == beast::http::error::need_buffer) ec = {};
+      size_t got = len - parser_.get().body().size;
+      if (ec == beast::http::error::body_limit) {
+        co_return make_error(ErrorCode::kTooLarge, "Request body too large.");
+      }
+      if (ec == beast::http::error::bad_chunk || ec == beast::http::error::bad_chunk_extension) {
+        co_return make_error(ErrorCode::kInvalidArgument, "Malformed chunked body.");
+      }
+      if (ec) co_return make_error(ErrorCode::kUnavailable, "client went away: " + ec.message());
+      if (got > 0 || parser_.is_done()) co_return got;
+    }
+  }
+  std::optional<uint64_t> content_length() const override {
+    auto cl = parser_.content_length();
+    if (!cl) return std::nullopt;
+    return *cl;
+  }
+  bool done() const override { return parser_.is_done(); }
+  // Whether the client may still be holding its body back for a 100 we never
+  // sent: then the connection cannot be reused.
+  bool withheld() const { return expect_continue_ && !continue_sent_ && !parser_.is_done(); }
+
+ private:
+  Stream& stream_;
+  beast::flat_buffer& buffer_;
+  beast::http::request_parser<beast::http::buffer_body>& parser_;
+  const ServerLimits& limits_;
+  bool expect_continue_;
+  bool continue_sent_ = false;
+};
+
 // One client connection. Lives in its coroutine frame; see server.h.
 template <typename Stream>
 class Connection {
@@ -96,8 +161,19 @@ class Connection {
 
  private:
   awaitable<bool> exchange();
-  awaitable<void> send(Request& req, Response res, bool keep_alive, size_t metrics_slot,
+  // Writes the response; returns whether the connection can be reused.
+  awaitable<bool> send(Request& req, Response res, bool keep_alive, size_t metrics_slot,
                        std::chrono::steady_clock::time_point start);
+  // Writes `source` after the headers; returns bytes sent and whether the
+  // whole body went out.
+  awaitable<std::pair<uint64_t, bool>> send_stream(BodySource& source, bool chunked);
+  awaitable<bool> write_bytes(std::string_view data);
+  awaitable<bool> send_file(int fd, uint64_t offset, uint64_t length);
+  // Runs the matched route's handler, turning a stray exception into a 500.
+  awaitable<Response> run_handler(const Route& route, Request& req);
+  // Reads and discards what a streaming handler left of its body (bounded);
+  // false when the connection cannot be reused.
+  awaitable<bool> drain(StreamingBody<Stream>& body);
   Response error(const Error& e) { return listener_->config.error_responder(e); }
   awaitable<void> reject(const Error& e);
 
@@ -126,7 +202,7 @@ awaitable<void> Connection<Stream>::reject(const Error& e) {
   Request req;
   req.request_id = "req-" + new_uuid();
   req.remote = remote_;
-  co_await send(req, error(e), false, listener_->metrics_base + listener_->config.router->routes().size(),
+  (void)co_await send(req, error(e), false, listener_->metrics_base + listener_->config.router->routes().size(),
                 std::chrono::steady_clock::now());
 }
 
@@ -135,7 +211,9 @@ awaitable<bool> Connection<Stream>::exchange() {
   const ServerLimits& limits = server_->limits_;
   beast::http::request_parser<beast::http::empty_body> header_parser;
   header_parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
-  header_parser.body_limit(limits.max_body_bytes);
+  // The larger of the two limits: which one applies depends on the route,
+  // known only once the header is in.
+  header_parser.body_limit(std::max<uint64_t>(limits.max_body_bytes, limits.max_stream_body_bytes));
 
   *idle_ = true;
   if (server_->stopping_.load()) co_return false;
@@ -176,48 +254,61 @@ awaitable<bool> Connection<Stream>::exchange() {
   }
   bool keep_alive = hdr.keep_alive();
 
-  if (auto cl = header_parser.content_length(); cl && *cl > limits.max_body_bytes) {
-    co_await reject(make_error(ErrorCode::kTooLarge, "Request body too large."));
-    co_return false;
-  }
-  if (beast::iequals(hdr[beast::http::field::expect], "100-continue")) {
-    beast::http::response<beast::http::empty_body> cont{beast::http::status::continue_, 11};
-    lowest(stream_).expires_after(limits.write_timeout);
-    auto [wec, wn] = co_await beast::http::async_write(stream_, cont, kTuple);
-    (void)wn;
-    if (wec) co_return false;
-  }
+  const Router& router = *listener_->config.router;
+  size_t slot = listener_->metrics_base + router.routes().size();  // "unmatched"
+  std::string_view path = req.path;
+  Router::Match m;
+  bool builtin = (path == "/healthcheck" || path == "/metrics") &&
+                 (req.method == beast::http::verb::get || req.method == beast::http::verb::head);
+  if (!builtin) m = router.match(req.method, path);
+  bool expect_continue = beast::iequals(hdr[beast::http::field::expect], "100-continue");
 
-  beast::http::request_parser<beast::http::string_body> parser{std::move(header_parser)};
-  parser.body_limit(limits.max_body_bytes);
-  if (!parser.is_done()) {
-    lowest(stream_).expires_after(limits.read_timeout);
-    auto [bec, bn] = co_await beast::http::async_read(stream_, buffer_, parser, kTuple);
-    (void)bn;
-    if (bec == beast::http::error::body_limit) {
+  Response res;
+  if (m.kind == Router::MatchKind::kFound && m.route->options.stream_body) {
+    slot = listener_->metrics_base + m.route->index;
+    req.path_params = std::move(m.params);
+    beast::http::request_parser<beast::http::buffer_body> parser{std::move(header_parser)};
+    parser.body_limit(limits.max_stream_body_bytes);
+    req.headers = parser.get().base();
+    StreamingBody<Stream> body(stream_, buffer_, parser, limits, expect_continue);
+    req.body_reader = &body;
+    res = co_await run_handler(*m.route, req);
+    req.body_reader = nullptr;
+    if (!body.done()) keep_alive = keep_alive && co_await drain(body);
+  } else {
+    if (auto cl = header_parser.content_length(); cl && *cl > limits.max_body_bytes) {
       co_await reject(make_error(ErrorCode::kTooLarge, "Request body too large."));
       co_return false;
     }
-    if (bec) co_return false;
-  }
-  auto msg = parser.release();
-  req.headers = std::move(msg.base());
-  req.body = std::move(msg.body());
+    if (expect_continue) {
+      beast::http::response<beast::http::empty_body> cont{beast::http::status::continue_, 11};
+      lowest(stream_).expires_after(limits.write_timeout);
+      auto [wec, wn] = co_await beast::http::async_write(stream_, cont, kTuple);
+      (void)wn;
+      if (wec) co_return false;
+    }
+    beast::http::request_parser<beast::http::string_body> parser{std::move(header_parser)};
+    parser.body_limit(limits.max_body_bytes);
+    if (!parser.is_done()) {
+      lowest(stream_).expires_after(limits.read_timeout);
+      auto [bec, bn] = co_await beast::http::async_read(stream_, buffer_, parser, kTuple);
+      (void)bn;
+      if (bec == beast::http::error::body_limit) {
+        co_await reject(make_error(ErrorCode::kTooLarge, "Request body too large."));
+        co_return false;
+      }
+      if (bec) co_return false;
+    }
+    auto msg = parser.release();
+    req.headers = std::move(msg.base());
+    req.body = std::move(msg.body());
 
-  const Router& router = *listener_->config.router;
-  size_t slot = listener_->metrics_base + router.routes().size();  // "unmatched"
-  Response res;
-  std::string_view path = req.path;
-  if (path == "/healthcheck" &&
-      (req.method == beast::http::verb::get || req.method == beast::http::verb::head)) {
-    res = Response::with_body(beast::http::status::ok, "OK", "text/plain");
-  } else if (path == "/metrics" &&
-             (req.method == beast::http::verb::get || req.method == beast::http::verb::head)) {
-    res = Response::with_body(beast::http::status::ok, server_->metrics_.render(),
-                              "text/plain; version=0.0.4");
-  } else {
-    auto m = router.match(req.method, path);
-    if (m.kind == Router::MatchKind::kNoPath) {
+    if (builtin && path == "/healthcheck") {
+      res = Response::with_body(beast::http::status::ok, "OK", "text/plain");
+    } else if (builtin) {
+      res = Response::with_body(beast::http::status::ok, server_->metrics_.render(),
+                                "text/plain; version=0.0.4");
+    } else if (m.kind == Router::MatchKind::kNoPath) {
       res = error(make_error(ErrorCode::kNotFound, "The resource could not be found."));
     } else if (m.kind == Router::MatchKind::kNoMethod) {
       res = error(make_error(ErrorCode::kMethodNotAllowed,
@@ -226,33 +317,143 @@ awaitable<bool> Connection<Stream>::exchange() {
     } else {
       slot = listener_->metrics_base + m.route->index;
       req.path_params = std::move(m.params);
-      auto token = req.header("X-Auth-Token");
-      if (!token.empty() && server_->validator_) {
-        auto ctx = server_->validator_->validate(token, false);
-        if (ctx.ok()) {
-          req.auth = std::move(ctx).value();
-        } else {
-          req.auth_error = std::move(ctx).error();
-        }
-      }
-      bool failed = false;
-      try {
-        res = co_await m.route->handler(req);
-      } catch (const std::exception& e) {
-        spdlog::error("{} {} {}: unhandled exception: {}", req.request_id, req.method_name,
-                      req.path, e.what());
-        failed = true;
-      }
-      if (failed) res = error(make_error(ErrorCode::kInternal, "An unexpected error occurred."));
+      res = co_await run_handler(*m.route, req);
     }
   }
   keep_alive = keep_alive && !server_->stopping_.load();
-  co_await send(req, std::move(res), keep_alive, slot, start);
-  co_return keep_alive;
+  bool sent = co_await send(req, std::move(res), keep_alive, slot, start);
+  co_return keep_alive && sent;
 }
 
 template <typename Stream>
-awaitable<void> Connection<Stream>::send(Request& req, Response res, bool keep_alive,
+awaitable<Response> Connection<Stream>::run_handler(const Route& route, Request& req) {
+  // Swift clients send X-Storage-Token as often as X-Auth-Token.
+  auto token = req.header("X-Auth-Token");
+  if (token.empty()) token = req.header("X-Storage-Token");
+  if (!token.empty() && server_->validator_) {
+    auto ctx = server_->validator_->validate(token, false);
+    if (ctx.ok()) {
+      req.auth = std::move(ctx).value();
+    } else {
+      req.auth_error = std::move(ctx).error();
+    }
+  }
+  bool failed = false;
+  Response res;
+  try {
+    res = co_await route.handler(req);
+  } catch (const std::exception& e) {
+    spdlog::error("{} {} {}: unhandled exception: {}", req.request_id, req.method_name, req.path,
+                  e.what());
+    failed = true;
+  }
+  if (failed) res = error(make_error(ErrorCode::kInternal, "An unexpected error occurred."));
+  co_return res;
+}
+
+template <typename Stream>
+awaitable<bool> Connection<Stream>::drain(StreamingBody<Stream>& body) {
+  // A client still waiting for "100 Continue" has not sent its body; one
+  // that sent a large body we refused is cheaper to hang up on.
+  constexpr uint64_t kMaxDrain = 1 << 20;
+  if (body.withheld()) co_return false;
+  if (auto cl = body.content_length(); cl && *cl > kMaxDrain) co_return false;
+  char scratch[16 * 1024];
+  uint64_t drained = 0;
+  while (!body.done() && drained <= kMaxDrain) {
+    auto n = co_await body.read(scratch, sizeof scratch);
+    if (!n.ok()) co_return false;
+    drained += *n;
+  }
+  co_return body.done();
+}
+
+template <typename Stream>
+awaitable<bool> Connection<Stream>::write_bytes(std::string_view data) {
+  lowest(stream_).expires_after(server_->limits_.write_timeout);
+  auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(data.data(), data.size()), kTuple);
+  (void)n;
+  co_return !ec;
+}
+
+template <typename Stream>
+awaitable<bool> Connection<Stream>::send_file(int fd, uint64_t offset, uint64_t length) {
+  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    // Plain TCP: the kernel copies page cache to socket (sendfile), waiting
+    // for writability when the socket buffer is full.
+    auto& sock = lowest(stream_).socket();
+    boost::system::error_code ec;
+    sock.native_non_blocking(true, ec);
+    if (ec) co_return false;
+    off_t off = static_cast<off_t>(offset);
+    uint64_t left = length;
+    while (left > 0) {
+      ssize_t n = ::sendfile(sock.native_handle(), fd, &off,
+                             static_cast<size_t>(std::min<uint64_t>(left, 1u << 30)));
+      if (n > 0) {
+        left -= static_cast<uint64_t>(n);
+        continue;
+      }
+      if (n == 0) co_return false;  // the file is shorter than promised
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) co_return false;
+      // Wait for room in the socket buffer, under the write deadline.
+      asio::steady_timer deadline(sock.get_executor(), server_->limits_.write_timeout);
+      auto which = co_await (sock.async_wait(tcp::socket::wait_write, use_awaitable) ||
+                             deadline.async_wait(use_awaitable));
+      if (which.index() != 0) co_return false;
+    }
+    co_return true;
+  } else {
+    // TLS: the bytes must pass through the cipher, so read them up.
+    std::string buf(std::min<uint64_t>(length, 256 * 1024), '\0');
+    uint64_t pos = offset, end = offset + length;
+    while (pos < end) {
+      ssize_t n = ::pread(fd, buf.data(), std::min<uint64_t>(buf.size(), end - pos),
+                          static_cast<off_t>(pos));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) co_return false;
+      if (!co_await write_bytes(std::string_view(buf.data(), static_cast<size_t>(n)))) {
+        co_return false;
+      }
+      pos += static_cast<uint64_t>(n);
+    }
+    co_return true;
+  }
+}
+
+template <typename Stream>
+awaitable<std::pair<uint64_t, bool>> Connection<Stream>::send_stream(BodySource& source,
+                                                                    bool chunked) {
+  uint64_t sent = 0;
+  for (;;) {
+    auto piece = co_await source.next();
+    if (!piece.ok()) {
+      spdlog::warn("response body failed after {} bytes: {}", sent, piece.error().message);
+      co_return std::pair{sent, false};
+    }
+    const BodySource::Piece& p = *piece;
+    if (p.end) break;
+    uint64_t len = p.fd >= 0 ? p.length : p.data.size();
+    if (len == 0) continue;
+    if (chunked) {
+      char head[32];
+      int hn = std::snprintf(head, sizeof head, "%llx\r\n", static_cast<unsigned long long>(len));
+      if (!co_await write_bytes(std::string_view(head, static_cast<size_t>(hn)))) {
+        co_return std::pair{sent, false};
+      }
+    }
+    bool ok = p.fd >= 0 ? co_await send_file(p.fd, p.offset, p.length) : co_await write_bytes(p.data);
+    if (!ok) co_return std::pair{sent, false};
+    if (chunked && !co_await write_bytes("\r\n")) co_return std::pair{sent, false};
+    sent += len;
+  }
+  if (chunked && !co_await write_bytes("0\r\n\r\n")) co_return std::pair{sent, false};
+  co_return std::pair{sent, true};
+}
+
+template <typename Stream>
+awaitable<bool> Connection<Stream>::send(Request& req, Response res, bool keep_alive,
                                          size_t metrics_slot,
                                          std::chrono::steady_clock::time_point start) {
   beast::http::response<beast::http::string_body> out{res.status, 11};
@@ -260,28 +461,40 @@ awaitable<void> Connection<Stream>::send(Request& req, Response res, bool keep_a
   out.set("x-openstack-request-id", req.request_id);
   out.set(beast::http::field::date, http_date());
   out.keep_alive(keep_alive);
-  size_t body_size = res.body.size();
   bool head = req.method == beast::http::verb::head;
   unsigned status = static_cast<unsigned>(res.status);
   bool no_body = status == 204 || status == 304 || status < 200;
+  std::optional<uint64_t> stream_size;
+  if (res.stream) stream_size = res.stream->size();
+  uint64_t body_size = res.stream ? stream_size.value_or(0) : res.body.size();
+  bool streaming = res.stream && !head && !no_body;
+  bool chunked = streaming && !stream_size;
   if (no_body) {
     out.erase(beast::http::field::content_length);
-  } else if (head) {
-    if (out.find(beast::http::field::content_length) == out.end()) {
+  } else if (head || res.stream) {
+    if (out.find(beast::http::field::content_length) == out.end() && (!res.stream || stream_size)) {
       out.set(beast::http::field::content_length, std::to_string(body_size));
     }
+    if (chunked) out.set(beast::http::field::transfer_encoding, "chunked");
   } else {
     out.body() = std::move(res.body);
     out.prepare_payload();
   }
   lowest(stream_).expires_after(server_->limits_.write_timeout);
   beast::http::serializer<false, beast::http::string_body> sr{out};
-  if (head) sr.split(true);
+  bool header_only = head || res.stream;
+  if (header_only) sr.split(true);
   beast::error_code ec;
-  if (head) {
+  bool complete = true;
+  if (header_only) {
     auto [hec, hn] = co_await beast::http::async_write_header(stream_, sr, kTuple);
     (void)hn;
     ec = hec;
+    if (!ec && streaming) {
+      auto [sent, ok] = co_await send_stream(*res.stream, chunked);
+      body_size = sent;
+      complete = ok;
+    }
   } else {
     auto [wec, wn] = co_await beast::http::async_write(stream_, sr, kTuple);
     (void)wn;
@@ -290,10 +503,12 @@ awaitable<void> Connection<Stream>::send(Request& req, Response res, bool keep_a
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   server_->metrics_.slot(metrics_slot).record(status, secs);
   access_log().info(
-      "service={} method={} path={} status={} bytes={} duration_ms={:.3f} request_id={} remote={}{}",
+      "service={} method={} path={} status={} bytes={} duration_ms={:.3f} request_id={} remote={}{}{}",
       listener_->config.service, req.method_name.empty() ? "-" : req.method_name,
       req.path.empty() ? "-" : req.path, status, head || no_body ? 0 : body_size, secs * 1000,
-      req.request_id, req.remote, ec ? " write_error=" + ec.message() : "");
+      req.request_id, req.remote, ec ? " write_error=" + ec.message() : "",
+      complete ? "" : " body_incomplete=1");
+  co_return !ec && complete;
 }
 
 Server::Server(size_t threads, ServerLimits limits, const auth::TokenValidator* validator)

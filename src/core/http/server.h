@@ -32,6 +32,8 @@ struct ServerLimits {
   size_t max_header_bytes = 16 * 1024;
   size_t max_header_count = 100;
   size_t max_body_bytes = 1024 * 1024;  // buffered (JSON) bodies
+  // Streamed bodies (object uploads): Swift's max_file_size plus its slack.
+  uint64_t max_stream_body_bytes = 5368709122ULL;
   std::chrono::milliseconds read_timeout{30'000};
   std::chrono::milliseconds write_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};

@@ -16,7 +16,11 @@
 #include "identity/service/identity_service.h"
 #include "identity/token/key_repository.h"
 #include "identity/token/token_formatter.h"
+#include "blob/fs/fs_blob_store.h"
+#include "object/api/routes.h"
+#include "object/service/object_service.h"
 #include "store/sqlite/identity_store_sqlite.h"
+#include "store/sqlite/object_store_sqlite.h"
 
 #ifndef ONESTACK_VERSION
 #define ONESTACK_VERSION "0.0.0"
@@ -88,10 +92,49 @@ int run_serve(const AppSettings& s) {
     if (ec) return fail("TLS", make_error(ErrorCode::kInvalidArgument, ec.message()));
     listener.tls = std::move(ctx);
   }
+  std::shared_ptr<boost::asio::ssl::context> tls = listener.tls;
   auto port = server.add_listener(std::move(listener));
   if (!port.ok()) return fail("identity listener", port.error());
   spdlog::info("onestack {} identity listening on {}:{} (public URL {})", ONESTACK_VERSION,
                s.identity_host, *port, s.identity.public_url);
+
+  // Object storage: rows in their own SQLite file (object writes never wait
+  // behind identity writes), bytes under the blob directory, and a large
+  // pool for the fsync-bound work of concurrent uploads.
+  std::unique_ptr<store::sqlite::SqliteObjectStore> object_store;
+  std::unique_ptr<blob::fs::FsBlobStore> blobs;
+  std::unique_ptr<WorkerPool> disk_pool;
+  std::unique_ptr<object::ObjectService> object_service;
+  std::unique_ptr<object::api::Env> object_env;
+  http::Router object_router;
+  if (s.object_enabled) {
+    auto os = store::sqlite::SqliteObjectStore::open(s.object_db_path);
+    if (!os.ok()) return fail("object database " + s.object_db_path, os.error());
+    object_store = std::move(os).value();
+    auto bs = blob::fs::FsBlobStore::open_dir(s.object_blob_dir);
+    if (!bs.ok()) return fail("object blob directory " + s.object_blob_dir, bs.error());
+    blobs = std::move(bs).value();
+    disk_pool = std::make_unique<WorkerPool>(s.disk_threads);
+    object::ObjectConfig ocfg;
+    ocfg.reaper_interval_ms = s.object_reaper_interval_ms;
+    ocfg.auditor_interval_s = s.object_auditor_interval_s;
+    object_service = std::make_unique<object::ObjectService>(*object_store, *blobs, *disk_pool, ocfg);
+    if (Status st = object_service->recover(); !st.ok()) return fail("object recovery", st.error());
+    object_env = std::make_unique<object::api::Env>(object::api::Env{object_service.get()});
+    object_router = object::api::build_router(*object_env);
+    http::ListenerConfig ol;
+    ol.service = "object-store";
+    ol.host = s.object_host;
+    ol.port = s.object_port;
+    ol.router = &object_router;
+    ol.error_responder = object::api::swift_error;
+    ol.tls = tls;
+    auto oport = server.add_listener(std::move(ol));
+    if (!oport.ok()) return fail("object-store listener", oport.error());
+    spdlog::info("object-store listening on {}:{} (public URL {}/v1/AUTH_%(project_id)s)",
+                 s.object_host, *oport, s.object_public_url);
+    object_service->start();
+  }
 
   // Key rotation takes effect without a restart: re-read the repository
   // every few seconds (a failed read keeps the old keys).
@@ -113,6 +156,8 @@ int run_serve(const AppSettings& s) {
   }
   cv.notify_all();
   key_watcher.join();
+  if (object_service) object_service->stop();
+  if (disk_pool) disk_pool->join();
   pool.join();
   spdlog::info("onestack stopped");
   return 0;
@@ -128,6 +173,11 @@ int run_bootstrap(const AppSettings& s, identity::BootstrapOptions opts,
   opts.services.push_back(identity::ServiceEndpoints{
       "identity", "keystone", pub, internal_url.empty() ? pub : internal_url,
       admin_url.empty() ? pub : admin_url});
+  if (s.object_enabled) {
+    std::string object_url = s.object_public_url + "/v1/AUTH_%(project_id)s";
+    opts.services.push_back(
+        identity::ServiceEndpoints{"object-store", "swift", object_url, object_url, object_url});
+  }
   opts.bcrypt_rounds = s.identity.bcrypt_rounds;
   if (Status st = identity::bootstrap(**store, opts); !st.ok()) return fail("bootstrap", st.error());
   std::cout << "bootstrap complete: user '" << opts.username << "' on project '"

@@ -42,6 +42,10 @@ Result<AppSettings> load_settings(const Config& cfg, const std::string& data_dir
   ONESTACK_SETTING(read_ms, "http", "read_timeout_ms", 1, 3600000);
   ONESTACK_SETTING(write_ms, "http", "write_timeout_ms", 1, 3600000);
   ONESTACK_SETTING(idle_ms, "http", "idle_timeout_ms", 1, 3600000);
+  ONESTACK_SETTING(s.object_port, "object", "bind_port", 0, 65535);
+  ONESTACK_SETTING(s.disk_threads, "object", "disk_threads", 1, 1024);
+  ONESTACK_SETTING(s.object_reaper_interval_ms, "object", "reaper_interval_ms", 10, 3600000);
+  ONESTACK_SETTING(s.object_auditor_interval_s, "object", "auditor_interval_s", 1, 86400 * 30);
 #undef ONESTACK_SETTING
   s.limits.read_timeout = std::chrono::milliseconds(read_ms);
   s.limits.write_timeout = std::chrono::milliseconds(write_ms);
@@ -72,6 +76,18 @@ Result<AppSettings> load_settings(const Config& cfg, const std::string& data_dir
               scheme + "://" + s.identity_host + ":" + std::to_string(s.identity_port));
   while (!s.identity.public_url.empty() && s.identity.public_url.back() == '/') {
     s.identity.public_url.pop_back();
+  }
+  auto object_enabled = cfg.get_bool("object", "enabled", true);
+  if (!object_enabled.ok()) return std::move(object_enabled).error();
+  s.object_enabled = *object_enabled;
+  s.object_host = cfg.get("object", "bind_host", s.object_host);
+  s.object_blob_dir = cfg.get("object", "blob_dir", s.data_dir + "/objects");
+  s.object_db_path = cfg.get("object", "database", s.data_dir + "/objects.db");
+  s.object_public_url =
+      cfg.get("object", "public_url",
+              scheme + "://" + s.object_host + ":" + std::to_string(s.object_port));
+  while (!s.object_public_url.empty() && s.object_public_url.back() == '/') {
+    s.object_public_url.pop_back();
   }
   return s;
 }

@@ -24,6 +24,16 @@ struct AppSettings {
   bool enforce_new_defaults = false;
   std::string tls_cert_file, tls_key_file;
   http::ServerLimits limits;
+  // Object storage ([object]).
+  bool object_enabled = true;
+  std::string object_host = "127.0.0.1";
+  uint16_t object_port = 8080;
+  std::string object_public_url;  // default: http://<object_host>:<object_port>
+  std::string object_blob_dir;    // default: <data_dir>/objects
+  std::string object_db_path;     // default: <data_dir>/objects.db
+  size_t disk_threads = 64;       // fsync-bound work: one thread per concurrent upload
+  int object_reaper_interval_ms = 1000;
+  int object_auditor_interval_s = 3600;
   identity::Settings identity;
 };
 

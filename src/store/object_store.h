@@ -165,6 +165,10 @@ class ObjectStore {
   virtual Result<std::vector<ObjectRecord>> list_expired(int64_t now_unix, size_t limit) = 0;
   // Whether any row refers to blob `blob_id` (the auditor's orphan check).
   virtual Result<bool> blob_referenced(const std::string& blob_id) = 0;
+  // The rows that refer to blob `blob_id` (at most `limit`): the auditor
+  // checks a blob's size and MD5 against them.
+  virtual Result<std::vector<ObjectRecord>> rows_for_blob(const std::string& blob_id,
+                                                          size_t limit = 1) = 0;
 };
 
 }  // namespace onestack::store

@@ -2,6 +2,7 @@
 // methods), validation, check, revocation, and the token-scoped listings
 // (catalog, projects, domains, system). Behaviour follows Keystone's
 // keystone/api/auth.py and keystone/auth/plugins.
+#include <cstring>
 #include <algorithm>
 
 #include "identity/api/routes.h"
@@ -122,6 +123,38 @@ json::object name_ref(const std::string& id, const std::string& name) {
 }
 
 // The token body Keystone returns from POST/GET /v3/auth/tokens.
+// The catalog as this caller sees it: Keystone substitutes the scope's
+// project into endpoint URLs ("%(project_id)s", "$(project_id)s", and the
+// old "tenant_id" spelling) and leaves out endpoints whose URL needs a
+// project the token does not have (keystone.catalog.core.format_url).
+json::array scoped_catalog(const json::array& catalog, const std::string& project_id) {
+  json::array out;
+  for (const auto& svc : catalog) {
+    json::object entry = svc.as_object();
+    json::array eps;
+    for (const auto& ep : entry["endpoints"].as_array()) {
+      json::object e = ep.as_object();
+      std::string url(e["url"].as_string());
+      bool dropped = false;
+      for (const char* key : {"%(project_id)s", "$(project_id)s", "%(tenant_id)s", "$(tenant_id)s"}) {
+        for (size_t at = url.find(key); at != std::string::npos; at = url.find(key)) {
+          if (project_id.empty()) {
+            dropped = true;
+            break;
+          }
+          url.replace(at, std::strlen(key), project_id);
+        }
+      }
+      if (dropped) continue;
+      e["url"] = url;
+      eps.push_back(std::move(e));
+    }
+    entry["endpoints"] = std::move(eps);
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
 json::object render_token(const Env& env, const TokenInfo& t, bool with_catalog) {
   const auth::AuthContext& c = t.ctx;
   json::object tok;
@@ -151,7 +184,7 @@ json::object render_token(const Env& env, const TokenInfo& t, bool with_catalog)
       roles.push_back(name_ref(c.role_ids[i], c.role_names[i]));
     }
     tok["roles"] = std::move(roles);
-    if (with_catalog) tok["catalog"] = env.svc.snapshot()->catalog();
+    if (with_catalog) tok["catalog"] = scoped_catalog(env.svc.snapshot()->catalog(), c.project_id);
   }
   if (!c.app_cred_id.empty()) {
     json::object ac = name_ref(c.app_cred_id, t.app_cred_name);
@@ -353,7 +386,7 @@ awaitable<Response> auth_catalog(Env& env, Request& req) {
                                         "A scoped token is required to get the catalog."));
   }
   json::object body;
-  body["catalog"] = env.svc.snapshot()->catalog();
+  body["catalog"] = scoped_catalog(env.svc.snapshot()->catalog(), (*who)->project_id);
   body["links"] = collection_links(env, req);
   co_return json_response(bh::status::ok, body);
 }

@@ -1,0 +1,169 @@
+// Account routes: HEAD/GET (headers and container listing) and POST
+// (metadata, ACLs, Temp-URL keys, quotas).
+#include <boost/json.hpp>
+
+#include "core/json.h"
+#include "object/api/listing.h"
+#include "object/api/routes.h"
+
+namespace onestack::object::api {
+
+Target target_of(const Request& req) {
+  Target t;
+  if (!req.path_params.empty()) t.account = req.path_params[0];
+  if (req.path_params.size() > 1) t.container = req.path_params[1];
+  if (req.path_params.size() > 2) t.object = req.path_params[2];
+  return t;
+}
+
+awaitable<Result<Rows>> load_rows(Env env, Target t, int want) {
+  auto job = [&]() -> Result<Rows> {
+    Rows rows;
+    auto& st = env.svc->store();
+    if (want & static_cast<int>(Want::kAccount)) {
+      auto a = st.get_account(t.account);
+      if (a.ok()) {
+        rows.account = std::move(a).value();
+      } else if (a.error().code != ErrorCode::kNotFound) {
+        return a.error();
+      }
+    }
+    if (want & static_cast<int>(Want::kContainer)) {
+      auto c = st.get_container(t.account, t.container);
+      if (c.ok()) {
+        rows.container = std::move(c).value();
+      } else if (c.error().code != ErrorCode::kNotFound) {
+        return c.error();
+      }
+    }
+    if ((want & static_cast<int>(Want::kObject)) && rows.container) {
+      auto o = st.get_object(t.account, t.container, t.object);
+      if (o.ok()) {
+        rows.object = std::move(o).value();
+      } else if (o.error().code != ErrorCode::kNotFound) {
+        return o.error();
+      }
+    }
+    return rows;
+  };
+  co_return co_await env.svc->pool().run(job);
+}
+
+void account_headers(Response& res, const std::string& name,
+                     const std::optional<store::AccountRecord>& account,
+                     const ObjectConfig& cfg, bool owner) {
+  (void)name;
+  int64_t now = now_us();
+  const store::AccountRecord empty{};
+  const store::AccountRecord& a = account ? *account : empty;
+  res.headers.set("X-Account-Container-Count", std::to_string(a.container_count));
+  res.headers.set("X-Account-Object-Count", std::to_string(a.object_count));
+  res.headers.set("X-Account-Bytes-Used", std::to_string(a.bytes_used));
+  res.headers.set("X-Timestamp", format_timestamp(account ? a.created_us : now));
+  res.headers.set("X-PUT-Timestamp", format_timestamp(account ? a.put_us : now));
+  std::string policy = "X-Account-Storage-Policy-" + cfg.storage_policy;
+  res.headers.set(policy + "-Container-Count", std::to_string(a.container_count));
+  res.headers.set(policy + "-Object-Count", std::to_string(a.object_count));
+  res.headers.set(policy + "-Bytes-Used", std::to_string(a.bytes_used));
+  for (const auto& [k, v] : a.meta) {
+    if (k == "x-account-access-control") {
+      if (owner) res.headers.set("X-Account-Access-Control", v);
+      continue;
+    }
+    res.headers.set(title_case(k), v);
+  }
+  res.headers.set(bhttp::field::accept_ranges, "bytes");
+}
+
+awaitable<Response> account_head_get(Env env, Request& req) {
+  Target t = target_of(req);
+  ONESTACK_SWIFT_TRY(req, check_names(env.svc->limits(), t));
+  if (!req.auth) co_return error_for(req, make_error(ErrorCode::kUnauthenticated, ""));
+  auto rows = co_await load_rows(env, t, static_cast<int>(Want::kAccount));
+  ONESTACK_SWIFT_TRY(req, rows);
+  const store::Metadata* meta = rows->account ? &rows->account->meta : nullptr;
+  auto access = authorize(env, req, t, Op::kAccountRead, meta, nullptr);
+  ONESTACK_SWIFT_TRY(req, access);
+
+  Response res;
+  res.status = bhttp::status::no_content;
+  ListFormat fmt = listing_format(req);
+  if (req.method == bhttp::verb::get) {
+    auto q = listing_query(req, env.svc->limits().account_listing_limit);
+    ONESTACK_SWIFT_TRY(req, q);
+    std::vector<store::ContainerListEntry> items;
+    if (rows->account) {
+      auto job = [&]() { return env.svc->store().list_containers(t.account, *q); };
+      auto listed = co_await env.svc->pool().run(job);
+      ONESTACK_SWIFT_TRY(req, listed);
+      items = std::move(listed).value();
+    }
+    if (!items.empty() || fmt != ListFormat::kPlain) {
+      res.status = bhttp::status::ok;
+      res.body = render_containers(fmt, t.account, items);
+    }
+  }
+  res.headers.set(bhttp::field::content_type, listing_content_type(fmt));
+  if (res.status == bhttp::status::no_content) res.headers.set(bhttp::field::content_length, "0");
+  account_headers(res, t.account, rows->account, env.svc->config(), access->owner);
+  add_trans_id(req, res);
+  co_return res;
+}
+
+namespace {
+
+// X-Account-Access-Control must be a JSON object whose keys are the three
+// levels and whose values are lists of strings (swift/common/middleware/acl.py).
+Status check_account_acl(std::string_view v) {
+  if (v.empty()) return {};
+  auto parsed = parse_json_object(v, 4);
+  if (!parsed.ok()) return make_error(ErrorCode::kInvalidArgument, "Invalid JSON in X-Account-Access-Control");
+  for (const auto& [k, val] : *parsed) {
+    if (k != "admin" && k != "read-write" && k != "read-only") {
+      return make_error(ErrorCode::kInvalidArgument, "Invalid key in X-Account-Access-Control: " + std::string(k));
+    }
+    if (!val.is_array()) return make_error(ErrorCode::kInvalidArgument, "Invalid X-Account-Access-Control");
+    for (const auto& e : val.as_array()) {
+      if (!e.is_string()) return make_error(ErrorCode::kInvalidArgument, "Invalid X-Account-Access-Control");
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+awaitable<Response> account_post(Env env, Request& req) {
+  Target t = target_of(req);
+  ONESTACK_SWIFT_TRY(req, check_names(env.svc->limits(), t));
+  if (!req.auth) co_return error_for(req, make_error(ErrorCode::kUnauthenticated, ""));
+  auto rows = co_await load_rows(env, t, static_cast<int>(Want::kAccount));
+  ONESTACK_SWIFT_TRY(req, rows);
+  const store::Metadata* meta = rows->account ? &rows->account->meta : nullptr;
+  auto access = authorize(env, req, t, Op::kAccountWrite, meta, nullptr);
+  ONESTACK_SWIFT_TRY(req, access);
+  if (!access->owner) co_return error_for(req, make_error(ErrorCode::kForbidden, ""));
+  auto updates = metadata_updates(env.svc->limits(), req, "x-account-meta-",
+                                  {"x-account-access-control"});
+  ONESTACK_SWIFT_TRY(req, updates);
+  if (auto it = updates->find("x-account-access-control"); it != updates->end()) {
+    ONESTACK_SWIFT_TRY(req, check_account_acl(it->second));
+  }
+  // Account quotas are the reseller's to set (account_quotas middleware).
+  for (const char* q : {"x-account-meta-quota-bytes"}) {
+    auto it = updates->find(q);
+    if (it == updates->end()) continue;
+    if (!access->reseller) co_return error_for(req, make_error(ErrorCode::kForbidden, ""));
+    if (!it->second.empty() && it->second.find_first_not_of("0123456789") != std::string::npos) {
+      co_return error_for(req, make_error(ErrorCode::kInvalidArgument, "Invalid bytes quota."));
+    }
+  }
+  store::Metadata merged = rows->account ? rows->account->meta : store::Metadata{};
+  merge_metadata(merged, *updates);
+  ONESTACK_SWIFT_TRY(req, check_metadata_limits(env.svc->limits(), merged, "x-account-meta-"));
+  int64_t now = now_us();
+  auto job = [&]() { return env.svc->store().update_account_meta(t.account, *updates, now); };
+  ONESTACK_SWIFT_TRY(req, co_await env.svc->pool().run(job));
+  co_return empty_response(req, bhttp::status::no_content);
+}
+
+}  // namespace onestack::object::api

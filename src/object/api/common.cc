@@ -1,0 +1,405 @@
+#include "object/api/common.h"
+
+#include <boost/json.hpp>
+#include <cctype>
+
+#include "core/json.h"
+
+namespace onestack::object::api {
+
+bool valid_utf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n;
+    uint32_t cp;
+    if ((c >> 5) == 6) {
+      n = 1, cp = c & 0x1f;
+    } else if ((c >> 4) == 14) {
+      n = 2, cp = c & 0x0f;
+    } else if ((c >> 3) == 30) {
+      n = 3, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;
+    for (size_t k = 1; k <= n; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc >> 6) != 2) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+      return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+const char* status_title(bhttp::status s) {
+  switch (s) {
+    case bhttp::status::not_found: return "Not Found";
+    case bhttp::status::unauthorized: return "Unauthorized";
+    case bhttp::status::forbidden: return "Forbidden";
+    case bhttp::status::conflict: return "Conflict";
+    case bhttp::status::precondition_failed: return "Precondition Failed";
+    case bhttp::status::bad_request: return "Bad Request";
+    case bhttp::status::method_not_allowed: return "Method Not Allowed";
+    case bhttp::status::payload_too_large: return "Request Entity Too Large";
+    case bhttp::status::range_not_satisfiable: return "Requested Range Not Satisfiable";
+    case bhttp::status::unprocessable_entity: return "Unprocessable Entity";
+    case bhttp::status::insufficient_storage: return "Insufficient Storage";
+    case bhttp::status::service_unavailable: return "Service Unavailable";
+    case bhttp::status::not_implemented: return "Not Implemented";
+    default: return "Internal Error";
+  }
+}
+
+bhttp::status status_for(ErrorCode c) {
+  switch (c) {
+    case ErrorCode::kNotFound: return bhttp::status::not_found;
+    case ErrorCode::kConflict: return bhttp::status::conflict;
+    case ErrorCode::kUnauthenticated: return bhttp::status::unauthorized;
+    case ErrorCode::kForbidden: return bhttp::status::forbidden;
+    case ErrorCode::kInvalidArgument: return bhttp::status::bad_request;
+    case ErrorCode::kPreconditionFailed: return bhttp::status::precondition_failed;
+    case ErrorCode::kRangeNotSatisfiable: return bhttp::status::range_not_satisfiable;
+    case ErrorCode::kTooLarge: return bhttp::status::payload_too_large;
+    case ErrorCode::kInsufficientStorage: return bhttp::status::insufficient_storage;
+    case ErrorCode::kUnavailable: return bhttp::status::service_unavailable;
+    case ErrorCode::kMethodNotAllowed: return bhttp::status::method_not_allowed;
+    case ErrorCode::kNotImplemented: return bhttp::status::not_implemented;
+    case ErrorCode::kInternal: return bhttp::status::internal_server_error;
+  }
+  return bhttp::status::internal_server_error;
+}
+
+}  // namespace
+
+Response swift_error(const Error& e) {
+  Response r;
+  r.status = status_for(e.code);
+  // Swift's swob bodies: a tiny HTML page for the standard statuses.
+  // kUnprocessable is not in ErrorCode; the ETag mismatch builds its own.
+  std::string detail;
+  switch (e.code) {
+    case ErrorCode::kNotFound: detail = "The resource could not be found."; break;
+    case ErrorCode::kUnauthenticated:
+      detail = "This server could not verify that you are authorized to access the document you requested.";
+      break;
+    case ErrorCode::kForbidden: detail = "Access was denied to this resource."; break;
+    default: break;
+  }
+  if (!detail.empty()) {
+    r.body = std::string("<html><h1>") + status_title(r.status) + "</h1><p>" + detail + "</p></html>";
+    r.headers.set(bhttp::field::content_type, "text/html; charset=UTF-8");
+  } else {
+    r.body = e.message.empty() ? status_title(r.status) : e.message;
+    r.headers.set(bhttp::field::content_type, "text/plain; charset=UTF-8");
+  }
+  return r;
+}
+
+void add_trans_id(const Request& req, Response& res) {
+  // Swift: "tx" + 21 hex digits + "-" + hex seconds; derived from our
+  // request id so the access log and the client agree.
+  std::string hex;
+  for (char c : req.request_id) {
+    if (std::isxdigit(static_cast<unsigned char>(c))) hex.push_back(c);
+    if (hex.size() == 21) break;
+  }
+  while (hex.size() < 21) hex.push_back('0');
+  char tail[24];
+  std::snprintf(tail, sizeof tail, "-%010llx", static_cast<unsigned long long>(std::time(nullptr)));
+  std::string id = "tx" + hex + tail;
+  res.headers.set("X-Trans-Id", id);
+}
+
+Response error_for(const Request& req, const Error& e) {
+  Response r = swift_error(e);
+  add_trans_id(req, r);
+  return r;
+}
+
+Response empty_response(const Request& req, bhttp::status status) {
+  Response r;
+  r.status = status;
+  r.headers.set(bhttp::field::content_type, "text/html; charset=UTF-8");
+  r.headers.set(bhttp::field::content_length, "0");
+  add_trans_id(req, r);
+  return r;
+}
+
+Status check_names(const Limits& limits, const Target& t) {
+  for (const std::string* s : {&t.account, &t.container, &t.object}) {
+    if (s->find('\0') != std::string::npos || !valid_utf8(*s)) {
+      return make_error(ErrorCode::kPreconditionFailed, "Invalid UTF8 or contains NULL");
+    }
+  }
+  if (t.account.size() > limits.max_account_name_length) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "Account name length of " + std::to_string(t.account.size()) +
+                          " longer than " + std::to_string(limits.max_account_name_length));
+  }
+  if (t.container.size() > limits.max_container_name_length) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "Container name length of " + std::to_string(t.container.size()) +
+                          " longer than " + std::to_string(limits.max_container_name_length));
+  }
+  if (t.object.size() > limits.max_object_name_length) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "Object name length of " + std::to_string(t.object.size()) +
+                          " longer than " + std::to_string(limits.max_object_name_length));
+  }
+  return {};
+}
+
+namespace {
+
+// The identities an ACL entry may name for this caller (keystoneauth:
+// "<project>:<user>" by id or name, with "*" on either side).
+bool acl_names_caller(std::string_view entry, const auth::AuthContext& a) {
+  size_t colon = entry.find(':');
+  if (colon == std::string_view::npos) {
+    // A bare user (or project) id, as account ACLs may list.
+    return entry == a.user_id || entry == a.project_id;
+  }
+  std::string_view proj = entry.substr(0, colon), user = entry.substr(colon + 1);
+  bool proj_ok = proj == "*" || (!a.project_id.empty() && proj == a.project_id) ||
+                 (!a.project_name.empty() && proj == a.project_name);
+  bool user_ok = user == "*" || user == a.user_id || (!a.user_name.empty() && user == a.user_name);
+  return proj_ok && user_ok;
+}
+
+std::vector<std::string> split_acl(std::string_view acl) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i <= acl.size()) {
+    size_t j = acl.find(',', i);
+    if (j == std::string_view::npos) j = acl.size();
+    std::string_view item = acl.substr(i, j - i);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front()))) item.remove_prefix(1);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back()))) item.remove_suffix(1);
+    if (!item.empty()) out.emplace_back(item);
+    i = j + 1;
+  }
+  return out;
+}
+
+// Whether `referrer` (a Referer header's host) matches ".r:<pattern>":
+// "*" any, ".example.com" any host ending so, else the exact host.
+bool referrer_allowed(std::string_view pattern, std::string_view referer_header) {
+  bool negate = !pattern.empty() && pattern.front() == '-';
+  if (negate) pattern.remove_prefix(1);
+  if (pattern == "*") return !negate;
+  std::string_view host = referer_header;
+  if (size_t p = host.find("://"); p != std::string_view::npos) host = host.substr(p + 3);
+  host = host.substr(0, host.find('/'));
+  host = host.substr(0, host.find(':'));
+  if (host.empty()) return false;
+  bool match = pattern.front() == '.' ? (host.size() > pattern.size() &&
+                                         host.substr(host.size() - pattern.size()) == pattern) ||
+                                            host == pattern.substr(1)
+                                      : host == pattern;
+  return match && !negate;
+}
+
+struct ContainerAcl {
+  bool referrer_read = false;   // .r: matched this request
+  bool listings = false;        // .rlistings
+  bool user_read = false;       // caller named in X-Container-Read
+  bool user_write = false;      // caller named in X-Container-Write
+};
+
+ContainerAcl evaluate_container_acl(const Request& req, const store::Metadata& meta) {
+  ContainerAcl out;
+  const auth::AuthContext* a = req.auth ? &*req.auth : nullptr;
+  if (auto it = meta.find("x-container-read"); it != meta.end()) {
+    for (const auto& e : split_acl(it->second)) {
+      if (e.rfind(".r:", 0) == 0) {
+        if (referrer_allowed(std::string_view(e).substr(3), req.header("Referer"))) {
+          out.referrer_read = true;
+        }
+      } else if (e == ".rlistings") {
+        out.listings = true;
+      } else if (a && acl_names_caller(e, *a)) {
+        out.user_read = true;
+      }
+    }
+  }
+  if (auto it = meta.find("x-container-write"); it != meta.end() && a) {
+    for (const auto& e : split_acl(it->second)) {
+      if (e.rfind(".r", 0) != 0 && acl_names_caller(e, *a)) out.user_write = true;
+    }
+  }
+  return out;
+}
+
+// Account ACL level granted to the caller: 0 none, 1 read-only,
+// 2 read-write, 3 admin.
+int account_acl_level(const auth::AuthContext& a, const store::Metadata& meta) {
+  auto it = meta.find("x-account-access-control");
+  if (it == meta.end()) return 0;
+  auto parsed = parse_json_object(it->second, 4);
+  if (!parsed.ok()) return 0;
+  int level = 0;
+  static const std::pair<const char*, int> kLevels[] = {
+      {"read-only", 1}, {"read-write", 2}, {"admin", 3}};
+  for (auto [key, lvl] : kLevels) {
+    auto* list = parsed->if_contains(key);
+    if (!list || !list->is_array()) continue;
+    for (const auto& v : list->as_array()) {
+      if (v.is_string() && acl_names_caller(std::string_view(v.as_string()), a)) {
+        level = std::max(level, lvl);
+      }
+    }
+  }
+  return level;
+}
+
+}  // namespace
+
+Result<Access> authorize(const Env& env, const Request& req, const Target& t, Op op,
+                         const store::Metadata* account_meta,
+                         const store::Metadata* container_meta) {
+  const ObjectConfig& cfg = env.svc->config();
+  Access access;
+  const auth::AuthContext* a = req.auth ? &*req.auth : nullptr;
+  if (a) {
+    if (a->has_role(cfg.reseller_admin_role)) {
+      access.owner = access.reseller = true;
+      return access;
+    }
+    if (a->project_scoped() && t.account == cfg.reseller_prefix + a->project_id) {
+      for (const auto& r : cfg.operator_roles) {
+        if (a->has_role(r)) {
+          access.owner = true;
+          return access;
+        }
+      }
+      bool read_op = op == Op::kAccountRead || op == Op::kContainerRead || op == Op::kObjectRead;
+      if (read_op && a->has_role(cfg.reader_role)) return access;
+    }
+    if (account_meta) {
+      int level = account_acl_level(*a, *account_meta);
+      if (level == 3) {
+        access.owner = true;
+        return access;
+      }
+      bool read_op = op == Op::kAccountRead || op == Op::kContainerRead || op == Op::kObjectRead;
+      if (level == 2 && (read_op || op == Op::kObjectWrite)) return access;
+      if (level == 1 && read_op) return access;
+    }
+  }
+  if (container_meta && !t.container.empty()) {
+    ContainerAcl acl = evaluate_container_acl(req, *container_meta);
+    switch (op) {
+      case Op::kObjectRead:
+        if (acl.referrer_read || acl.user_read) return access;
+        break;
+      case Op::kContainerRead:
+        if ((acl.referrer_read && acl.listings) || acl.user_read) return access;
+        break;
+      case Op::kObjectWrite:
+        if (acl.user_write) return access;
+        break;
+      default:
+        break;
+    }
+  }
+  if (!a) {
+    return make_error(ErrorCode::kUnauthenticated, "");
+  }
+  return make_error(ErrorCode::kForbidden, "");
+}
+
+Result<store::Metadata> metadata_updates(const Limits& limits, const Request& req,
+                                         std::string_view prefix,
+                                         std::initializer_list<std::string_view> extra) {
+  store::Metadata out;
+  std::string remove_prefix = "x-remove-" + std::string(prefix.substr(2));
+  for (const auto& f : req.headers) {
+    std::string name = lower(f.name_string());
+    std::string value(f.value());
+    if (name.rfind(prefix, 0) == 0) {
+      std::string key = name.substr(prefix.size());
+      if (key.empty()) return make_error(ErrorCode::kInvalidArgument, "Metadata name cannot be empty");
+      if (key.size() > limits.max_meta_name_length) {
+        return make_error(ErrorCode::kInvalidArgument, "Metadata name too long: " + name);
+      }
+      if (value.size() > limits.max_meta_value_length) {
+        return make_error(ErrorCode::kInvalidArgument, "Metadata value longer than " +
+                                                           std::to_string(limits.max_meta_value_length) +
+                                                           ": " + name);
+      }
+      out[name] = value;
+    } else if (name.rfind(remove_prefix, 0) == 0 && name.size() > remove_prefix.size()) {
+      out[std::string(prefix) + name.substr(remove_prefix.size())] = "";
+    } else {
+      for (auto e : extra) {
+        if (name == e) out[name] = value;
+        else if (name == "x-remove-" + std::string(e.substr(2))) out[std::string(e)] = "";
+      }
+    }
+  }
+  return out;
+}
+
+Status check_metadata_limits(const Limits& limits, const store::Metadata& meta,
+                             std::string_view prefix) {
+  size_t count = 0, size = 0;
+  for (const auto& [k, v] : meta) {
+    if (k.rfind(prefix, 0) != 0) continue;
+    ++count;
+    size += k.size() - prefix.size() + v.size();
+  }
+  if (count > limits.max_meta_count) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "Too many metadata items; max " + std::to_string(limits.max_meta_count));
+  }
+  if (size > limits.max_meta_overall_size) {
+    return make_error(ErrorCode::kInvalidArgument, "Total metadata too large; max " +
+                                                       std::to_string(limits.max_meta_overall_size));
+  }
+  return {};
+}
+
+std::string title_case(std::string_view l) {
+  std::string out(l);
+  bool up = true;
+  for (auto& c : out) {
+    if (up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    up = c == '-';
+  }
+  return out;
+}
+
+void put_meta_headers(Response& res, const store::Metadata& meta) {
+  for (const auto& [k, v] : meta) res.headers.set(title_case(k), v);
+}
+
+void merge_metadata(store::Metadata& meta, const store::Metadata& updates) {
+  for (const auto& [k, v] : updates) {
+    if (v.empty()) {
+      meta.erase(k);
+    } else {
+      meta[k] = v;
+    }
+  }
+}
+
+}  // namespace onestack::object::api

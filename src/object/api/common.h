@@ -1,0 +1,110 @@
+// Swift v1 over HTTP: the pieces every object route shares — Swift's error
+// bodies, its transaction ids, request targets, metadata headers, and who
+// may do what (keystoneauth's rules and the ACLs).
+//
+// Handlers are coroutines taking the Request by reference and everything
+// else by value or string_view (see identity/api/common.h: g++ 12 destroys
+// some temporaries of a co_await expression twice).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/status.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/http/request.h"
+#include "core/http/response.h"
+#include "core/result.h"
+#include "object/service/object_service.h"
+
+namespace onestack::object::api {
+
+using boost::asio::awaitable;
+using http::Request;
+using http::Response;
+namespace bhttp = boost::beast::http;
+
+struct Env {
+  ObjectService* svc;
+};
+
+// The error responder of the object-store listener: Swift's short HTML
+// bodies for the standard statuses, the message as text for the rest.
+Response swift_error(const Error& e);
+// An error response with Swift's headers for `req` (X-Trans-Id).
+Response error_for(const Request& req, const Error& e);
+// A bodiless response with `status` and Swift's common headers.
+Response empty_response(const Request& req, bhttp::status status);
+// Sets X-Trans-Id (and Swift's X-Openstack-Request-Id twin) on `res`.
+void add_trans_id(const Request& req, Response& res);
+
+#define ONESTACK_SWIFT_TRY(req, expr)                          \
+  do {                                                         \
+    auto _st = (expr);                                         \
+    if (!_st.ok()) co_return error_for((req), _st.error());    \
+  } while (0)
+
+// The account/container/object a request names, decoded.
+struct Target {
+  std::string account;
+  std::string container;  // "" at account level
+  std::string object;     // "" at account or container level
+};
+
+// Whether `s` is well-formed UTF-8 (no overlongs, no surrogates).
+bool valid_utf8(std::string_view s);
+
+// Validates the names as Swift's constraints do: UTF-8, no NUL, lengths.
+// kPreconditionFailed (412) for bad UTF-8 or NUL, kInvalidArgument (400) for
+// lengths — the statuses Swift answers.
+Status check_names(const Limits& limits, const Target& t);
+
+// What the caller may do on the target's account and container.
+enum class Op {
+  kAccountRead,    // HEAD/GET account
+  kAccountWrite,   // POST account
+  kContainerAdmin, // PUT/DELETE/POST container
+  kContainerRead,  // HEAD/GET container (listing)
+  kObjectRead,     // HEAD/GET object
+  kObjectWrite,    // PUT/POST/DELETE/COPY object
+};
+
+struct Access {
+  bool owner = false;     // may see ACL headers and everything else
+  bool reseller = false;  // ResellerAdmin: any account, account quotas
+};
+
+// Decides whether `req`'s caller may perform `op` on `t`. `account_meta` and
+// `container_meta` are the target's stored metadata (ACLs live there); pass
+// null when absent. kUnauthenticated when no valid token came and the ACLs do
+// not allow anonymous access, kForbidden when the caller is known but not
+// allowed.
+Result<Access> authorize(const Env& env, const Request& req, const Target& t, Op op,
+                         const store::Metadata* account_meta,
+                         const store::Metadata* container_meta);
+
+// Metadata headers of `req` with `prefix` ("x-container-meta-"), plus the
+// listed extra (non-prefixed) headers, lower-cased; "X-Remove-<prefix>name"
+// gives an empty value (removal). Checks Swift's metadata limits: 400 on a
+// violation.
+Result<store::Metadata> metadata_updates(const Limits& limits, const Request& req,
+                                         std::string_view prefix,
+                                         std::initializer_list<std::string_view> extra);
+// Checks a complete metadata set against the limits (after merging).
+Status check_metadata_limits(const Limits& limits, const store::Metadata& meta,
+                             std::string_view prefix);
+// Writes `meta` as response headers, title-cased ("X-Object-Meta-Color").
+void put_meta_headers(Response& res, const store::Metadata& meta);
+// "x-object-meta-color" -> "X-Object-Meta-Color".
+std::string title_case(std::string_view lower);
+// Applies `updates` to `meta` (empty value removes).
+void merge_metadata(store::Metadata& meta, const store::Metadata& updates);
+
+// Runs `fn` on the service's worker pool.
+template <typename F>
+auto on_pool(const Env& env, F fn) {
+  return env.svc->pool().run(std::move(fn));
+}
+
+}  // namespace onestack::object::api

@@ -1,0 +1,183 @@
+// Container routes: PUT (create or update), HEAD/GET (headers and object
+// listing), POST (metadata, ACLs, quotas, versioning), DELETE.
+#include <strings.h>
+
+#include "object/api/listing.h"
+#include "object/api/routes.h"
+
+namespace onestack::object::api {
+
+namespace {
+
+// The non-prefixed container headers a PUT or POST may set.
+const std::initializer_list<std::string_view> kContainerExtras = {
+    "x-container-read",        "x-container-write",      "x-versions-location",
+    "x-history-location",      "x-versions-enabled",     "x-container-sync-to",
+    "x-container-sync-key",
+};
+
+bool is_uint(std::string_view s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+// Validates what a PUT/POST asks to set.
+Status check_container_updates(const store::Metadata& u) {
+  for (const char* q : {"x-container-meta-quota-bytes", "x-container-meta-quota-count"}) {
+    auto it = u.find(q);
+    if (it != u.end() && !it->second.empty() && !is_uint(it->second)) {
+      return make_error(ErrorCode::kInvalidArgument, "Invalid quota value: " + std::string(q));
+    }
+  }
+  auto loc = u.find("x-versions-location");
+  auto hist = u.find("x-history-location");
+  if (loc != u.end() && hist != u.end() && !loc->second.empty() && !hist->second.empty()) {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "Only one of X-Versions-Location or X-History-Location may be provided");
+  }
+  for (auto it : {loc, hist}) {
+    if (it != u.end() && it->second.find('/') != std::string::npos) {
+      return make_error(ErrorCode::kPreconditionFailed,
+                        "Container name cannot contain slashes");
+    }
+  }
+  if (auto w = u.find("x-container-write"); w != u.end() && w->second.find(".r:") != std::string::npos) {
+    return make_error(ErrorCode::kInvalidArgument, "Referrers not allowed in write ACL: " + w->second);
+  }
+  return {};
+}
+
+void container_headers(Response& res, const store::ContainerRecord& c, bool owner) {
+  res.headers.set("X-Container-Object-Count", std::to_string(c.object_count));
+  res.headers.set("X-Container-Bytes-Used", std::to_string(c.bytes_used));
+  res.headers.set("X-Timestamp", format_timestamp(c.created_us));
+  res.headers.set("X-PUT-Timestamp", format_timestamp(c.put_us));
+  res.headers.set("Last-Modified", http_date(last_modified_seconds(c.put_us)));
+  res.headers.set("X-Storage-Policy", c.storage_policy);
+  for (const auto& [k, v] : c.meta) {
+    bool acl = k == "x-container-read" || k == "x-container-write" ||
+               k == "x-container-sync-key" || k == "x-container-sync-to";
+    if (acl && !owner) continue;
+    res.headers.set(title_case(k), v);
+  }
+  res.headers.set(bhttp::field::accept_ranges, "bytes");
+}
+
+}  // namespace
+
+awaitable<Response> container_put(Env env, Request& req) {
+  Target t = target_of(req);
+  ONESTACK_SWIFT_TRY(req, check_names(env.svc->limits(), t));
+  if (!req.auth) co_return error_for(req, make_error(ErrorCode::kUnauthenticated, ""));
+  auto rows = co_await load_rows(env, t, static_cast<int>(Want::kAccount) | static_cast<int>(Want::kContainer));
+  ONESTACK_SWIFT_TRY(req, rows);
+  auto access = authorize(env, req, t, Op::kContainerAdmin,
+                          rows->account ? &rows->account->meta : nullptr, nullptr);
+  ONESTACK_SWIFT_TRY(req, access);
+  if (!access->owner) co_return error_for(req, make_error(ErrorCode::kForbidden, ""));
+  const ObjectConfig& cfg = env.svc->config();
+  std::string_view policy = req.header("X-Storage-Policy");
+  if (!policy.empty() && strncasecmp(std::string(policy).c_str(), cfg.storage_policy.c_str(),
+                                     cfg.storage_policy.size() + 1) != 0) {
+    co_return error_for(req, make_error(ErrorCode::kInvalidArgument,
+                                        "Invalid X-Storage-Policy '" + std::string(policy) + "'"));
+  }
+  auto updates = metadata_updates(env.svc->limits(), req, "x-container-meta-", kContainerExtras);
+  ONESTACK_SWIFT_TRY(req, updates);
+  ONESTACK_SWIFT_TRY(req, check_container_updates(*updates));
+  store::Metadata merged = rows->container ? rows->container->meta : store::Metadata{};
+  merge_metadata(merged, *updates);
+  ONESTACK_SWIFT_TRY(req, check_metadata_limits(env.svc->limits(), merged, "x-container-meta-"));
+  if (!rows->container && rows->account) {
+    // Swift's max_containers_per_account is unlimited by default; nothing to check.
+  }
+  store::ContainerRecord c;
+  c.account = t.account;
+  c.name = t.container;
+  c.created_us = c.put_us = now_us();
+  c.meta = *updates;
+  c.storage_policy = cfg.storage_policy;
+  auto job = [&]() { return env.svc->store().create_container(c); };
+  auto created = co_await env.svc->pool().run(job);
+  ONESTACK_SWIFT_TRY(req, created);
+  co_return empty_response(req, *created ? bhttp::status::created : bhttp::status::accepted);
+}
+
+awaitable<Response> container_head_get(Env env, Request& req) {
+  Target t = target_of(req);
+  ONESTACK_SWIFT_TRY(req, check_names(env.svc->limits(), t));
+  auto rows = co_await load_rows(env, t, static_cast<int>(Want::kAccount) | static_cast<int>(Want::kContainer));
+  ONESTACK_SWIFT_TRY(req, rows);
+  auto access = authorize(env, req, t, Op::kContainerRead,
+                          rows->account ? &rows->account->meta : nullptr,
+                          rows->container ? &rows->container->meta : nullptr);
+  ONESTACK_SWIFT_TRY(req, access);
+  if (!rows->container) co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
+  const store::ContainerRecord& c = *rows->container;
+
+  Response res;
+  res.status = bhttp::status::no_content;
+  ListFormat fmt = listing_format(req);
+  if (req.method == bhttp::verb::get) {
+    auto q = listing_query(req, env.svc->limits().container_listing_limit);
+    ONESTACK_SWIFT_TRY(req, q);
+    auto job = [&]() { return env.svc->store().list_objects(t.account, t.container, *q); };
+    auto listed = co_await env.svc->pool().run(job);
+    ONESTACK_SWIFT_TRY(req, listed);
+    if (!listed->empty() || fmt != ListFormat::kPlain) {
+      res.status = bhttp::status::ok;
+      res.body = render_objects(fmt, t.container, *listed);
+    }
+  }
+  res.headers.set(bhttp::field::content_type, listing_content_type(fmt));
+  if (res.status == bhttp::status::no_content) res.headers.set(bhttp::field::content_length, "0");
+  container_headers(res, c, access->owner);
+  add_trans_id(req, res);
+  co_return res;
+}
+
+awaitable<Response> container_post(Env env, Request& req) {
+  Target t = target_of(req);
+  ONESTACK_SWIFT_TRY(req, check_names(env.svc->limits(), t));
+  if (!req.auth) co_return error_for(req, make_error(ErrorCode::kUnauthenticated, ""));
+  auto rows = co_await load_rows(env, t, static_cast<int>(Want::kAccount) | static_cast<int>(Want::kContainer));
+  ONESTACK_SWIFT_TRY(req, rows);
+  auto access = authorize(env, req, t, Op::kContainerAdmin,
+                          rows->account ? &rows->account->meta : nullptr,
+                          rows->container ? &rows->container->meta : nullptr);
+  ONESTACK_SWIFT_TRY(req, access);
+  if (!access->owner) co_return error_for(req, make_error(ErrorCode::kForbidden, ""));
+  if (!rows->container) co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
+  auto updates = metadata_updates(env.svc->limits(), req, "x-container-meta-", kContainerExtras);
+  ONESTACK_SWIFT_TRY(req, updates);
+  ONESTACK_SWIFT_TRY(req, check_container_updates(*updates));
+  store::Metadata merged = rows->container->meta;
+  merge_metadata(merged, *updates);
+  ONESTACK_SWIFT_TRY(req, check_metadata_limits(env.svc->limits(), merged, "x-container-meta-"));
+  auto job = [&]() { return env.svc->store().update_container_meta(t.account, t.container, *updates); };
+  ONESTACK_SWIFT_TRY(req, co_await env.svc->pool().run(job));
+  co_return empty_response(req, bhttp::status::no_content);
+}
+
+awaitable<Response> container_delete(Env env, Request& req) {
+  Target t = target_of(req);
+  ONESTACK_SWIFT_TRY(req, check_names(env.svc->limits(), t));
+  if (!req.auth) co_return error_for(req, make_error(ErrorCode::kUnauthenticated, ""));
+  auto rows = co_await load_rows(env, t, static_cast<int>(Want::kAccount));
+  ONESTACK_SWIFT_TRY(req, rows);
+  auto access = authorize(env, req, t, Op::kContainerAdmin,
+                          rows->account ? &rows->account->meta : nullptr, nullptr);
+  ONESTACK_SWIFT_TRY(req, access);
+  if (!access->owner) co_return error_for(req, make_error(ErrorCode::kForbidden, ""));
+  auto job = [&]() { return env.svc->store().delete_container(t.account, t.container); };
+  auto st = co_await env.svc->pool().run(job);
+  if (!st.ok() && st.error().code == ErrorCode::kConflict) {
+    Response r = error_for(req, make_error(ErrorCode::kConflict, ""));
+    r.body = "<html><h1>Conflict</h1><p>There was a conflict when trying to complete your request.</p></html>";
+    r.headers.set(bhttp::field::content_type, "text/html; charset=UTF-8");
+    co_return r;
+  }
+  ONESTACK_SWIFT_TRY(req, st);
+  co_return empty_response(req, bhttp::status::no_content);
+}
+
+}  // namespace onestack::object::api

@@ -1,0 +1,89 @@
+// The Swift features layered on the core object routes — the parts Swift
+// itself builds as proxy middleware: large objects (SLO, DLO), symlinks,
+// versioning, TempURL, FormPost, bulk, StaticWeb, CORS. The core routes
+// call these hooks at fixed points; each feature lives in its own file.
+#pragma once
+
+#include <optional>
+
+#include "object/api/common.h"
+#include "object/api/routes.h"
+#include "object/service/blob_io.h"
+
+namespace onestack::object::api {
+
+// ---- large objects (large_object.cc) ----
+// PUT ?multipart-manifest=put: validates the SLO manifest in the body
+// against its segments and stores it. `rows` holds account and container.
+awaitable<Response> slo_put(Env env, Request& req, Target t, Rows rows);
+// GET/HEAD of a manifest object (SLO or DLO) unless ?multipart-manifest=get
+// asks for the manifest itself: the concatenated segments, ranges across
+// segments. nullopt when `o` is not a manifest or the manifest was asked for.
+awaitable<std::optional<Response>> large_object_get(Env env, Request& req, Target t,
+                                                    store::ObjectRecord o);
+// The manifest itself for ?multipart-manifest=get on an SLO (Swift's JSON
+// list of {name, hash, bytes, ...}); nullopt when `o` is not an SLO.
+std::optional<Response> slo_manifest_get(Env env, Request& req, const store::ObjectRecord& o);
+// DELETE ?multipart-manifest=delete of an SLO: deletes the segments and the
+// manifest; Swift's bulk-delete style response.
+awaitable<Response> slo_delete(Env env, Request& req, Target t, store::ObjectRecord o);
+// The parts making up the whole content of a manifest object, for COPY of a
+// large object (a copy is a plain object holding the concatenation).
+// kNotFound etc. as for GET.
+awaitable<Result<std::vector<Part>>> large_object_parts(Env env, Request& req, Target t,
+                                                        store::ObjectRecord o, uint64_t* size);
+
+// ---- symlinks and versioning (versioning.cc) ----
+// Resolves a symlink row to its target (following at most Swift's
+// symloop_max links), checking read access on each target. Returns the
+// target's row and target; `o` unchanged when it is not a symlink or
+// ?symlink=get was given.
+struct Resolved {
+  Target target;
+  store::ObjectRecord object;
+};
+awaitable<Result<Resolved>> resolve_symlink(Env env, Request& req, Target t,
+                                            store::ObjectRecord o);
+// Called before a PUT (or COPY) replaces `current` in a container with
+// X-Versions-Location / X-History-Location: snapshots `current` into the
+// versions container. Error statuses as Swift answers (412 when the
+// versions container is missing).
+awaitable<Status> version_before_overwrite(Env env, Request& req, Target t,
+                                           store::ContainerRecord container,
+                                           std::optional<store::ObjectRecord> current);
+// DELETE in a versioned container: Swift's stack mode restores the previous
+// version; history mode archives the current one. nullopt when the
+// container is not versioned (the caller deletes normally).
+awaitable<std::optional<Response>> version_delete(Env env, Request& req, Target t,
+                                                  store::ContainerRecord container);
+
+// ---- TempURL, FormPost, StaticWeb, bulk, CORS (middleware.cc) ----
+// When the request carries temp_url_sig/temp_url_expires, validates it
+// against the account's and container's Temp-URL keys: the access it grants
+// (only for the signed method and path), or kUnauthenticated. nullopt when
+// the request is not a TempURL request.
+std::optional<Result<Access>> tempurl_authorize(const Env& env, const Request& req,
+                                                const Target& t,
+                                                const store::Metadata* account_meta,
+                                                const store::Metadata* container_meta);
+// Response headers a TempURL GET adds (Content-Disposition for
+// filename= / inline).
+void tempurl_decorate(const Request& req, const Target& t, Response& res);
+// POST of a multipart/form-data body to a container (or prefix) path
+// signed with the account's Temp-URL key.
+awaitable<Response> formpost(Env env, Request& req);
+bool is_formpost(const Request& req);
+// PUT ?extract-archive=tar|tar.gz|tar.bz2 on an account or container path.
+awaitable<Response> bulk_extract(Env env, Request& req);
+// POST/DELETE ?bulk-delete on the account.
+awaitable<Response> bulk_delete(Env env, Request& req);
+// StaticWeb: anonymous GET of a container (or pseudo-directory) with
+// X-Container-Meta-Web-Index / -Listings / -Error set. nullopt when
+// StaticWeb does not apply.
+awaitable<std::optional<Response>> staticweb_get(Env env, Request& req, Target t,
+                                                 store::ContainerRecord c);
+// CORS: adds Access-Control-* headers to a response to a request with an
+// Origin, from the container's X-Container-Meta-Access-Control-* settings.
+void cors_decorate(const Request& req, const store::ContainerRecord* c, Response& res);
+
+}  // namespace onestack::object::api

@@ -1,0 +1,173 @@
+// GET /info (Swift's capabilities and limits), the route table.
+#include <boost/json.hpp>
+
+#include "core/json.h"
+#include "object/api/features.h"
+#include "object/api/routes.h"
+
+namespace onestack::object::api {
+
+awaitable<Response> info_get(Env env, Request& req) {
+  const Limits& l = env.svc->limits();
+  const ObjectConfig& cfg = env.svc->config();
+  namespace json = boost::json;
+  json::object swift{
+      {"version", "2.30.1"},
+      {"max_file_size", l.max_file_size},
+      {"max_meta_name_length", l.max_meta_name_length},
+      {"max_meta_value_length", l.max_meta_value_length},
+      {"max_meta_count", l.max_meta_count},
+      {"max_meta_overall_size", l.max_meta_overall_size},
+      {"max_header_size", l.max_header_size},
+      {"max_object_name_length", l.max_object_name_length},
+      {"container_listing_limit", l.container_listing_limit},
+      {"account_listing_limit", l.account_listing_limit},
+      {"max_account_name_length", l.max_account_name_length},
+      {"max_container_name_length", l.max_container_name_length},
+      {"extra_header_count", l.extra_header_count},
+      {"strict_cors_mode", true},
+      {"allow_account_management", false},
+      {"account_autocreate", true},
+      {"valid_api_versions", json::array{"v1", "v1.0"}},
+      {"policies", json::array{json::object{{"name", cfg.storage_policy},
+                                            {"aliases", cfg.storage_policy},
+                                            {"default", true}}}},
+  };
+  json::object info{
+      {"swift", std::move(swift)},
+      {"slo", json::object{{"max_manifest_segments", l.max_manifest_segments},
+                           {"max_manifest_size", l.max_manifest_size},
+                           {"yield_frequency", 10},
+                           {"min_segment_size", l.min_segment_size},
+                           {"allow_async_delete", false}}},
+      {"dlo", json::object{{"max_segments", 10000}}},
+      {"tempurl", json::object{{"methods", json::array{"GET", "HEAD", "PUT", "POST", "DELETE"}},
+                               {"incoming_remove_headers", json::array{"x-timestamp"}},
+                               {"incoming_allow_headers", json::array{}},
+                               {"outgoing_remove_headers", json::array{"x-object-meta-*"}},
+                               {"outgoing_allow_headers", json::array{"x-object-meta-public-*"}},
+                               {"allowed_digests", json::array{"sha1", "sha256", "sha512"}}}},
+      {"formpost", json::object{{"allowed_digests", json::array{"sha1", "sha256", "sha512"}}}},
+      {"bulk_upload", json::object{{"max_containers_per_extraction", l.max_containers_per_extraction},
+                                   {"max_failed_extractions", l.max_failed_extractions}}},
+      {"bulk_delete", json::object{{"max_deletes_per_request", l.max_deletes_per_request},
+                                   {"max_failed_deletes", l.max_failed_deletes}}},
+      {"staticweb", json::object{}},
+      {"account_quotas", json::object{}},
+      {"container_quotas", json::object{}},
+      {"versioned_writes", json::object{{"allowed_flags",
+                                         json::array{"x-versions-location", "x-history-location"}}}},
+      {"object_versioning", json::object{}},
+      {"symlink", json::object{{"symloop_max", 2}, {"static_links", true}}},
+      {"crossdomain", json::object{}},
+      {"keystoneauth", json::object{}},
+  };
+  Response res = Response::json(bhttp::status::ok, to_json(info));
+  res.headers.set(bhttp::field::content_type, "application/json; charset=UTF-8");
+  add_trans_id(req, res);
+  co_return res;
+}
+
+awaitable<Response> crossdomain_get(Env env, Request& req) {
+  (void)env;
+  // swift/common/middleware/crossdomain.py's default policy.
+  Response res = Response::with_body(
+      bhttp::status::ok,
+      "<?xml version=\"1.0\"?>\n<!DOCTYPE cross-domain-policy SYSTEM "
+      "\"http://www.adobe.com/xml/dtds/cross-domain-policy.dtd\" >\n<cross-domain-policy>\n"
+      "<allow-access-from domain=\"*\" secure=\"false\" />\n</cross-domain-policy>",
+      "application/xml; charset=utf-8");
+  add_trans_id(req, res);
+  co_return res;
+}
+
+namespace {
+
+// A route handler bound to `env`; the handler coroutine gets Env by value.
+template <awaitable<Response> (*F)(Env, Request&)>
+http::Handler bind(const Env& env) {
+  return [env](Request& r) { return F(env, r); };
+}
+
+awaitable<Response> not_allowed(Env env, Request& req) {
+  (void)env;
+  Response r = error_for(req, make_error(ErrorCode::kMethodNotAllowed, ""));
+  r.body = "<html><h1>Method Not Allowed</h1><p>The method is not allowed for this resource.</p></html>";
+  r.headers.set(bhttp::field::content_type, "text/html; charset=UTF-8");
+  co_return r;
+}
+
+awaitable<Response> account_put(Env env, Request& req) {
+  if (req.query.has("extract-archive")) co_return co_await bulk_extract(env, req);
+  co_return co_await not_allowed(env, req);
+}
+
+awaitable<Response> account_delete(Env env, Request& req) {
+  if (req.query.has("bulk-delete")) co_return co_await bulk_delete(env, req);
+  co_return co_await not_allowed(env, req);
+}
+
+awaitable<Response> account_post_route(Env env, Request& req) {
+  if (req.query.has("bulk-delete")) co_return co_await bulk_delete(env, req);
+  co_return co_await account_post(env, req);
+}
+
+awaitable<Response> container_put_route(Env env, Request& req) {
+  if (req.query.has("extract-archive")) co_return co_await bulk_extract(env, req);
+  co_return co_await container_put(env, req);
+}
+
+awaitable<Response> container_post_route(Env env, Request& req) {
+  if (is_formpost(req)) co_return co_await formpost(env, req);
+  co_return co_await container_post(env, req);
+}
+
+awaitable<Response> container_get_route(Env env, Request& req) {
+  if (!req.auth) {
+    Target t = target_of(req);
+    auto rows = co_await load_rows(env, t, static_cast<int>(Want::kContainer));
+    if (rows.ok() && rows->container) {
+      if (auto r = co_await staticweb_get(env, req, t, *rows->container)) co_return std::move(*r);
+    }
+  }
+  co_return co_await container_head_get(env, req);
+}
+
+}  // namespace
+
+http::Router build_router(const Env& env) {
+  using V = bhttp::verb;
+  http::Router r;
+  http::RouteOptions stream{.stream_body = true};
+  r.add(V::get, "/info", bind<info_get>(env));
+  r.add(V::options, "/info", bind<cors_preflight>(env));
+  r.add(V::get, "/crossdomain.xml", bind<crossdomain_get>(env));
+
+  const std::string a = "/v1/{account}";
+  r.add(V::head, a, bind<account_head_get>(env));
+  r.add(V::get, a, bind<account_head_get>(env));
+  r.add(V::post, a, bind<account_post_route>(env), stream);
+  r.add(V::put, a, bind<account_put>(env), stream);
+  r.add(V::delete_, a, bind<account_delete>(env), stream);
+  r.add(V::options, a, bind<cors_preflight>(env));
+
+  const std::string c = a + "/{container}";
+  r.add(V::put, c, bind<container_put_route>(env), stream);
+  r.add(V::head, c, bind<container_head_get>(env));
+  r.add(V::get, c, bind<container_get_route>(env));
+  r.add(V::post, c, bind<container_post_route>(env), stream);
+  r.add(V::delete_, c, bind<container_delete>(env));
+  r.add(V::options, c, bind<cors_preflight>(env));
+
+  const std::string o = c + "/{object+}";
+  r.add(V::put, o, bind<object_put>(env), stream);
+  r.add(V::head, o, bind<object_head_get>(env));
+  r.add(V::get, o, bind<object_head_get>(env));
+  r.add(V::post, o, bind<object_post>(env), stream);
+  r.add(V::delete_, o, bind<object_delete>(env));
+  r.add(V::copy, o, bind<object_copy>(env));
+  r.add(V::options, o, bind<cors_preflight>(env));
+  return r;
+}
+
+}  // namespace onestack::object::api

@@ -1,0 +1,57 @@
+// TempURL, FormPost, StaticWeb, bulk operations and CORS.
+#include "object/api/features.h"
+
+namespace onestack::object::api {
+
+std::optional<Result<Access>> tempurl_authorize(const Env& env, const Request& req,
+                                                const Target& t,
+                                                const store::Metadata* account_meta,
+                                                const store::Metadata* container_meta) {
+  (void)env, (void)t, (void)account_meta, (void)container_meta;
+  if (req.query.has("temp_url_sig")) {
+    return Result<Access>(make_error(ErrorCode::kNotImplemented, "TempURL is not implemented yet."));
+  }
+  return std::nullopt;
+}
+
+void tempurl_decorate(const Request& req, const Target& t, Response& res) {
+  (void)req, (void)t, (void)res;
+}
+
+bool is_formpost(const Request& req) {
+  (void)req;
+  return false;
+}
+
+awaitable<Response> formpost(Env env, Request& req) {
+  (void)env;
+  co_return error_for(req, make_error(ErrorCode::kNotImplemented, "FormPost is not implemented yet."));
+}
+
+awaitable<Response> bulk_extract(Env env, Request& req) {
+  (void)env;
+  co_return error_for(req, make_error(ErrorCode::kNotImplemented,
+                                      "Bulk extract-archive is not implemented yet."));
+}
+
+awaitable<Response> bulk_delete(Env env, Request& req) {
+  (void)env;
+  co_return error_for(req, make_error(ErrorCode::kNotImplemented, "Bulk delete is not implemented yet."));
+}
+
+awaitable<std::optional<Response>> staticweb_get(Env env, Request& req, Target t,
+                                                 store::ContainerRecord c) {
+  (void)env, (void)req, (void)t, (void)c;
+  co_return std::nullopt;
+}
+
+void cors_decorate(const Request& req, const store::ContainerRecord* c, Response& res) {
+  (void)req, (void)c, (void)res;
+}
+
+awaitable<Response> cors_preflight(Env env, Request& req) {
+  (void)env;
+  co_return error_for(req, make_error(ErrorCode::kNotImplemented, "CORS preflight is not implemented yet."));
+}
+
+}  // namespace onestack::object::api

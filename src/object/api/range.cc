@@ -1,0 +1,142 @@
+#include "object/api/range.h"
+
+#include <charconv>
+#include <string>
+
+#include "object/service/object_service.h"
+
+namespace onestack::object::api {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool parse_u64(std::string_view s, uint64_t* out) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+struct Spec {
+  std::optional<uint64_t> first;
+  std::optional<uint64_t> last;
+};
+
+}  // namespace
+
+RangeResult parse_range(std::string_view header, uint64_t size, size_t max_ranges) {
+  RangeResult whole;
+  header = trim(header);
+  if (header.size() < 6 || header.substr(0, 6) != "bytes=") return whole;
+  std::string_view rest = header.substr(6);
+  std::vector<Spec> specs;
+  while (true) {
+    size_t comma = rest.find(',');
+    std::string_view item = trim(rest.substr(0, comma));
+    size_t dash = item.find('-');
+    if (dash == std::string_view::npos) return whole;
+    Spec s;
+    std::string_view a = trim(item.substr(0, dash)), b = trim(item.substr(dash + 1));
+    if (!a.empty()) {
+      uint64_t v;
+      if (!parse_u64(a, &v)) return whole;
+      s.first = v;
+    }
+    if (!b.empty()) {
+      uint64_t v;
+      if (!parse_u64(b, &v)) return whole;
+      s.last = v;
+    }
+    if (!s.first && !s.last) return whole;
+    if (s.first && s.last && *s.last < *s.first) return whole;
+    specs.push_back(s);
+    if (specs.size() > max_ranges) return whole;
+    if (comma == std::string_view::npos) break;
+    rest = rest.substr(comma + 1);
+  }
+  RangeResult r;
+  for (const auto& s : specs) {
+    if (!s.first) {
+      // Suffix: the last N bytes ("-0" asks for nothing).
+      uint64_t n = *s.last;
+      if (n == 0) continue;
+      r.ranges.push_back({n >= size ? 0 : size - n, size});
+      if (size == 0) r.ranges.pop_back();
+      continue;
+    }
+    if (*s.first >= size) continue;
+    uint64_t end = s.last ? std::min<uint64_t>(*s.last + 1, size) : size;
+    r.ranges.push_back({*s.first, end});
+  }
+  if (r.ranges.empty()) {
+    r.decision = RangeDecision::kUnsatisfiable;
+    return r;
+  }
+  // RFC 7233 §6.1 hardening, with swob's limits.
+  size_t overlaps = 0;
+  for (size_t i = 0; i < r.ranges.size(); ++i) {
+    for (size_t j = i + 1; j < r.ranges.size(); ++j) {
+      if (r.ranges[i].begin < r.ranges[j].end && r.ranges[j].begin < r.ranges[i].end) {
+        if (++overlaps > 2) {
+          r.ranges.clear();
+          r.decision = RangeDecision::kUnsatisfiable;
+          return r;
+        }
+      }
+    }
+  }
+  size_t nonascending = 0;
+  for (size_t i = 1; i < r.ranges.size(); ++i) {
+    if (r.ranges[i].begin < r.ranges[i - 1].begin && ++nonascending > 8) {
+      r.ranges.clear();
+      r.decision = RangeDecision::kUnsatisfiable;
+      return r;
+    }
+  }
+  r.decision = RangeDecision::kPartial;
+  return r;
+}
+
+namespace {
+
+// Whether the comma-separated entity-tag list `header` names `etag` ("*"
+// matches anything). Quotes and a weak prefix are ignored.
+bool etag_listed(std::string_view header, std::string_view etag) {
+  while (!header.empty()) {
+    size_t comma = header.find(',');
+    std::string_view t = trim(header.substr(0, comma));
+    if (t.substr(0, 2) == "W/") t.remove_prefix(2);
+    if (t.size() >= 2 && t.front() == '"' && t.back() == '"') t = t.substr(1, t.size() - 2);
+    if (t == "*" || t == etag) return true;
+    if (comma == std::string_view::npos) break;
+    header.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+}  // namespace
+
+Condition check_conditions(const http::Request& req, std::string_view etag,
+                           int64_t last_modified, bool is_get_or_head) {
+  if (req.has_header("If-Match") && !etag_listed(req.header("If-Match"), etag)) {
+    return Condition::kPreconditionFailed;
+  }
+  if (!req.has_header("If-Match") && req.has_header("If-Unmodified-Since")) {
+    auto t = parse_http_date(req.header("If-Unmodified-Since"));
+    if (t && last_modified > *t) return Condition::kPreconditionFailed;
+  }
+  if (req.has_header("If-None-Match") && etag_listed(req.header("If-None-Match"), etag)) {
+    return is_get_or_head ? Condition::kNotModified : Condition::kPreconditionFailed;
+  }
+  if (!req.has_header("If-None-Match") && req.has_header("If-Modified-Since") && is_get_or_head) {
+    auto t = parse_http_date(req.header("If-Modified-Since"));
+    if (t && last_modified <= *t) return Condition::kNotModified;
+  }
+  return Condition::kProceed;
+}
+
+}  // namespace onestack::object::api

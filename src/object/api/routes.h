@@ -1,0 +1,48 @@
+// The Swift v1 router: every route of the object-store listener.
+#pragma once
+
+#include "core/http/router.h"
+#include "object/api/common.h"
+
+namespace onestack::object::api {
+
+// Builds the object-store router over `env` (which must outlive it).
+http::Router build_router(const Env& env);
+
+// Route handlers, one file per level (account_routes.cc, container_routes.cc,
+// object_routes.cc, info_routes.cc).
+awaitable<Response> account_head_get(Env env, Request& req);
+awaitable<Response> account_post(Env env, Request& req);
+awaitable<Response> container_put(Env env, Request& req);
+awaitable<Response> container_head_get(Env env, Request& req);
+awaitable<Response> container_post(Env env, Request& req);
+awaitable<Response> container_delete(Env env, Request& req);
+awaitable<Response> object_put(Env env, Request& req);
+awaitable<Response> object_head_get(Env env, Request& req);
+awaitable<Response> object_post(Env env, Request& req);
+awaitable<Response> object_delete(Env env, Request& req);
+awaitable<Response> object_copy(Env env, Request& req);
+awaitable<Response> info_get(Env env, Request& req);
+awaitable<Response> crossdomain_get(Env env, Request& req);
+awaitable<Response> cors_preflight(Env env, Request& req);
+
+// The account, container and object rows a request needs, read in one hop
+// to the worker pool. Absent rows stay empty.
+struct Rows {
+  std::optional<store::AccountRecord> account;
+  std::optional<store::ContainerRecord> container;
+  std::optional<store::ObjectRecord> object;
+};
+enum class Want { kAccount = 1, kContainer = 2, kObject = 4 };
+awaitable<Result<Rows>> load_rows(Env env, Target t, int want);
+
+// The target of a routed request (path parameters, decoded).
+Target target_of(const Request& req);
+
+// Sets the account-level headers (counts, timestamps, metadata) on `res`;
+// ACL headers only for `owner`.
+void account_headers(Response& res, const std::string& name,
+                     const std::optional<store::AccountRecord>& account,
+                     const ObjectConfig& cfg, bool owner);
+
+}  // namespace onestack::object::api

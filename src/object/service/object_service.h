@@ -1,0 +1,129 @@
+// The object service (Swift v1): why this exists.
+//
+// ObjectService is the domain half of object storage: it owns nothing but
+// ties together the metadata store (accounts, containers, object rows), the
+// blob store (object bytes) and the worker pool that runs their blocking
+// calls, and holds the service's limits as /info announces them. The HTTP
+// half (api/) turns requests into calls on it. Background work — the expiry
+// reaper and the blob auditor — runs on its own thread, started by start()
+// and stopped by stop().
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "blob/blob_store.h"
+#include "core/worker_pool.h"
+#include "store/object_store.h"
+
+namespace onestack::object {
+
+// Swift's constraints (swift/common/constraints.py), published by /info.
+struct Limits {
+  uint64_t max_file_size = 5368709122ULL;
+  size_t max_meta_name_length = 128;
+  size_t max_meta_value_length = 256;
+  size_t max_meta_count = 90;
+  size_t max_meta_overall_size = 4096;
+  size_t max_header_size = 8192;
+  size_t max_object_name_length = 1024;
+  size_t container_listing_limit = 10000;
+  size_t account_listing_limit = 10000;
+  size_t max_account_name_length = 256;
+  size_t max_container_name_length = 256;
+  size_t extra_header_count = 0;
+  // SLO (swift/common/middleware/slo.py defaults).
+  size_t max_manifest_segments = 1000;
+  size_t max_manifest_size = 8 * 1024 * 1024;
+  uint64_t min_segment_size = 1;
+  size_t max_nested_manifest_depth = 10;  // Swift: 10 levels of nesting
+  // Bulk.
+  size_t max_containers_per_extraction = 10000;
+  size_t max_failed_extractions = 1000;
+  size_t max_deletes_per_request = 10000;
+  size_t max_failed_deletes = 1000;
+  // Ranges (swift/common/swob.py).
+  size_t max_ranges = 50;
+};
+
+struct ObjectConfig {
+  Limits limits;
+  std::string storage_policy = "Policy-0";
+  // Roles that own their project's account (keystoneauth operator_roles).
+  std::vector<std::string> operator_roles = {"admin", "member", "swiftoperator"};
+  std::string reader_role = "reader";
+  std::string reseller_admin_role = "ResellerAdmin";
+  std::string reseller_prefix = "AUTH_";
+  // Background work.
+  int reaper_interval_ms = 1000;
+  int auditor_interval_s = 3600;
+  int orphan_grace_s = 300;  // an unreferenced blob younger than this may be mid-PUT
+};
+
+class ObjectService {
+ public:
+  // Borrows everything; all must outlive the service.
+  ObjectService(store::ObjectStore& store, blob::BlobStore& blobs, WorkerPool& pool,
+                ObjectConfig config);
+  ~ObjectService();
+  ObjectService(const ObjectService&) = delete;
+  ObjectService& operator=(const ObjectService&) = delete;
+
+  store::ObjectStore& store() { return store_; }
+  blob::BlobStore& blobs() { return blobs_; }
+  WorkerPool& pool() { return pool_; }
+  const ObjectConfig& config() const { return config_; }
+  const Limits& limits() const { return config_.limits; }
+
+  // Removes blobs no row refers to any more. Blocking; errors are logged
+  // (an orphan left behind is swept by the auditor).
+  void free_blobs(const std::vector<std::string>& ids);
+
+  // Start-up recovery: removes half-written temp blobs. Blocking.
+  Status recover();
+  // Starts / stops the background thread (reaper + auditor).
+  void start();
+  void stop();
+
+  // One pass of each background job, for tests. Blocking. Return how many
+  // rows were reaped / blobs quarantined or swept.
+  size_t reap_expired_once(int64_t now_unix);
+  struct AuditResult {
+    size_t checked = 0;
+    size_t quarantined = 0;
+    size_t orphans_removed = 0;
+  };
+  AuditResult audit_once(int64_t now_unix);
+
+ private:
+  void background_loop();
+
+  store::ObjectStore& store_;
+  blob::BlobStore& blobs_;
+  WorkerPool& pool_;
+  const ObjectConfig config_;
+
+  std::mutex mu_;                 // guards stopping_ with cv_
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+// Current time in microseconds since the epoch.
+int64_t now_us();
+// Swift's X-Timestamp rendering: seconds with 5 decimals ("1700000000.12345").
+std::string format_timestamp(int64_t us);
+// HTTP date (RFC 7231) of `unix_seconds`.
+std::string http_date(int64_t unix_seconds);
+// Parses an HTTP date in any of the three RFC 7231 forms; nullopt if bad.
+std::optional<int64_t> parse_http_date(std::string_view s);
+// Listing's last_modified: "2024-01-02T03:04:05.123450".
+std::string iso_timestamp(int64_t us);
+// Last-Modified of a row: Swift rounds its timestamp up to whole seconds.
+int64_t last_modified_seconds(int64_t us);
+
+}  // namespace onestack::object

@@ -183,6 +183,7 @@ class Connection {
   std::string remote_;
   bool secure_;
   bool* idle_;
+  unsigned version_ = 11;  // of the request being answered: 10 or 11
   beast::flat_buffer buffer_;
 };
 
@@ -235,6 +236,7 @@ awaitable<bool> Connection<Stream>::exchange() {
   *idle_ = false;
 
   auto& hdr = header_parser.get();
+  version_ = hdr.version();
   Request req;
   req.request_id = "req-" + new_uuid();
   req.remote = remote_;
@@ -265,6 +267,12 @@ awaitable<bool> Connection<Stream>::exchange() {
 
   Response res;
   if (m.kind == Router::MatchKind::kFound && m.route->options.stream_body) {
+    // Beast compares a Content-Length with the body limit only as the header
+    // completes, when the limit was the larger of the two.
+    if (auto cl = header_parser.content_length(); cl && *cl > limits.max_stream_body_bytes) {
+      co_await reject(make_error(ErrorCode::kTooLarge, "Request body too large."));
+      co_return false;
+    }
     slot = listener_->metrics_base + m.route->index;
     req.path_params = std::move(m.params);
     beast::http::request_parser<beast::http::buffer_body> parser{std::move(header_parser)};
@@ -460,7 +468,6 @@ awaitable<bool> Connection<Stream>::send(Request& req, Response res, bool keep_a
   for (auto& f : res.headers) out.insert(f.name_string(), f.value());
   out.set("x-openstack-request-id", req.request_id);
   out.set(beast::http::field::date, http_date());
-  out.keep_alive(keep_alive);
   bool head = req.method == beast::http::verb::head;
   unsigned status = static_cast<unsigned>(res.status);
   bool no_body = status == 204 || status == 304 || status < 200;
@@ -468,7 +475,11 @@ awaitable<bool> Connection<Stream>::send(Request& req, Response res, bool keep_a
   if (res.stream) stream_size = res.stream->size();
   uint64_t body_size = res.stream ? stream_size.value_or(0) : res.body.size();
   bool streaming = res.stream && !head && !no_body;
-  bool chunked = streaming && !stream_size;
+  // HTTP/1.0 has no chunked coding (RFC 7230 3.3.1): the body of unknown
+  // size ends where the connection does.
+  bool chunked = streaming && !stream_size && version_ >= 11;
+  if (streaming && !stream_size && !chunked) keep_alive = false;
+  out.keep_alive(keep_alive);
   if (no_body) {
     out.erase(beast::http::field::content_length);
   } else if (head || res.stream) {
@@ -508,7 +519,7 @@ awaitable<bool> Connection<Stream>::send(Request& req, Response res, bool keep_a
       req.path.empty() ? "-" : req.path, status, head || no_body ? 0 : body_size, secs * 1000,
       req.request_id, req.remote, ec ? " write_error=" + ec.message() : "",
       complete ? "" : " body_incomplete=1");
-  co_return !ec && complete;
+  co_return !ec && complete && keep_alive;
 }
 
 Server::Server(size_t threads, ServerLimits limits, const auth::TokenValidator* validator)

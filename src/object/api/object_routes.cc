@@ -481,8 +481,9 @@ awaitable<Response> object_put(Env env, Request& req) {
   o.size = received->size;
   o.etag = received->md5;
   o.timestamp_us = now_us();
-  auto versioned = co_await version_before_overwrite(env, req, t, *rows->container,
-                                                     live ? rows->object : std::nullopt);
+  // Named first: g++ 12 destroys a temporary of a co_await expression twice.
+  std::optional<store::ObjectRecord> current = live ? rows->object : std::nullopt;
+  auto versioned = co_await version_before_overwrite(env, req, t, *rows->container, current);
   if (!versioned.ok()) {
     co_await env.svc->pool().run(drop);
     co_return error_for(req, versioned.error());

@@ -1,0 +1,841 @@
+#include "store/sqlite/object_store_sqlite.h"
+
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <condition_variable>
+#include <exception>
+#include <optional>
+#include <utility>
+
+#include "store/sqlite/object_migrations.h"
+
+namespace onestack::store::sqlite {
+
+namespace json = boost::json;
+
+namespace {
+
+// ---- metadata ----
+
+// Metadata is stored as a flat JSON object of strings. Header values are
+// bytes, not necessarily UTF-8; boost::json writes such bytes through
+// unchanged and reads them back with allow_invalid_utf8, so any value
+// round-trips.
+std::string encode_meta(const Metadata& meta) {
+  json::object o;
+  for (const auto& [key, value] : meta) o[key] = value;
+  return json::serialize(o);
+}
+
+Result<Metadata> decode_meta(const std::string& text) {
+  json::parse_options opts;
+  opts.max_depth = 2;
+  opts.allow_invalid_utf8 = true;
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec, {}, opts);
+  if (ec || !v.is_object()) {
+    return make_error(ErrorCode::kInternal, "stored metadata is not a JSON object: " + text);
+  }
+  Metadata meta;
+  for (const auto& kv : v.as_object()) {
+    if (!kv.value().is_string()) {
+      return make_error(ErrorCode::kInternal, "stored metadata value is not a string: " + text);
+    }
+    meta.emplace(std::string(kv.key()), std::string(kv.value().as_string()));
+  }
+  return meta;
+}
+
+// Applies `updates` to `meta`: an empty value removes the key.
+void apply_updates(Metadata& meta, const Metadata& updates) {
+  for (const auto& [key, value] : updates) {
+    if (value.empty()) {
+      meta.erase(key);
+    } else {
+      meta[key] = value;
+    }
+  }
+}
+
+// ---- errors ----
+
+Error account_not_found(const std::string& account) {
+  return make_error(ErrorCode::kNotFound, "account " + account + " not found");
+}
+
+Error container_not_found(const std::string& account, const std::string& container) {
+  return make_error(ErrorCode::kNotFound, "container " + account + "/" + container + " not found");
+}
+
+Error object_not_found(const std::string& account, const std::string& container,
+                       const std::string& name) {
+  return make_error(ErrorCode::kNotFound,
+                    "object " + account + "/" + container + "/" + name + " not found");
+}
+
+// ---- rows ----
+
+constexpr std::string_view kContainerColumns =
+    "account, name, created_us, put_us, meta, storage_policy, object_count, bytes_used";
+
+Result<ContainerRecord> read_container(const Statement& stmt) {
+  ContainerRecord c;
+  c.account = stmt.text(0);
+  c.name = stmt.text(1);
+  c.created_us = stmt.int64(2);
+  c.put_us = stmt.int64(3);
+  auto meta = decode_meta(stmt.text(4));
+  if (!meta.ok()) return std::move(meta).error();
+  c.meta = std::move(*meta);
+  c.storage_policy = stmt.text(5);
+  c.object_count = static_cast<uint64_t>(stmt.int64(6));
+  c.bytes_used = static_cast<uint64_t>(stmt.int64(7));
+  return c;
+}
+
+constexpr std::string_view kObjectColumns =
+    "account, container, name, blob_id, size, etag, content_type, timestamp_us, delete_at, meta";
+
+Result<ObjectRecord> read_object(const Statement& stmt) {
+  ObjectRecord o;
+  o.account = stmt.text(0);
+  o.container = stmt.text(1);
+  o.name = stmt.text(2);
+  o.blob_id = stmt.text(3);
+  o.size = static_cast<uint64_t>(stmt.int64(4));
+  o.etag = stmt.text(5);
+  o.content_type = stmt.text(6);
+  o.timestamp_us = stmt.int64(7);
+  o.delete_at = stmt.int64(8);
+  auto meta = decode_meta(stmt.text(9));
+  if (!meta.ok()) return std::move(meta).error();
+  o.meta = std::move(*meta);
+  return o;
+}
+
+// Steps `stmt` to the end, appending each object row to `out`.
+Status collect_objects(Statement& stmt, std::vector<ObjectRecord>& out) {
+  while (true) {
+    auto row = stmt.step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) return ok_status();
+    auto o = read_object(stmt);
+    if (!o.ok()) return std::move(o).error();
+    out.push_back(std::move(*o));
+  }
+}
+
+// Runs a statement that takes no parameters through the statement cache.
+Status run_cached(Connection& conn, std::string_view sql) {
+  auto stmt = conn.prepare(sql);
+  if (!stmt.ok()) return std::move(stmt).error();
+  return stmt->run();
+}
+
+// Reads the metadata of account `account`, nullopt if absent.
+Result<std::optional<Metadata>> select_account_meta(Connection& conn, const std::string& account) {
+  auto stmt = conn.prepare("SELECT meta FROM accounts WHERE name = ?1");
+  if (!stmt.ok()) return std::move(stmt).error();
+  stmt->bind(1, account);
+  auto row = stmt->step();
+  if (!row.ok()) return std::move(row).error();
+  if (!*row) return std::optional<Metadata>{};
+  auto meta = decode_meta(stmt->text(0));
+  if (!meta.ok()) return std::move(meta).error();
+  return std::optional<Metadata>(std::move(*meta));
+}
+
+Status insert_account_if_absent(Connection& conn, const std::string& account, int64_t created_us,
+                                int64_t put_us) {
+  auto stmt = conn.prepare(
+      "INSERT OR IGNORE INTO accounts (name, created_us, put_us, meta) VALUES (?1, ?2, ?3, '{}')");
+  if (!stmt.ok()) return std::move(stmt).error();
+  stmt->bind(1, account).bind(2, created_us).bind(3, put_us);
+  return stmt->run();
+}
+
+Result<std::optional<ContainerRecord>> select_container(Connection& conn,
+                                                        const std::string& account,
+                                                        const std::string& container) {
+  auto stmt = conn.prepare("SELECT " + std::string(kContainerColumns) +
+                           " FROM containers WHERE account = ?1 AND name = ?2");
+  if (!stmt.ok()) return std::move(stmt).error();
+  stmt->bind(1, account).bind(2, container);
+  auto row = stmt->step();
+  if (!row.ok()) return std::move(row).error();
+  if (!*row) return std::optional<ContainerRecord>{};
+  auto c = read_container(*stmt);
+  if (!c.ok()) return std::move(c).error();
+  return std::optional<ContainerRecord>(std::move(*c));
+}
+
+Result<bool> container_exists(Connection& conn, const std::string& account,
+                              const std::string& container) {
+  auto stmt = conn.prepare("SELECT 1 FROM containers WHERE account = ?1 AND name = ?2");
+  if (!stmt.ok()) return std::move(stmt).error();
+  stmt->bind(1, account).bind(2, container);
+  return stmt->step();
+}
+
+Result<std::optional<ObjectRecord>> select_object(Connection& conn, const std::string& account,
+                                                  const std::string& container,
+                                                  const std::string& name) {
+  auto stmt = conn.prepare("SELECT " + std::string(kObjectColumns) +
+                           " FROM objects WHERE account = ?1 AND container = ?2 AND name = ?3");
+  if (!stmt.ok()) return std::move(stmt).error();
+  stmt->bind(1, account).bind(2, container).bind(3, name);
+  auto row = stmt->step();
+  if (!row.ok()) return std::move(row).error();
+  if (!*row) return std::optional<ObjectRecord>{};
+  auto o = read_object(*stmt);
+  if (!o.ok()) return std::move(o).error();
+  return std::optional<ObjectRecord>(std::move(*o));
+}
+
+// Whether any object row refers to `blob_id`. The second condition repeats
+// the partial index's own so that SQLite may use it.
+Result<bool> select_blob_referenced(Connection& conn, const std::string& blob_id) {
+  if (blob_id.empty()) return false;
+  auto stmt =
+      conn.prepare("SELECT 1 FROM objects WHERE blob_id = ?1 AND blob_id != '' LIMIT 1");
+  if (!stmt.ok()) return std::move(stmt).error();
+  stmt->bind(1, blob_id);
+  return stmt->step();
+}
+
+Status add_to_container_counters(Connection& conn, const std::string& account,
+                                 const std::string& container, int64_t objects, int64_t bytes) {
+  auto stmt = conn.prepare(
+      "UPDATE containers SET object_count = object_count + ?3, bytes_used = bytes_used + ?4 "
+      "WHERE account = ?1 AND name = ?2");
+  if (!stmt.ok()) return std::move(stmt).error();
+  stmt->bind(1, account).bind(2, container).bind(3, objects).bind(4, bytes);
+  return stmt->run();
+}
+
+// Appends `blob_id` to `freed` if it names a blob no row refers to any more.
+Status collect_if_unreferenced(Connection& conn, const std::string& blob_id,
+                               std::vector<std::string>& freed) {
+  if (blob_id.empty()) return ok_status();
+  auto referenced = select_blob_referenced(conn, blob_id);
+  if (!referenced.ok()) return std::move(referenced).error();
+  if (!*referenced) freed.push_back(blob_id);
+  return ok_status();
+}
+
+// ---- listings ----
+
+// The smallest string greater than every string that starts with `s`, in
+// byte order: `s` with its last byte incremented, after dropping trailing
+// 0xff bytes. nullopt when there is none (`s` is empty or all 0xff).
+std::optional<std::string> successor(std::string s) {
+  while (!s.empty() && static_cast<unsigned char>(s.back()) == 0xff) s.pop_back();
+  if (s.empty()) return std::nullopt;
+  s.back() = static_cast<char>(static_cast<unsigned char>(s.back()) + 1);
+  return s;
+}
+
+// The bounds on `name` of one listing query.
+struct NameRange {
+  std::optional<std::string> lower;
+  bool lower_inclusive = false;
+  std::optional<std::string> upper;
+  bool upper_inclusive = false;
+};
+
+// Builds `head` (which binds ?1 and ?2) + the bounds as ?3 and ?4 + the
+// order + "LIMIT ?5". Every variant binds the same parameter numbers, so one
+// binding routine serves all; SQLite caches each variant's statement.
+std::string range_sql(std::string_view head, const NameRange& r, bool reverse) {
+  std::string sql(head);
+  if (r.lower) sql += r.lower_inclusive ? " AND name >= ?3" : " AND name > ?3";
+  if (r.upper) sql += r.upper_inclusive ? " AND name <= ?4" : " AND name < ?4";
+  sql += reverse ? " ORDER BY name DESC LIMIT ?5" : " ORDER BY name LIMIT ?5";
+  return sql;
+}
+
+// Receives a listing's rows in order; returns false to stop reading.
+template <typename Entry>
+using Visit = std::function<bool(Entry&&)>;
+
+const std::string& entry_name(const ContainerListEntry& e) { return e.container.name; }
+const std::string& entry_name(const ObjectListEntry& e) { return e.object.name; }
+
+Result<ContainerListEntry> read_entry(const Statement& stmt, const ContainerListEntry*) {
+  auto c = read_container(stmt);
+  if (!c.ok()) return std::move(c).error();
+  return ContainerListEntry{"", std::move(*c)};
+}
+
+Result<ObjectListEntry> read_entry(const Statement& stmt, const ObjectListEntry*) {
+  auto o = read_object(stmt);
+  if (!o.ok()) return std::move(o).error();
+  return ObjectListEntry{"", std::move(*o)};
+}
+
+// Runs one range query: `head` scoped by ?1 = scope1 and ?2 = scope2; calls
+// `visit` with each row in order until it returns false. Counts rows read.
+template <typename Entry>
+Status fetch_range(Connection& conn, std::string_view head, const std::string& scope1,
+                   const std::string& scope2, const NameRange& r, bool reverse, size_t limit,
+                   std::atomic<uint64_t>& rows_read, const Visit<Entry>& visit) {
+  auto stmt = conn.prepare(range_sql(head, r, reverse));
+  if (!stmt.ok()) return std::move(stmt).error();
+  stmt->bind(1, scope1).bind(2, scope2);
+  stmt->bind(3, r.lower.value_or("")).bind(4, r.upper.value_or(""));
+  stmt->bind(5, static_cast<int64_t>(limit));
+  while (true) {
+    auto row = stmt->step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) return ok_status();
+    rows_read.fetch_add(1, std::memory_order_relaxed);
+    auto entry = read_entry(*stmt, static_cast<const Entry*>(nullptr));
+    if (!entry.ok()) return std::move(entry).error();
+    if (!visit(std::move(*entry))) return ok_status();
+  }
+}
+
+// One listing page with Swift's semantics, as its account and container
+// servers implement them (swift/account/backend.py list_containers_iter,
+// swift/container/backend.py list_objects_iter):
+// - reverse swaps the markers: `marker` becomes the exclusive upper bound
+//   and `end_marker` the exclusive lower bound;
+// - a prefix bounds the range to [prefix, successor(prefix));
+// - with a delimiter, a name holding it after the prefix rolls up into the
+//   subdir prefix + part + delimiter, listed once; the next query seeks past
+//   every name under it, so a page costs O(limit) queries whatever the
+//   number of names rolled up. A subdir equal to the starting marker (the
+//   lower bound after the swap) is not listed again: it was the last entry
+//   of the previous page;
+// - `path` (object listings only) lists the direct children of path + "/": the
+//   prefix becomes path with trailing slashes replaced by one ("" stays ""),
+//   the delimiter "/", and names with more below the next "/" are skipped
+//   without a roll-up; a name ending in that "/" is a child, the path itself
+//   is not.
+// Swift seeks past a skipped path subtree with a strict bound and so also
+// skips a name equal to the bound itself (path "a" hides "a/b0" after
+// "a/b/c"), and in reverse it skips the "a/b/" marker object it lists going
+// forward; here both directions list the same children.
+template <typename Entry>
+using FetchPage = std::function<Status(const NameRange&, size_t limit, const Visit<Entry>&)>;
+
+template <typename Entry>
+Status list_page(const ListQuery& q, bool allow_path, const FetchPage<Entry>& fetch,
+                 std::vector<Entry>& out) {
+  std::string marker = q.marker;
+  std::string end_marker = q.end_marker;
+  if (q.reverse) std::swap(marker, end_marker);
+  std::string prefix = q.prefix;
+  std::string delimiter = q.delimiter;
+  const bool path_mode = allow_path && q.path.has_value();
+  if (path_mode) {
+    prefix = *q.path;
+    if (!prefix.empty()) {
+      while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+      prefix += '/';
+    }
+    delimiter = "/";
+  }
+  const std::optional<std::string> end_prefix =
+      prefix.empty() ? std::nullopt : successor(prefix);
+  const std::string orig_marker = marker;
+  bool marker_inclusive = false;
+  bool end_marker_inclusive = false;
+
+  while (out.size() < q.limit) {
+    NameRange r;
+    if (!end_marker.empty() && (!end_prefix || end_marker < *end_prefix)) {
+      r.upper = end_marker;
+      r.upper_inclusive = end_marker_inclusive;
+    } else if (end_prefix) {
+      r.upper = *end_prefix;
+    }
+    if (marker_inclusive) {
+      r.lower = marker;
+      r.lower_inclusive = true;
+    } else if (!marker.empty() && marker >= prefix) {
+      r.lower = marker;
+    } else if (!prefix.empty()) {
+      r.lower = prefix;
+      r.lower_inclusive = true;
+    }
+    marker_inclusive = false;
+    end_marker_inclusive = false;
+    const size_t want = q.limit - out.size();
+
+    if (delimiter.empty()) {
+      return fetch(r, want, [&](Entry&& e) {
+        out.push_back(std::move(e));
+        return true;
+      });
+    }
+
+    size_t rows = 0;
+    bool exhausted = false;
+    // Moves the next query past every name under `dir` (which ends with the
+    // delimiter): after it going forward, before it in reverse.
+    auto seek_past = [&](const std::string& dir, bool include_dir_in_reverse) {
+      if (q.reverse) {
+        end_marker = dir;
+        end_marker_inclusive = include_dir_in_reverse;
+      } else if (auto next = successor(dir)) {
+        marker = std::move(*next);
+        marker_inclusive = true;
+      } else {
+        exhausted = true;
+      }
+    };
+    ONESTACK_TRY(fetch(r, want, [&](Entry&& e) {
+      ++rows;
+      const std::string& name = entry_name(e);
+      if (q.reverse) {
+        end_marker = name;
+      } else {
+        marker = name;
+      }
+      const size_t end = name.find(delimiter, prefix.size());
+      if (path_mode) {
+        if (name == prefix) return true;
+        if (end != std::string::npos && name.size() > end + delimiter.size()) {
+          seek_past(name.substr(0, end + delimiter.size()), /*include_dir_in_reverse=*/true);
+          return false;
+        }
+      } else if (end != std::string::npos) {
+        std::string dir = name.substr(0, end + delimiter.size());
+        seek_past(dir, /*include_dir_in_reverse=*/false);
+        if (dir != orig_marker) {
+          Entry sub;
+          sub.subdir = std::move(dir);
+          out.push_back(std::move(sub));
+        }
+        return false;
+      }
+      out.push_back(std::move(e));
+      return out.size() < q.limit;
+    }));
+    if (rows == 0 || exhausted) break;
+  }
+  return ok_status();
+}
+
+// Runs one queued write. The only exception an op can raise is bad_alloc
+// (from JSON or strings); it must not escape into the leader, which would
+// leave the other callers of its batch waiting forever.
+Status run_op(const std::function<Status(Connection&)>& op, Connection& conn) {
+  try {
+    return op(conn);
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::kInternal, std::string("object store write failed: ") + e.what());
+  }
+}
+
+}  // namespace
+
+// ---- group commit ----
+
+struct SqliteObjectStore::Writer {
+  explicit Writer(const Op& o) : op(o) {}
+  const Op& op;
+  Status result;      // set by the leader that ran the op
+  bool done = false;  // guarded by queue_mu_
+  std::condition_variable cv;
+};
+
+SqliteObjectStore::SqliteObjectStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+
+SqliteObjectStore::~SqliteObjectStore() = default;
+
+Result<std::unique_ptr<SqliteObjectStore>> SqliteObjectStore::open(const std::string& path,
+                                                                   Options options) {
+  auto db = Database::open(path, options);
+  if (!db.ok()) return std::move(db).error();
+  ONESTACK_TRY(migrate(**db, object_migrations()));
+  return std::make_unique<SqliteObjectStore>(std::move(*db));
+}
+
+Status SqliteObjectStore::write(const Op& op) {
+  write_ops_.fetch_add(1, std::memory_order_relaxed);
+  Writer self(op);
+  std::unique_lock<std::mutex> lock(queue_mu_);
+  queue_.push_back(&self);
+  self.cv.wait(lock, [&] { return self.done || queue_.front() == &self; });
+  if (self.done) return std::move(self.result);
+
+  // This thread leads: it runs everything queued so far (up to the bound)
+  // while the callers that arrive meanwhile queue up for the next batch.
+  std::vector<Writer*> batch;
+  for (Writer* w : queue_) {
+    if (batch.size() == kMaxBatch) break;
+    batch.push_back(w);
+  }
+  lock.unlock();
+  run_batch(batch);
+  lock.lock();
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Writer* w = queue_.front();
+    queue_.pop_front();
+    if (w != &self) {
+      w->done = true;
+      // Notified under the lock: the waiter cannot return (and destroy its
+      // Writer) before we let go of it.
+      w->cv.notify_one();
+    }
+  }
+  if (!queue_.empty()) queue_.front()->cv.notify_one();
+  return std::move(self.result);
+}
+
+void SqliteObjectStore::run_batch(const std::vector<Writer*>& batch) {
+  commits_.fetch_add(1, std::memory_order_relaxed);
+  if (batch.size() == 1) {
+    // Alone, a failing op simply rolls the transaction back.
+    const Op& op = batch[0]->op;
+    batch[0]->result = db_->write([&](Connection& conn) { return run_op(op, conn); });
+    return;
+  }
+  Status st = db_->write([&](Connection& conn) -> Status {
+    for (Writer* w : batch) {
+      ONESTACK_TRY(run_cached(conn, "SAVEPOINT op"));
+      w->result = run_op(w->op, conn);
+      if (!w->result.ok()) {
+        // If SQLite already rolled the whole transaction back (e.g. after
+        // SQLITE_FULL), this fails and so does the batch, as it must.
+        ONESTACK_TRY(run_cached(conn, "ROLLBACK TO op"));
+      }
+      ONESTACK_TRY(run_cached(conn, "RELEASE op"));
+    }
+    return ok_status();
+  });
+  if (!st.ok()) {
+    for (Writer* w : batch) w->result = st;
+  }
+}
+
+// ---- accounts ----
+
+Result<AccountRecord> SqliteObjectStore::get_account(const std::string& account) {
+  std::optional<AccountRecord> found;
+  ONESTACK_TRY(db_->read([&](Connection& conn) -> Status {
+    auto stmt = conn.prepare("SELECT name, created_us, put_us, meta FROM accounts WHERE name = ?1");
+    if (!stmt.ok()) return std::move(stmt).error();
+    stmt->bind(1, account);
+    auto row = stmt->step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) return ok_status();
+    AccountRecord a;
+    a.name = stmt->text(0);
+    a.created_us = stmt->int64(1);
+    a.put_us = stmt->int64(2);
+    auto meta = decode_meta(stmt->text(3));
+    if (!meta.ok()) return std::move(meta).error();
+    a.meta = std::move(*meta);
+
+    auto totals = conn.prepare(
+        "SELECT count(*), coalesce(sum(object_count), 0), coalesce(sum(bytes_used), 0) "
+        "FROM containers WHERE account = ?1");
+    if (!totals.ok()) return std::move(totals).error();
+    totals->bind(1, account);
+    auto trow = totals->step();
+    if (!trow.ok()) return std::move(trow).error();
+    if (*trow) {
+      a.container_count = static_cast<uint64_t>(totals->int64(0));
+      a.object_count = static_cast<uint64_t>(totals->int64(1));
+      a.bytes_used = static_cast<uint64_t>(totals->int64(2));
+    }
+    found = std::move(a);
+    return ok_status();
+  }));
+  if (!found) return account_not_found(account);
+  return std::move(*found);
+}
+
+Status SqliteObjectStore::ensure_account(const std::string& account, int64_t now_us) {
+  return write([&](Connection& conn) -> Status {
+    return insert_account_if_absent(conn, account, now_us, now_us);
+  });
+}
+
+Status SqliteObjectStore::update_account_meta(const std::string& account,
+                                              const Metadata& updates, int64_t now_us) {
+  return write([&](Connection& conn) -> Status {
+    ONESTACK_TRY(insert_account_if_absent(conn, account, now_us, now_us));
+    auto meta = select_account_meta(conn, account);
+    if (!meta.ok()) return std::move(meta).error();
+    if (!*meta) return account_not_found(account);
+    Metadata merged = std::move(**meta);
+    apply_updates(merged, updates);
+    auto stmt = conn.prepare("UPDATE accounts SET meta = ?2 WHERE name = ?1");
+    if (!stmt.ok()) return std::move(stmt).error();
+    stmt->bind(1, account).bind(2, encode_meta(merged));
+    return stmt->run();
+  });
+}
+
+Result<std::vector<ContainerListEntry>> SqliteObjectStore::list_containers(
+    const std::string& account, const ListQuery& q) {
+  static const std::string kHead =
+      "SELECT " + std::string(kContainerColumns) + " FROM containers WHERE account = ?1";
+  std::vector<ContainerListEntry> out;
+  ONESTACK_TRY(db_->read([&](Connection& conn) -> Status {
+    FetchPage<ContainerListEntry> fetch = [&](const NameRange& r, size_t limit,
+                                              const Visit<ContainerListEntry>& visit) {
+      return fetch_range<ContainerListEntry>(conn, kHead, account, "", r, q.reverse, limit,
+                                             listing_rows_, visit);
+    };
+    return list_page<ContainerListEntry>(q, /*allow_path=*/false, fetch, out);
+  }));
+  return out;
+}
+
+// ---- containers ----
+
+Result<bool> SqliteObjectStore::create_container(const ContainerRecord& c) {
+  bool created = false;
+  ONESTACK_TRY(write([&](Connection& conn) -> Status {
+    created = false;
+    ONESTACK_TRY(insert_account_if_absent(conn, c.account, c.created_us, c.put_us));
+    auto existing = select_container(conn, c.account, c.name);
+    if (!existing.ok()) return std::move(existing).error();
+    if (*existing) {
+      Metadata merged = std::move((*existing)->meta);
+      apply_updates(merged, c.meta);
+      auto stmt = conn.prepare(
+          "UPDATE containers SET meta = ?3, put_us = max(put_us, ?4) "
+          "WHERE account = ?1 AND name = ?2");
+      if (!stmt.ok()) return std::move(stmt).error();
+      stmt->bind(1, c.account).bind(2, c.name).bind(3, encode_meta(merged)).bind(4, c.put_us);
+      return stmt->run();
+    }
+    Metadata meta;
+    apply_updates(meta, c.meta);  // drops empty values
+    auto stmt = conn.prepare(
+        "INSERT INTO containers (account, name, created_us, put_us, meta, storage_policy, "
+        "object_count, bytes_used) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, 0)");
+    if (!stmt.ok()) return std::move(stmt).error();
+    stmt->bind(1, c.account).bind(2, c.name).bind(3, c.created_us).bind(4, c.put_us);
+    stmt->bind(5, encode_meta(meta)).bind(6, c.storage_policy);
+    ONESTACK_TRY(stmt->run());
+    created = true;
+    return ok_status();
+  }));
+  return created;
+}
+
+Result<ContainerRecord> SqliteObjectStore::get_container(const std::string& account,
+                                                         const std::string& container) {
+  std::optional<ContainerRecord> found;
+  ONESTACK_TRY(db_->read([&](Connection& conn) -> Status {
+    auto c = select_container(conn, account, container);
+    if (!c.ok()) return std::move(c).error();
+    found = std::move(*c);
+    return ok_status();
+  }));
+  if (!found) return container_not_found(account, container);
+  return std::move(*found);
+}
+
+Status SqliteObjectStore::update_container_meta(const std::string& account,
+                                                const std::string& container,
+                                                const Metadata& updates) {
+  return write([&](Connection& conn) -> Status {
+    auto existing = select_container(conn, account, container);
+    if (!existing.ok()) return std::move(existing).error();
+    if (!*existing) return container_not_found(account, container);
+    Metadata merged = std::move((*existing)->meta);
+    apply_updates(merged, updates);
+    auto stmt = conn.prepare("UPDATE containers SET meta = ?3 WHERE account = ?1 AND name = ?2");
+    if (!stmt.ok()) return std::move(stmt).error();
+    stmt->bind(1, account).bind(2, container).bind(3, encode_meta(merged));
+    return stmt->run();
+  });
+}
+
+Status SqliteObjectStore::delete_container(const std::string& account,
+                                           const std::string& container) {
+  return write([&](Connection& conn) -> Status {
+    auto existing = select_container(conn, account, container);
+    if (!existing.ok()) return std::move(existing).error();
+    if (!*existing) return container_not_found(account, container);
+    if ((*existing)->object_count > 0) {
+      return make_error(ErrorCode::kConflict,
+                        "container " + account + "/" + container + " is not empty");
+    }
+    auto stmt = conn.prepare("DELETE FROM containers WHERE account = ?1 AND name = ?2");
+    if (!stmt.ok()) return std::move(stmt).error();
+    stmt->bind(1, account).bind(2, container);
+    return stmt->run();
+  });
+}
+
+Result<std::vector<ObjectListEntry>> SqliteObjectStore::list_objects(const std::string& account,
+                                                                    const std::string& container,
+                                                                    const ListQuery& q) {
+  static const std::string kHead = "SELECT " + std::string(kObjectColumns) +
+                                   " FROM objects WHERE account = ?1 AND container = ?2";
+  std::vector<ObjectListEntry> out;
+  ONESTACK_TRY(db_->read([&](Connection& conn) -> Status {
+    // Same snapshot as the rows: a listing of a container that does not
+    // exist is an error, not an empty page.
+    auto exists = container_exists(conn, account, container);
+    if (!exists.ok()) return std::move(exists).error();
+    if (!*exists) return container_not_found(account, container);
+    FetchPage<ObjectListEntry> fetch = [&](const NameRange& r, size_t limit,
+                                           const Visit<ObjectListEntry>& visit) {
+      return fetch_range<ObjectListEntry>(conn, kHead, account, container, r, q.reverse, limit,
+                                          listing_rows_, visit);
+    };
+    return list_page<ObjectListEntry>(q, /*allow_path=*/true, fetch, out);
+  }));
+  return out;
+}
+
+// ---- objects ----
+
+Result<ObjectRecord> SqliteObjectStore::get_object(const std::string& account,
+                                                   const std::string& container,
+                                                   const std::string& name) {
+  std::optional<ObjectRecord> found;
+  ONESTACK_TRY(db_->read([&](Connection& conn) -> Status {
+    auto o = select_object(conn, account, container, name);
+    if (!o.ok()) return std::move(o).error();
+    found = std::move(*o);
+    return ok_status();
+  }));
+  if (!found) return object_not_found(account, container, name);
+  return std::move(*found);
+}
+
+Result<PutObjectResult> SqliteObjectStore::put_object(const ObjectRecord& o,
+                                                      const PutConditions& cond) {
+  PutObjectResult result;
+  ONESTACK_TRY(write([&](Connection& conn) -> Status {
+    result = PutObjectResult{};
+    auto exists = container_exists(conn, o.account, o.container);
+    if (!exists.ok()) return std::move(exists).error();
+    if (!*exists) return container_not_found(o.account, o.container);
+    auto previous = select_object(conn, o.account, o.container, o.name);
+    if (!previous.ok()) return std::move(previous).error();
+    if (*previous && cond.if_none_match) {
+      return make_error(ErrorCode::kPreconditionFailed,
+                        "object " + o.account + "/" + o.container + "/" + o.name + " exists");
+    }
+    if (cond.blob_shared && !o.blob_id.empty()) {
+      auto referenced = select_blob_referenced(conn, o.blob_id);
+      if (!referenced.ok()) return std::move(referenced).error();
+      if (!*referenced) {
+        return make_error(ErrorCode::kConflict,
+                          "blob " + o.blob_id + " is no longer referenced by any object");
+      }
+    }
+    auto stmt = conn.prepare(
+        "INSERT OR REPLACE INTO objects (account, container, name, blob_id, size, etag, "
+        "content_type, timestamp_us, delete_at, meta) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    if (!stmt.ok()) return std::move(stmt).error();
+    stmt->bind(1, o.account).bind(2, o.container).bind(3, o.name).bind(4, o.blob_id);
+    stmt->bind(5, static_cast<int64_t>(o.size)).bind(6, o.etag).bind(7, o.content_type);
+    stmt->bind(8, o.timestamp_us).bind(9, o.delete_at).bind(10, encode_meta(o.meta));
+    ONESTACK_TRY(stmt->run());
+
+    const int64_t old_size = *previous ? static_cast<int64_t>((*previous)->size) : 0;
+    ONESTACK_TRY(add_to_container_counters(conn, o.account, o.container, *previous ? 0 : 1,
+                                           static_cast<int64_t>(o.size) - old_size));
+    if (*previous && (*previous)->blob_id != o.blob_id) {
+      ONESTACK_TRY(collect_if_unreferenced(conn, (*previous)->blob_id, result.freed_blobs));
+    }
+    result.previous = std::move(*previous);
+    return ok_status();
+  }));
+  return result;
+}
+
+Status SqliteObjectStore::update_object(const std::string& account, const std::string& container,
+                                        const std::string& name, const Metadata& meta,
+                                        const std::string& content_type, int64_t delete_at) {
+  return write([&](Connection& conn) -> Status {
+    auto stmt = conn.prepare(
+        "UPDATE objects SET meta = ?4, content_type = ?5, delete_at = ?6 "
+        "WHERE account = ?1 AND container = ?2 AND name = ?3");
+    if (!stmt.ok()) return std::move(stmt).error();
+    stmt->bind(1, account).bind(2, container).bind(3, name);
+    stmt->bind(4, encode_meta(meta)).bind(5, content_type).bind(6, delete_at);
+    ONESTACK_TRY(stmt->run());
+    if (conn.changes() == 0) return object_not_found(account, container, name);
+    return ok_status();
+  });
+}
+
+Result<DeleteObjectResult> SqliteObjectStore::delete_object(
+    const std::string& account, const std::string& container, const std::string& name,
+    std::optional<int64_t> only_if_delete_at) {
+  DeleteObjectResult result;
+  ONESTACK_TRY(write([&](Connection& conn) -> Status {
+    result = DeleteObjectResult{};
+    auto previous = select_object(conn, account, container, name);
+    if (!previous.ok()) return std::move(previous).error();
+    if (!*previous) return object_not_found(account, container, name);
+    if (only_if_delete_at && (*previous)->delete_at != *only_if_delete_at) {
+      return make_error(ErrorCode::kPreconditionFailed,
+                        "object " + account + "/" + container + "/" + name +
+                            " no longer expires at " + std::to_string(*only_if_delete_at));
+    }
+    auto stmt =
+        conn.prepare("DELETE FROM objects WHERE account = ?1 AND container = ?2 AND name = ?3");
+    if (!stmt.ok()) return std::move(stmt).error();
+    stmt->bind(1, account).bind(2, container).bind(3, name);
+    ONESTACK_TRY(stmt->run());
+    ONESTACK_TRY(add_to_container_counters(conn, account, container, -1,
+                                           -static_cast<int64_t>((*previous)->size)));
+    ONESTACK_TRY(collect_if_unreferenced(conn, (*previous)->blob_id, result.freed_blobs));
+    result.previous = std::move(**previous);
+    return ok_status();
+  }));
+  return result;
+}
+
+Result<std::vector<ObjectRecord>> SqliteObjectStore::list_expired(int64_t now_unix,
+                                                                  size_t limit) {
+  static const std::string kSql =
+      "SELECT " + std::string(kObjectColumns) +
+      " FROM objects WHERE delete_at > 0 AND delete_at <= ?1 "
+      "ORDER BY delete_at, account, container, name LIMIT ?2";
+  std::vector<ObjectRecord> out;
+  ONESTACK_TRY(db_->read([&](Connection& conn) -> Status {
+    auto stmt = conn.prepare(kSql);
+    if (!stmt.ok()) return std::move(stmt).error();
+    stmt->bind(1, now_unix).bind(2, static_cast<int64_t>(limit));
+    return collect_objects(*stmt, out);
+  }));
+  return out;
+}
+
+Result<bool> SqliteObjectStore::blob_referenced(const std::string& blob_id) {
+  bool referenced = false;
+  ONESTACK_TRY(db_->read([&](Connection& conn) -> Status {
+    auto r = select_blob_referenced(conn, blob_id);
+    if (!r.ok()) return std::move(r).error();
+    referenced = *r;
+    return ok_status();
+  }));
+  return referenced;
+}
+
+Result<std::vector<ObjectRecord>> SqliteObjectStore::rows_for_blob(const std::string& blob_id,
+                                                                   size_t limit) {
+  static const std::string kSql = "SELECT " + std::string(kObjectColumns) +
+                                  " FROM objects WHERE blob_id = ?1 AND blob_id != '' "
+                                  "ORDER BY account, container, name LIMIT ?2";
+  std::vector<ObjectRecord> out;
+  if (blob_id.empty()) return out;
+  ONESTACK_TRY(db_->read([&](Connection& conn) -> Status {
+    auto stmt = conn.prepare(kSql);
+    if (!stmt.ok()) return std::move(stmt).error();
+    stmt->bind(1, blob_id).bind(2, static_cast<int64_t>(limit));
+    return collect_objects(*stmt, out);
+  }));
+  return out;
+}
+
+}  // namespace onestack::store::sqlite

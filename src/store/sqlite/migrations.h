@@ -3,8 +3,10 @@
 // The schema of a SQLite database evolves with the binary. Each change is one
 // numbered step in an ordered list; `PRAGMA user_version` records the last
 // step applied, so start-up applies exactly the steps a file is missing.
-// Every store on this file (identity today, object storage later) appends its
-// steps to the one list in migrations.cc: adding a table is adding an entry.
+// Each database file has its own ordered list: the identity file's is
+// schema_migrations() (migrations.cc), the object store's is
+// object_migrations() (object_migrations.cc). Adding a table to a file is
+// adding an entry to its list.
 #pragma once
 
 #include <span>

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "core/json.h"
+#include "object/api/features.h"
 #include "object/api/listing.h"
 #include "object/api/routes.h"
 
@@ -91,6 +92,7 @@ awaitable<Response> account_head_get(Env env, Request& req) {
   if (req.method == bhttp::verb::get) {
     auto q = listing_query(req, env.svc->limits().account_listing_limit);
     ONESTACK_SWIFT_TRY(req, q);
+    hide_reserved_names(*q);
     std::vector<store::ContainerListEntry> items;
     if (rows->account) {
       auto job = [&]() { return env.svc->store().list_containers(t.account, *q); };

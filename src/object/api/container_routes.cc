@@ -2,6 +2,7 @@
 // listing), POST (metadata, ACLs, quotas, versioning), DELETE.
 #include <strings.h>
 
+#include "object/api/features.h"
 #include "object/api/listing.h"
 #include "object/api/routes.h"
 
@@ -84,6 +85,8 @@ awaitable<Response> container_put(Env env, Request& req) {
   auto updates = metadata_updates(env.svc->limits(), req, "x-container-meta-", kContainerExtras);
   ONESTACK_SWIFT_TRY(req, updates);
   ONESTACK_SWIFT_TRY(req, check_container_updates(*updates));
+  ONESTACK_SWIFT_TRY(req, co_await versioning_container_update(env, req, t, rows->container,
+                                                               &*updates));
   store::Metadata merged = rows->container ? rows->container->meta : store::Metadata{};
   merge_metadata(merged, *updates);
   ONESTACK_SWIFT_TRY(req, check_metadata_limits(env.svc->limits(), merged, "x-container-meta-"));
@@ -117,7 +120,14 @@ awaitable<Response> container_head_get(Env env, Request& req) {
   Response res;
   res.status = bhttp::status::no_content;
   ListFormat fmt = listing_format(req);
-  if (req.method == bhttp::verb::get) {
+  if (req.method == bhttp::verb::get && req.query.has("versions")) {
+    // Object versioning's listing of every version: always JSON.
+    auto listed = co_await versions_listing(env, req, t, c);
+    ONESTACK_SWIFT_TRY(req, listed);
+    fmt = ListFormat::kJson;
+    res.status = bhttp::status::ok;
+    res.body = std::move(listed).value();
+  } else if (req.method == bhttp::verb::get) {
     auto q = listing_query(req, env.svc->limits().container_listing_limit);
     ONESTACK_SWIFT_TRY(req, q);
     auto job = [&]() { return env.svc->store().list_objects(t.account, t.container, *q); };
@@ -150,6 +160,8 @@ awaitable<Response> container_post(Env env, Request& req) {
   auto updates = metadata_updates(env.svc->limits(), req, "x-container-meta-", kContainerExtras);
   ONESTACK_SWIFT_TRY(req, updates);
   ONESTACK_SWIFT_TRY(req, check_container_updates(*updates));
+  ONESTACK_SWIFT_TRY(req, co_await versioning_container_update(env, req, t, rows->container,
+                                                               &*updates));
   store::Metadata merged = rows->container->meta;
   merge_metadata(merged, *updates);
   ONESTACK_SWIFT_TRY(req, check_metadata_limits(env.svc->limits(), merged, "x-container-meta-"));
@@ -168,6 +180,7 @@ awaitable<Response> container_delete(Env env, Request& req) {
                           rows->account ? &rows->account->meta : nullptr, nullptr);
   ONESTACK_SWIFT_TRY(req, access);
   if (!access->owner) co_return error_for(req, make_error(ErrorCode::kForbidden, ""));
+  ONESTACK_SWIFT_TRY(req, co_await versioning_container_delete(env, req, t));
   auto job = [&]() { return env.svc->store().delete_container(t.account, t.container); };
   auto st = co_await env.svc->pool().run(job);
   if (!st.ok() && st.error().code == ErrorCode::kConflict) {

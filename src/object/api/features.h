@@ -33,29 +33,73 @@ awaitable<Response> slo_delete(Env env, Request& req, Target t, store::ObjectRec
 awaitable<Result<std::vector<Part>>> large_object_parts(Env env, Request& req, Target t,
                                                         store::ObjectRecord o, uint64_t* size);
 
-// ---- symlinks and versioning (versioning.cc) ----
+// ---- symlinks (symlink.cc) ----
 // Resolves a symlink row to its target (following at most Swift's
 // symloop_max links), checking read access on each target. Returns the
 // target's row and target; `o` unchanged when it is not a symlink or
-// ?symlink=get was given.
+// ?symlink=get was given. kNotFound for a dangling link, kConflict past
+// symloop_max or when a static link's target no longer has its etag.
 struct Resolved {
   Target target;
   store::ObjectRecord object;
 };
 awaitable<Result<Resolved>> resolve_symlink(Env env, Request& req, Target t,
                                             store::ObjectRecord o);
-// Called before a PUT (or COPY) replaces `current` in a container with
-// X-Versions-Location / X-History-Location: snapshots `current` into the
-// versions container. Error statuses as Swift answers (412 when the
-// versions container is missing).
+// Validates a symlink PUT to `t` (`o` already carries x-symlink-target):
+// a link to itself is 400; with X-Symlink-Target-Etag (a static link) the
+// target must exist with that etag (409 otherwise), and `o` records the
+// target's etag and size and, when the request named none, its content type.
+awaitable<Status> symlink_put_check(Env env, Request& req, Target t, store::ObjectRecord* o);
+// Checks a POST before anything is applied: 400 for X-Symlink-Target (only
+// a PUT makes a link) or ?version-id (versions are read-only).
+std::optional<Response> object_post_precheck(const Request& req);
+// After a POST applied to link `o` at `t`: Swift's 307 naming the target.
+// nullopt when `o` is not a link.
+std::optional<Response> symlink_post_redirect(const Request& req, const Target& t,
+                                              const store::ObjectRecord& o);
+// "/v1/<account>/<container>/<object>", percent-encoded: the Content-Location
+// of an object reached through a link.
+std::string symlink_location(const Target& t);
+
+// ---- versioning (versioning.cc, object_versioning.cc) ----
+// Called before a PUT (or COPY) writes `incoming` over `current` in
+// `container`. Legacy versioned writes (X-Versions-Location /
+// X-History-Location) snapshot `current` into the versions container (412
+// when it is missing). Object versioning (X-Versions-Enabled) snapshots
+// `current` and `incoming` into the hidden versions container and marks
+// `incoming` with its version id; PUT ?version-id= makes `incoming` a copy of
+// that version. May set `cond->blob_shared` (the blob then has another row).
 awaitable<Status> version_before_overwrite(Env env, Request& req, Target t,
                                            store::ContainerRecord container,
-                                           std::optional<store::ObjectRecord> current);
+                                           std::optional<store::ObjectRecord> current,
+                                           store::ObjectRecord* incoming,
+                                           store::PutConditions* cond);
 // DELETE in a versioned container: Swift's stack mode restores the previous
-// version; history mode archives the current one. nullopt when the
-// container is not versioned (the caller deletes normally).
+// version; history mode archives the current one; object versioning writes
+// a delete marker, and DELETE ?version-id= removes one version. nullopt when
+// none applies (the caller deletes normally).
 awaitable<std::optional<Response>> version_delete(Env env, Request& req, Target t,
                                                   store::ContainerRecord container);
+// GET/HEAD of an object: with ?version-id= points rows->object at that
+// version (nullopt when there is none); in a container that has object
+// versioning, marks the row with its X-Object-Version-Id. An error response
+// to send instead: 400 for a bad version-id, 404 for a delete marker.
+awaitable<std::optional<Response>> version_read(Env env, Request& req, Target t, Rows* rows);
+// GET ?versions on container `c`: the JSON listing of every version
+// (version_id, is_latest), paged with marker / version_marker / limit.
+awaitable<Result<std::string>> versions_listing(Env env, Request& req, Target t,
+                                                store::ContainerRecord c);
+// Container PUT/POST: normalizes X-Versions-Enabled in `updates` (creating
+// the hidden versions container when it turns on; 400 on a container with
+// legacy versioning) and keeps one legacy location at a time.
+awaitable<Status> versioning_container_update(Env env, Request& req, Target t,
+                                              std::optional<store::ContainerRecord> current,
+                                              store::Metadata* updates);
+// Container DELETE: 409 while the hidden versions container holds versions;
+// otherwise removes it.
+awaitable<Status> versioning_container_delete(Env env, Request& req, Target t);
+// Account listings never show reserved (NUL-prefixed) container names.
+void hide_reserved_names(store::ListQuery& q);
 
 // ---- TempURL, FormPost, StaticWeb, bulk, CORS (middleware.cc) ----
 // When the request carries temp_url_sig/temp_url_expires, validates it

@@ -60,6 +60,24 @@ std::string guess_content_type(std::string_view name) {
   return it == mime_types().end() ? "application/octet-stream" : it->second;
 }
 
+// Applies a request's object metadata to `meta`: X-Object-Meta-* values are
+// kept even when empty (Swift stores "X-Object-Meta-Flag:" as a value);
+// other headers (Content-Disposition, ...) only when non-empty; `removed`
+// names go. X-Delete-At lives in its own column.
+void set_object_meta(store::Metadata& meta, const store::Metadata& updates,
+                     const std::vector<std::string>& removed) {
+  for (const auto& [k, v] : updates) {
+    if (k == "x-delete-at") continue;
+    if (v.empty() && k.rfind("x-object-meta-", 0) != 0) {
+      meta.erase(k);
+      continue;
+    }
+    meta[k] = v;
+  }
+  for (const auto& k : removed) meta.erase(k);
+  meta.erase("x-delete-at");
+}
+
 bool truthy(std::string_view v) {
   std::string s(v);
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -181,6 +199,9 @@ Response created(const Request& req, const store::ObjectRecord& o) {
   Response res = empty_response(req, bhttp::status::created);
   res.headers.set(bhttp::field::etag, o.etag);
   res.headers.set(bhttp::field::last_modified, http_date(last_modified_seconds(o.timestamp_us)));
+  if (auto it = o.meta.find("x-object-version-id"); it != o.meta.end()) {
+    res.headers.set("X-Object-Version-Id", it->second);
+  }
   return res;
 }
 
@@ -278,7 +299,8 @@ awaitable<Response> do_copy(Env env, Request& req, Target src, Target dst) {
     source = r->object;
     src_target = r->target;
   }
-  auto updates = metadata_updates(env.svc->limits(), req, "x-object-meta-", kObjectExtras);
+  std::vector<std::string> removed;
+  auto updates = metadata_updates(env.svc->limits(), req, "x-object-meta-", kObjectExtras, &removed);
   ONESTACK_SWIFT_TRY(req, updates);
   auto delete_at = delete_at_of(req);
   ONESTACK_SWIFT_TRY(req, delete_at);
@@ -293,15 +315,15 @@ awaitable<Response> do_copy(Env env, Request& req, Target src, Target dst) {
   if (req.has_header("Content-Type")) o.content_type = std::string(req.header("Content-Type"));
   if (!truthy(req.header("X-Fresh-Metadata"))) {
     for (const auto& [k, v] : source.meta) {
-      if (k == "x-static-large-object" || k == "x-object-manifest" || k == "x-symlink-target" ||
-          k == "x-symlink-target-account" || k.rfind("x-object-sysmeta-", 0) == 0) {
+      bool link = k.rfind("x-symlink-target", 0) == 0 && req.query.get("symlink") != "get";
+      if (k == "x-static-large-object" || k == "x-object-manifest" || link ||
+          k.rfind("x-object-sysmeta-", 0) == 0) {
         continue;
       }
       o.meta[k] = v;
     }
   }
-  merge_metadata(o.meta, *updates);
-  o.meta.erase("x-delete-at");
+  set_object_meta(o.meta, *updates, removed);
   ONESTACK_SWIFT_TRY(req, check_metadata_limits(env.svc->limits(), o.meta, "x-object-meta-"));
 
   bool manifest = source.meta.count("x-static-large-object") || source.meta.count("x-object-manifest");
@@ -333,7 +355,7 @@ awaitable<Response> do_copy(Env env, Request& req, Target src, Target dst) {
   }
   ONESTACK_SWIFT_TRY(req, check_quotas(*drows, o.size, !drows->object));
   ONESTACK_SWIFT_TRY(req, co_await version_before_overwrite(env, req, dst, *drows->container,
-                                                            drows->object));
+                                                            drows->object, &o, &cond));
   auto put = co_await commit_row(env, o, cond);
   if (!put.ok() && put.error().code == ErrorCode::kConflict && cond.blob_shared) {
     // The source was deleted between our read and our write.
@@ -393,16 +415,15 @@ awaitable<Response> object_put(Env env, Request& req) {
   }
   auto delete_at = delete_at_of(req);
   ONESTACK_SWIFT_TRY(req, delete_at);
-  auto updates = metadata_updates(limits, req, "x-object-meta-", kObjectExtras);
+  std::vector<std::string> removed;  // X-Remove-Object-Meta-*: simply not kept
+  auto updates = metadata_updates(limits, req, "x-object-meta-", kObjectExtras, &removed);
   ONESTACK_SWIFT_TRY(req, updates);
   store::ObjectRecord o;
   o.account = t.account;
   o.container = t.container;
   o.name = t.object;
   o.delete_at = *delete_at;
-  for (auto& [k, v] : *updates) {
-    if (!v.empty() && k != "x-delete-at") o.meta[k] = v;
-  }
+  set_object_meta(o.meta, *updates, {});
   ONESTACK_SWIFT_TRY(req, check_metadata_limits(limits, o.meta, "x-object-meta-"));
   if (auto it = o.meta.find("x-object-manifest"); it != o.meta.end()) {
     const std::string& v = it->second;
@@ -438,6 +459,7 @@ awaitable<Response> object_put(Env env, Request& req) {
       o.meta["x-symlink-target-account"] = std::string(req.header("X-Symlink-Target-Account"));
     }
     if (ct.empty()) o.content_type = "application/symlink";
+    ONESTACK_SWIFT_TRY(req, co_await symlink_put_check(env, req, t, &o));
   }
   bool if_none_match = req.header("If-None-Match") == "*";
   if (req.has_header("If-None-Match") && !if_none_match) {
@@ -483,13 +505,14 @@ awaitable<Response> object_put(Env env, Request& req) {
   o.timestamp_us = now_us();
   // Named first: g++ 12 destroys a temporary of a co_await expression twice.
   std::optional<store::ObjectRecord> current = live ? rows->object : std::nullopt;
-  auto versioned = co_await version_before_overwrite(env, req, t, *rows->container, current);
+  store::PutConditions cond;
+  cond.if_none_match = if_none_match;
+  auto versioned = co_await version_before_overwrite(env, req, t, *rows->container, current, &o,
+                                                     &cond);
   if (!versioned.ok()) {
     co_await env.svc->pool().run(drop);
     co_return error_for(req, versioned.error());
   }
-  store::PutConditions cond;
-  cond.if_none_match = if_none_match;
   auto put = co_await commit_row(env, o, cond);
   ONESTACK_SWIFT_TRY(req, put);
   co_return created(req, o);
@@ -502,6 +525,7 @@ awaitable<Response> object_head_get(Env env, Request& req) {
   ONESTACK_SWIFT_TRY(req, rows);
   auto access = co_await authorize_object(env, req, t, Op::kObjectRead, *rows);
   ONESTACK_SWIFT_TRY(req, access);
+  if (auto r = co_await version_read(env, req, t, &*rows)) co_return std::move(*r);
   if (!rows->object || expired(*rows->object)) {
     co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
   }
@@ -512,6 +536,7 @@ awaitable<Response> object_head_get(Env env, Request& req) {
     ONESTACK_SWIFT_TRY(req, r);
     o = r->object;
     resolved = r->target;
+    o.meta["content-location"] = symlink_location(resolved);
   }
   bool head = req.method == bhttp::verb::head;
   auto cond = check_conditions(req, o.etag, last_modified_seconds(o.timestamp_us), true);
@@ -651,27 +676,29 @@ awaitable<Response> object_post(Env env, Request& req) {
   ONESTACK_SWIFT_TRY(req, rows);
   auto access = co_await authorize_object(env, req, t, Op::kObjectWrite, *rows);
   ONESTACK_SWIFT_TRY(req, access);
+  if (auto r = object_post_precheck(req)) co_return std::move(*r);
   if (!rows->object || expired(*rows->object)) {
     co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
   }
   const store::ObjectRecord& cur = *rows->object;
   auto delete_at = delete_at_of(req);
   ONESTACK_SWIFT_TRY(req, delete_at);
+  std::vector<std::string> removed;
   auto updates = metadata_updates(env.svc->limits(), req, "x-object-meta-",
-                                  {"content-disposition", "content-encoding", "x-delete-at"});
+                                  {"content-disposition", "content-encoding", "x-delete-at"},
+                                  &removed);
   ONESTACK_SWIFT_TRY(req, updates);
   // A POST replaces the user metadata wholesale (Swift's fast-POST); what
   // makes the object a manifest or a symlink, and system metadata, stay.
   store::Metadata meta;
   for (const auto& [k, v] : cur.meta) {
-    if (k == "x-static-large-object" || k == "x-object-manifest" || k == "x-symlink-target" ||
-        k == "x-symlink-target-account" || k.rfind("x-object-sysmeta-", 0) == 0) {
+    if (k == "x-static-large-object" || k == "x-object-manifest" ||
+        k.rfind("x-symlink-target", 0) == 0 || k == "x-object-version-id" ||
+        k.rfind("x-object-sysmeta-", 0) == 0) {
       meta[k] = v;
     }
   }
-  for (const auto& [k, v] : *updates) {
-    if (!v.empty() && k != "x-delete-at") meta[k] = v;
-  }
+  set_object_meta(meta, *updates, {});
   if (req.has_header("X-Object-Manifest")) meta["x-object-manifest"] = std::string(req.header("X-Object-Manifest"));
   ONESTACK_SWIFT_TRY(req, check_metadata_limits(env.svc->limits(), meta, "x-object-meta-"));
   std::string ct = req.has_header("Content-Type") ? std::string(req.header("Content-Type")) : cur.content_type;
@@ -681,6 +708,7 @@ awaitable<Response> object_post(Env env, Request& req) {
   }
   auto job = [&]() { return env.svc->store().update_object(t.account, t.container, t.object, meta, ct, at); };
   ONESTACK_SWIFT_TRY(req, co_await env.svc->pool().run(job));
+  if (auto r = symlink_post_redirect(req, t, cur)) co_return std::move(*r);
   Response res = empty_response(req, bhttp::status::accepted);
   res.body = "<html><h1>Accepted</h1><p>The request is accepted for processing.</p></html>";
   res.headers.erase(bhttp::field::content_length);

@@ -1,0 +1,155 @@
+// Symlinks (swift/common/middleware/symlink.py): following X-Symlink-Target
+// on GET/HEAD (at most symloop_max links, read access checked on each
+// target), static links (X-Symlink-Target-Etag), and the POST rules.
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/pchars.hpp>
+#include <ctime>
+
+#include "object/api/features.h"
+#include "object/api/versioning_names.h"
+
+namespace onestack::object::api {
+
+namespace {
+
+// Swift's default symloop_max (announced by /info).
+constexpr int kSymloopMax = 2;
+
+bool gone(const store::ObjectRecord& o) {
+  return o.delete_at > 0 && o.delete_at <= static_cast<int64_t>(std::time(nullptr));
+}
+
+std::string quoted(std::string_view s) { return boost::urls::encode(s, boost::urls::pchars); }
+
+// The next hop of link `o` in `from`'s account.
+Result<Target> next_hop(const Target& from, const store::ObjectRecord& o) {
+  auto it = o.meta.find("x-symlink-target");
+  auto acct = o.meta.find("x-symlink-target-account");
+  return parse_symlink_target(it->second, acct == o.meta.end() ? "" : acct->second, from.account);
+}
+
+std::string etag_mismatch(std::string_view found, std::string_view wanted) {
+  // Swift formats both with Python's %r.
+  return "Object Etag '" + std::string(found) + "' does not match X-Symlink-Target-Etag header '" +
+         std::string(wanted) + "'";
+}
+
+// Reads `t`'s row after checking that the caller may read it. nullopt when
+// the object does not exist (or has expired).
+awaitable<Result<std::optional<store::ObjectRecord>>> read_target(Env env, Request& req, Target t) {
+  auto rows = co_await load_rows(env, t, 7);
+  if (!rows.ok()) co_return rows.error();
+  auto access = authorize(env, req, t, Op::kObjectRead,
+                          rows->account ? &rows->account->meta : nullptr,
+                          rows->container ? &rows->container->meta : nullptr);
+  if (!access.ok()) co_return access.error();
+  if (!rows->object || gone(*rows->object)) co_return std::optional<store::ObjectRecord>{};
+  co_return std::optional<store::ObjectRecord>(std::move(*rows->object));
+}
+
+}  // namespace
+
+std::string symlink_location(const Target& t) {
+  return "/v1/" + quoted(t.account) + "/" + quoted(t.container) + "/" + quoted(t.object);
+}
+
+awaitable<Result<Resolved>> resolve_symlink(Env env, Request& req, Target t,
+                                            store::ObjectRecord o) {
+  Resolved cur{std::move(t), std::move(o)};
+  if (req.query.get("symlink") == "get") co_return cur;
+  std::string want_etag;
+  int hops = 0;
+  while (cur.object.meta.count("x-symlink-target")) {
+    if (hops >= kSymloopMax) {
+      co_return make_error(ErrorCode::kConflict,
+                           "Too many levels of symbolic links, maximum allowed is " +
+                               std::to_string(kSymloopMax));
+    }
+    auto next = next_hop(cur.target, cur.object);
+    if (!next.ok()) co_return next.error();
+    auto e = cur.object.meta.find("x-symlink-target-etag");
+    want_etag = e == cur.object.meta.end() ? "" : e->second;
+    ++hops;
+    auto row = co_await read_target(env, req, *next);
+    if (!row.ok()) co_return row.error();
+    if (!*row) co_return make_error(ErrorCode::kNotFound, "");
+    cur = Resolved{std::move(next).value(), std::move(**row)};
+  }
+  // A static link answers only while its target keeps the etag it was made with.
+  if (!want_etag.empty() && cur.object.etag != want_etag) {
+    co_return make_error(ErrorCode::kConflict, etag_mismatch(cur.object.etag, want_etag));
+  }
+  co_return cur;
+}
+
+awaitable<Status> symlink_put_check(Env env, Request& req, Target t, store::ObjectRecord* o) {
+  auto target = next_hop(t, *o);
+  if (!target.ok()) co_return target.error();
+  if (target->account == t.account && target->container == t.container &&
+      target->object == t.object) {
+    co_return make_error(ErrorCode::kInvalidArgument, "Symlink cannot target itself");
+  }
+  if (!req.has_header("X-Symlink-Target-Etag")) co_return Status{};
+  std::string_view etag = req.header("X-Symlink-Target-Etag");
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
+    etag = etag.substr(1, etag.size() - 2);
+  }
+  if (etag.find_first_of("\";") != std::string_view::npos) {
+    co_return make_error(ErrorCode::kInvalidArgument, "Bad X-Symlink-Target-Etag format");
+  }
+  // Swift HEADs the target, following static links but not dynamic ones,
+  // and checks the etag of what it reaches.
+  Target cur = std::move(target).value();
+  std::optional<store::ObjectRecord> row;
+  for (int hops = 0;; ++hops) {
+    auto r = co_await read_target(env, req, cur);
+    if (!r.ok()) co_return r.error();
+    if (!*r) co_return make_error(ErrorCode::kConflict, "X-Symlink-Target does not exist");
+    row = std::move(*r);
+    if (!row->meta.count("x-symlink-target") || !row->meta.count("x-symlink-target-etag")) break;
+    if (hops >= kSymloopMax) {
+      co_return make_error(ErrorCode::kConflict,
+                           "Too many levels of symbolic links, maximum allowed is " +
+                               std::to_string(kSymloopMax));
+    }
+    auto next = next_hop(cur, *row);
+    if (!next.ok()) co_return next.error();
+    cur = std::move(next).value();
+  }
+  if (row->etag != etag) co_return make_error(ErrorCode::kConflict, etag_mismatch(row->etag, etag));
+  o->meta["x-symlink-target-etag"] = std::string(etag);
+  o->meta["x-symlink-target-bytes"] = std::to_string(row->size);
+  if (!req.has_header("Content-Type")) o->content_type = row->content_type;
+  co_return Status{};
+}
+
+std::optional<Response> object_post_precheck(const Request& req) {
+  if (req.has_header("X-Symlink-Target")) {
+    return error_for(req, make_error(ErrorCode::kInvalidArgument,
+                                     "A PUT request is required to set a symlink target"));
+  }
+  if (req.query.has("version-id")) {
+    return error_for(req, make_error(ErrorCode::kInvalidArgument,
+                                     "POST to a specific version is not allowed"));
+  }
+  return std::nullopt;
+}
+
+std::optional<Response> symlink_post_redirect(const Request& req, const Target& t,
+                                              const store::ObjectRecord& o) {
+  if (!o.meta.count("x-symlink-target")) return std::nullopt;
+  auto target = next_hop(t, o);
+  if (!target.ok()) return std::nullopt;
+  // Swift applies the metadata to the link itself, then answers 307 naming
+  // the target (symlink.py handle_post).
+  Response res;
+  res.status = bhttp::status::temporary_redirect;
+  res.headers.set(bhttp::field::location, symlink_location(*target));
+  res.headers.set(bhttp::field::content_type, "text/html; charset=UTF-8");
+  res.body = "The requested POST was applied to a symlink. POST directly to the target to "
+             "apply requested metadata.";
+  add_trans_id(req, res);
+  return res;
+}
+
+}  // namespace onestack::object::api

@@ -329,11 +329,15 @@ Result<Access> authorize(const Env& env, const Request& req, const Target& t, Op
 
 Result<store::Metadata> metadata_updates(const Limits& limits, const Request& req,
                                          std::string_view prefix,
-                                         std::initializer_list<std::string_view> extra) {
+                                         std::initializer_list<std::string_view> extra,
+                                         std::vector<std::string>* removed) {
   store::Metadata out;
   std::string remove_prefix = "x-remove-" + std::string(prefix.substr(2));
   for (const auto& f : req.headers) {
     std::string name = lower(f.name_string());
+    for (auto& c : name) {
+      if (c == '_') c = '-';
+    }
     std::string value(f.value());
     if (name.rfind(prefix, 0) == 0) {
       std::string key = name.substr(prefix.size());
@@ -348,7 +352,12 @@ Result<store::Metadata> metadata_updates(const Limits& limits, const Request& re
       }
       out[name] = value;
     } else if (name.rfind(remove_prefix, 0) == 0 && name.size() > remove_prefix.size()) {
-      out[std::string(prefix) + name.substr(remove_prefix.size())] = "";
+      std::string key = std::string(prefix) + name.substr(remove_prefix.size());
+      if (removed) {
+        removed->push_back(std::move(key));
+      } else {
+        out[key] = "";
+      }
     } else {
       for (auto e : extra) {
         if (name == e) out[name] = value;

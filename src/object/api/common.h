@@ -88,9 +88,16 @@ Result<Access> authorize(const Env& env, const Request& req, const Target& t, Op
 // listed extra (non-prefixed) headers, lower-cased; "X-Remove-<prefix>name"
 // gives an empty value (removal). Checks Swift's metadata limits: 400 on a
 // violation.
+//
+// Objects keep empty values (an object's metadata is replaced wholesale, so
+// "X-Object-Meta-Flag:" is a value, not a removal): pass `removed` and the
+// names of X-Remove-* headers go there instead of getting empty values.
+// Header names spelled with "_" count as "-" (Swift sees them through WSGI,
+// which cannot tell the two apart).
 Result<store::Metadata> metadata_updates(const Limits& limits, const Request& req,
                                          std::string_view prefix,
-                                         std::initializer_list<std::string_view> extra);
+                                         std::initializer_list<std::string_view> extra,
+                                         std::vector<std::string>* removed = nullptr);
 // Checks a complete metadata set against the limits (after merging).
 Status check_metadata_limits(const Limits& limits, const store::Metadata& meta,
                              std::string_view prefix);

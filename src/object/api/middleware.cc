@@ -3,21 +3,6 @@
 
 namespace onestack::object::api {
 
-std::optional<Result<Access>> tempurl_authorize(const Env& env, const Request& req,
-                                                const Target& t,
-                                                const store::Metadata* account_meta,
-                                                const store::Metadata* container_meta) {
-  (void)env, (void)t, (void)account_meta, (void)container_meta;
-  if (req.query.has("temp_url_sig")) {
-    return Result<Access>(make_error(ErrorCode::kNotImplemented, "TempURL is not implemented yet."));
-  }
-  return std::nullopt;
-}
-
-void tempurl_decorate(const Request& req, const Target& t, Response& res) {
-  (void)req, (void)t, (void)res;
-}
-
 bool is_formpost(const Request& req) {
   (void)req;
   return false;

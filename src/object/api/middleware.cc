@@ -3,16 +3,6 @@
 
 namespace onestack::object::api {
 
-bool is_formpost(const Request& req) {
-  (void)req;
-  return false;
-}
-
-awaitable<Response> formpost(Env env, Request& req) {
-  (void)env;
-  co_return error_for(req, make_error(ErrorCode::kNotImplemented, "FormPost is not implemented yet."));
-}
-
 awaitable<Response> bulk_extract(Env env, Request& req) {
   (void)env;
   co_return error_for(req, make_error(ErrorCode::kNotImplemented,

@@ -3,17 +3,6 @@
 
 namespace onestack::object::api {
 
-awaitable<Response> bulk_extract(Env env, Request& req) {
-  (void)env;
-  co_return error_for(req, make_error(ErrorCode::kNotImplemented,
-                                      "Bulk extract-archive is not implemented yet."));
-}
-
-awaitable<Response> bulk_delete(Env env, Request& req) {
-  (void)env;
-  co_return error_for(req, make_error(ErrorCode::kNotImplemented, "Bulk delete is not implemented yet."));
-}
-
 awaitable<std::optional<Response>> staticweb_get(Env env, Request& req, Target t,
                                                  store::ContainerRecord c) {
   (void)env, (void)req, (void)t, (void)c;

@@ -3,12 +3,6 @@
 
 namespace onestack::object::api {
 
-awaitable<std::optional<Response>> staticweb_get(Env env, Request& req, Target t,
-                                                 store::ContainerRecord c) {
-  (void)env, (void)req, (void)t, (void)c;
-  co_return std::nullopt;
-}
-
 void cors_decorate(const Request& req, const store::ContainerRecord* c, Response& res) {
   (void)req, (void)c, (void)res;
 }

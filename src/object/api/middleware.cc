@@ -1,15 +1,4 @@
-// TempURL, FormPost, StaticWeb, bulk operations and CORS.
-#include "object/api/features.h"
-
-namespace onestack::object::api {
-
-void cors_decorate(const Request& req, const store::ContainerRecord* c, Response& res) {
-  (void)req, (void)c, (void)res;
-}
-
-awaitable<Response> cors_preflight(Env env, Request& req) {
-  (void)env;
-  co_return error_for(req, make_error(ErrorCode::kNotImplemented, "CORS preflight is not implemented yet."));
-}
-
-}  // namespace onestack::object::api
+// The Swift middlewares layered on the core routes live one per file:
+// tempurl.cc, formpost.cc, bulk.cc, staticweb.cc and cors.cc, with their
+// request-free helpers declared in middleware.h. Nothing is left here.
+#include "object/api/middleware.h"

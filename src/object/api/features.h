@@ -22,8 +22,9 @@ awaitable<Response> slo_put(Env env, Request& req, Target t, Rows rows);
 awaitable<std::optional<Response>> large_object_get(Env env, Request& req, Target t,
                                                     store::ObjectRecord o);
 // The manifest itself for ?multipart-manifest=get on an SLO (Swift's JSON
-// list of {name, hash, bytes, ...}); nullopt when `o` is not an SLO.
-std::optional<Response> slo_manifest_get(Env env, Request& req, const store::ObjectRecord& o);
+// list of {name, hash, bytes, ...}; with &format=raw the PUT form); nullopt
+// when `o` is not an SLO (a DLO's manifest is the object itself).
+awaitable<std::optional<Response>> slo_manifest_get(Env env, Request& req, store::ObjectRecord o);
 // DELETE ?multipart-manifest=delete of an SLO: deletes the segments and the
 // manifest; Swift's bulk-delete style response.
 awaitable<Response> slo_delete(Env env, Request& req, Target t, store::ObjectRecord o);

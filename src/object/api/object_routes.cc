@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "object/api/features.h"
+#include "object/api/object_helpers.h"
 #include "object/api/range.h"
 #include "object/service/blob_io.h"
 
@@ -22,6 +23,10 @@ namespace {
 const std::initializer_list<std::string_view> kObjectExtras = {
     "content-disposition", "content-encoding", "x-object-manifest", "x-delete-at",
 };
+
+}  // namespace
+
+// From here to created(): shared with the features (object_helpers.h).
 
 // Extension → media type, from /etc/mime.types (Debian's media-types), as
 // Swift guesses with Python's mimetypes.
@@ -194,6 +199,8 @@ awaitable<Result<store::PutObjectResult>> commit_row(Env env, store::ObjectRecor
   };
   co_return co_await env.svc->pool().run(job);
 }
+
+namespace {
 
 Response created(const Request& req, const store::ObjectRecord& o) {
   Response res = empty_response(req, bhttp::status::created);
@@ -539,7 +546,11 @@ awaitable<Response> object_head_get(Env env, Request& req) {
     o.meta["content-location"] = symlink_location(resolved);
   }
   bool head = req.method == bhttp::verb::head;
-  auto cond = check_conditions(req, o.etag, last_modified_seconds(o.timestamp_us), true);
+  std::string_view mm = req.query.get("multipart-manifest").value_or("");
+  // A DLO's ETag is its segments' (large_object_get checks it).
+  bool dlo = o.meta.count("x-object-manifest") && !o.meta.count("x-static-large-object") && mm != "get";
+  auto cond = dlo ? Condition::kProceed
+                  : check_conditions(req, o.etag, last_modified_seconds(o.timestamp_us), true);
   if (cond != Condition::kProceed) {
     Response r = empty_response(req, cond == Condition::kNotModified
                                          ? bhttp::status::not_modified
@@ -548,9 +559,8 @@ awaitable<Response> object_head_get(Env env, Request& req) {
     r.headers.set(bhttp::field::content_length, "0");
     co_return r;
   }
-  std::string_view mm = req.query.get("multipart-manifest").value_or("");
   if (mm == "get") {
-    if (auto r = slo_manifest_get(env, req, o)) {
+    if (auto r = co_await slo_manifest_get(env, req, o)) {
       add_trans_id(req, *r);
       tempurl_decorate(req, t, *r);
       co_return std::move(*r);

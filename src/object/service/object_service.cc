@@ -183,12 +183,23 @@ ObjectService::AuditResult ObjectService::audit_once(int64_t now_unix) {
       continue;
     }
     const store::ObjectRecord& row = rows->front();
-    bool bad = b.size != row.size;
-    if (!bad && row.etag.size() == 32 && !row.meta.count("x-static-large-object")) {
+    // An SLO manifest's row lists the large object's size and ETag; its
+    // blob is the manifest JSON, whose size and MD5 the row keeps in
+    // system metadata (see api/slo_manifest.h).
+    uint64_t want_size = row.size;
+    std::string want_md5 = row.etag;
+    if (row.meta.count("x-static-large-object")) {
+      auto size = row.meta.find("x-object-sysmeta-slo-manifest-size");
+      auto md5 = row.meta.find("x-object-sysmeta-slo-manifest-etag");
+      want_size = size != row.meta.end() ? std::strtoull(size->second.c_str(), nullptr, 10) : b.size;
+      want_md5 = md5 != row.meta.end() ? md5->second : "";
+    }
+    bool bad = b.size != want_size;
+    if (!bad && want_md5.size() == 32) {
       auto reader = blobs_.open(b.id);
       if (!reader.ok()) continue;
       auto md5 = blob_md5(**reader);
-      bad = md5.ok() && *md5 != row.etag;
+      bad = md5.ok() && *md5 != want_md5;
     }
     if (bad) {
       spdlog::error("object: blob {} of {}/{}/{} does not match its row: quarantined", b.id,

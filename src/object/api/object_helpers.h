@@ -1,0 +1,48 @@
+// Helpers of the core object routes (defined in object_routes.cc) that the
+// features beside them share, so that a large object answers with the same
+// headers, and accepts the same metadata, as a plain object.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "object/api/common.h"
+#include "object/api/routes.h"
+
+namespace onestack::object::api {
+
+// The media type Swift guesses from an object name's extension (Python's
+// mimetypes over /etc/mime.types); "application/octet-stream" when unknown.
+std::string guess_content_type(std::string_view name);
+// Applies a request's object metadata `updates` to `meta`: X-Object-Meta-*
+// values are kept even when empty; other headers only when non-empty;
+// `removed` names go; X-Delete-At never (it has its own column).
+void set_object_meta(store::Metadata& meta, const store::Metadata& updates,
+                     const std::vector<std::string>& removed);
+// Swift's config_true_value ("true", "1", "yes", "on", "t", "y").
+bool truthy(std::string_view v);
+// `s` without one pair of surrounding double quotes.
+std::string strip_quotes(std::string_view s);
+// Whether the row's X-Delete-At has passed.
+bool expired(const store::ObjectRecord& o);
+// X-Delete-At / X-Delete-After of `req` as unix seconds (0: none), or 400.
+Result<int64_t> delete_at_of(const Request& req);
+// Percent-encodes a name for a header value.
+std::string quote_path(std::string_view s);
+// The headers of a GET or HEAD of `o`: Content-Type, ETag (quoted for an
+// SLO), Last-Modified, X-Timestamp, Accept-Ranges and its metadata (system
+// metadata left out).
+void object_headers(Response& res, const store::ObjectRecord& o);
+// The container and account quotas for `incoming` more bytes (and one more
+// object when `new_object`): kTooLarge (413) when over.
+Status check_quotas(const Rows& rows, uint64_t incoming, bool new_object);
+// authorize() for an object request, TempURL signatures included.
+awaitable<Result<Access>> authorize_object(Env env, const Request& req, Target t, Op op,
+                                           const Rows& rows);
+// Writes the row on the worker pool and frees the blobs it replaced; the
+// row's own blob is removed if the write fails (unless `cond.blob_shared`).
+awaitable<Result<store::PutObjectResult>> commit_row(Env env, store::ObjectRecord o,
+                                                     store::PutConditions cond);
+
+}  // namespace onestack::object::api

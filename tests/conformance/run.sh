@@ -196,6 +196,10 @@ endpoint_type = public
 region = $region
 operator_role = member
 reseller_admin_role = ResellerAdmin
+# Container sync runs in-process every few seconds; Tempest's default wait
+# is sized for the reference's daemons.
+container_sync_timeout = 60
+container_sync_interval = 1
 
 [object-storage-feature-enabled]
 discoverable_apis = all

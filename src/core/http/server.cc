@@ -260,9 +260,12 @@ awaitable<bool> Connection<Stream>::exchange() {
   size_t slot = listener_->metrics_base + router.routes().size();  // "unmatched"
   std::string_view path = req.path;
   Router::Match m;
+  // A service router may answer /healthcheck itself (Swift's carries
+  // X-Trans-Id); otherwise the core does.
+  m = router.match(req.method, path);
   bool builtin = (path == "/healthcheck" || path == "/metrics") &&
-                 (req.method == beast::http::verb::get || req.method == beast::http::verb::head);
-  if (!builtin) m = router.match(req.method, path);
+                 (req.method == beast::http::verb::get || req.method == beast::http::verb::head) &&
+                 m.kind != Router::MatchKind::kFound;
   bool expect_continue = beast::iequals(hdr[beast::http::field::expect], "100-continue");
 
   Response res;

@@ -67,8 +67,12 @@ void account_headers(Response& res, const std::string& name,
   res.headers.set(policy + "-Object-Count", std::to_string(a.object_count));
   res.headers.set(policy + "-Bytes-Used", std::to_string(a.bytes_used));
   for (const auto& [k, v] : a.meta) {
+    // ACLs and Temp-URL keys are the owner's: a key shown to a reader would
+    // let them forge TempURLs (Swift hides both the same way).
+    bool secret = k == "x-account-access-control" || k.rfind("x-account-meta-temp-url-key", 0) == 0;
+    if (secret && !owner) continue;
     if (k == "x-account-access-control") {
-      if (owner) res.headers.set("X-Account-Access-Control", v);
+      res.headers.set("X-Account-Access-Control", v);
       continue;
     }
     res.headers.set(title_case(k), v);

@@ -104,6 +104,7 @@ Response swift_error(const Error& e) {
     case ErrorCode::kForbidden: detail = "Access was denied to this resource."; break;
     default: break;
   }
+  if (!e.message.empty()) detail.clear();  // a specific reason wins (TempURL's "Temp URL invalid")
   if (!detail.empty()) {
     r.body = std::string("<html><h1>") + status_title(r.status) + "</h1><p>" + detail + "</p></html>";
     r.headers.set(bhttp::field::content_type, "text/html; charset=UTF-8");

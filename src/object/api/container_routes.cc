@@ -55,8 +55,11 @@ void container_headers(Response& res, const store::ContainerRecord& c, bool owne
   res.headers.set("Last-Modified", http_date(last_modified_seconds(c.put_us)));
   res.headers.set("X-Storage-Policy", c.storage_policy);
   for (const auto& [k, v] : c.meta) {
+    // ACLs, sync settings and Temp-URL keys are the owner's (a key shown to
+    // an ACL reader would let them forge TempURLs).
     bool acl = k == "x-container-read" || k == "x-container-write" ||
-               k == "x-container-sync-key" || k == "x-container-sync-to";
+               k == "x-container-sync-key" || k == "x-container-sync-to" ||
+               k.rfind("x-container-meta-temp-url-key", 0) == 0;
     if (acl && !owner) continue;
     res.headers.set(title_case(k), v);
   }

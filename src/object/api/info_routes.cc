@@ -68,6 +68,14 @@ awaitable<Response> info_get(Env env, Request& req) {
   co_return res;
 }
 
+awaitable<Response> healthcheck_get(Env env, Request& req) {
+  (void)env;
+  // swift/common/middleware/healthcheck.py: "OK", with Swift's headers.
+  Response res = Response::with_body(bhttp::status::ok, "OK", "text/plain");
+  add_trans_id(req, res);
+  co_return res;
+}
+
 awaitable<Response> crossdomain_get(Env env, Request& req) {
   (void)env;
   // swift/common/middleware/crossdomain.py's default policy.
@@ -142,6 +150,7 @@ http::Router build_router(const Env& env) {
   r.add(V::get, "/info", bind<info_get>(env));
   r.add(V::options, "/info", bind<cors_preflight>(env));
   r.add(V::get, "/crossdomain.xml", bind<crossdomain_get>(env));
+  r.add(V::get, "/healthcheck", bind<healthcheck_get>(env));
 
   const std::string a = "/v1/{account}";
   r.add(V::head, a, bind<account_head_get>(env));

@@ -24,6 +24,7 @@ awaitable<Response> object_delete(Env env, Request& req);
 awaitable<Response> object_copy(Env env, Request& req);
 awaitable<Response> info_get(Env env, Request& req);
 awaitable<Response> crossdomain_get(Env env, Request& req);
+awaitable<Response> healthcheck_get(Env env, Request& req);
 awaitable<Response> cors_preflight(Env env, Request& req);
 
 // The account, container and object rows a request needs, read in one hop

@@ -16,6 +16,9 @@ declare -a _BENCH_CLEANUPS=()
 declare -A BENCH_ROOTS=()
 # Log files of each target, shown when something fails.
 declare -A BENCH_LOGS=()
+# CPU (in cores) a target's processes use at rest, by target: measure()
+# waits until they use no more than this before a run. Default 0.02.
+declare -A BENCH_IDLE_CPU=()
 
 log()  { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die()  { log "ERROR: $*"; exit 1; }
@@ -61,6 +64,9 @@ _bench_remove_work() {
   if [[ "$BENCH_KEEP" == 1 ]]; then
     log "kept $BENCH_WORK"
   else
+    # Object storage runs leave tens of thousands of files: this can take
+    # a minute on a busy disk.
+    log "removing $BENCH_WORK"
     rm -rf -- "$BENCH_WORK"
   fi
 }
@@ -218,15 +224,18 @@ tree_hwm_mib() {
   done | awk '{ s += $1 } END { printf "%.1f\n", s / 1024 }'
 }
 
-# Waits (up to 30 s) until the trees use less than 2% of a core: requests a
-# finished wrk run left in flight are done before the next measurement.
+# Waits (up to 30 s) until the trees use less than CORES of a core (0.02:
+# 2%): requests a finished wrk run left in flight are done before the next
+# measurement.
+#   wait_idle CORES PID...
 wait_idle() {
-  local i c0 c1
+  local cores="$1" i c0 c1
+  shift
   c0="$(tree_cpu_seconds "$@")"
   for (( i=0; i<60; i++ )); do
     sleep 0.5
     c1="$(tree_cpu_seconds "$@")"
-    if awk -v a="$c0" -v b="$c1" 'BEGIN { exit !(b - a < 0.01) }'; then
+    if awk -v a="$c0" -v b="$c1" -v c="$cores" 'BEGIN { exit !(b - a < c / 2) }'; then
       return 0
     fi
     c0="$c1"
@@ -245,6 +254,32 @@ wait_quiet() {
     awk -v a="$b0" -v b="$b1" 'BEGIN { exit !(b - a < 0.1) }' && return 0
   done
   log "machine still busy after ${BENCH_QUIET_WAIT}s; measuring anyway"
+}
+
+# With the kernel's autogroup scheduling on, a process's nice value only
+# weighs against processes of its own session: sessions share the CPU
+# equally whatever their members' nice. Gives the sessions (autogroups) of
+# the given PIDs the priority BENCH_NICE too; this script's own session
+# gets its priority back on exit.
+declare -A _BENCH_AUTOGROUPS=()
+autogroup_nice() {
+  [[ "$(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null)" == 1 ]] || return 0
+  local own pid group
+  own="$(awk '{ print $1 }' /proc/$$/autogroup 2>/dev/null)"
+  for pid in "$@"; do
+    group="$(awk '{ print $1 }' "/proc/$pid/autogroup" 2>/dev/null)" || continue
+    [[ -n "$group" && -z "${_BENCH_AUTOGROUPS[$group]:-}" ]] || continue
+    _BENCH_AUTOGROUPS[$group]=1
+    if [[ "$group" == "$own" ]]; then
+      on_exit "_autogroup_restore '$group' $(awk '{ print $3 }' /proc/$$/autogroup)"
+    fi
+    echo "$BENCH_NICE" > "/proc/$pid/autogroup" 2>/dev/null || true
+  done
+}
+
+_autogroup_restore() {
+  echo "$2" > /proc/$$/autogroup 2>/dev/null || true
+  unset "_BENCH_AUTOGROUPS[$1]"
 }
 
 # Runs wrk once. Prints the "BENCH ..." line of the workload script's done().
@@ -284,6 +319,20 @@ machine_busy_seconds() {
 # Reads key=value from a BENCH line.
 bench_field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
 
+# With BENCH_NICE set, favours TARGET's processes (BENCH_ROOTS) and this
+# script over other load on a shared machine; processes they fork later
+# inherit the priority.
+favour() {
+  [[ -n "${BENCH_NICE:-}" ]] || return 0
+  local pids
+  pids="$(proc_tree ${BENCH_ROOTS[$1:app]:-} ${BENCH_ROOTS[$1:backing]:-})"
+  [[ -n "$pids" ]] || return 0
+  # shellcheck disable=SC2086
+  renice -n "$BENCH_NICE" -p $pids >/dev/null
+  # shellcheck disable=SC2086
+  autogroup_nice $$ $pids
+}
+
 # Measures one workload against one target and appends a result row.
 #   measure TARGET SERVICE WORKLOAD SCRIPT URL CONNECTIONS
 # The target's process roots come from BENCH_ROOTS[TARGET:app|backing].
@@ -292,15 +341,12 @@ measure() {
   local app="${BENCH_ROOTS[$target:app]:-}" backing="${BENCH_ROOTS[$target:backing]:-}"
   [[ -n "$app" ]] || die "no process roots recorded for $target"
 
-  if [[ -n "${BENCH_NICE:-}" ]]; then
-    # Favour the measured processes over other load on a shared machine;
-    # processes they fork later inherit the priority.
-    renice -n "$BENCH_NICE" -p $(proc_tree $app $backing) >/dev/null
-  fi
+  favour "$target"
   if (( BENCH_WARMUP > 0 )); then
     run_wrk "$script" "$url" "$conns" "$BENCH_WARMUP" >/dev/null
   fi
-  wait_idle $app $backing
+  local idle="${BENCH_IDLE_CPU[$target]:-${BENCH_IDLE_CPU[${target%%-*}]:-0.02}}"
+  wait_idle "$idle" $app $backing
   wait_quiet
   local cpu_app0 cpu_back0=0 cpu_app1 cpu_back1=0 busy0 busy1
   cpu_app0="$(tree_cpu_seconds $app)"

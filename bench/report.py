@@ -7,7 +7,8 @@ target service workload connections requests rps p50_ms p99_ms errors
 cpu_app_s cpu_backing_s hwm_app_mib hwm_backing_mib wrk_cpu_s other_cpu_s
 duration_s valid
 META_DIR holds one file per fact about the run (command, date, machine,
-descriptions of the targets and workloads, bcrypt cost).
+descriptions of the targets and workloads, bcrypt cost, durable create
+rate).
 """
 import os
 import sys
@@ -21,7 +22,32 @@ COLUMNS = ["target", "service", "workload", "connections", "requests", "rps",
 # run before the run is flagged as disturbed.
 NOISE_LIMIT = 0.05
 
-SERVICE_TITLES = {"identity": "Identity (Keystone v3 API)"}
+SERVICE_TITLES = {"identity": "Identity (Keystone v3 API)",
+                  "object": "Object storage (Swift v1 API)"}
+
+# What the "backing" process group of a target is, per service.
+BACKING_LABELS = {"identity": "db+cache", "object": "cache+log"}
+
+# Targets that are ceilings of the machine, not implementations of the API:
+# no ratio table against the reference.
+CEILING_TARGETS = ("nginx",)
+
+# Bytes per response of the workloads reported as throughput.
+RESPONSE_BYTES = {"get_64m": 64 * 1024 * 1024}
+
+# The object storage goals: (label, workload, connections, unit, least
+# onestack / reference ratio).
+OBJECT_GOALS = [
+    ("PUT 4 KiB", "put_4k", 64, "req/s", 20),
+    ("GET 4 KiB", "get_4k", 64, "req/s", 50),
+    ("GET 64 MiB", "get_64m", 1, "MB/s", 3),
+    ("GET 64 MiB", "get_64m", 4, "MB/s", 3),
+    ("listing of 10,000 (JSON)", "list_10k", 4, "req/s", 20),
+]
+# Memory: reference / onestack at least this.
+OBJECT_MEMORY_GOAL = 10
+# Large GET: onestack within this factor of nginx serving the same file.
+OBJECT_NGINX_FACTOR = 1.5
 
 
 def read_rows(path):
@@ -80,12 +106,12 @@ def status(row, cores):
     return "ok"
 
 
-def target_table(rows, has_backing, cores):
+def target_table(rows, has_backing, cores, backing="db+cache"):
     out = []
     if has_backing:
         out.append("| workload | conns | req/s | p50 ms | p99 ms | errors | "
-                   "CPU s service | CPU s db+cache | CPU ms/req (all) | "
-                   "peak RSS MiB service | peak RSS MiB db+cache | "
+                   f"CPU s service | CPU s {backing} | CPU ms/req (all) | "
+                   f"peak RSS MiB service | peak RSS MiB {backing} | "
                    "CPU s wrk | CPU s other | run |")
         out.append("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
     else:
@@ -147,7 +173,7 @@ def main():
         if r["target"] not in targets:
             targets.append(r["target"])
     baseline = "reference"
-    others = [t for t in targets if t != baseline]
+    others = [t for t in targets if t != baseline and t not in CEILING_TARGETS]
     compared = "onestack" in targets
     cores = float(meta.get("nproc", "1"))
 
@@ -198,6 +224,9 @@ def main():
         if key in meta and base not in described:
             described.add(base)
             md.append(f"- **{base}**: " + " ".join(meta[key].split()))
+            if key + "_object" in meta:
+                md.append(f"- **{base}, object storage**: " +
+                          " ".join(meta[key + "_object"].split()))
     md.append("")
 
     services = []
@@ -213,12 +242,18 @@ def main():
             md.append("")
         for t in targets:
             trows = [r for r in rows if r["target"] == t and r["service"] == service]
+            if not trows:
+                continue
             has_backing = any(r["cpu_backing_s"] > 0 or r["hwm_backing_mib"] > 0
                               for r in trows)
-            md += [f"### {t}", ""] + target_table(trows, has_backing, cores) + [""]
+            md += [f"### {t}", ""] + target_table(
+                trows, has_backing, cores,
+                BACKING_LABELS.get(service, "backing")) + [""]
         base_rows = [r for r in rows if r["target"] == baseline and r["service"] == service]
         for t in others if base_rows else []:
             new_rows = [r for r in rows if r["target"] == t and r["service"] == service]
+            if not new_rows:
+                continue
             label = (f"{t} / {baseline}" if t == "onestack"
                      else f"{t} / {baseline} (same service measured twice: run-to-run noise)")
             md += [f"### Ratio {label}", "",
@@ -227,12 +262,129 @@ def main():
             md += ratio_table(base_rows, new_rows, cores) + [""]
         if service == "identity" and "bcrypt" in meta:
             md += bcrypt_section(meta, rows)
+        if service == "object":
+            md += object_section(meta, [r for r in rows if r["service"] == "object"])
 
     md += ["## Notes", ""]
     md += [f"- {line}" for line in meta.get("notes", "").splitlines() if line.strip()]
     md.append("")
     with open(output, "w") as f:
         f.write("\n".join(md))
+
+
+def find(rows, target, workload, conns):
+    for r in rows:
+        if (r["target"], r["workload"], r["connections"]) == (target, workload, conns):
+            return r
+    return None
+
+
+def throughput(row, unit):
+    """req/s, or MB/s (10^6 bytes) for the workloads of RESPONSE_BYTES."""
+    if row is None:
+        return None
+    if unit == "MB/s":
+        return row["rps"] * RESPONSE_BYTES[row["workload"]] / 1e6
+    return row["rps"]
+
+
+def peak_rss(rows, target):
+    """Largest summed peak RSS (service + backing) over a target's runs."""
+    values = [r["hwm_app_mib"] + r["hwm_backing_mib"]
+              for r in rows if r["target"] == target]
+    return max(values) if values else None
+
+
+def goal_row(label, conns, unit, left, right, r, goal, goal_text, runs):
+    """One goal table row: the two figures, their ratio R, the goal and
+    whether R meets it (runs: the result rows the figures come from)."""
+    if r is None:
+        met = "–"
+    elif any(x is None or x["valid"] != "yes" for x in runs):
+        met = "**INVALID** run"
+    else:
+        met = "yes" if r >= goal else "**no**"
+    cells = [label, conns, unit, fmt(left), fmt(right), fmt(r, 2), goal_text, met]
+    return "| " + " | ".join(cells) + " |"
+
+
+def percent(share):
+    if share is None:
+        return "–"
+    return f"{100 * share:.1f}%" if share < 0.1 else f"{100 * share:.0f}%"
+
+
+def object_section(meta, rows):
+    """Goals, ceilings (nginx, durable creates) and memory of object storage."""
+    cores = float(meta.get("nproc", "1"))
+    out = ["### Object storage goals", "",
+           "Throughput: onestack / reference (higher is better). Memory: "
+           "reference / onestack (how many times smaller onestack is). Large "
+           "GET against nginx: onestack / nginx.", "",
+           "| what | conns | unit | reference (or nginx) | onestack | ratio | goal | met |",
+           "|---|--:|---|--:|--:|--:|---|---|"]
+    for label, workload, conns, unit, goal in OBJECT_GOALS:
+        b = find(rows, "reference", workload, conns)
+        n = find(rows, "onestack", workload, conns)
+        base, new = throughput(b, unit), throughput(n, unit)
+        out.append(goal_row(label, str(conns), unit, base, new, ratio(new, base),
+                            goal, f"≥ {goal}×", [b, n]))
+    ref_mem, one_mem = peak_rss(rows, "reference"), peak_rss(rows, "onestack")
+    out.append(goal_row("peak RSS over the object runs", "", "MiB", ref_mem,
+                        one_mem, ratio(ref_mem, one_mem), OBJECT_MEMORY_GOAL,
+                        f"≥ {OBJECT_MEMORY_GOAL}× smaller",
+                        [r for r in rows if r["target"] in ("reference", "onestack")]))
+    for label, workload, conns, unit, _ in OBJECT_GOALS:
+        if workload != "get_64m":
+            continue
+        x = find(rows, "nginx", workload, conns)
+        n = find(rows, "onestack", workload, conns)
+        ceiling, new = throughput(x, unit), throughput(n, unit)
+        out.append(goal_row(f"{label}, against nginx", str(conns), unit,
+                            ceiling, new, ratio(new, ceiling),
+                            1 / OBJECT_NGINX_FACTOR,
+                            f"within {OBJECT_NGINX_FACTOR}× of nginx "
+                            f"(≥ {1 / OBJECT_NGINX_FACTOR:.2f})", [x, n]))
+    out.append("")
+
+    out += ["### Ceilings on this machine", "",
+            "nginx serving the same files (sendfile, page cache) with the same "
+            "client, and the disk's rate of durable 4 KiB file creates; each "
+            "target's figure as a share of the ceiling.", "",
+            "| ceiling | conns | value | reference | onestack |",
+            "|---|--:|--:|--:|--:|"]
+    for workload, conns, unit in (("get_4k", 64, "req/s"), ("get_64m", 1, "MB/s"),
+                                  ("get_64m", 4, "MB/s")):
+        x = find(rows, "nginx", workload, conns)
+        if x is None:
+            continue
+        cells = [f"nginx, {workload}", str(conns),
+                 f"{fmt(throughput(x, unit))} {unit}"]
+        for t in ("reference", "onestack"):
+            share = ratio(throughput(find(rows, t, workload, conns), unit),
+                          throughput(x, unit))
+            cells.append(percent(share))
+        out.append("| " + " | ".join(cells) + " |")
+    if "fsync_bound" in meta:
+        f = dict(kv.split("=") for kv in meta["fsync_bound"].split())
+        bound = float(f["creates_per_s"])
+        cells = ["durable 4 KiB file creates", f["threads"] + " threads",
+                 f"{bound:,.0f} creates/s"]
+        for t in ("reference", "onestack"):
+            r = find(rows, t, "put_4k", 64)
+            share = ratio(r["rps"] if r else None, bound)
+            cells.append("–" if share is None else f"PUT 4 KiB: {percent(share)}")
+        out.append("| " + " | ".join(cells) + " |")
+        out += ["", "Durable creates: each thread, in its own directory, "
+                "creates a temp file, writes 4 KiB, fdatasyncs it, renames it "
+                "and fsyncs the directory, for "
+                f"{f['seconds']} s (`fsync_bound.py`, Python threads: the "
+                f"syscalls release the GIL; it used {float(f['cpu_s']):.1f} CPU s "
+                f"of the machine's {cores * float(f['seconds']):.0f}). A PUT "
+                "that makes its object durable before it answers, one file per "
+                "object, cannot go much faster than this on this disk."]
+    out.append("")
+    return out
 
 
 def bcrypt_section(meta, rows):

@@ -36,4 +36,24 @@ function M.scoped_auth_body(identity)
          '{"name":"' .. M.env("BENCH_PROJECT") .. '","domain":{"id":"default"}}}}}'
 end
 
+-- Hex string of N random bytes (per-thread names and offsets: wrk's
+-- Lua states all start math.random from the same seed).
+function M.random_hex(n)
+  local f = assert(io.open("/dev/urandom", "rb"))
+  local bytes = f:read(n)
+  f:close()
+  return (bytes:gsub(".", function(ch) return string.format("%02x", ch:byte()) end))
+end
+
+-- Path of an object or container of the account under test
+-- (BENCH_OBJECT_PATH is /v1/AUTH_<project_id>).
+function M.object_path(rest)
+  return M.env("BENCH_OBJECT_PATH") .. "/" .. rest
+end
+
+-- Request headers of the object workloads: the token, sent every request.
+function M.object_headers()
+  return { ["X-Auth-Token"] = M.env("BENCH_OBJECT_TOKEN") }
+end
+
 return M

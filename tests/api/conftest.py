@@ -2,7 +2,8 @@
 
 The binary is found through the ONESTACK_BIN environment variable; a test
 that needs a cloud fails (never skips) when it is unset or missing. Each
-cloud lives in its own temporary directory on a free loopback port, is
+cloud lives in its own temporary directory on free loopback ports (one for
+identity, one for the object store), is
 bootstrapped like `keystone-manage bootstrap`, and is stopped by its PID with
 SIGTERM at teardown, which must end it gracefully (exit status 0).
 
@@ -10,6 +11,7 @@ Run with Debian's interpreter, whose site-packages hold the OpenStack clients:
     ONESTACK_BIN=build/debug/onestack /usr/bin/python3 -m pytest -q tests/api
 """
 
+import configparser
 import json
 import os
 import select
@@ -149,6 +151,12 @@ class Cloud:
         self.port = free_port()
         self.base_url = 'http://127.0.0.1:%d' % self.port
         self.auth_url = self.base_url + '/v3'
+        self.object_port = free_port()
+        while self.object_port == self.port:
+            self.object_port = free_port()
+        # The object-store listener: /info and /v1/AUTH_<project id>/...
+        self.object_base_url = 'http://127.0.0.1:%d' % self.object_port
+        self._admin_project_id = None
         self.username = 'admin'
         self.password = ADMIN_PASSWORD
         self.project_name = 'admin'
@@ -163,7 +171,14 @@ class Cloud:
         with open(self.config_file, 'w') as f:
             f.write('[identity]\nbind_host = 127.0.0.1\nbind_port = %d\n'
                     'password_hash_rounds = %d\n' % (self.port, hash_rounds))
+            # A short reaper interval so expired objects leave listings
+            # within a test's patience; extra_config may override it.
+            f.write('[object]\nbind_host = 127.0.0.1\nbind_port = %d\n'
+                    'reaper_interval_ms = 200\n' % self.object_port)
             f.write(extra_config)
+        ini = configparser.ConfigParser(strict=False, interpolation=None)
+        ini.read(self.config_file)
+        self.object_enabled = ini.getboolean('object', 'enabled', fallback=True)
 
     # -- process lifecycle -------------------------------------------------
 
@@ -193,7 +208,7 @@ class Cloud:
                                      % (self.proc.returncode, self.log_tail()))
             try:
                 r = requests.get(self.base_url + '/healthcheck', timeout=1)
-                if r.status_code == 200:
+                if r.status_code == 200 and self._object_ready():
                     return
             except requests.RequestException:
                 pass
@@ -201,6 +216,13 @@ class Cloud:
         self.kill()
         raise AssertionError('onestack not healthy within %ds:\n%s'
                              % (timeout, self.log_tail()))
+
+    def _object_ready(self):
+        """Whether the object-store listener answers (always, when disabled)."""
+        if not self.object_enabled:
+            return True
+        r = requests.get(self.object_base_url + '/info', timeout=1)
+        return r.status_code == 200
 
     def stop(self, timeout=15):
         """SIGTERM by PID; returns the exit status (kills after `timeout`)."""
@@ -361,6 +383,66 @@ class Cloud:
         user['password'] = password
         return user
 
+    # -- object storage ------------------------------------------------------
+
+    def admin_project_id(self):
+        if self._admin_project_id is None:
+            _, body = self.issue_token(project=self.project_name)
+            self._admin_project_id = body['project']['id']
+        return self._admin_project_id
+
+    def account_path(self, project_id=None):
+        """'/v1/AUTH_<project id>' (the admin project's by default)."""
+        return '/v1/AUTH_' + (project_id or self.admin_project_id())
+
+    def object_url(self, project_id=None):
+        """The storage URL the catalog gives for `project_id`'s account."""
+        return self.object_base_url + self.account_path(project_id)
+
+    def swift(self, method, path, token=None, admin=False, **kwargs):
+        """One request to the object store; `path` is relative to its base URL
+        ('/info', '/v1/AUTH_.../c/o'). No token unless given (or `admin`)."""
+        headers = dict(kwargs.pop('headers', {}) or {})
+        if admin:
+            token = self.admin_token()
+        if token is not None:
+            headers['X-Auth-Token'] = token
+        kwargs.setdefault('timeout', 60)
+        return self.http.request(method, self.object_base_url + path,
+                                 headers=headers, **kwargs)
+
+    def swift_env(self, **overrides):
+        """OS_* variables for the `swift` CLI (Keystone v3) as the admin."""
+        env = self.env(**overrides)
+        env.pop('OS_IDENTITY_API_VERSION', None)
+        env['OS_AUTH_VERSION'] = env.get('OS_AUTH_VERSION', '3')
+        return env
+
+    def object_user(self, role='member', project=None):
+        """A new user with `role` on a project (a new one unless given);
+        returns a dict with user, password, project, project_id, token and
+        account (the account path)."""
+        project = project or self.new_project()
+        user = self.new_user()
+        if role:
+            self.grant(project['id'], user['id'], role)
+        out = {'user': user, 'password': user['password'], 'project': project,
+               'project_id': project['id'],
+               'account': self.account_path(project['id'])}
+        if role:
+            out['token'] = self.issue_token(user['id'], user['password'],
+                                            project_id=project['id'])[0]
+        return out
+
+    def ensure_role(self, name):
+        """The id of role `name`, created when missing."""
+        r = self.request('GET', '/v3/roles?name=' + name, admin=True)
+        assert r.status_code == 200, r.text
+        roles = r.json()['roles']
+        if roles:
+            return roles[0]['id']
+        return self.create('roles', {'name': name})['id']
+
 
 def unique(prefix):
     return '%s-%s' % (prefix, uuid.uuid4().hex[:12])
@@ -402,6 +484,8 @@ def shut_down(cloud):
         code, cloud.log_tail())
     assert cloud.proc.poll() is not None
     assert not port_open(cloud.port), 'port %d still listening' % cloud.port
+    assert not port_open(cloud.object_port), (
+        'object port %d still listening' % cloud.object_port)
     shutil.rmtree(cloud.root, ignore_errors=True)
 
 

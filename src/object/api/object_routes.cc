@@ -370,6 +370,10 @@ awaitable<Response> do_copy(Env env, Request& req, Target src, Target dst) {
   }
   ONESTACK_SWIFT_TRY(req, put);
   Response res = created(req, o);
+  // Swift's copy answers with the new object's user metadata.
+  for (const auto& [k, v] : o.meta) {
+    if (k.rfind("x-object-meta-", 0) == 0) res.headers.set(title_case(k), v);
+  }
   res.headers.set("X-Copied-From", quote_path(src.container) + "/" + quote_path(src.object));
   if (src.account != dst.account) res.headers.set("X-Copied-From-Account", quote_path(src.account));
   res.headers.set("X-Copied-From-Last-Modified",

@@ -5,12 +5,14 @@
 #
 #   scripts/start.sh            start (bootstrapping on first run)
 #   scripts/start.sh stop       stop it
-# Environment: ONESTACK_DATA_DIR (default ./data), ONESTACK_PORT (5000).
+# Environment: ONESTACK_DATA_DIR (default ./data), ONESTACK_PORT (5000),
+# ONESTACK_OBJECT_PORT (8080).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 data=${ONESTACK_DATA_DIR:-$root/data}
 port=${ONESTACK_PORT:-5000}
+object_port=${ONESTACK_OBJECT_PORT:-8080}
 pidfile=$data/onestack.pid
 
 running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
@@ -43,6 +45,10 @@ data_dir = $data
 [identity]
 bind_host = 127.0.0.1
 bind_port = $port
+
+[object]
+bind_host = 127.0.0.1
+bind_port = $object_port
 CONF
 fi
 pwfile=$data/admin-password
@@ -71,7 +77,8 @@ fi
 
 cat <<MSG
 
-onestack is running: identity (Keystone v3) at http://127.0.0.1:$port/v3
+onestack is running: identity (Keystone v3) at http://127.0.0.1:$port/v3,
+object storage (Swift v1) at http://127.0.0.1:$object_port/v1/AUTH_<project id>
 log: $data/onestack.log    stop: scripts/start.sh stop
 
 Use it with the openstack CLI:
@@ -84,6 +91,7 @@ Use it with the openstack CLI:
   export OS_PROJECT_DOMAIN_NAME=Default
   export OS_REGION_NAME=RegionOne
   openstack token issue
+  swift stat          # object storage, found through the catalog
 
 or in ~/.config/openstack/clouds.yaml:
   clouds:

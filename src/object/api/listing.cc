@@ -71,6 +71,25 @@ Result<store::ListQuery> listing_query(const http::Request& req, size_t max_limi
   return q;
 }
 
+void append_json_string(std::string& out, std::string_view s) {
+  static const char* kHex = "0123456789abcdef";
+  out.push_back('"');
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (u < 0x20) {
+      out += "\\u00";
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+}
+
 std::string xml_escape(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -139,27 +158,41 @@ std::string render_objects(ListFormat f, const std::string& container,
     return out;
   }
   if (f == ListFormat::kJson) {
-    boost::json::array arr;
-    arr.reserve(items.size());
+    // Written straight into one string: a 10,000-row page is the hot path
+    // of listings, and a DOM of 10,000 objects costs more than the query.
+    out.reserve(items.size() * 160 + 2);
+    out.push_back('[');
+    bool first = true;
     for (const auto& e : items) {
+      if (!first) out.push_back(',');
+      first = false;
       if (!e.subdir.empty()) {
-        arr.push_back(boost::json::object{{"subdir", e.subdir}});
+        out += "{\"subdir\":";
+        append_json_string(out, e.subdir);
+        out.push_back('}');
         continue;
       }
       const auto& o = e.object;
-      boost::json::object j{{"hash", o.etag},
-                            {"last_modified", iso_timestamp(o.timestamp_us)},
-                            {"bytes", o.size},
-                            {"name", o.name},
-                            {"content_type", o.content_type}};
+      out += "{\"hash\":";
+      append_json_string(out, o.etag);
+      out += ",\"last_modified\":\"";
+      out += iso_timestamp(o.timestamp_us);
+      out += "\",\"bytes\":";
+      out += std::to_string(o.size);
+      out += ",\"name\":";
+      append_json_string(out, o.name);
+      out += ",\"content_type\":";
+      append_json_string(out, o.content_type);
       if (auto it = o.meta.find("x-symlink-target"); it != o.meta.end()) {
         std::string acct = o.account;
         if (auto a = o.meta.find("x-symlink-target-account"); a != o.meta.end()) acct = a->second;
-        j["symlink_path"] = "/v1/" + acct + "/" + it->second;
+        out += ",\"symlink_path\":";
+        append_json_string(out, "/v1/" + acct + "/" + it->second);
       }
-      arr.push_back(std::move(j));
+      out.push_back('}');
     }
-    return to_json(arr);
+    out.push_back(']');
+    return out;
   }
   out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<container name=\"" + xml_escape(container) +
         "\">";

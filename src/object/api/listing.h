@@ -29,6 +29,10 @@ std::string render_containers(ListFormat f, const std::string& account,
 std::string render_objects(ListFormat f, const std::string& container,
                            const std::vector<store::ObjectListEntry>& items);
 
+// Appends `s` to `out` as a JSON string (quotes, backslashes and control
+// characters escaped; UTF-8 passes through, names are valid UTF-8).
+void append_json_string(std::string& out, std::string_view s);
+
 // XML-escapes `s` (&, <, >, ", ').
 std::string xml_escape(std::string_view s);
 

@@ -30,6 +30,7 @@ std::string encode_meta(const Metadata& meta) {
 }
 
 Result<Metadata> decode_meta(const std::string& text) {
+  if (text == "{}") return Metadata{};  // most rows: no parse on the listing path
   json::parse_options opts;
   opts.max_depth = 2;
   opts.allow_invalid_utf8 = true;

@@ -1,7 +1,5 @@
 // Object routes: PUT (streamed upload, copy, manifests, symlinks), GET/HEAD
 // (ranges, conditionals, large objects), POST (metadata), DELETE, COPY.
-#include <boost/url/encode.hpp>
-#include <boost/url/rfc/pchars.hpp>
 #include <unistd.h>
 
 #include <charconv>
@@ -11,6 +9,7 @@
 #include <unordered_map>
 
 #include "object/api/features.h"
+#include "object/api/middleware.h"
 #include "object/api/object_helpers.h"
 #include "object/api/range.h"
 #include "object/service/blob_io.h"
@@ -128,7 +127,8 @@ Result<int64_t> delete_at_of(const Request& req) {
 }
 
 std::string quote_path(std::string_view s) {
-  return boost::urls::encode(s, boost::urls::pchars);
+  // As Swift's quote(): "/" stays, sub-delimiters such as "&" are encoded.
+  return py_quote(s);
 }
 
 void object_headers(Response& res, const store::ObjectRecord& o) {

@@ -331,6 +331,11 @@ def test_listing_plain_json_xml(cloud, listed):
     assert ET.fromstring(r.content).tag == 'container'
     r = cloud.swift('GET', path, token=token, headers={'Accept': 'text/xml'})
     assert ET.fromstring(r.content).tag == 'container'
+    # format= wins over Accept, in any case.
+    r = cloud.swift('GET', path, token=token, params={'format': 'JSON'},
+                    headers={'Accept': 'application/xml'})
+    assert r.headers['Content-Type'].startswith('application/json')
+    assert [row['name'] for row in r.json()] == objects
 
 
 @pytest.mark.parametrize('params,expected', [
@@ -1114,3 +1119,190 @@ def test_info_lists_capabilities(cloud):
     assert swift['max_object_name_length'] == 1024
     assert swift['container_listing_limit'] == 10000
     assert swift['max_meta_count'] == 90
+
+
+# -- more edges -------------------------------------------------------------
+
+
+def test_expect_100_continue_refused_for_a_missing_container_and_too_large(cloud, acct):
+    account, token = acct
+    c = new_container(cloud, token, account)
+    cases = [('%s/%s/o' % (account, unique('none')), 1024, b'HTTP/1.1 404'),
+             ('%s/%s/o' % (account, c), 6 * 1024 ** 3, b'HTTP/1.1 413')]
+    for path, size, want in cases:
+        with socket.create_connection(('127.0.0.1', cloud.object_port), timeout=10) as s:
+            s.sendall(('PUT %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n'
+                       'Expect: 100-continue\r\nX-Auth-Token: %s\r\n\r\n'
+                       % (path, size, token)).encode())
+            head = read_response_head(s, 5)
+            assert head.startswith(want), (path, head)
+
+
+def test_client_gone_mid_body_stores_nothing(new_cloud):
+    """A client that closes its connection halfway through a body: nothing
+    is stored, the old object stays, and the server lets go of the request
+    at once (not when the read timeout fires, which would also hold up a
+    graceful stop)."""
+    cloud = new_cloud('[http]\nread_timeout_ms = 4000\n')
+    token = cloud.admin_token()
+    account = cloud.account_path()
+    c = new_container(cloud, token, account)
+    path = '%s/%s/partial' % (account, c)
+    assert put(cloud, token, path, b'old').status_code == 201
+    for sent in (5000, 0):
+        with socket.create_connection(('127.0.0.1', cloud.object_port), timeout=10) as s:
+            s.sendall(('PUT %s HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n'
+                       'X-Auth-Token: %s\r\n\r\n' % (path, token)).encode() + b'y' * sent)
+            time.sleep(0.2)
+        gone = time.monotonic()
+        finished = None
+        while time.monotonic() - gone < 6:
+            with open(cloud.log_path, errors='replace') as f:
+                puts = [line for line in f if 'method=PUT' in line and '/partial ' in line]
+            if len(puts) == (2 if sent else 3):
+                finished = time.monotonic() - gone
+                break
+            time.sleep(0.05)
+        assert finished is not None and finished < 1.5, (
+            'the server noticed the client was gone after %s s (read timeout 4 s)' % finished)
+    assert cloud.swift('GET', path, token=token).content == b'old'
+    rows = listing(cloud, token, '%s/%s' % (account, c))
+    assert [(r['name'], r['bytes']) for r in rows] == [('partial', 3)]
+    assert os.listdir(os.path.join(cloud.data_dir, 'objects', 'tmp')) == []
+
+
+def test_post_changes_content_type(cloud, acct):
+    account, token = acct
+    c = new_container(cloud, token, account)
+    path = '%s/%s/o.txt' % (account, c)
+    put(cloud, token, path, b'x')
+    r = cloud.swift('POST', path, token=token, headers={'Content-Type': 'application/x-new'})
+    assert r.status_code == 202
+    assert cloud.swift('HEAD', path, token=token).headers['Content-Type'] == 'application/x-new'
+    assert listing(cloud, token, '%s/%s' % (account, c))[0]['content_type'] == 'application/x-new'
+
+
+def test_copy_of_names_needing_quotes(cloud, acct):
+    account, token = acct
+    c = new_container(cloud, token, account)
+    src_name = 'caf\u00e9 & sp ace?.txt'
+    q = urllib.parse.quote(src_name)
+    put(cloud, token, '%s/%s/%s' % (account, c, q), b'quoted')
+    r = cloud.swift('PUT', '%s/%s/copy1' % (account, c), token=token,
+                    headers={'X-Copy-From': '%s/%s' % (c, q), 'Content-Length': '0'})
+    assert r.status_code == 201, r.text
+    assert r.headers['X-Copied-From'] == '%s/%s' % (c, q)
+    r = cloud.swift('COPY', '%s/%s/%s' % (account, c, q), token=token,
+                    headers={'Destination': '%s/%s' % (c, urllib.parse.quote('d\u00e9st ination'))})
+    assert r.status_code == 201, r.text
+    assert sorted(names_of(listing(cloud, token, '%s/%s' % (account, c)))) == sorted(
+        ['copy1', 'd\u00e9st ination', src_name])
+    # Slashes in the object name stay slashes in X-Copied-From.
+    put(cloud, token, '%s/%s/dir/sub/file' % (account, c), b'nested')
+    r = cloud.swift('COPY', '%s/%s/dir/sub/file' % (account, c), token=token,
+                    headers={'Destination': '%s/flat' % c})
+    assert r.status_code == 201
+    assert r.headers['X-Copied-From'] == '%s/dir/sub/file' % c
+
+
+def test_overwrite_drops_the_old_expiry(cloud, acct):
+    account, token = acct
+    c = new_container(cloud, token, account)
+    path = '%s/%s/o' % (account, c)
+    put(cloud, token, path, b'x', **{'X-Delete-After': '1000'})
+    assert 'X-Delete-At' in cloud.swift('HEAD', path, token=token).headers
+    put(cloud, token, path, b'y')
+    assert 'X-Delete-At' not in cloud.swift('HEAD', path, token=token).headers
+
+
+def test_encoded_slash_is_a_slash(cloud, acct):
+    account, token = acct
+    c = new_container(cloud, token, account)
+    status, _, _ = raw(cloud, 'PUT', '%s/%s/a%%2Fb' % (account, c), {'X-Auth-Token': token}, b'ab')
+    assert status == 201
+    assert cloud.swift('GET', '%s/%s/a/b' % (account, c), token=token).content == b'ab'
+    assert names_of(listing(cloud, token, '%s/%s' % (account, c))) == ['a/b']
+
+
+def test_utf8_metadata_values_round_trip(cloud, acct):
+    account, token = acct
+    c = new_container(cloud, token, account)
+    path = '%s/%s/o' % (account, c)
+    value = urllib.parse.quote('caf\u00e9 \u2713')
+    r = put(cloud, token, path, b'x', **{'X-Object-Meta-Note': value})
+    assert r.status_code == 201
+    assert cloud.swift('HEAD', path, token=token).headers['X-Object-Meta-Note'] == value
+    status, headers, _ = raw(cloud, 'PUT', path, {'X-Auth-Token': token,
+                                                  'X-Object-Meta-Raw': 'caf\u00e9'.encode().decode('latin-1')},
+                             b'x')
+    assert status == 201
+    status, headers, _ = raw(cloud, 'HEAD', path, {'X-Auth-Token': token})
+    assert headers['X-Object-Meta-Raw'].encode('latin-1').decode() == 'caf\u00e9'
+
+
+def test_listing_json_escapes_and_unicode(cloud, acct):
+    account, token = acct
+    c = new_container(cloud, token, account)
+    odd = ['quote"d', 'back\\slash', 'tab\tname', 'new\nline', '\u00e9\u4e2d\U0001f600', '<xml>&']
+    for n in odd:
+        assert put(cloud, token, '%s/%s/%s' % (account, c, urllib.parse.quote(n)), b'x').status_code == 201
+    got = names_of(listing(cloud, token, '%s/%s' % (account, c)))
+    assert got == sorted(odd, key=lambda s: s.encode())
+    r = cloud.swift('GET', '%s/%s' % (account, c), token=token, params={'format': 'xml'})
+    assert [o.find('name').text for o in ET.fromstring(r.content).findall('object')] == got
+    # prefix and marker with non-ASCII text.
+    assert names_of(listing(cloud, token, '%s/%s' % (account, c), prefix='\u00e9')) == [
+        '\u00e9\u4e2d\U0001f600']
+    assert names_of(listing(cloud, token, '%s/%s' % (account, c), marker='tab\tname')) == [
+        '\u00e9\u4e2d\U0001f600']
+
+
+def test_reverse_with_end_marker_and_prefix(cloud, listed):
+    path, token, _ = listed
+    assert names_of(listing(cloud, token, path, reverse='true', end_marker='c/1')) == [
+        'e&<x>', 'd', 'c/3/x', 'c/2']
+    assert names_of(listing(cloud, token, path, reverse='true', prefix='c/')) == [
+        'c/3/x', 'c/2', 'c/1']
+    assert names_of(listing(cloud, token, path, reverse='true', marker='d', end_marker='b')) == [
+        'c/3/x', 'c/2', 'c/1']
+
+
+def test_head_and_get_agree(cloud, acct):
+    account, token = acct
+    c = new_container(cloud, token, account)
+    path = '%s/%s/o.json' % (account, c)
+    put(cloud, token, path, b'{"a": 1}', **{'X-Object-Meta-A': 'b'})
+    g = cloud.swift('GET', path, token=token)
+    h = cloud.swift('HEAD', path, token=token)
+    for k in ('Content-Type', 'Etag', 'Last-Modified', 'X-Timestamp', 'X-Object-Meta-A',
+              'Content-Length', 'Accept-Ranges'):
+        assert g.headers[k] == h.headers[k], k
+    assert h.content == b''
+    row = listing(cloud, token, '%s/%s' % (account, c))[0]
+    # The listing's time is the object's X-Timestamp.
+    ts = float(h.headers['X-Timestamp'])
+    listed_ts = time.mktime(time.strptime(row['last_modified'][:19], '%Y-%m-%dT%H:%M:%S')) - \
+        time.timezone + float('0.' + row['last_modified'][20:])
+    assert abs(ts - listed_ts) < 0.001, (h.headers['X-Timestamp'], row['last_modified'])
+
+
+def test_container_counters_follow_writes(cloud, acct):
+    account, token = acct
+    c = new_container(cloud, token, account)
+    cpath = '%s/%s' % (account, c)
+
+    def counters():
+        h = cloud.swift('HEAD', cpath, token=token).headers
+        return int(h['X-Container-Object-Count']), int(h['X-Container-Bytes-Used'])
+
+    put(cloud, token, cpath + '/a', b'12345')
+    put(cloud, token, cpath + '/b', b'123')
+    assert counters() == (2, 8)
+    put(cloud, token, cpath + '/a', b'1')
+    assert counters() == (2, 4)
+    cloud.swift('COPY', cpath + '/b', token=token, headers={'Destination': c + '/c'})
+    assert counters() == (3, 7)
+    cloud.swift('DELETE', cpath + '/a', token=token)
+    assert counters() == (2, 6)
+    cloud.swift('POST', cpath + '/b', token=token, headers={'X-Object-Meta-X': 'y'})
+    assert counters() == (2, 6)

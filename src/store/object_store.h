@@ -169,6 +169,17 @@ class ObjectStore {
   // checks a blob's size and MD5 against them.
   virtual Result<std::vector<ObjectRecord>> rows_for_blob(const std::string& blob_id,
                                                           size_t limit = 1) = 0;
+  // Containers whose metadata holds "x-container-sync-to" (container sync
+  // sources), in (account, name) order, at most `limit`, starting strictly
+  // after (`after_account`, `after_name`). The default answers kUnavailable:
+  // a store that cannot list them simply has no container sync.
+  virtual Result<std::vector<ContainerRecord>> list_sync_containers(
+      const std::string& after_account, const std::string& after_name, size_t limit) {
+    (void)after_account;
+    (void)after_name;
+    (void)limit;
+    return make_error(ErrorCode::kUnavailable, "this store cannot list sync containers");
+  }
 };
 
 }  // namespace onestack::store

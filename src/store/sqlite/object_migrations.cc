@@ -49,9 +49,17 @@ CREATE INDEX objects_by_blob ON objects (blob_id) WHERE blob_id != '';
 CREATE INDEX objects_by_delete_at ON objects (delete_at) WHERE delete_at > 0;
 )sql";
 
+// Container sync: the background job lists the containers that sync every
+// pass; a partial index holds just those (usually few) rows.
+constexpr std::string_view kSyncIndex = R"sql(
+CREATE INDEX containers_syncing ON containers (account, name)
+  WHERE json_extract(meta, '$."x-container-sync-to"') IS NOT NULL;
+)sql";
+
 // Append new steps at the end; never edit or reorder a released one.
 constexpr Migration kMigrations[] = {
     {1, "objects: accounts, containers, objects, blob and expiry indexes", kObjectSchema},
+    {2, "containers: partial index of the containers that sync", kSyncIndex},
 };
 
 }  // namespace

@@ -839,4 +839,29 @@ Result<std::vector<ObjectRecord>> SqliteObjectStore::rows_for_blob(const std::st
   return out;
 }
 
+Result<std::vector<ContainerRecord>> SqliteObjectStore::list_sync_containers(
+    const std::string& after_account, const std::string& after_name, size_t limit) {
+  // The WHERE clause repeats the partial index's own (migration 2), so the
+  // query walks only the containers that sync.
+  static const std::string kSql =
+      "SELECT " + std::string(kContainerColumns) +
+      " FROM containers WHERE json_extract(meta, '$.\"x-container-sync-to\"') IS NOT NULL"
+      " AND (account, name) > (?1, ?2) ORDER BY account, name LIMIT ?3";
+  std::vector<ContainerRecord> out;
+  ONESTACK_TRY(db_->read([&](Connection& conn) -> Status {
+    auto stmt = conn.prepare(kSql);
+    if (!stmt.ok()) return std::move(stmt).error();
+    stmt->bind(1, after_account).bind(2, after_name).bind(3, static_cast<int64_t>(limit));
+    while (true) {
+      auto row = stmt->step();
+      if (!row.ok()) return std::move(row).error();
+      if (!*row) return ok_status();
+      auto c = read_container(*stmt);
+      if (!c.ok()) return std::move(c).error();
+      out.push_back(std::move(*c));
+    }
+  }));
+  return out;
+}
+
 }  // namespace onestack::store::sqlite

@@ -83,6 +83,9 @@ class SqliteObjectStore : public ObjectStore {
   Result<bool> blob_referenced(const std::string& blob_id) override;
   Result<std::vector<ObjectRecord>> rows_for_blob(const std::string& blob_id,
                                                   size_t limit = 1) override;
+  Result<std::vector<ContainerRecord>> list_sync_containers(const std::string& after_account,
+                                                            const std::string& after_name,
+                                                            size_t limit) override;
 
   // Observability for tests and metrics; each is a running total since open.
   // Write transactions committed (or attempted): one per batch.

@@ -862,6 +862,38 @@ TEST_P(ObjectStoreContract, AFailingWriteInABatchFailsAloneAndChangesNothing) {
   EXPECT_TRUE(*store_->blob_referenced("z-t0-3"));
 }
 
+// ---- container sync ----
+
+TEST_P(ObjectStoreContract, ListSyncContainersListsOnlyContainersWithSyncToInOrderAndPages) {
+  ASSERT_OK(store_->create_container(container("plain")));
+  ASSERT_OK(store_->create_container(container("b", {{"x-container-sync-to", "//r/c/a/x"}})));
+  ASSERT_OK(store_->create_container(container("a", {{"x-container-sync-to", "//r/c/a/y"},
+                                                     {"x-container-sync-key", "k"}})));
+  ASSERT_OK(store_->create_container(container("keyonly", {{"x-container-sync-key", "k"}})));
+
+  auto all = store_->list_sync_containers("", "", 10);
+  ASSERT_OK(all);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].name, "a");
+  EXPECT_EQ((*all)[0].meta.at("x-container-sync-key"), "k");
+  EXPECT_EQ((*all)[1].name, "b");
+
+  auto page = store_->list_sync_containers(kAccount, "a", 10);
+  ASSERT_OK(page);
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_EQ((*page)[0].name, "b");
+  auto one = store_->list_sync_containers("", "", 1);
+  ASSERT_OK(one);
+  EXPECT_EQ(one->size(), 1u);
+
+  // Removing the setting takes the container off the list.
+  ASSERT_OK(store_->update_container_meta(kAccount, "b", {{"x-container-sync-to", ""}}));
+  auto after = store_->list_sync_containers("", "", 10);
+  ASSERT_OK(after);
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_EQ((*after)[0].name, "a");
+}
+
 INSTANTIATE_TEST_SUITE_P(AllBackends, ObjectStoreContract, ::testing::ValuesIn(kBackends),
                          [](const ::testing::TestParamInfo<Backend>& info) {
                            return info.param.name;

@@ -36,12 +36,13 @@ class MemoryBlobWriter final : public BlobWriter {
       : state_(std::move(state)), id_(std::move(id)) {}
 
   const std::string& id() const override { return id_; }
-  uint64_t size() const override { return bytes_.size(); }
+  uint64_t size() const override { return size_; }
   std::string md5_hex() const override { return md5_.hex(); }
 
   Status write(std::string_view data) override {
     ONESTACK_TRY(check_open());
     bytes_.append(data);
+    size_ += data.size();
     md5_.update(data);
     return ok_status();
   }
@@ -81,6 +82,7 @@ class MemoryBlobWriter final : public BlobWriter {
   std::shared_ptr<MemoryBlobStore::State> state_;
   std::string id_;
   std::string bytes_;
+  uint64_t size_ = 0;  // bytes written; bytes_ is handed to the store on commit
   Md5 md5_;
   Phase phase_ = Phase::kOpen;
 };

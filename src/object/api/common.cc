@@ -145,31 +145,51 @@ Response empty_response(const Request& req, bhttp::status status) {
   return r;
 }
 
+namespace {
+
+// Characters (code points) of valid UTF-8 `s`: Swift on Python 3 measures
+// the names it decoded from the path, not their bytes.
+size_t code_points(std::string_view s) {
+  size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+  return n;
+}
+
+}  // namespace
+
 Status check_names(const Limits& limits, const Target& t) {
   for (const std::string* s : {&t.account, &t.container, &t.object}) {
     if (s->find('\0') != std::string::npos || !valid_utf8(*s)) {
       return make_error(ErrorCode::kPreconditionFailed, "Invalid UTF8 or contains NULL");
     }
   }
-  if (t.account.size() > limits.max_account_name_length) {
+  if (size_t n = code_points(t.account); n > limits.max_account_name_length) {
     return make_error(ErrorCode::kInvalidArgument,
-                      "Account name length of " + std::to_string(t.account.size()) +
-                          " longer than " + std::to_string(limits.max_account_name_length));
+                      "Account name length of " + std::to_string(n) + " longer than " +
+                          std::to_string(limits.max_account_name_length));
   }
-  if (t.container.size() > limits.max_container_name_length) {
+  if (size_t n = code_points(t.container); n > limits.max_container_name_length) {
     return make_error(ErrorCode::kInvalidArgument,
-                      "Container name length of " + std::to_string(t.container.size()) +
-                          " longer than " + std::to_string(limits.max_container_name_length));
+                      "Container name length of " + std::to_string(n) + " longer than " +
+                          std::to_string(limits.max_container_name_length));
   }
-  if (t.object.size() > limits.max_object_name_length) {
+  if (size_t n = code_points(t.object); n > limits.max_object_name_length) {
     return make_error(ErrorCode::kInvalidArgument,
-                      "Object name length of " + std::to_string(t.object.size()) +
-                          " longer than " + std::to_string(limits.max_object_name_length));
+                      "Object name length of " + std::to_string(n) + " longer than " +
+                          std::to_string(limits.max_object_name_length));
   }
   return {};
 }
 
 namespace {
+
+// Names are unique only within a domain, so keystoneauth matches ACL
+// entries by name only when the caller's user and project are both in the
+// default domain (its _is_name_allowed_in_acl, default_domain_id "default").
+bool names_allowed(const auth::AuthContext& a) {
+  auto is_default = [](const std::string& d) { return d.empty() || d == "default"; };
+  return is_default(a.user_domain_id) && is_default(a.project_domain_id);
+}
 
 // The identities an ACL entry may name for this caller (keystoneauth:
 // "<project>:<user>" by id or name, with "*" on either side).
@@ -180,9 +200,11 @@ bool acl_names_caller(std::string_view entry, const auth::AuthContext& a) {
     return entry == a.user_id || entry == a.project_id;
   }
   std::string_view proj = entry.substr(0, colon), user = entry.substr(colon + 1);
+  bool names = names_allowed(a);
   bool proj_ok = proj == "*" || (!a.project_id.empty() && proj == a.project_id) ||
-                 (!a.project_name.empty() && proj == a.project_name);
-  bool user_ok = user == "*" || user == a.user_id || (!a.user_name.empty() && user == a.user_name);
+                 (names && !a.project_name.empty() && proj == a.project_name);
+  bool user_ok = user == "*" || user == a.user_id ||
+                 (names && !a.user_name.empty() && user == a.user_name);
   return proj_ok && user_ok;
 }
 
@@ -201,22 +223,44 @@ std::vector<std::string> split_acl(std::string_view acl) {
   return out;
 }
 
-// Whether `referrer` (a Referer header's host) matches ".r:<pattern>":
-// "*" any, ".example.com" any host ending so, else the exact host.
-bool referrer_allowed(std::string_view pattern, std::string_view referer_header) {
-  bool negate = !pattern.empty() && pattern.front() == '-';
-  if (negate) pattern.remove_prefix(1);
-  if (pattern == "*") return !negate;
-  std::string_view host = referer_header;
-  if (size_t p = host.find("://"); p != std::string_view::npos) host = host.substr(p + 3);
-  host = host.substr(0, host.find('/'));
-  host = host.substr(0, host.find(':'));
-  if (host.empty()) return false;
-  bool match = pattern.front() == '.' ? (host.size() > pattern.size() &&
-                                         host.substr(host.size() - pattern.size()) == pattern) ||
-                                            host == pattern.substr(1)
-                                      : host == pattern;
-  return match && !negate;
+// The host of a Referer header as Python's urlparse(...).hostname gives it
+// (lower-cased, no user info or port), or "unknown" — Swift's stand-in
+// when there is none.
+std::string referer_host(std::string_view referer) {
+  size_t slashes = referer.find("//");
+  if (slashes == std::string_view::npos) return "unknown";
+  std::string_view netloc = referer.substr(slashes + 2);
+  netloc = netloc.substr(0, netloc.find_first_of("/?#"));
+  if (size_t at = netloc.rfind('@'); at != std::string_view::npos) netloc.remove_prefix(at + 1);
+  if (!netloc.empty() && netloc.front() == '[') {
+    netloc = netloc.substr(1, netloc.find(']') - 1);
+  } else {
+    netloc = netloc.substr(0, netloc.find(':'));
+  }
+  if (netloc.empty()) return "unknown";
+  return lower(netloc);
+}
+
+// Swift's referrer_allowed (common/middleware/acl.py): the ".r:" entries
+// apply in order and the last one that matches the Referer's host decides.
+// "*" is any host, ".example.com" any host ending so (not example.com
+// itself), "-" before a host or domain denies it.
+bool referrer_allowed(const std::vector<std::string_view>& patterns,
+                      std::string_view referer_header) {
+  std::string host = referer_host(referer_header);
+  auto matches = [&host](std::string_view p) {
+    return p == host || (!p.empty() && p.front() == '.' && host.size() >= p.size() &&
+                         std::string_view(host).substr(host.size() - p.size()) == p);
+  };
+  bool allow = false;
+  for (std::string_view p : patterns) {
+    if (!p.empty() && p.front() == '-') {
+      if (matches(p.substr(1))) allow = false;
+    } else if (p == "*" || matches(p)) {
+      allow = true;
+    }
+  }
+  return allow;
 }
 
 struct ContainerAcl {
@@ -230,17 +274,18 @@ ContainerAcl evaluate_container_acl(const Request& req, const store::Metadata& m
   ContainerAcl out;
   const auth::AuthContext* a = req.auth ? &*req.auth : nullptr;
   if (auto it = meta.find("x-container-read"); it != meta.end()) {
-    for (const auto& e : split_acl(it->second)) {
+    std::vector<std::string> entries = split_acl(it->second);
+    std::vector<std::string_view> referrers;
+    for (const auto& e : entries) {
       if (e.rfind(".r:", 0) == 0) {
-        if (referrer_allowed(std::string_view(e).substr(3), req.header("Referer"))) {
-          out.referrer_read = true;
-        }
+        referrers.push_back(std::string_view(e).substr(3));
       } else if (e == ".rlistings") {
         out.listings = true;
       } else if (a && acl_names_caller(e, *a)) {
         out.user_read = true;
       }
     }
+    out.referrer_read = referrer_allowed(referrers, req.header("Referer"));
   }
   if (auto it = meta.find("x-container-write"); it != meta.end() && a) {
     for (const auto& e : split_acl(it->second)) {
@@ -302,7 +347,9 @@ Result<Access> authorize(const Env& env, const Request& req, const Target& t, Op
         return access;
       }
       bool read_op = op == Op::kAccountRead || op == Op::kContainerRead || op == Op::kObjectRead;
-      if (level == 2 && (read_op || op == Op::kObjectWrite)) return access;
+      // tempauth: read-write allows every operation on containers and
+      // objects, but only reads of the account itself.
+      if (level == 2 && op != Op::kAccountWrite) return access;
       if (level == 1 && read_op) return access;
     }
   }

@@ -1,6 +1,7 @@
 #include "object/api/listing.h"
 
 #include <boost/json.hpp>
+#include <cctype>
 #include <charconv>
 
 #include "core/json.h"
@@ -11,8 +12,11 @@ namespace onestack::object::api {
 
 ListFormat listing_format(const http::Request& req) {
   if (auto f = req.query.get("format")) {
-    if (*f == "json") return ListFormat::kJson;
-    if (*f == "xml") return ListFormat::kXml;
+    // Swift lower-cases the value (listing_formats.get_listing_content_type).
+    std::string v(*f);
+    for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (v == "json") return ListFormat::kJson;
+    if (v == "xml") return ListFormat::kXml;
     return ListFormat::kPlain;
   }
   std::string_view accept = req.header("Accept");
@@ -57,9 +61,14 @@ Result<store::ListQuery> listing_query(const http::Request& req, size_t max_limi
   if (auto v = req.query.get("end_marker")) q.end_marker = std::string(*v);
   if (auto v = req.query.get("prefix")) q.prefix = std::string(*v);
   if (auto v = req.query.get("delimiter")) {
-    if (v->size() > 1 || (!v->empty() && static_cast<unsigned char>((*v)[0]) > 254)) {
-      return make_error(ErrorCode::kPreconditionFailed, "Bad delimiter");
+    // Swift: one character (code point) no greater than U+00FE; the value
+    // is valid UTF-8 by now, so that is one byte, or two starting C2/C3.
+    bool one_char = v->size() <= 1;
+    if (v->size() == 2) {
+      auto lead = static_cast<unsigned char>((*v)[0]), tail = static_cast<unsigned char>((*v)[1]);
+      one_char = lead == 0xc2 || (lead == 0xc3 && tail <= 0xbe);
     }
+    if (!one_char) return make_error(ErrorCode::kPreconditionFailed, "Bad delimiter");
     q.delimiter = std::string(*v);
   }
   if (auto v = req.query.get("path")) q.path = std::string(*v);

@@ -13,7 +13,7 @@ namespace onestack::object::api {
 
 enum class ListFormat { kPlain, kJson, kXml };
 
-// The format from ?format= (json, xml, plain), else the Accept header,
+// The format from ?format= (json, xml, plain; any case), else the Accept header,
 // else plain. Swift answers 406 for an Accept it cannot satisfy; we fall
 // back to plain as its listing_formats middleware does for "*/*".
 ListFormat listing_format(const http::Request& req);
@@ -21,7 +21,8 @@ const char* listing_content_type(ListFormat f);
 
 // The listing parameters: limit (412 above `max_limit`, 412 if not a
 // number), marker, end_marker, prefix, delimiter (412 unless one
-// character), path, reverse. Values must be UTF-8 without NUL (412).
+// character no greater than U+00FE), path, reverse. Values must be UTF-8
+// without NUL (412).
 Result<store::ListQuery> listing_query(const http::Request& req, size_t max_limit);
 
 std::string render_containers(ListFormat f, const std::string& account,

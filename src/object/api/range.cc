@@ -1,5 +1,6 @@
 #include "object/api/range.h"
 
+#include <cctype>
 #include <charconv>
 #include <string>
 
@@ -15,10 +16,14 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// Digits only; a number past 2^64-1 saturates (swob's Python ints have no
+// limit: such a first byte is past any object, such a last byte clamps).
 bool parse_u64(std::string_view s, uint64_t* out) {
   if (s.empty()) return false;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && p == s.data() + s.size();
+  if (p != s.data() + s.size()) return false;
+  if (ec == std::errc::result_out_of_range) *out = UINT64_MAX;
+  return ec == std::errc() || ec == std::errc::result_out_of_range;
 }
 
 struct Spec {
@@ -30,9 +35,13 @@ struct Spec {
 
 RangeResult parse_range(std::string_view header, uint64_t size, size_t max_ranges) {
   RangeResult whole;
-  header = trim(header);
-  if (header.size() < 6 || header.substr(0, 6) != "bytes=") return whole;
-  std::string_view rest = header.substr(6);
+  // swob drops every space and takes the unit in any case ("Bytes = 0-1").
+  std::string value;
+  for (char c : header) {
+    if (c != ' ') value.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  if (value.size() < 6 || value.compare(0, 6, "bytes=") != 0) return whole;
+  std::string_view rest = std::string_view(value).substr(6);
   std::vector<Spec> specs;
   while (true) {
     size_t comma = rest.find(',');
@@ -59,44 +68,54 @@ RangeResult parse_range(std::string_view header, uint64_t size, size_t max_range
     rest = rest.substr(comma + 1);
   }
   RangeResult r;
+  bool empty_suffix = false;  // a suffix spec against a zero-length object
   for (const auto& s : specs) {
     if (!s.first) {
       // Suffix: the last N bytes ("-0" asks for nothing).
       uint64_t n = *s.last;
       if (n == 0) continue;
+      if (size == 0) {
+        empty_suffix = true;
+        continue;
+      }
       r.ranges.push_back({n >= size ? 0 : size - n, size});
-      if (size == 0) r.ranges.pop_back();
       continue;
     }
     if (*s.first >= size) continue;
-    uint64_t end = s.last ? std::min<uint64_t>(*s.last + 1, size) : size;
+    uint64_t end = s.last && *s.last < size ? *s.last + 1 : size;
     r.ranges.push_back({*s.first, end});
   }
   if (r.ranges.empty()) {
-    r.decision = RangeDecision::kUnsatisfiable;
+    // swob serves "the last N bytes" of an empty object as a 200 with no
+    // body: there is no byte index to put in a Content-Range.
+    r.decision = empty_suffix ? RangeDecision::kWhole : RangeDecision::kUnsatisfiable;
     return r;
   }
-  // RFC 7233 §6.1 hardening, with swob's limits.
+  // RFC 7233 §6.1 hardening, with swob's limits (Range.ranges_for_length):
+  // more than 2 overlapping pairs — identical ranges do not count, as
+  // swob's strict comparisons have it — or 8 and more ranges out of
+  // ascending order answer 416.
+  auto unsatisfiable = [&r] {
+    r.ranges.clear();
+    r.decision = RangeDecision::kUnsatisfiable;
+    return r;
+  };
   size_t overlaps = 0;
   for (size_t i = 0; i < r.ranges.size(); ++i) {
     for (size_t j = i + 1; j < r.ranges.size(); ++j) {
-      if (r.ranges[i].begin < r.ranges[j].end && r.ranges[j].begin < r.ranges[i].end) {
-        if (++overlaps > 2) {
-          r.ranges.clear();
-          r.decision = RangeDecision::kUnsatisfiable;
-          return r;
-        }
-      }
+      const ByteRange& a = r.ranges[i];
+      const ByteRange& b = r.ranges[j];
+      bool same = a.begin == b.begin && a.end == b.end;
+      if (!same && a.begin < b.end && b.begin < a.end && ++overlaps > 2) return unsatisfiable();
     }
   }
-  size_t nonascending = 0;
-  for (size_t i = 1; i < r.ranges.size(); ++i) {
-    if (r.ranges[i].begin < r.ranges[i - 1].begin && ++nonascending > 8) {
-      r.ranges.clear();
-      r.decision = RangeDecision::kUnsatisfiable;
-      return r;
-    }
+  bool ascending = true;
+  for (size_t i = 1; i < r.ranges.size() && ascending; ++i) {
+    const ByteRange& prev = r.ranges[i - 1];
+    const ByteRange& cur = r.ranges[i];
+    ascending = prev.begin < cur.begin || (prev.begin == cur.begin && prev.end <= cur.end);
   }
+  if (!ascending && r.ranges.size() >= 8) return unsatisfiable();
   r.decision = RangeDecision::kPartial;
   return r;
 }

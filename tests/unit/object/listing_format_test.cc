@@ -1,0 +1,321 @@
+// Account and container listings: the query parameters as Swift's
+// container server and request_helpers read them, the format negotiation,
+// and the three renderings (plain, JSON, XML) — JSON parsed back, XML
+// compared byte for byte.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <string>
+#include <vector>
+
+#include "object/api/listing.h"
+
+namespace onestack::object::api {
+namespace {
+
+http::Request with_query(std::initializer_list<std::pair<std::string, std::string>> params,
+                         std::string accept = "") {
+  http::Request req;
+  for (const auto& [k, v] : params) req.query.add(k, v, true);
+  if (!accept.empty()) req.headers.set("Accept", accept);
+  return req;
+}
+
+// ---- listing_query ----
+
+TEST(ListingQuery, DefaultsToTheMaximumLimitAndNoBounds) {
+  auto q = listing_query(with_query({}), 10000);
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->limit, 10000u);
+  EXPECT_EQ(q->marker, "");
+  EXPECT_EQ(q->end_marker, "");
+  EXPECT_EQ(q->prefix, "");
+  EXPECT_EQ(q->delimiter, "");
+  EXPECT_FALSE(q->path.has_value());
+  EXPECT_FALSE(q->reverse);
+}
+
+TEST(ListingQuery, CopiesMarkersPrefixDelimiterAndPath) {
+  auto q = listing_query(with_query({{"marker", "b"},
+                                     {"end_marker", "y"},
+                                     {"prefix", "photos/"},
+                                     {"delimiter", "/"},
+                                     {"path", "photos"}}),
+                         10000);
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->marker, "b");
+  EXPECT_EQ(q->end_marker, "y");
+  EXPECT_EQ(q->prefix, "photos/");
+  EXPECT_EQ(q->delimiter, "/");
+  ASSERT_TRUE(q->path.has_value());
+  EXPECT_EQ(*q->path, "photos");
+  // An empty path is still a path (the top level).
+  auto top = listing_query(with_query({{"path", ""}}), 10000);
+  ASSERT_TRUE(top.ok());
+  ASSERT_TRUE(top->path.has_value());
+  EXPECT_EQ(*top->path, "");
+}
+
+struct LimitCase {
+  const char* limit;
+  bool ok;
+  size_t want;
+};
+
+TEST(ListingQuery, AcceptsLimitsUpToTheMaximumAndAnswers412Otherwise) {
+  const LimitCase cases[] = {
+      {"0", true, 0},        {"1", true, 1},         {"10000", true, 10000},
+      {"010", true, 10},     {"10001", false, 0},    {"99999999999999999999", false, 0},
+      {"abc", false, 0},     {"-1", false, 0},       {"1.5", false, 0},
+      {"10 ", false, 0},     {" 10", false, 0},      {"", false, 0},
+      {"+5", false, 0},      {"0x10", false, 0},
+  };
+  for (const auto& c : cases) {
+    auto q = listing_query(with_query({{"limit", c.limit}}), 10000);
+    ASSERT_EQ(q.ok(), c.ok) << "limit=" << c.limit;
+    if (c.ok) {
+      EXPECT_EQ(q->limit, c.want) << "limit=" << c.limit;
+    } else {
+      EXPECT_EQ(q.error().code, ErrorCode::kPreconditionFailed) << "limit=" << c.limit;
+    }
+  }
+  auto over = listing_query(with_query({{"limit", "10001"}}), 10000);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().message, "Maximum limit is 10000");
+  EXPECT_TRUE(listing_query(with_query({{"limit", "5"}}), 5).ok());
+  EXPECT_FALSE(listing_query(with_query({{"limit", "6"}}), 5).ok());
+}
+
+struct DelimiterCase {
+  const char* what;
+  std::string delimiter;
+  bool ok;
+};
+
+TEST(ListingQuery, AcceptsOneCharacterUpToU00FEAsTheDelimiter) {
+  const DelimiterCase cases[] = {
+      {"slash", "/", true},
+      {"dash", "-", true},
+      {"empty", "", true},
+      {"two ascii", "ab", false},
+      {"two slashes", "//", false},
+      {"U+00E9", "\xc3\xa9", true},
+      {"U+0080", "\xc2\x80", true},
+      {"U+00FE", "\xc3\xbe", true},
+      {"U+00FF", "\xc3\xbf", false},
+      {"U+20AC", "\xe2\x82\xac", false},
+      {"U+1F600", "\xf0\x9f\x98\x80", false},
+  };
+  for (const auto& c : cases) {
+    auto q = listing_query(with_query({{"delimiter", c.delimiter}}), 10000);
+    EXPECT_EQ(q.ok(), c.ok) << c.what;
+    if (q.ok()) {
+      EXPECT_EQ(q->delimiter, c.delimiter) << c.what;
+    } else {
+      EXPECT_EQ(q.error().code, ErrorCode::kPreconditionFailed) << c.what;
+      EXPECT_EQ(q.error().message, "Bad delimiter") << c.what;
+    }
+  }
+}
+
+TEST(ListingQuery, RejectsNulAndBadUtf8InAnyParameter) {
+  const std::string nul("a\0b", 3);
+  for (const char* key : {"marker", "end_marker", "prefix", "delimiter", "path", "format", "other"}) {
+    for (const std::string& bad : {nul, std::string("\xff"), std::string("\xc0\xaf"),
+                                   std::string("ok\xed\xa0\x80")}) {
+      auto q = listing_query(with_query({{key, bad}}), 10000);
+      ASSERT_FALSE(q.ok()) << key;
+      EXPECT_EQ(q.error().code, ErrorCode::kPreconditionFailed) << key;
+    }
+  }
+  EXPECT_TRUE(listing_query(with_query({{"prefix", "caf\xc3\xa9"}}), 10000).ok());
+}
+
+TEST(ListingQuery, ReadsReverseAsSwiftsConfigTrueValue) {
+  for (const char* yes : {"true", "True", "TRUE", "1", "yes", "Yes", "on", "ON", "t", "T", "y", "Y"}) {
+    auto q = listing_query(with_query({{"reverse", yes}}), 10000);
+    ASSERT_TRUE(q.ok());
+    EXPECT_TRUE(q->reverse) << yes;
+  }
+  for (const char* no : {"false", "0", "no", "off", "f", "n", "", "2", "truthy", " true"}) {
+    auto q = listing_query(with_query({{"reverse", no}}), 10000);
+    ASSERT_TRUE(q.ok());
+    EXPECT_FALSE(q->reverse) << no;
+  }
+}
+
+// ---- listing_format ----
+
+struct FormatCase {
+  std::string format;  // "-" for no format parameter
+  std::string accept;
+  ListFormat want;
+};
+
+TEST(ListingFormat, ChoosesFromTheFormatParameterThenAcceptThenPlain) {
+  const FormatCase cases[] = {
+      {"-", "", ListFormat::kPlain},
+      {"json", "", ListFormat::kJson},
+      {"xml", "", ListFormat::kXml},
+      {"plain", "", ListFormat::kPlain},
+      {"JSON", "", ListFormat::kJson},
+      {"Xml", "", ListFormat::kXml},
+      {"yaml", "", ListFormat::kPlain},
+      {"", "", ListFormat::kPlain},
+      // format= wins over Accept.
+      {"plain", "application/json", ListFormat::kPlain},
+      {"json", "application/xml", ListFormat::kJson},
+      {"-", "application/json", ListFormat::kJson},
+      {"-", "application/json; charset=utf-8", ListFormat::kJson},
+      {"-", "application/xml", ListFormat::kXml},
+      {"-", "text/xml", ListFormat::kXml},
+      {"-", "text/plain", ListFormat::kPlain},
+      {"-", "*/*", ListFormat::kPlain},
+      {"-", "image/png", ListFormat::kPlain},
+  };
+  for (const auto& c : cases) {
+    http::Request req = c.format == "-" ? with_query({}, c.accept)
+                                        : with_query({{"format", c.format}}, c.accept);
+    EXPECT_EQ(static_cast<int>(listing_format(req)), static_cast<int>(c.want))
+        << "format=" << c.format << " Accept: " << c.accept;
+  }
+}
+
+TEST(ListingFormat, NamesSwiftsContentTypes) {
+  EXPECT_STREQ(listing_content_type(ListFormat::kPlain), "text/plain; charset=utf-8");
+  EXPECT_STREQ(listing_content_type(ListFormat::kJson), "application/json; charset=utf-8");
+  EXPECT_STREQ(listing_content_type(ListFormat::kXml), "application/xml; charset=utf-8");
+}
+
+// ---- rendering ----
+
+// 2023-11-14T22:13:20.123450 (Swift keeps 10 µs, so the last digit is 0).
+constexpr int64_t kPutUs = 1700000000123456;
+constexpr const char* kIso = "2023-11-14T22:13:20.123450";
+const std::string kNasty = "a&b<c>d\"e'f";
+
+std::vector<store::ContainerListEntry> containers() {
+  std::vector<store::ContainerListEntry> out(3);
+  out[0].container.name = "alpha";
+  out[0].container.object_count = 3;
+  out[0].container.bytes_used = 1234;
+  out[0].container.put_us = kPutUs;
+  out[1].subdir = "beta-";
+  out[2].container.name = kNasty;
+  out[2].container.put_us = 0;
+  return out;
+}
+
+std::vector<store::ObjectListEntry> objects() {
+  std::vector<store::ObjectListEntry> out(4);
+  auto& a = out[0].object;
+  a.account = "AUTH_p";
+  a.name = "photos/cat.jpg";
+  a.size = 42;
+  a.etag = "0123456789abcdef0123456789abcdef";
+  a.content_type = "image/jpeg";
+  a.timestamp_us = kPutUs;
+  out[1].subdir = "photos/2024/";
+  auto& n = out[2].object;
+  n.account = "AUTH_p";
+  n.name = kNasty;
+  n.etag = "d41d8cd98f00b204e9800998ecf8427e";
+  n.content_type = "text/x-<odd>&\"type\"";
+  auto& link = out[3].object;
+  link.account = "AUTH_p";
+  link.name = "link";
+  link.etag = "d41d8cd98f00b204e9800998ecf8427e";
+  link.content_type = "application/symlink";
+  link.meta["x-symlink-target"] = "c2/target";
+  return out;
+}
+
+TEST(RenderContainers, PlainListsOneNameOrSubdirPerLine) {
+  EXPECT_EQ(render_containers(ListFormat::kPlain, "AUTH_p", containers()),
+            "alpha\nbeta-\n" + kNasty + "\n");
+  EXPECT_EQ(render_containers(ListFormat::kPlain, "AUTH_p", {}), "");
+}
+
+TEST(RenderContainers, JsonParsesBackToSwiftsFields) {
+  boost::json::value v = boost::json::parse(render_containers(ListFormat::kJson, "AUTH_p", containers()));
+  ASSERT_TRUE(v.is_array());
+  const auto& arr = v.as_array();
+  ASSERT_EQ(arr.size(), 3u);
+  EXPECT_EQ(arr[0], (boost::json::object{{"name", "alpha"},
+                                         {"count", 3},
+                                         {"bytes", 1234},
+                                         {"last_modified", kIso}}));
+  EXPECT_EQ(arr[1], (boost::json::object{{"subdir", "beta-"}}));
+  EXPECT_EQ(arr[2].at("name").as_string(), kNasty);
+  EXPECT_EQ(arr[2].at("last_modified").as_string(), "1970-01-01T00:00:00.000000");
+  EXPECT_EQ(render_containers(ListFormat::kJson, "AUTH_p", {}), "[]");
+}
+
+TEST(RenderContainers, XmlEscapesNamesAndTheAccount) {
+  EXPECT_EQ(render_containers(ListFormat::kXml, "AUTH_<p>", containers()),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<account name=\"AUTH_&lt;p&gt;\">"
+            "<container><name>alpha</name><count>3</count><bytes>1234</bytes>"
+            "<last_modified>2023-11-14T22:13:20.123450</last_modified></container>"
+            "<subdir name=\"beta-\"><name>beta-</name></subdir>"
+            "<container><name>a&amp;b&lt;c&gt;d&quot;e&apos;f</name><count>0</count>"
+            "<bytes>0</bytes><last_modified>1970-01-01T00:00:00.000000</last_modified>"
+            "</container></account>");
+  EXPECT_EQ(render_containers(ListFormat::kXml, "AUTH_p", {}),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<account name=\"AUTH_p\"></account>");
+}
+
+TEST(RenderObjects, PlainListsOneNameOrSubdirPerLine) {
+  EXPECT_EQ(render_objects(ListFormat::kPlain, "c", objects()),
+            "photos/cat.jpg\nphotos/2024/\n" + kNasty + "\nlink\n");
+}
+
+TEST(RenderObjects, JsonParsesBackToSwiftsFieldsWithSymlinkPaths) {
+  boost::json::value v = boost::json::parse(render_objects(ListFormat::kJson, "c", objects()));
+  ASSERT_TRUE(v.is_array());
+  const auto& arr = v.as_array();
+  ASSERT_EQ(arr.size(), 4u);
+  EXPECT_EQ(arr[0], (boost::json::object{{"hash", "0123456789abcdef0123456789abcdef"},
+                                         {"last_modified", kIso},
+                                         {"bytes", 42},
+                                         {"name", "photos/cat.jpg"},
+                                         {"content_type", "image/jpeg"}}));
+  EXPECT_EQ(arr[1], (boost::json::object{{"subdir", "photos/2024/"}}));
+  EXPECT_EQ(arr[2].at("name").as_string(), kNasty);
+  EXPECT_EQ(arr[2].at("content_type").as_string(), "text/x-<odd>&\"type\"");
+  EXPECT_FALSE(arr[2].as_object().contains("symlink_path"));
+  EXPECT_EQ(arr[3].at("symlink_path").as_string(), "/v1/AUTH_p/c2/target");
+}
+
+TEST(RenderObjects, JsonSymlinkPathNamesTheTargetAccountWhenGiven) {
+  auto items = objects();
+  items[3].object.meta["x-symlink-target-account"] = "AUTH_other";
+  boost::json::value v = boost::json::parse(render_objects(ListFormat::kJson, "c", items));
+  EXPECT_EQ(v.as_array()[3].at("symlink_path").as_string(), "/v1/AUTH_other/c2/target");
+}
+
+TEST(RenderObjects, XmlEscapesNamesContentTypesAndTheContainer) {
+  auto items = objects();
+  items.resize(3);
+  EXPECT_EQ(render_objects(ListFormat::kXml, "c&'", items),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<container name=\"c&amp;&apos;\">"
+            "<object><name>photos/cat.jpg</name><hash>0123456789abcdef0123456789abcdef</hash>"
+            "<bytes>42</bytes><content_type>image/jpeg</content_type>"
+            "<last_modified>2023-11-14T22:13:20.123450</last_modified></object>"
+            "<subdir name=\"photos/2024/\"><name>photos/2024/</name></subdir>"
+            "<object><name>a&amp;b&lt;c&gt;d&quot;e&apos;f</name>"
+            "<hash>d41d8cd98f00b204e9800998ecf8427e</hash><bytes>0</bytes>"
+            "<content_type>text/x-&lt;odd&gt;&amp;&quot;type&quot;</content_type>"
+            "<last_modified>1970-01-01T00:00:00.000000</last_modified></object>"
+            "</container>");
+}
+
+TEST(XmlEscape, EscapesTheFiveSpecialCharactersOnly) {
+  EXPECT_EQ(xml_escape("&<>\"'"), "&amp;&lt;&gt;&quot;&apos;");
+  EXPECT_EQ(xml_escape("caf\xc3\xa9 / 100%"), "caf\xc3\xa9 / 100%");
+  EXPECT_EQ(xml_escape(""), "");
+}
+
+}  // namespace
+}  // namespace onestack::object::api

@@ -63,7 +63,8 @@ RangeResult parse_range(std::string_view header, uint64_t size, size_t max_range
     if (!s.first && !s.last) return whole;
     if (s.first && s.last && *s.last < *s.first) return whole;
     specs.push_back(s);
-    if (specs.size() > max_ranges) return whole;
+    // The header itself is bounded by the header limits; the count that
+    // matters is of satisfiable ranges, checked below.
     if (comma == std::string_view::npos) break;
     rest = rest.substr(comma + 1);
   }
@@ -84,6 +85,12 @@ RangeResult parse_range(std::string_view header, uint64_t size, size_t max_range
     if (*s.first >= size) continue;
     uint64_t end = s.last && *s.last < size ? *s.last + 1 : size;
     r.ranges.push_back({*s.first, end});
+  }
+  if (r.ranges.size() > max_ranges) {
+    // swob.ranges_for_length: more than MAX_RANGES (50) → [] → 416.
+    r.ranges.clear();
+    r.decision = RangeDecision::kUnsatisfiable;
+    return r;
   }
   if (r.ranges.empty()) {
     // swob serves "the last N bytes" of an empty object as a 200 with no

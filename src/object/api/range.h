@@ -27,11 +27,11 @@ struct RangeResult {
   std::vector<ByteRange> ranges;
 };
 
-// swob.Range: a malformed header or more than `max_ranges` specs is
-// ignored (whole object); no satisfiable spec, more than 2 overlapping
-// pairs, or 8 or more satisfiable ranges not in ascending order answer 416.
-// A suffix range ("bytes=-5") of a zero-length object is the whole (empty)
-// object, as swob answers it.
+// swob.Range: a malformed header is ignored (whole object); no satisfiable
+// spec, more than `max_ranges` satisfiable ones, more than 2 overlapping
+// pairs, or 8 or more ranges out of order answer 416. A suffix range
+// ("bytes=-5") of a zero-length object is the whole (empty) object, as swob
+// answers it.
 RangeResult parse_range(std::string_view header, uint64_t size, size_t max_ranges);
 
 // The outcome of If-Match / If-None-Match / If-Modified-Since /

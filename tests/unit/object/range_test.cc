@@ -145,17 +145,16 @@ std::string spec_list(size_t n, uint64_t stride) {
   return h;
 }
 
-TEST(ParseRange, ServesFiftyRangesAndIgnoresMoreThanFiftySpecs) {
+TEST(ParseRange, ServesFiftyRangesAndRefusesMoreThanFifty) {
   RangeResult fifty = parse_range(spec_list(50, 10), 1024, 50);
   ASSERT_EQ(fifty.decision, RangeDecision::kPartial);
   EXPECT_EQ(fifty.ranges.size(), 50u);
-  // Our limit counts specs and ignores the header (the API tests expect a
-  // 200 with the whole object); swob's ranges_for_length returns [] (416)
-  // for more than 50 satisfiable ranges.
+  // swob's ranges_for_length returns [] (416) for more than MAX_RANGES
+  // satisfiable ranges.
   RangeResult many = parse_range(spec_list(51, 10), 1024, 50);
-  EXPECT_EQ(many.decision, RangeDecision::kWhole);
+  EXPECT_EQ(many.decision, RangeDecision::kUnsatisfiable);
   EXPECT_TRUE(many.ranges.empty());
-  EXPECT_EQ(parse_range(spec_list(3, 10), 1024, 2).decision, RangeDecision::kWhole);
+  EXPECT_EQ(parse_range(spec_list(3, 10), 1024, 2).decision, RangeDecision::kUnsatisfiable);
 }
 
 TEST(ParseRange, AnswersUnsatisfiableForMoreThanTwoOverlappingPairs) {

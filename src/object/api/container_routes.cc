@@ -47,6 +47,16 @@ Status check_container_updates(const store::Metadata& u) {
   return {};
 }
 
+// Swift's container server refuses an X-Container-Sync-To it cannot sync
+// to (swift/container/server.py, validate_sync_to): 400 with the reason.
+Status check_sync_to(const Env& env, const store::Metadata& u) {
+  auto it = u.find("x-container-sync-to");
+  if (it == u.end() || it->second.empty()) return {};
+  auto target = parse_sync_to(it->second, env.svc->config());
+  if (!target.ok()) return target.error();
+  return {};
+}
+
 void container_headers(Response& res, const store::ContainerRecord& c, bool owner) {
   res.headers.set("X-Container-Object-Count", std::to_string(c.object_count));
   res.headers.set("X-Container-Bytes-Used", std::to_string(c.bytes_used));
@@ -88,6 +98,7 @@ awaitable<Response> container_put(Env env, Request& req) {
   auto updates = metadata_updates(env.svc->limits(), req, "x-container-meta-", kContainerExtras);
   ONESTACK_SWIFT_TRY(req, updates);
   ONESTACK_SWIFT_TRY(req, check_container_updates(*updates));
+  ONESTACK_SWIFT_TRY(req, check_sync_to(env, *updates));
   ONESTACK_SWIFT_TRY(req, co_await versioning_container_update(env, req, t, rows->container,
                                                                &*updates));
   store::Metadata merged = rows->container ? rows->container->meta : store::Metadata{};
@@ -163,6 +174,7 @@ awaitable<Response> container_post(Env env, Request& req) {
   auto updates = metadata_updates(env.svc->limits(), req, "x-container-meta-", kContainerExtras);
   ONESTACK_SWIFT_TRY(req, updates);
   ONESTACK_SWIFT_TRY(req, check_container_updates(*updates));
+  ONESTACK_SWIFT_TRY(req, check_sync_to(env, *updates));
   ONESTACK_SWIFT_TRY(req, co_await versioning_container_update(env, req, t, rows->container,
                                                                &*updates));
   store::Metadata merged = rows->container->meta;

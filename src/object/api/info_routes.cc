@@ -1,11 +1,21 @@
 // GET /info (Swift's capabilities and limits), the route table.
 #include <boost/json.hpp>
+#include <cctype>
 
 #include "core/json.h"
 #include "object/api/features.h"
 #include "object/api/routes.h"
 
 namespace onestack::object::api {
+
+namespace {
+
+std::string upper(std::string s) {
+  for (char& ch : s) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+}  // namespace
 
 awaitable<Response> info_get(Env env, Request& req) {
   const Limits& l = env.svc->limits();
@@ -53,6 +63,9 @@ awaitable<Response> info_get(Env env, Request& req) {
       {"bulk_delete", json::object{{"max_deletes_per_request", l.max_deletes_per_request},
                                    {"max_failed_deletes", l.max_failed_deletes}}},
       {"staticweb", json::object{}},
+      // Swift's container_sync middleware lists realms and clusters upper-case.
+      {"container_sync", json::object{{"realms", json::object{{upper(cfg.sync_realm),
+          json::object{{"clusters", json::object{{upper(cfg.sync_cluster), json::object{}}}}}}}}}},
       {"account_quotas", json::object{}},
       {"container_quotas", json::object{}},
       {"versioned_writes", json::object{{"allowed_flags",

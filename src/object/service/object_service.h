@@ -62,7 +62,29 @@ struct ObjectConfig {
   int reaper_interval_ms = 1000;
   int auditor_interval_s = 3600;
   int orphan_grace_s = 300;  // an unreferenced blob younger than this may be mid-PUT
+  // Container sync (swift/container/sync.py), within this cluster only: the
+  // realm and cluster names "//realm/cluster/account/container" may name
+  // (container-sync-realms.conf; Tempest's defaults), compared
+  // case-insensitively, and the seconds between two sync passes.
+  std::string sync_realm = "realm1";
+  std::string sync_cluster = "name1";
+  int container_sync_interval_s = 1;
 };
+
+// The container an X-Container-Sync-To value names.
+struct SyncTarget {
+  std::string account;
+  std::string container;
+};
+
+// Parses an X-Container-Sync-To value as Swift's validate_sync_to does
+// (swift/common/utils): "//realm/cluster/account/container" with this
+// cluster's realm and cluster names, or a full URL
+// "http(s)://host[:port]/v1/account/container" whose host is this machine
+// (Swift's allowed_sync_hosts default). Trailing slashes are ignored.
+// kInvalidArgument with Swift's message otherwise ("No realm key for
+// 'x'", "No cluster endpoint for 'r' 'x'", ...). Thread-safe.
+Result<SyncTarget> parse_sync_to(std::string_view value, const ObjectConfig& config);
 
 class ObjectService {
  public:
@@ -98,9 +120,24 @@ class ObjectService {
     size_t orphans_removed = 0;
   };
   AuditResult audit_once(int64_t now_unix);
+  // One container sync pass: for every container with X-Container-Sync-To
+  // and X-Container-Sync-Key whose target (in this cluster) has the same
+  // key, copies the rows the target lacks or has older, and removes from
+  // the target the rows an earlier pass copied that the source no longer
+  // has. Copies keep the row (timestamp, etag, size, content type,
+  // metadata) and share its blob. Errors are logged and skipped. Blocking.
+  struct SyncResult {
+    size_t containers = 0;  // source containers synced
+    size_t copied = 0;
+    size_t deleted = 0;
+  };
+  SyncResult sync_containers_once();
 
  private:
   void background_loop();
+  // Syncs one source container into its target; adds to `res`.
+  void sync_container(const store::ContainerRecord& src, SyncResult& res);
+  bool stopping();
 
   store::ObjectStore& store_;
   blob::BlobStore& blobs_;

@@ -3,7 +3,12 @@ object store, authenticating through onestack's Keystone v3."""
 
 import hashlib
 import os
+import signal
 import subprocess
+import sys
+import tempfile
+import time
+import types
 import urllib.parse
 
 import pytest
@@ -12,19 +17,83 @@ import requests
 from conftest import unique
 
 SWIFT_CLI = '/usr/bin/swift'
+# /usr/bin/swift is `sys.exit(swiftclient.shell.main())`, and its imports
+# cost two seconds a command. By default each command runs that entry point
+# in a child forked from this process, with the imports done once (as
+# cli_forkserver.py does for `openstack`); ONESTACK_CLI_FORKSERVER=0 runs
+# /usr/bin/swift itself.
+USE_FORK = os.environ.get('ONESTACK_CLI_FORKSERVER', '1') != '0'
+if USE_FORK:
+    import keystoneclient.v3.client  # noqa: F401 - the v3 auth, loaded once
+    import swiftclient.shell as swift_shell
 
 
 class SwiftError(Exception):
     pass
 
 
+def _forked(argv, env, cwd, timeout):
+    """Runs swiftclient's entry point in a forked child; a CompletedProcess."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            code = 1
+            try:
+                if cwd:
+                    os.chdir(cwd)
+                devnull = os.open(os.devnull, os.O_RDONLY)
+                os.dup2(devnull, 0)
+                os.dup2(out.fileno(), 1)
+                os.dup2(err.fileno(), 2)
+                sys.stdout = open(1, 'w', encoding='utf-8', closefd=False)
+                sys.stderr = open(2, 'w', encoding='utf-8', closefd=False)
+                os.environ.clear()
+                os.environ.update(env)
+                sys.argv = ['swift'] + argv
+                try:
+                    swift_shell.main(['swift'] + argv)
+                    code = 0
+                except SystemExit as e:
+                    code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+            except BaseException:  # noqa: B902 - report anything, as the CLI would
+                import traceback
+                traceback.print_exc()
+            finally:
+                try:
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                finally:
+                    os._exit(code)
+        deadline = time.monotonic() + timeout
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                raise subprocess.TimeoutExpired(['swift'] + argv, timeout)
+            time.sleep(0.01)
+        out.seek(0)
+        err.seek(0)
+        return types.SimpleNamespace(returncode=os.waitstatus_to_exitcode(status),
+                                     stdout=out.read().decode('utf-8', 'replace'),
+                                     stderr=err.read().decode('utf-8', 'replace'))
+
+
 def swift(cloud, *args, cwd=None, env=None, check=True, timeout=120):
     """Runs the swift CLI; returns its stdout (raises SwiftError on failure)."""
     # No retries: swiftclient would retry a 5xx answer five times with
     # backoff, and a failure should show at once.
-    proc = subprocess.run([SWIFT_CLI, '--retries', '0', *[str(a) for a in args]], cwd=cwd,
-                          env=env or cloud.swift_env(), capture_output=True,
-                          text=True, timeout=timeout)
+    argv = ['--retries', '0', *[str(a) for a in args]]
+    env = env or cloud.swift_env()
+    if USE_FORK:
+        proc = _forked(argv, env, cwd and str(cwd), timeout)
+    else:
+        proc = subprocess.run([SWIFT_CLI, *argv], cwd=cwd, env=env, capture_output=True,
+                              text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise SwiftError('swift %s -> exit %d\nstdout: %s\nstderr: %s' % (
             ' '.join(map(str, args)), proc.returncode, proc.stdout, proc.stderr))

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs everything, builds, and runs the whole test suite:
 #   1. unit tests (GoogleTest, Debug build)
-#   2. API tests (pytest) with Debian's openstack CLI, openstacksdk and
-#      keystone's own token code, against a real onestack process
-#   3. conformance: Tempest's identity API tests against a running onestack,
-#      compared with tests/conformance/expected/identity.txt
+#   2. API tests (pytest) with Debian's openstack and swift CLIs, rclone,
+#      openstacksdk and keystone's own token code, against a real onestack
+#      process (including the kill -9 durability test)
+#   3. conformance: Tempest's identity and object-storage API tests against a
+#      running onestack, compared with tests/conformance/expected/*.txt
 # Exits non-zero on the first failing stage. Needs root the first time (apt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,14 +25,22 @@ export ONESTACK_BIN=$root/build/debug/onestack
 export ONESTACK_FERNET_TOOL=$root/build/debug/tests/unit/identity/token/fernet_tool
 /usr/bin/python3 -m pytest -q -p no:cacheprovider -W ignore::DeprecationWarning tests/api
 
-echo "== conformance (Tempest identity)"
+echo "== conformance (Tempest identity and object storage)"
 work=$(mktemp -d)
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+port=$(free_port)
+object_port=$(free_port)
+while [ "$object_port" = "$port" ]; do object_port=$(free_port); done
 password=$(openssl rand -hex 12)
 cat > "$work/onestack.conf" <<CONF
 [identity]
 bind_host = 127.0.0.1
 bind_port = $port
+[object]
+bind_host = 127.0.0.1
+bind_port = $object_port
 CONF
 "$ONESTACK_BIN" bootstrap --config-file "$work/onestack.conf" --data-dir "$work/data" \
   --bootstrap-password "$password" >/dev/null
@@ -49,7 +58,7 @@ for _ in $(seq 1 100); do
 done
 status=0
 tests/conformance/run.sh --auth-url "http://127.0.0.1:$port/v3" --admin-password "$password" \
-  --services identity --expected tests/conformance/expected/identity.txt \
+  --services identity,object-store \
   --output-dir "$root/build/conformance" || status=$?
 if [ $status -ne 0 ]; then
   echo "conformance failed; onestack log tail:" >&2

@@ -45,13 +45,13 @@ Result<store::ListQuery> listing_query(const http::Request& req, size_t max_limi
       return make_error(ErrorCode::kPreconditionFailed, "Invalid UTF8 or contains NULL");
     }
   }
-  if (auto l = req.query.get("limit")) {
-    long long v = -1;
+  // Swift's constrain_req_limit: a limit that is not all digits ("", "-1",
+  // "abc") is ignored and the maximum applies; only one above it is 412.
+  if (auto l = req.query.get("limit");
+      l && !l->empty() && l->find_first_not_of("0123456789") == std::string_view::npos) {
+    unsigned long long v = 0;
     auto [p, ec] = std::from_chars(l->data(), l->data() + l->size(), v);
-    if (ec != std::errc() || p != l->data() + l->size() || v < 0) {
-      return make_error(ErrorCode::kPreconditionFailed, "Value of limit must be a positive integer");
-    }
-    if (static_cast<unsigned long long>(v) > max_limit) {
+    if (ec != std::errc() || v > max_limit) {
       return make_error(ErrorCode::kPreconditionFailed,
                         "Maximum limit is " + std::to_string(max_limit));
     }

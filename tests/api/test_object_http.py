@@ -354,6 +354,15 @@ def test_listing_plain_json_xml(cloud, listed):
     ({'reverse': 'true', 'marker': 'c/1'}, ['b', 'a']),
     ({'reverse': 'true', 'limit': '2'}, ['e&<x>', 'd']),
     ({'reverse': 'true', 'delimiter': '/'}, ['e&<x>', 'd', 'c/', 'b', 'a']),
+    # Paging through a delimited listing: a subdir counts toward the limit
+    # and, as the next marker, is not listed again.
+    ({'delimiter': '/', 'limit': '3'}, ['a', 'b', 'c/']),
+    ({'delimiter': '/', 'marker': 'c/'}, ['d', 'e&<x>']),
+    ({'delimiter': '/', 'marker': 'b', 'limit': '2'}, ['c/', 'd']),
+    ({'prefix': 'c', 'delimiter': '/'}, ['c/']),
+    ({'prefix': 'c/', 'delimiter': '/', 'marker': 'c/2'}, ['c/3/']),
+    ({'prefix': 'c/', 'delimiter': '/', 'marker': 'c/3/'}, []),
+    ({'path': 'c', 'marker': 'c/1'}, ['c/2']),
 ])
 def test_listing_queries(cloud, listed, params, expected):
     path, token, _ = listed
@@ -376,15 +385,23 @@ def test_listing_subdirs_in_json_and_xml(cloud, listed):
 
 
 @pytest.mark.parametrize('params', [
-    {'limit': '10001'}, {'limit': '-1'}, {'limit': 'abc'},
-    {'delimiter': 'ab'},
+    {'limit': '10001'}, {'limit': '99999999999999999999999'},
+    {'delimiter': 'ab'}, {'prefix': '\udcff'}, {'marker': 'a\x00'},
 ])
 def test_listing_bad_queries_are_412(cloud, listed, acct, params):
     path, token, _ = listed
+    params = {k: v.encode('utf-8', 'surrogateescape') for k, v in params.items()}
     r = cloud.swift('GET', path, token=token, params=params)
     assert r.status_code == 412, (params, r.status_code, r.text)
     r = cloud.swift('GET', acct[0], token=token, params=params)
     assert r.status_code == 412, (params, r.status_code, r.text)
+
+
+@pytest.mark.parametrize('limit', ['', '-1', 'abc', '1.5', ' 2'])
+def test_listing_limit_that_is_not_a_number_is_ignored(cloud, listed, limit):
+    """Swift's constrain_req_limit uses the maximum unless limit is all digits."""
+    path, token, objects = listed
+    assert len(listing(cloud, token, path, limit=limit)) == len(objects)
 
 
 def test_listing_limit_10000_is_allowed(cloud, listed):

@@ -2,6 +2,8 @@
 // listing), POST (metadata, ACLs, quotas, versioning), DELETE.
 #include <strings.h>
 
+#include <cctype>
+
 #include "object/api/features.h"
 #include "object/api/listing.h"
 #include "object/api/routes.h"
@@ -41,8 +43,73 @@ Status check_container_updates(const store::Metadata& u) {
                         "Container name cannot contain slashes");
     }
   }
-  if (auto w = u.find("x-container-write"); w != u.end() && w->second.find(".r:") != std::string::npos) {
-    return make_error(ErrorCode::kInvalidArgument, "Referrers not allowed in write ACL: " + w->second);
+  return {};
+}
+
+std::string_view trim_spaces(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+// Swift's clean_acl (common/middleware/acl.py), which keystoneauth applies
+// to X-Container-Read/-Write before they are stored: entries trimmed, empty
+// ones dropped, the referrer designators .r/.ref/.referer/.referrer written
+// as ".r:" with "*.example.com" as ".example.com"; a referrer in a write
+// ACL, one without a host, or an unknown ".designator:" is a 400.
+Result<std::string> clean_acl(std::string_view header, std::string_view value) {
+  std::string out;
+  auto add = [&out](std::string_view v) {
+    if (!out.empty()) out.push_back(',');
+    out.append(v);
+  };
+  auto quoted = [](std::string_view v) { return "'" + std::string(v) + "'"; };
+  size_t i = 0;
+  while (i <= value.size()) {
+    size_t j = value.find(',', i);
+    if (j == std::string_view::npos) j = value.size();
+    std::string_view raw = trim_spaces(value.substr(i, j - i));
+    i = j + 1;
+    if (raw.empty()) continue;
+    size_t colon = raw.find(':');
+    if (colon == std::string_view::npos) {
+      add(raw);
+      continue;
+    }
+    std::string_view first = trim_spaces(raw.substr(0, colon));
+    std::string_view second = trim_spaces(raw.substr(colon + 1));
+    if (first.empty() || first.front() != '.') {
+      add(raw);
+      continue;
+    }
+    if (first != ".r" && first != ".ref" && first != ".referer" && first != ".referrer") {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "Unknown designator " + quoted(first) + " in ACL: " + quoted(raw));
+    }
+    if (header == "x-container-write") {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "Referrers not allowed in write ACL: " + quoted(raw));
+    }
+    bool negate = !second.empty() && second.front() == '-';
+    if (negate) second = trim_spaces(second.substr(1));
+    if (!second.empty() && second != "*" && second.front() == '*') second = trim_spaces(second.substr(1));
+    if (second.empty() || second == ".") {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "No host/domain value after referrer designation in ACL: " + quoted(raw));
+    }
+    add(".r:" + std::string(negate ? "-" : "") + std::string(second));
+  }
+  return out;
+}
+
+// Cleans the ACL headers among `u` in place (see clean_acl).
+Status clean_acls(store::Metadata& u) {
+  for (const char* h : {"x-container-read", "x-container-write"}) {
+    auto it = u.find(h);
+    if (it == u.end() || it->second.empty()) continue;
+    auto cleaned = clean_acl(h, it->second);
+    if (!cleaned.ok()) return cleaned.error();
+    it->second = std::move(cleaned).value();
   }
   return {};
 }
@@ -97,6 +164,7 @@ awaitable<Response> container_put(Env env, Request& req) {
   }
   auto updates = metadata_updates(env.svc->limits(), req, "x-container-meta-", kContainerExtras);
   ONESTACK_SWIFT_TRY(req, updates);
+  ONESTACK_SWIFT_TRY(req, clean_acls(*updates));
   ONESTACK_SWIFT_TRY(req, check_container_updates(*updates));
   ONESTACK_SWIFT_TRY(req, check_sync_to(env, *updates));
   ONESTACK_SWIFT_TRY(req, co_await versioning_container_update(env, req, t, rows->container,
@@ -173,6 +241,7 @@ awaitable<Response> container_post(Env env, Request& req) {
   if (!rows->container) co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
   auto updates = metadata_updates(env.svc->limits(), req, "x-container-meta-", kContainerExtras);
   ONESTACK_SWIFT_TRY(req, updates);
+  ONESTACK_SWIFT_TRY(req, clean_acls(*updates));
   ONESTACK_SWIFT_TRY(req, check_container_updates(*updates));
   ONESTACK_SWIFT_TRY(req, check_sync_to(env, *updates));
   ONESTACK_SWIFT_TRY(req, co_await versioning_container_update(env, req, t, rows->container,

@@ -1323,3 +1323,50 @@ def test_container_counters_follow_writes(cloud, acct):
     assert counters() == (2, 6)
     cloud.swift('POST', cpath + '/b', token=token, headers={'X-Object-Meta-X': 'y'})
     assert counters() == (2, 6)
+
+
+@pytest.mark.parametrize('given,stored', [
+    ('.referrer:*', '.r:*'),
+    ('.ref:*', '.r:*'),
+    ('.referer:.example.com', '.r:.example.com'),
+    ('.r:*.example.com', '.r:.example.com'),
+    ('.r:*, .rlistings', '.r:*,.rlistings'),
+    ('.r:-evil.example,,.r:*', '.r:-evil.example,.r:*'),
+])
+def test_container_read_acl_is_cleaned_as_swift_does(cloud, acct, given, stored):
+    account, token = acct
+    c = new_container(cloud, token, account)
+    path = '%s/%s' % (account, c)
+    r = cloud.swift('POST', path, token=token, headers={'X-Container-Read': given})
+    assert r.status_code == 204, r.text
+    assert cloud.swift('HEAD', path, token=token).headers['X-Container-Read'] == stored
+    put(cloud, token, path + '/o', b'x')
+    r = cloud.swift('GET', path + '/o', headers={'Referer': 'http://www.example.com/'})
+    assert r.status_code == 200
+
+
+def test_referrer_deny_after_allow(cloud, acct):
+    account, token = acct
+    c = new_container(cloud, token, account, **{'X-Container-Read': '.r:*,.r:-evil.example'})
+    path = '%s/%s/o' % (account, c)
+    put(cloud, token, path, b'x')
+    assert cloud.swift('GET', path, headers={'Referer': 'http://good.example/'}).status_code == 200
+    assert cloud.swift('GET', path, headers={'Referer': 'http://evil.example/'}).status_code == 401
+    assert cloud.swift('GET', path).status_code == 200
+
+
+@pytest.mark.parametrize('header,value', [
+    ('X-Container-Read', '.r:'),
+    ('X-Container-Read', '.r:-'),
+    ('X-Container-Read', '.r:.'),
+    ('X-Container-Read', '.unknown:x'),
+    ('X-Container-Write', '.r:*'),
+    ('X-Container-Write', '.referrer:*'),
+])
+def test_bad_container_acls_are_400(cloud, acct, header, value):
+    account, token = acct
+    c = new_container(cloud, token, account)
+    r = cloud.swift('POST', '%s/%s' % (account, c), token=token, headers={header: value})
+    assert r.status_code == 400, (value, r.status_code, r.text)
+    r = cloud.swift('PUT', '%s/%s' % (account, unique('c')), token=token, headers={header: value})
+    assert r.status_code == 400

@@ -6,6 +6,7 @@
 #include "object/api/features.h"
 #include "object/api/listing.h"
 #include "object/api/routes.h"
+#include "object/service/blob_io.h"
 
 namespace onestack::object::api {
 
@@ -43,6 +44,21 @@ awaitable<Result<Rows>> load_rows(Env env, Target t, int want) {
         rows.object = std::move(o).value();
       } else if (o.error().code != ErrorCode::kNotFound) {
         return o.error();
+      }
+    }
+    if ((want & static_cast<int>(Want::kSmallBody)) && rows.object) {
+      // The GET fast path: the bytes come in the same hop as the rows (they
+      // are only sent once the caller is authorized).
+      const store::ObjectRecord& o = *rows.object;
+      bool plain = !o.meta.count("x-static-large-object") && !o.meta.count("x-object-manifest") &&
+                   !o.meta.count("x-symlink-target");
+      if (plain && !o.blob_id.empty() && o.size <= kVerifiedReadLimit && o.etag.size() == 32) {
+        auto data = read_blob(env.svc->blobs(), o.blob_id, kVerifiedReadLimit);
+        if (data.ok() && (data->size() != o.size || md5_hex(*data) != o.etag)) {
+          (void)env.svc->blobs().quarantine(o.blob_id);
+          data = make_error(ErrorCode::kNotFound, "damaged blob quarantined");
+        }
+        rows.small_body = std::move(data);
       }
     }
     return rows;

@@ -532,7 +532,8 @@ awaitable<Response> object_put(Env env, Request& req) {
 awaitable<Response> object_head_get(Env env, Request& req) {
   Target t = target_of(req);
   ONESTACK_SWIFT_TRY(req, check_names(env.svc->limits(), t));
-  auto rows = co_await load_rows(env, t, 7);
+  bool whole_get = req.method == bhttp::verb::get && !req.has_header("Range") && req.query.items().empty();
+  auto rows = co_await load_rows(env, t, whole_get ? 7 | static_cast<int>(Want::kSmallBody) : 7);
   ONESTACK_SWIFT_TRY(req, rows);
   auto access = co_await authorize_object(env, req, t, Op::kObjectRead, *rows);
   ONESTACK_SWIFT_TRY(req, access);
@@ -606,9 +607,17 @@ awaitable<Response> object_head_get(Env env, Request& req) {
     // Small objects are read and checked against their MD5 before a byte
     // goes out: a damaged blob is never served as good data. Large ones go
     // by sendfile after a size check; the auditor checks their MD5.
-    constexpr uint64_t kVerifyLimit = 1 << 20;
+    constexpr uint64_t kVerifyLimit = kVerifiedReadLimit;
     bool verifiable = o.size <= kVerifyLimit && o.etag.size() == 32 &&
                       !o.meta.count("x-static-large-object");
+    if (verifiable && rows->small_body && rows->object && rows->object->blob_id == o.blob_id) {
+      // Read with the rows (load_rows' fast path).
+      if (!rows->small_body->ok()) {
+        co_return error_for(req, make_error(rows->small_body->error().code, ""));
+      }
+      res.body = std::move(**rows->small_body);
+      co_return res;
+    }
     if (verifiable) {
       auto job = [&]() -> Result<std::string> {
         auto data = read_blob(env.svc->blobs(), o.blob_id, kVerifyLimit);

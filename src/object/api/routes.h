@@ -33,8 +33,15 @@ struct Rows {
   std::optional<store::AccountRecord> account;
   std::optional<store::ContainerRecord> container;
   std::optional<store::ObjectRecord> object;
+  // With Want::kSmallBody: the bytes of a plain object of at most
+  // kVerifiedReadLimit, read and MD5-checked in the same pool hop (a damaged
+  // blob is quarantined and gives kNotFound). Unset when not applicable.
+  std::optional<Result<std::string>> small_body;
 };
-enum class Want { kAccount = 1, kContainer = 2, kObject = 4 };
+enum class Want { kAccount = 1, kContainer = 2, kObject = 4, kSmallBody = 8 };
+// Whole objects up to this size are read and checked against their MD5
+// before a byte is sent; larger ones go by sendfile after a size check.
+constexpr uint64_t kVerifiedReadLimit = 1 << 20;
 awaitable<Result<Rows>> load_rows(Env env, Target t, int want);
 
 // The target of a routed request (path parameters, decoded).

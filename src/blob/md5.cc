@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/ids.h"
+
 namespace onestack::blob {
 namespace {
 
@@ -45,14 +47,7 @@ std::string Md5::hex() const {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_DigestFinal_ex(copy.get(), md, &len) != 1) die("EVP_DigestFinal_ex");
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 0xf]);
-  }
-  return out;
+  return hex_encode(md, len);
 }
 
 }  // namespace onestack::blob

@@ -14,13 +14,13 @@ std::string random_bytes(size_t n) {
   return out;
 }
 
-static std::string to_hex(std::string_view bytes) {
+std::string hex_encode(const unsigned char* data, size_t len) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 0xf]);
+  out.reserve(len * 2);
+  for (size_t i = 0; i < len; ++i) {
+    out.push_back(kHex[data[i] >> 4]);
+    out.push_back(kHex[data[i] & 0xf]);
   }
   return out;
 }
@@ -29,7 +29,7 @@ std::string new_hex_id() {
   std::string b = random_bytes(16);
   b[6] = static_cast<char>((b[6] & 0x0f) | 0x40);  // version 4
   b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  return to_hex(b);
+  return hex_encode(reinterpret_cast<const unsigned char*>(b.data()), b.size());
 }
 
 std::string new_uuid() {

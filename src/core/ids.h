@@ -29,6 +29,8 @@ std::string new_hex_id();
 std::string new_uuid();
 // Returns `n` cryptographically random bytes. Thread-safe.
 std::string random_bytes(size_t n);
+// Returns `len` bytes at `data` as 2*len lower-case hex characters.
+std::string hex_encode(const unsigned char* data, size_t len);
 // True if `s` is 32 lower-case hex characters (Keystone's uuid-hex form).
 bool is_hex_uuid(std::string_view s);
 

@@ -66,10 +66,7 @@ std::vector<StoredSegment> entries_of(const std::vector<store::ObjectRecord>& ro
 class SegmentReader {
  public:
   SegmentReader(const Env& env, const Request& req, std::string account)
-      : env_(env), req_(req), account_(std::move(account)),
-        // A TempURL grants its request's subrequests too (Swift's
-        // swift.authorize_override).
-        check_access_(!req.query.has("temp_url_sig")) {}
+      : env_(env), account_(account), access_(env, req, std::move(account)) {}
 
   // Appends the leaves for [begin, end) of the concatenation of `segs`, a
   // manifest nested `depth` deep (the object's own is 1). `rows`, when
@@ -109,28 +106,7 @@ class SegmentReader {
   }
 
   // Whether the caller may perform `op` on `container` of the account.
-  Status may(const std::string& container, Op op) {
-    if (!check_access_) return {};
-    auto key = std::make_pair(static_cast<int>(op), container);
-    if (auto it = access_.find(key); it != access_.end()) return it->second;
-    if (!account_loaded_) {
-      auto a = env_.svc->store().get_account(account_);
-      if (a.ok()) {
-        account_meta_ = a->meta;
-      } else if (a.error().code != ErrorCode::kNotFound) {
-        return a.error();
-      }
-      account_loaded_ = true;
-    }
-    auto c = env_.svc->store().get_container(account_, container);
-    if (!c.ok() && c.error().code != ErrorCode::kNotFound) return c.error();
-    Target t{account_, container, ""};
-    auto r = authorize(env_, req_, t, op, account_meta_ ? &*account_meta_ : nullptr,
-                       c.ok() ? &c->meta : nullptr);
-    Status st = r.ok() ? Status{} : Status(r.error());
-    access_.emplace(key, st);
-    return st;
-  }
+  Status may(const std::string& container, Op op) { return access_.may(container, op); }
 
  private:
   // The row of an SLO segment, still as the manifest recorded it.
@@ -166,12 +142,8 @@ class SegmentReader {
   }
 
   const Env& env_;
-  const Request& req_;
   const std::string account_;
-  const bool check_access_;
-  bool account_loaded_ = false;
-  std::optional<store::Metadata> account_meta_;
-  std::map<std::pair<int, std::string>, Status> access_;
+  AccessCache access_;
   std::map<std::string,
            std::pair<std::string, std::shared_ptr<const std::vector<StoredSegment>>>> manifests_;
 };
@@ -617,6 +589,31 @@ awaitable<Result<std::vector<Part>>> large_object_parts(Env env, Request& req, T
   for (const auto& l : *leaves) total += l.length;
   if (size) *size = total;
   co_return parts_of(std::move(leaves).value());
+}
+
+AccessCache::AccessCache(const Env& env, const Request& req, std::string account)
+    : env_(env), req_(req), account_(std::move(account)), check_(!req.query.has("temp_url_sig")) {}
+
+Status AccessCache::may(const std::string& container, Op op) {
+  if (!check_) return {};
+  auto key = std::make_pair(static_cast<int>(op), container);
+  if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+  if (!account_loaded_) {
+    auto a = env_.svc->store().get_account(account_);
+    if (a.ok()) {
+      account_meta_ = a->meta;
+    } else if (a.error().code != ErrorCode::kNotFound) {
+      return a.error();
+    }
+    account_loaded_ = true;
+  }
+  auto c = env_.svc->store().get_container(account_, container);
+  if (!c.ok() && c.error().code != ErrorCode::kNotFound) return c.error();
+  auto r = authorize(env_, req_, Target{account_, container, ""}, op,
+                     account_meta_ ? &*account_meta_ : nullptr, c.ok() ? &c->meta : nullptr);
+  Status st = r.ok() ? Status{} : Status(r.error());
+  cache_.emplace(key, st);
+  return st;
 }
 
 }  // namespace onestack::object::api

@@ -152,46 +152,6 @@ Response text_error(const Request& req, bhttp::status status, std::string body,
   return r;
 }
 
-// Access of the caller to the containers of one account, looked up once
-// per container. Blocking; for one worker-thread job.
-class AccessCache {
- public:
-  AccessCache(const Env& env, const Request& req, std::string account)
-      : env_(env), req_(req), account_(std::move(account)),
-        check_(!req.query.has("temp_url_sig")) {}
-
-  Status may(const std::string& container, Op op) {
-    if (!check_) return {};
-    auto key = std::make_pair(static_cast<int>(op), container);
-    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
-    if (!account_loaded_) {
-      auto a = env_.svc->store().get_account(account_);
-      if (a.ok()) {
-        account_meta_ = a->meta;
-      } else if (a.error().code != ErrorCode::kNotFound) {
-        return a.error();
-      }
-      account_loaded_ = true;
-    }
-    auto c = env_.svc->store().get_container(account_, container);
-    if (!c.ok() && c.error().code != ErrorCode::kNotFound) return c.error();
-    auto r = authorize(env_, req_, Target{account_, container, ""}, op,
-                       account_meta_ ? &*account_meta_ : nullptr, c.ok() ? &c->meta : nullptr);
-    Status st = r.ok() ? Status{} : Status(r.error());
-    cache_.emplace(key, st);
-    return st;
-  }
-
- private:
-  const Env& env_;
-  const Request& req_;
-  const std::string account_;
-  const bool check_;
-  bool account_loaded_ = false;
-  std::optional<store::Metadata> account_meta_;
-  std::map<std::pair<int, std::string>, Status> cache_;
-};
-
 // HEADs the distinct segments of a manifest PUT (keyed "container/object").
 std::map<std::string, SegmentHead> head_segments(const Env& env, const Request& req,
                                                  const std::string& account,

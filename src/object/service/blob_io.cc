@@ -2,22 +2,13 @@
 
 #include <openssl/evp.h>
 
+#include "core/ids.h"
+
 namespace onestack::object {
 
 namespace {
 
 constexpr size_t kChunk = 1 << 20;  // bytes buffered per upload before a disk write
-
-std::string to_hex(const unsigned char* md, unsigned len) {
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 15]);
-  }
-  return out;
-}
 
 // An upload's staging buffer: allocated once per request, never
 // zero-filled, sized to the body when its length is known (a 4 KiB PUT
@@ -50,7 +41,7 @@ std::string md5_hex(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned len = 0;
   EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr);
-  return to_hex(md, len);
+  return hex_encode(md, len);
 }
 
 boost::asio::awaitable<Result<ReceivedBlob>> receive_blob(ObjectService& svc,

@@ -9,6 +9,8 @@
 #include <cmath>
 #include <ctime>
 
+#include "core/ids.h"
+
 namespace onestack::object {
 
 int64_t now_us() {
@@ -146,13 +148,7 @@ Result<std::string> blob_md5(blob::BlobReader& r) {
   unsigned len = 0;
   EVP_DigestFinal_ex(ctx, md, &len);
   EVP_MD_CTX_free(ctx);
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 15]);
-  }
-  return out;
+  return hex_encode(md, len);
 }
 
 }  // namespace

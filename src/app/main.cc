@@ -128,6 +128,7 @@ int run_serve(const AppSettings& s) {
     ol.port = s.object_port;
     ol.router = &object_router;
     ol.error_responder = object::api::swift_error;
+    ol.finalize = object::api::finalize_response;
     ol.tls = tls;
     auto oport = server.add_listener(std::move(ol));
     if (!oport.ok()) return fail("object-store listener", oport.error());

@@ -118,12 +118,17 @@ class StreamingBody final : public BodyReader {
       if (ec == beast::http::error::need_buffer) ec = {};
       size_t got = len - parser_.get().body().size;
       if (ec == beast::http::error::body_limit) {
+        failed_ = true;
         co_return make_error(ErrorCode::kTooLarge, "Request body too large.");
       }
       if (ec == beast::http::error::bad_chunk || ec == beast::http::error::bad_chunk_extension) {
+        failed_ = true;
         co_return make_error(ErrorCode::kInvalidArgument, "Malformed chunked body.");
       }
-      if (ec) co_return make_error(ErrorCode::kUnavailable, "client went away: " + ec.message());
+      if (ec) {
+        failed_ = true;
+        co_return make_error(ErrorCode::kUnavailable, "client went away: " + ec.message());
+      }
       if (got > 0 || parser_.is_done()) co_return got;
     }
   }
@@ -136,6 +141,9 @@ class StreamingBody final : public BodyReader {
   // Whether the client may still be holding its body back for a 100 we never
   // sent: then the connection cannot be reused.
   bool withheld() const { return expect_continue_ && !continue_sent_ && !parser_.is_done(); }
+  // Whether a read failed (client gone, timeout, bad framing): the rest of
+  // the body will never come.
+  bool failed() const { return failed_; }
 
  private:
   Stream& stream_;
@@ -144,6 +152,7 @@ class StreamingBody final : public BodyReader {
   const ServerLimits& limits_;
   bool expect_continue_;
   bool continue_sent_ = false;
+  bool failed_ = false;
 };
 
 // One client connection. Lives in its coroutine frame; see server.h.
@@ -367,7 +376,7 @@ awaitable<bool> Connection<Stream>::drain(StreamingBody<Stream>& body) {
   // A client still waiting for "100 Continue" has not sent its body; one
   // that sent a large body we refused is cheaper to hang up on.
   constexpr uint64_t kMaxDrain = 1 << 20;
-  if (body.withheld()) co_return false;
+  if (body.withheld() || body.failed()) co_return false;
   if (auto cl = body.content_length(); cl && *cl > kMaxDrain) co_return false;
   char scratch[16 * 1024];
   uint64_t drained = 0;
@@ -467,9 +476,13 @@ template <typename Stream>
 awaitable<bool> Connection<Stream>::send(Request& req, Response res, bool keep_alive,
                                          size_t metrics_slot,
                                          std::chrono::steady_clock::time_point start) {
+  if (listener_->config.finalize) listener_->config.finalize(req, res);
   beast::http::response<beast::http::string_body> out{res.status, 11};
   for (auto& f : res.headers) out.insert(f.name_string(), f.value());
-  out.set("x-openstack-request-id", req.request_id);
+  // A service may name the request its own way (Swift: the transaction id).
+  if (out.find("x-openstack-request-id") == out.end()) {
+    out.set("x-openstack-request-id", req.request_id);
+  }
   out.set(beast::http::field::date, http_date());
   bool head = req.method == beast::http::verb::head;
   unsigned status = static_cast<unsigned>(res.status);

@@ -51,6 +51,10 @@ struct ListenerConfig {
   uint16_t port = 0;    // 0 picks a free port
   const Router* router = nullptr;             // not owned; outlives the server
   ErrorResponder error_responder;
+  // Called on every response of this listener just before it is written,
+  // the core's own 404/405/413 answers included (Swift gives each one a
+  // transaction id). May be empty.
+  std::function<void(const Request&, Response&)> finalize;
   std::shared_ptr<boost::asio::ssl::context> tls;  // null for plain HTTP
 };
 

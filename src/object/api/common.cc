@@ -130,6 +130,12 @@ void add_trans_id(const Request& req, Response& res) {
   res.headers.set("X-Trans-Id", id);
 }
 
+void finalize_response(const Request& req, Response& res) {
+  if (res.headers.find("X-Trans-Id") == res.headers.end()) add_trans_id(req, res);
+  std::string id(res.headers.find("X-Trans-Id")->value());
+  res.headers.set("X-Openstack-Request-Id", id);
+}
+
 Response error_for(const Request& req, const Error& e) {
   Response r = swift_error(e);
   add_trans_id(req, r);

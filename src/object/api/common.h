@@ -38,6 +38,10 @@ Response error_for(const Request& req, const Error& e);
 Response empty_response(const Request& req, bhttp::status status);
 // Sets X-Trans-Id (and Swift's X-Openstack-Request-Id twin) on `res`.
 void add_trans_id(const Request& req, Response& res);
+// The object-store listener's last word on every response, the core's own
+// 404/405/413 included: a transaction id, and X-Openstack-Request-Id equal
+// to it (as Swift's catch_errors middleware answers).
+void finalize_response(const Request& req, Response& res);
 
 #define ONESTACK_SWIFT_TRY(req, expr)                          \
   do {                                                         \

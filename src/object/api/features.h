@@ -127,6 +127,12 @@ awaitable<Response> bulk_delete(Env env, Request& req);
 // StaticWeb does not apply.
 awaitable<std::optional<Response>> staticweb_get(Env env, Request& req, Target t,
                                                  store::ContainerRecord c);
+// StaticWeb for an object path that names no object: a pseudo-directory
+// ("docs/") serves its index or listing, a directory without its slash
+// redirects, anything else gets the Web-Error page. nullopt when StaticWeb
+// does not apply (the caller answers 404).
+awaitable<std::optional<Response>> staticweb_object_get(Env env, Request& req, Target t,
+                                                        store::ContainerRecord c);
 // CORS: adds Access-Control-* headers to a response to a request with an
 // Origin, from the container's X-Container-Meta-Access-Control-* settings.
 void cors_decorate(const Request& req, const store::ContainerRecord* c, Response& res);

@@ -539,6 +539,10 @@ awaitable<Response> object_head_get(Env env, Request& req) {
   ONESTACK_SWIFT_TRY(req, access);
   if (auto r = co_await version_read(env, req, t, &*rows)) co_return std::move(*r);
   if (!rows->object || expired(*rows->object)) {
+    if (rows->container) {
+      store::ContainerRecord container = *rows->container;
+      if (auto r = co_await staticweb_object_get(env, req, t, container)) co_return std::move(*r);
+    }
     co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
   }
   store::ObjectRecord o = *rows->object;

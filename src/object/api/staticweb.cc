@@ -67,6 +67,9 @@ struct Site {
 // an error page): the request's own headers, another path.
 awaitable<Response> get_object(Env env, const Request& req, Target t, std::string name) {
   Request sub = req;
+  // The sub-request is a plain API GET: it must not turn into a web page
+  // again (an index that is itself missing would recurse).
+  sub.headers.set("X-Web-Mode", "false");
   sub.method = bhttp::verb::get;
   sub.method_name = "GET";
   sub.path_params = {t.account, t.container, name};
@@ -234,6 +237,47 @@ awaitable<std::optional<Response>> staticweb_get(Env env, Request& req, Target t
     }
   }
   co_return co_await listing(env, req, t, site, "", c);
+}
+
+awaitable<std::optional<Response>> staticweb_object_get(Env env, Request& req, Target t,
+                                                        store::ContainerRecord c) {
+  if (req.method != bhttp::verb::get && req.method != bhttp::verb::head) co_return std::nullopt;
+  std::string_view mode = req.header("X-Web-Mode");
+  if (req.auth ? !truthy(mode) : (!mode.empty() && !truthy(mode))) co_return std::nullopt;
+  Site site{meta(c, "x-container-meta-web-index"), meta(c, "x-container-meta-web-error"),
+            meta(c, "x-container-meta-web-listings"), meta(c, "x-container-meta-web-listings-css")};
+  if (site.index.empty() && site.listings.empty() && site.error.empty()) co_return std::nullopt;
+  if (!authorize(env, req, t, Op::kObjectRead, nullptr, &c.meta).ok()) co_return std::nullopt;
+  Response not_found = error_for(req, make_error(ErrorCode::kNotFound, ""));
+  if (!t.object.empty() && t.object.back() == '/') {
+    // staticweb.py _handle_object: a pseudo-directory serves its index,
+    // else its listing.
+    if (!site.index.empty()) {
+      Response r = co_await get_object(env, req, t, t.object + site.index);
+      if (static_cast<unsigned>(r.status) / 100 == 2) co_return r;
+    }
+    if (truthy(site.listings)) {
+      co_return co_await listing(env, req, t, site, t.object, c);
+    }
+    co_return co_await error_page(env, req, t, site, std::move(not_found));
+  }
+  // A name with objects below it is a directory asked for without its
+  // slash: redirect, as Swift does.
+  store::ListQuery q;
+  q.prefix = t.object + "/";
+  q.limit = 1;
+  auto job = [&]() { return env.svc->store().list_objects(t.account, t.container, q); };
+  auto below = co_await env.svc->pool().run(job);
+  if (below.ok() && !below->empty()) {
+    Response r = Response::with_body(
+        bhttp::status::moved_permanently,
+        "<html><h1>Moved Permanently</h1><p>The resource has moved permanently.</p></html>",
+        "text/html; charset=UTF-8");
+    r.headers.set(bhttp::field::location, req.path + "/");
+    add_trans_id(req, r);
+    co_return r;
+  }
+  co_return co_await error_page(env, req, t, site, std::move(not_found));
 }
 
 }  // namespace onestack::object::api

@@ -595,7 +595,6 @@ AccessCache::AccessCache(const Env& env, const Request& req, std::string account
     : env_(env), req_(req), account_(std::move(account)), check_(!req.query.has("temp_url_sig")) {}
 
 Status AccessCache::may(const std::string& container, Op op) {
-  if (!check_) return {};
   auto key = std::make_pair(static_cast<int>(op), container);
   if (auto it = cache_.find(key); it != cache_.end()) return it->second;
   if (!account_loaded_) {
@@ -609,8 +608,21 @@ Status AccessCache::may(const std::string& container, Op op) {
   }
   auto c = env_.svc->store().get_container(account_, container);
   if (!c.ok() && c.error().code != ErrorCode::kNotFound) return c.error();
-  auto r = authorize(env_, req_, Target{account_, container, ""}, op,
-                     account_meta_ ? &*account_meta_ : nullptr, c.ok() ? &c->meta : nullptr);
+  const store::Metadata* am = account_meta_ ? &*account_meta_ : nullptr;
+  const store::Metadata* cm = c.ok() ? &c->meta : nullptr;
+  Target target{account_, container, ""};
+  Result<Access> r = make_error(ErrorCode::kUnauthenticated, "");
+  if (!check_) {
+    // A TempURL request reaches other objects only within the scope of the
+    // key that signed it: the whole account for an account key, the signed
+    // container for a container key (tempurl_authorize picks the keys by
+    // the target), and only to read (Swift's authorize_same_account /
+    // authorize_same_container).
+    auto tu = tempurl_authorize(env_, req_, target, am, cm);
+    if (tu) r = std::move(*tu);
+  } else {
+    r = authorize(env_, req_, target, op, am, cm);
+  }
   Status st = r.ok() ? Status{} : Status(r.error());
   cache_.emplace(key, st);
   return st;

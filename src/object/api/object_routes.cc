@@ -360,9 +360,23 @@ awaitable<Response> do_copy(Env env, Request& req, Target src, Target dst) {
       if (k.rfind("x-object-sysmeta-", 0) == 0) o.meta[k] = v;
     }
   }
-  ONESTACK_SWIFT_TRY(req, check_quotas(*drows, o.size, !drows->object));
-  ONESTACK_SWIFT_TRY(req, co_await version_before_overwrite(env, req, dst, *drows->container,
-                                                            drows->object, &o, &cond));
+  // A copy of a large object wrote a new blob: it goes again if the copy
+  // stops here (a shared blob belongs to its source).
+  auto drop_new = [&]() -> bool {
+    if (!cond.blob_shared && !o.blob_id.empty()) (void)env.svc->blobs().remove(o.blob_id);
+    return true;
+  };
+  Status quota = check_quotas(*drows, o.size, !drows->object);
+  if (!quota.ok()) {
+    co_await env.svc->pool().run(drop_new);
+    co_return error_for(req, quota.error());
+  }
+  Status versioned = co_await version_before_overwrite(env, req, dst, *drows->container,
+                                                       drows->object, &o, &cond);
+  if (!versioned.ok()) {
+    co_await env.svc->pool().run(drop_new);
+    co_return error_for(req, versioned.error());
+  }
   auto put = co_await commit_row(env, o, cond);
   if (!put.ok() && put.error().code == ErrorCode::kConflict && cond.blob_shared) {
     // The source was deleted between our read and our write.

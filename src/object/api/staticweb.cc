@@ -82,7 +82,10 @@ awaitable<Response> get_object(Env env, const Request& req, Target t, std::strin
 awaitable<Response> error_page(Env env, const Request& req, Target t, Site site, Response original) {
   if (site.error.empty()) co_return original;
   unsigned status = static_cast<unsigned>(original.status);
-  Response page = co_await get_object(env, req, t, std::to_string(status) + site.error);
+  // Arguments named first: g++ 12 destroys a temporary of a co_await
+  // expression twice.
+  std::string page_name = std::to_string(status) + site.error;
+  Response page = co_await get_object(env, req, t, page_name);
   if (static_cast<unsigned>(page.status) / 100 != 2) co_return original;
   page.status = original.status;
   co_return page;
@@ -132,7 +135,10 @@ awaitable<Response> listing(Env env, Request& req, Target t, Site site, std::str
     co_return co_await error_page(env, req, t, site, std::move(r));
   }
   auto access = authorize(env, req, t, Op::kContainerRead, nullptr, &c.meta);
-  if (!access.ok()) co_return co_await error_page(env, req, t, site, error_for(req, access.error()));
+  if (!access.ok()) {
+    Response denied = error_for(req, access.error());
+    co_return co_await error_page(env, req, t, site, std::move(denied));
+  }
   store::ListQuery q;
   q.delimiter = "/";
   q.prefix = prefix;
@@ -141,7 +147,8 @@ awaitable<Response> listing(Env env, Request& req, Target t, Site site, std::str
   auto listed = co_await env.svc->pool().run(job);
   ONESTACK_SWIFT_TRY(req, listed);
   if (!prefix.empty() && listed->empty()) {
-    co_return co_await error_page(env, req, t, site, error_for(req, make_error(ErrorCode::kNotFound, "")));
+    Response missing = error_for(req, make_error(ErrorCode::kNotFound, ""));
+    co_return co_await error_page(env, req, t, site, std::move(missing));
   }
   std::string body =
       "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\" "
@@ -236,7 +243,8 @@ awaitable<std::optional<Response>> staticweb_get(Env env, Request& req, Target t
       co_return co_await error_page(env, req, t, site, std::move(r));
     }
   }
-  co_return co_await listing(env, req, t, site, "", c);
+  std::string root_prefix;
+  co_return co_await listing(env, req, t, site, root_prefix, c);
 }
 
 awaitable<std::optional<Response>> staticweb_object_get(Env env, Request& req, Target t,
@@ -253,7 +261,8 @@ awaitable<std::optional<Response>> staticweb_object_get(Env env, Request& req, T
     // staticweb.py _handle_object: a pseudo-directory serves its index,
     // else its listing.
     if (!site.index.empty()) {
-      Response r = co_await get_object(env, req, t, t.object + site.index);
+      std::string index_name = t.object + site.index;
+      Response r = co_await get_object(env, req, t, index_name);
       if (static_cast<unsigned>(r.status) / 100 == 2) co_return r;
     }
     if (truthy(site.listings)) {

@@ -269,6 +269,42 @@ def temp_url(path, key, method='GET', expires=None, digest='sha1', prefix=None):
     return q
 
 
+def test_tempurl_container_key_stays_in_its_container(cloud, acct):
+    """A container key signs for its container only: an SLO or DLO whose
+    segments live in another container must not read them through it (Swift's
+    authorize_same_container); an account key reaches the whole account."""
+    account, token = acct
+    secret = new_container(cloud, token, account)
+    public = new_container(cloud, token, account)
+    put(cloud, token, '%s/%s/seg' % (account, secret), b'secret bytes')
+    put(cloud, token, '%s/%s/local' % (account, public), b'local bytes')
+    manifest = json.dumps([{'path': '/%s/seg' % secret}]).encode()
+    r = cloud.swift('PUT', '%s/%s/slo' % (account, public), token=token, data=manifest,
+                    params={'multipart-manifest': 'put'})
+    assert r.status_code == 201, (r.status_code, r.text)
+    r = put(cloud, token, '%s/%s/dlo' % (account, public), b'',
+            **{'X-Object-Manifest': '%s/seg' % secret})
+    assert r.status_code == 201
+    ckey = unique('ckey')
+    cloud.swift('POST', '%s/%s' % (account, public), token=token,
+                headers={'X-Container-Meta-Temp-URL-Key': ckey})
+    # The container key reads its own container's plain object...
+    path = '%s/%s/local' % (account, public)
+    assert cloud.swift('GET', path, params=temp_url(path, ckey)).content == b'local bytes'
+    # ...but not another container's bytes through a manifest.
+    for name in ('slo', 'dlo'):
+        path = '%s/%s/%s' % (account, public, name)
+        r = cloud.swift('GET', path, params=temp_url(path, ckey))
+        assert b'secret bytes' not in r.content, (name, r.status_code)
+        assert r.status_code in (401, 403, 409), (name, r.status_code)
+    # An account key covers the account, segments included.
+    akey = unique('akey')
+    cloud.swift('POST', account, token=token, headers={'X-Account-Meta-Temp-URL-Key': akey})
+    path = '%s/%s/slo' % (account, public)
+    r = cloud.swift('GET', path, params=temp_url(path, akey))
+    assert r.status_code == 200 and r.content == b'secret bytes'
+
+
 def test_tempurl_raw(cloud, acct):
     account, token = acct
     c = new_container(cloud, token, account)

@@ -208,32 +208,46 @@ awaitable<Response> listing(Env env, Request& req, Target t, Site site, std::str
   co_return r;
 }
 
+// The container's web site when `req` is a web request for it: GET/HEAD,
+// anonymous unless X-Web-Mode: false (token holders only with X-Web-Mode:
+// true), a public container with a site configured. nullopt otherwise (the
+// ordinary API answers).
+std::optional<Site> web_site(const Env& env, const Request& req, const Target& t,
+                             const store::ContainerRecord& c) {
+  if (req.method != bhttp::verb::get && req.method != bhttp::verb::head) return std::nullopt;
+  std::string_view mode = req.header("X-Web-Mode");
+  if (req.auth ? !truthy(mode) : (!mode.empty() && !truthy(mode))) return std::nullopt;
+  Site site{meta(c, "x-container-meta-web-index"), meta(c, "x-container-meta-web-error"),
+            meta(c, "x-container-meta-web-listings"), meta(c, "x-container-meta-web-listings-css")};
+  if (site.index.empty() && site.listings.empty() && site.error.empty()) return std::nullopt;
+  if (!authorize(env, req, t, Op::kObjectRead, nullptr, &c.meta).ok()) return std::nullopt;
+  return site;
+}
+
+// 301 to `location` (a directory asked for without its slash).
+Response moved_permanently(const Request& req, std::string location) {
+  Response r = Response::with_body(
+      bhttp::status::moved_permanently,
+      "<html><h1>Moved Permanently</h1><p>The resource has moved permanently.</p></html>",
+      "text/html; charset=UTF-8");
+  r.headers.set(bhttp::field::location, location);
+  add_trans_id(req, r);
+  return r;
+}
+
 }  // namespace
 
 awaitable<std::optional<Response>> staticweb_get(Env env, Request& req, Target t,
                                                  store::ContainerRecord c) {
-  if (req.method != bhttp::verb::get && req.method != bhttp::verb::head) co_return std::nullopt;
-  // Anonymous requests are web requests unless they say X-Web-Mode: false;
-  // token holders only when they say X-Web-Mode: true.
-  std::string_view mode = req.header("X-Web-Mode");
-  if (req.auth ? !truthy(mode) : (!mode.empty() && !truthy(mode))) co_return std::nullopt;
-  Site site{meta(c, "x-container-meta-web-index"), meta(c, "x-container-meta-web-error"),
-            meta(c, "x-container-meta-web-listings"), meta(c, "x-container-meta-web-listings-css")};
-  if (site.index.empty() && site.listings.empty()) co_return std::nullopt;
-  // A web site is a public container: otherwise the ordinary GET answers.
-  if (!authorize(env, req, t, Op::kObjectRead, nullptr, &c.meta).ok()) co_return std::nullopt;
+  auto found = web_site(env, req, t, c);
+  if (!found || (found->index.empty() && found->listings.empty())) co_return std::nullopt;
+  Site site = *found;
 
   if (req.path.empty() || req.path.back() != '/') {
     std::string host(req.header("Host"));
     std::string location = req.path + "/";
     if (!host.empty()) location = std::string(req.secure ? "https://" : "http://") + host + location;
-    Response r = Response::with_body(
-        bhttp::status::moved_permanently,
-        "<html><h1>Moved Permanently</h1><p>The resource has moved permanently.</p></html>",
-        "text/html; charset=UTF-8");
-    r.headers.set(bhttp::field::location, location);
-    add_trans_id(req, r);
-    co_return r;
+    co_return moved_permanently(req, location);
   }
   if (!site.index.empty()) {
     Response r = co_await get_object(env, req, t, site.index);
@@ -249,13 +263,9 @@ awaitable<std::optional<Response>> staticweb_get(Env env, Request& req, Target t
 
 awaitable<std::optional<Response>> staticweb_object_get(Env env, Request& req, Target t,
                                                         store::ContainerRecord c) {
-  if (req.method != bhttp::verb::get && req.method != bhttp::verb::head) co_return std::nullopt;
-  std::string_view mode = req.header("X-Web-Mode");
-  if (req.auth ? !truthy(mode) : (!mode.empty() && !truthy(mode))) co_return std::nullopt;
-  Site site{meta(c, "x-container-meta-web-index"), meta(c, "x-container-meta-web-error"),
-            meta(c, "x-container-meta-web-listings"), meta(c, "x-container-meta-web-listings-css")};
-  if (site.index.empty() && site.listings.empty() && site.error.empty()) co_return std::nullopt;
-  if (!authorize(env, req, t, Op::kObjectRead, nullptr, &c.meta).ok()) co_return std::nullopt;
+  auto found = web_site(env, req, t, c);
+  if (!found) co_return std::nullopt;
+  Site site = *found;
   Response not_found = error_for(req, make_error(ErrorCode::kNotFound, ""));
   if (!t.object.empty() && t.object.back() == '/') {
     // staticweb.py _handle_object: a pseudo-directory serves its index,
@@ -277,15 +287,7 @@ awaitable<std::optional<Response>> staticweb_object_get(Env env, Request& req, T
   q.limit = 1;
   auto job = [&]() { return env.svc->store().list_objects(t.account, t.container, q); };
   auto below = co_await env.svc->pool().run(job);
-  if (below.ok() && !below->empty()) {
-    Response r = Response::with_body(
-        bhttp::status::moved_permanently,
-        "<html><h1>Moved Permanently</h1><p>The resource has moved permanently.</p></html>",
-        "text/html; charset=UTF-8");
-    r.headers.set(bhttp::field::location, req.path + "/");
-    add_trans_id(req, r);
-    co_return r;
-  }
+  if (below.ok() && !below->empty()) co_return moved_permanently(req, req.path + "/");
   co_return co_await error_page(env, req, t, site, std::move(not_found));
 }
 

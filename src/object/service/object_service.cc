@@ -230,7 +230,7 @@ ObjectService::AuditResult ObjectService::audit_once(int64_t now_unix) {
 // writes only for what changed. That suits small and medium containers at
 // a one-second interval; a per-container change log with a stored sync
 // point would make a pass O(changes).
-// TODO(#container-sync): a user write to the target between the lookup and
+// TODO(#3): a user write to the target between the lookup and
 // the copy may be replaced by the older source row (no compare-and-set on
 // the timestamp yet).
 

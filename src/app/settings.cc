@@ -44,8 +44,13 @@ Result<AppSettings> load_settings(const Config& cfg, const std::string& data_dir
   ONESTACK_SETTING(idle_ms, "http", "idle_timeout_ms", 1, 3600000);
   ONESTACK_SETTING(s.object_port, "object", "bind_port", 0, 65535);
   ONESTACK_SETTING(s.disk_threads, "object", "disk_threads", 1, 1024);
+  ONESTACK_SETTING(s.object_inline_max, "object", "inline_max_bytes", 0, 1048576);
   ONESTACK_SETTING(s.object_reaper_interval_ms, "object", "reaper_interval_ms", 10, 3600000);
   ONESTACK_SETTING(s.object_auditor_interval_s, "object", "auditor_interval_s", 1, 86400 * 30);
+  ONESTACK_SETTING(s.object_auditor_files_per_second, "object", "auditor_files_per_second", 0,
+                   1000000);
+  ONESTACK_SETTING(s.object_auditor_bytes_per_second, "object", "auditor_bytes_per_second", 0,
+                   int64_t{1} << 40);
 #undef ONESTACK_SETTING
   s.limits.read_timeout = std::chrono::milliseconds(read_ms);
   s.limits.write_timeout = std::chrono::milliseconds(write_ms);

@@ -32,8 +32,11 @@ struct AppSettings {
   std::string object_blob_dir;    // default: <data_dir>/objects
   std::string object_db_path;     // default: <data_dir>/objects.db
   size_t disk_threads = 64;       // fsync-bound work: one thread per concurrent upload
+  size_t object_inline_max = 65536;  // blobs up to this size live in the database; 0: none
   int object_reaper_interval_ms = 1000;
   int object_auditor_interval_s = 3600;
+  int object_auditor_files_per_second = 20;
+  int64_t object_auditor_bytes_per_second = 10000000;
   identity::Settings identity;
 };
 

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -93,6 +94,21 @@ struct ObjectListEntry {
   ObjectRecord object;
 };
 
+// One item of an object listing as the listing formats show it: a row
+// without its metadata map (only a symlink's target), or a roll-up when
+// `subdir` is non-empty (the other fields are then unset).
+struct ObjectListRow {
+  std::string subdir;
+  std::string name;
+  std::string etag;
+  std::string content_type;
+  uint64_t size = 0;
+  int64_t timestamp_us = 0;
+  std::string symlink_target;   // "container/object" of a symlink, else ""
+  std::string symlink_account;  // the symlink's target account when given, else ""
+};
+using ObjectRowVisitor = std::function<void(const ObjectListRow&)>;
+
 struct PutObjectResult {
   std::optional<ObjectRecord> previous;  // the row that was replaced
   std::vector<std::string> freed_blobs;  // remove these from the blob store
@@ -124,6 +140,11 @@ class ObjectStore {
                                      int64_t now_us) = 0;
   virtual Result<std::vector<ContainerListEntry>> list_containers(const std::string& account,
                                                                   const ListQuery& q) = 0;
+  // The same page as list_objects, streamed: `visit` sees each item in
+  // order and must copy what it keeps (the row is reused). Memory does not
+  // grow with the page; the listing routes render from here.
+  virtual Status scan_objects(const std::string& account, const std::string& container,
+                              const ListQuery& q, const ObjectRowVisitor& visit) = 0;
 
   // Containers. create_container: creates the container (and its account if
   // absent) and returns true; if it exists, applies `c.meta` as updates and

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <vector>
 
+#include "blob/bytes_reader.h"
 #include "blob/md5.h"
 #include "core/ids.h"
 
@@ -87,24 +88,6 @@ class MemoryBlobWriter final : public BlobWriter {
   Phase phase_ = Phase::kOpen;
 };
 
-class MemoryBlobReader final : public BlobReader {
- public:
-  explicit MemoryBlobReader(std::shared_ptr<const std::string> bytes) : bytes_(std::move(bytes)) {}
-
-  uint64_t size() const override { return bytes_->size(); }
-  int fd() const override { return -1; }
-
-  Result<size_t> read(uint64_t offset, char* buf, size_t len) override {
-    if (offset >= bytes_->size()) return size_t{0};
-    size_t n = std::min<uint64_t>(len, bytes_->size() - offset);
-    std::memcpy(buf, bytes_->data() + offset, n);
-    return n;
-  }
-
- private:
-  std::shared_ptr<const std::string> bytes_;
-};
-
 }  // namespace
 
 MemoryBlobStore::MemoryBlobStore() : state_(std::make_shared<State>()) {}
@@ -119,7 +102,7 @@ Result<std::unique_ptr<BlobReader>> MemoryBlobStore::open(std::string_view id) {
   std::lock_guard<std::mutex> lock(state_->mu);
   auto it = state_->blobs.find(id);
   if (it == state_->blobs.end()) return not_found(id);
-  return std::unique_ptr<BlobReader>(std::make_unique<MemoryBlobReader>(it->second.bytes));
+  return std::unique_ptr<BlobReader>(make_bytes_reader(it->second.bytes));
 }
 
 Status MemoryBlobStore::remove(std::string_view id) {

@@ -212,12 +212,18 @@ awaitable<Response> container_head_get(Env env, Request& req) {
   } else if (req.method == bhttp::verb::get) {
     auto q = listing_query(req, env.svc->limits().container_listing_limit);
     ONESTACK_SWIFT_TRY(req, q);
-    auto job = [&]() { return env.svc->store().list_objects(t.account, t.container, *q); };
+    // Rendered on the pool thread as the rows stream out of the store.
+    ObjectListingWriter writer(fmt, t.account, t.container,
+                               std::min<uint64_t>(q->limit, c.object_count));
+    auto job = [&]() {
+      return env.svc->store().scan_objects(t.account, t.container, *q,
+                                           [&](const store::ObjectListRow& row) { writer.add(row); });
+    };
     auto listed = co_await env.svc->pool().run(job);
     ONESTACK_SWIFT_TRY(req, listed);
-    if (!listed->empty() || fmt != ListFormat::kPlain) {
+    if (writer.count() > 0 || fmt != ListFormat::kPlain) {
       res.status = bhttp::status::ok;
-      res.body = render_objects(fmt, t.container, *listed);
+      res.body = writer.finish();
     }
   }
   res.headers.set(bhttp::field::content_type, listing_content_type(fmt));

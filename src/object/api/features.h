@@ -63,6 +63,11 @@ std::optional<Response> symlink_post_redirect(const Request& req, const Target& 
 std::string symlink_location(const Target& t);
 
 // ---- versioning (versioning.cc, object_versioning.cc) ----
+// Whether a write to `container` involves versioning (legacy or object
+// versioning, or a request naming a version): version_before_overwrite has
+// work to do.
+bool versions_objects(const Request& req, const store::ContainerRecord& container);
+
 // Called before a PUT (or COPY) writes `incoming` over `current` in
 // `container`. Legacy versioned writes (X-Versions-Location /
 // X-History-Location) snapshot `current` into the versions container (412

@@ -83,25 +83,26 @@ Result<store::ListQuery> listing_query(const http::Request& req, size_t max_limi
 void append_json_string(std::string& out, std::string_view s) {
   static const char* kHex = "0123456789abcdef";
   out.push_back('"');
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
+  size_t run = 0;  // start of the pending run of characters that need no escape
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto u = static_cast<unsigned char>(s[i]);
+    if (u >= 0x20 && u != '"' && u != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    if (u == '"' || u == '\\') {
       out.push_back('\\');
-      out.push_back(c);
-    } else if (u < 0x20) {
+      out.push_back(static_cast<char>(u));
+    } else {
       out += "\\u00";
       out.push_back(kHex[u >> 4]);
       out.push_back(kHex[u & 15]);
-    } else {
-      out.push_back(c);
     }
   }
+  out.append(s.data() + run, s.size() - run);
   out.push_back('"');
 }
 
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
+void append_xml_escaped(std::string& out, std::string_view s) {
   for (char c : s) {
     switch (c) {
       case '&': out += "&amp;"; break;
@@ -112,6 +113,12 @@ std::string xml_escape(std::string_view s) {
       default: out.push_back(c);
     }
   }
+}
+
+std::string xml_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  append_xml_escaped(out, s);
   return out;
 }
 
@@ -156,69 +163,85 @@ std::string render_containers(ListFormat f, const std::string& account,
   return out;
 }
 
-std::string render_objects(ListFormat f, const std::string& container,
-                           const std::vector<store::ObjectListEntry>& items) {
-  std::string out;
-  if (f == ListFormat::kPlain) {
-    for (const auto& e : items) {
-      out += e.subdir.empty() ? e.object.name : e.subdir;
-      out.push_back('\n');
-    }
-    return out;
-  }
+ObjectListingWriter::ObjectListingWriter(ListFormat f, std::string_view account,
+                                         std::string_view container, size_t expected_rows)
+    : format_(f), account_(account) {
+  // About what a row of JSON or XML takes with a short name; a body this
+  // large is mapped fresh, so pages reserved but not written cost nothing,
+  // and growing it would copy it.
+  out_.reserve(64 + expected_rows * (f == ListFormat::kPlain ? 32 : 200));
   if (f == ListFormat::kJson) {
-    // Written straight into one string: a 10,000-row page is the hot path
-    // of listings, and a DOM of 10,000 objects costs more than the query.
-    out.reserve(items.size() * 160 + 2);
-    out.push_back('[');
-    bool first = true;
-    for (const auto& e : items) {
-      if (!first) out.push_back(',');
-      first = false;
-      if (!e.subdir.empty()) {
-        out += "{\"subdir\":";
-        append_json_string(out, e.subdir);
-        out.push_back('}');
-        continue;
-      }
-      const auto& o = e.object;
-      out += "{\"hash\":";
-      append_json_string(out, o.etag);
-      out += ",\"last_modified\":\"";
-      out += iso_timestamp(o.timestamp_us);
-      out += "\",\"bytes\":";
-      out += std::to_string(o.size);
-      out += ",\"name\":";
-      append_json_string(out, o.name);
-      out += ",\"content_type\":";
-      append_json_string(out, o.content_type);
-      if (auto it = o.meta.find("x-symlink-target"); it != o.meta.end()) {
-        std::string acct = o.account;
-        if (auto a = o.meta.find("x-symlink-target-account"); a != o.meta.end()) acct = a->second;
-        out += ",\"symlink_path\":";
-        append_json_string(out, "/v1/" + acct + "/" + it->second);
-      }
-      out.push_back('}');
-    }
-    out.push_back(']');
-    return out;
+    out_.push_back('[');
+  } else if (f == ListFormat::kXml) {
+    out_ = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<container name=\"";
+    append_xml_escaped(out_, container);
+    out_ += "\">";
   }
-  out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<container name=\"" + xml_escape(container) +
-        "\">";
-  for (const auto& e : items) {
-    if (!e.subdir.empty()) {
-      out += "<subdir name=\"" + xml_escape(e.subdir) + "\"><name>" + xml_escape(e.subdir) +
-             "</name></subdir>";
-      continue;
-    }
-    const auto& o = e.object;
-    out += "<object><name>" + xml_escape(o.name) + "</name><hash>" + o.etag + "</hash><bytes>" +
-           std::to_string(o.size) + "</bytes><content_type>" + xml_escape(o.content_type) +
-           "</content_type><last_modified>" + iso_timestamp(o.timestamp_us) +
-           "</last_modified></object>";
+}
+
+void ObjectListingWriter::add(const store::ObjectListRow& o) {
+  ++count_;
+  if (format_ == ListFormat::kPlain) {
+    out_ += o.subdir.empty() ? o.name : o.subdir;
+    out_.push_back('\n');
+    return;
   }
-  out += "</container>";
-  return out;
+  if (format_ == ListFormat::kJson) {
+    // Written straight into the body: a DOM of 10,000 objects costs more
+    // than the query.
+    if (count_ > 1) out_.push_back(',');
+    if (!o.subdir.empty()) {
+      out_ += "{\"subdir\":";
+      append_json_string(out_, o.subdir);
+      out_.push_back('}');
+      return;
+    }
+    out_ += "{\"hash\":";
+    append_json_string(out_, o.etag);
+    out_ += ",\"last_modified\":\"";
+    append_iso_timestamp(out_, o.timestamp_us);
+    out_ += "\",\"bytes\":";
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, o.size);
+    out_.append(digits, end);
+    out_ += ",\"name\":";
+    append_json_string(out_, o.name);
+    out_ += ",\"content_type\":";
+    append_json_string(out_, o.content_type);
+    if (!o.symlink_target.empty()) {
+      const std::string& acct = o.symlink_account.empty() ? account_ : o.symlink_account;
+      out_ += ",\"symlink_path\":";
+      append_json_string(out_, "/v1/" + acct + "/" + o.symlink_target);
+    }
+    out_.push_back('}');
+    return;
+  }
+  if (!o.subdir.empty()) {
+    out_ += "<subdir name=\"";
+    append_xml_escaped(out_, o.subdir);
+    out_ += "\"><name>";
+    append_xml_escaped(out_, o.subdir);
+    out_ += "</name></subdir>";
+    return;
+  }
+  out_ += "<object><name>";
+  append_xml_escaped(out_, o.name);
+  out_ += "</name><hash>";
+  append_xml_escaped(out_, o.etag);
+  out_ += "</hash><bytes>" + std::to_string(o.size) + "</bytes><content_type>";
+  append_xml_escaped(out_, o.content_type);
+  out_ += "</content_type><last_modified>";
+  append_iso_timestamp(out_, o.timestamp_us);
+  out_ += "</last_modified></object>";
+}
+
+std::string ObjectListingWriter::finish() {
+  if (format_ == ListFormat::kJson) {
+    out_.push_back(']');
+  } else if (format_ == ListFormat::kXml) {
+    out_ += "</container>";
+  }
+  return std::move(out_);
 }
 
 }  // namespace onestack::object::api

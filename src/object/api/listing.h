@@ -27,8 +27,26 @@ Result<store::ListQuery> listing_query(const http::Request& req, size_t max_limi
 
 std::string render_containers(ListFormat f, const std::string& account,
                               const std::vector<store::ContainerListEntry>& items);
-std::string render_objects(ListFormat f, const std::string& container,
-                           const std::vector<store::ObjectListEntry>& items);
+
+// Renders an object listing item by item as the store streams it
+// (ObjectStore::scan_objects), so a page costs its body and nothing per row.
+class ObjectListingWriter {
+ public:
+  // `account` names a symlink's target when its row gives none.
+  // `expected_rows` sizes the body once (a guess; it may be exceeded).
+  ObjectListingWriter(ListFormat f, std::string_view account, std::string_view container,
+                      size_t expected_rows = 0);
+  void add(const store::ObjectListRow& row);
+  size_t count() const { return count_; }
+  // The whole body; the writer is spent.
+  std::string finish();
+
+ private:
+  ListFormat format_;
+  std::string account_;
+  std::string out_;
+  size_t count_ = 0;
+};
 
 // Appends `s` to `out` as a JSON string (quotes, backslashes and control
 // characters escaped; UTF-8 passes through, names are valid UTF-8).
@@ -36,5 +54,6 @@ void append_json_string(std::string& out, std::string_view s);
 
 // XML-escapes `s` (&, <, >, ", ').
 std::string xml_escape(std::string_view s);
+void append_xml_escaped(std::string& out, std::string_view s);
 
 }  // namespace onestack::object::api

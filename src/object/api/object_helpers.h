@@ -40,8 +40,11 @@ Status check_quotas(const Rows& rows, uint64_t incoming, bool new_object);
 // authorize() for an object request, TempURL signatures included.
 awaitable<Result<Access>> authorize_object(Env env, const Request& req, Target t, Op op,
                                            const Rows& rows);
-// Writes the row on the worker pool and frees the blobs it replaced; the
-// row's own blob is removed if the write fails (unless `cond.blob_shared`).
+// Writes the row and frees the blobs it replaced; the row's own blob is
+// removed if the write fails (unless `cond.blob_shared`). put_row runs on
+// the worker pool; commit_row takes it there.
+Result<store::PutObjectResult> put_row(ObjectService& svc, const store::ObjectRecord& o,
+                                       const store::PutConditions& cond);
 awaitable<Result<store::PutObjectResult>> commit_row(Env env, store::ObjectRecord o,
                                                      store::PutConditions cond);
 

@@ -186,17 +186,20 @@ awaitable<Result<Access>> authorize_object(Env env, const Request& req, Target t
 
 // Writes the row and frees what it replaced. The new row's blob is removed
 // again if the row cannot be written.
+Result<store::PutObjectResult> put_row(ObjectService& svc, const store::ObjectRecord& o,
+                                       const store::PutConditions& cond) {
+  auto r = svc.store().put_object(o, cond);
+  if (!r.ok()) {
+    if (!cond.blob_shared && !o.blob_id.empty()) (void)svc.blobs().remove(o.blob_id);
+    return r;
+  }
+  svc.free_blobs(r->freed_blobs);
+  return r;
+}
+
 awaitable<Result<store::PutObjectResult>> commit_row(Env env, store::ObjectRecord o,
                                                      store::PutConditions cond) {
-  auto job = [&]() -> Result<store::PutObjectResult> {
-    auto r = env.svc->store().put_object(o, cond);
-    if (!r.ok()) {
-      if (!cond.blob_shared && !o.blob_id.empty()) (void)env.svc->blobs().remove(o.blob_id);
-      return r;
-    }
-    env.svc->free_blobs(r->freed_blobs);
-    return r;
-  };
+  auto job = [&]() { return put_row(*env.svc, o, cond); };
   co_return co_await env.svc->pool().run(job);
 }
 
@@ -497,24 +500,65 @@ awaitable<Response> object_put(Env env, Request& req) {
   }
   ONESTACK_SWIFT_TRY(req, check_quotas(*rows, cl.value_or(0), !live));
 
+  std::string want_etag;
+  const bool check_etag = req.has_header("ETag");
+  if (check_etag) {
+    want_etag = strip_quotes(req.header("ETag"));
+    for (auto& c : want_etag) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  auto etag_mismatch = [&]() {
+    Response r = error_for(req, make_error(ErrorCode::kInvalidArgument, ""));
+    r.status = bhttp::status::unprocessable_entity;
+    r.body = "<html><h1>Unprocessable Entity</h1><p>Unable to process the contained "
+             "instructions</p></html>";
+    r.headers.set(bhttp::field::content_type, "text/html; charset=UTF-8");
+    return r;
+  };
+  store::PutConditions cond;
+  cond.if_none_match = if_none_match;
+  // Named first: g++ 12 destroys a temporary of a co_await expression twice.
+  std::optional<store::ObjectRecord> current = live ? rows->object : std::nullopt;
+
+  if (!versions_objects(req, *rows->container)) {
+    // Nothing has to run between the blob's commit and the row's: both go
+    // in the upload's last pool job (one hop for a small object).
+    bool mismatch = false;
+    std::optional<Result<store::PutObjectResult>> put;
+    auto commit = [&](const ReceivedBlob& b) -> Status {
+      auto drop = [&](Error e) -> Status {
+        if (!b.blob_id.empty()) (void)env.svc->blobs().remove(b.blob_id);
+        return e;
+      };
+      if (check_etag && want_etag != b.md5) {
+        mismatch = true;
+        return drop(make_error(ErrorCode::kInvalidArgument, "ETag mismatch"));
+      }
+      if (!cl) {
+        // A chunked upload's size is known only now.
+        if (auto st = check_quotas(*rows, b.size, !live); !st.ok()) return drop(st.error());
+      }
+      o.blob_id = b.blob_id;
+      o.size = b.size;
+      o.etag = b.md5;
+      o.timestamp_us = now_us();
+      put = put_row(*env.svc, o, cond);
+      return put->ok() ? Status{} : Status(put->error());
+    };
+    auto received = co_await receive_blob(*env.svc, *req.body_reader, limits.max_file_size, commit);
+    if (mismatch) co_return etag_mismatch();
+    ONESTACK_SWIFT_TRY(req, received);
+    co_return created(req, o);
+  }
+
   auto received = co_await receive_blob(*env.svc, *req.body_reader, limits.max_file_size);
   ONESTACK_SWIFT_TRY(req, received);
   auto drop = [&]() -> bool {
     if (!received->blob_id.empty()) (void)env.svc->blobs().remove(received->blob_id);
     return true;
   };
-  if (req.has_header("ETag")) {
-    std::string want = strip_quotes(req.header("ETag"));
-    for (auto& c : want) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (want != received->md5) {
-      co_await env.svc->pool().run(drop);
-      Response r = error_for(req, make_error(ErrorCode::kInvalidArgument, ""));
-      r.status = bhttp::status::unprocessable_entity;
-      r.body = "<html><h1>Unprocessable Entity</h1><p>Unable to process the contained "
-               "instructions</p></html>";
-      r.headers.set(bhttp::field::content_type, "text/html; charset=UTF-8");
-      co_return r;
-    }
+  if (check_etag && want_etag != received->md5) {
+    co_await env.svc->pool().run(drop);
+    co_return etag_mismatch();
   }
   if (!cl) {
     // A chunked upload's size is known only now.
@@ -528,10 +572,6 @@ awaitable<Response> object_put(Env env, Request& req) {
   o.size = received->size;
   o.etag = received->md5;
   o.timestamp_us = now_us();
-  // Named first: g++ 12 destroys a temporary of a co_await expression twice.
-  std::optional<store::ObjectRecord> current = live ? rows->object : std::nullopt;
-  store::PutConditions cond;
-  cond.if_none_match = if_none_match;
   auto versioned = co_await version_before_overwrite(env, req, t, *rows->container, current, &o,
                                                      &cond);
   if (!versioned.ok()) {

@@ -260,6 +260,10 @@ bool object_versioning(const Request& req, const store::ContainerRecord& c) {
 
 }  // namespace
 
+bool versions_objects(const Request& req, const store::ContainerRecord& container) {
+  return object_versioning(req, container) || legacy_of(container).mode != Mode::kNone;
+}
+
 awaitable<Status> version_before_overwrite(Env env, Request& req, Target t,
                                            store::ContainerRecord container,
                                            std::optional<store::ObjectRecord> current,

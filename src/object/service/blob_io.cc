@@ -46,39 +46,63 @@ std::string md5_hex(std::string_view data) {
 
 boost::asio::awaitable<Result<ReceivedBlob>> receive_blob(ObjectService& svc,
                                                           http::BodyReader& body,
-                                                          uint64_t max_size) {
+                                                          uint64_t max_size,
+                                                          const AfterCommit& after) {
   if (auto cl = body.content_length(); cl && *cl > max_size) {
     co_return make_error(ErrorCode::kTooLarge, "Your request is too large.");
   }
   // One byte more than a known length lets fill() see the end in one pass.
-  auto cl = body.content_length();
+  const auto cl = body.content_length();
   ChunkBuffer buf(cl ? static_cast<size_t>(std::min<uint64_t>(*cl + 1, kChunk)) : kChunk);
   std::unique_ptr<blob::BlobWriter> writer;
   uint64_t total = 0;
+  ReceivedBlob received;
   for (;;) {
     auto ended = co_await fill(body, buf);
     if (!ended.ok()) co_return ended.error();
     total += buf.len;
     if (total > max_size) co_return make_error(ErrorCode::kTooLarge, "Your request is too large.");
-    if (*ended && !writer && total == 0) {
-      co_return ReceivedBlob{"", 0, md5_hex("")};
-    }
-    bool last = *ended;
-    // One pool hop per chunk: create (first time), write, and on the last
-    // chunk commit — a small object costs exactly one hop.
-    auto step = [&]() -> Status {
-      if (!writer) {
-        auto w = svc.blobs().create();
-        if (!w.ok()) return w.error();
-        writer = std::move(w).value();
-      }
-      if (auto st = writer->write(buf.view()); !st.ok()) return st;
-      if (last) return writer->commit();
-      return {};
-    };
-    Status st = co_await svc.pool().run(step);
-    if (!st.ok()) {
+    const bool last = *ended;
+    if (last && cl && total != *cl) {
+      // Cannot happen with a conforming parser; never keep a short object.
       if (writer) {
+        auto abort = [&]() -> bool {
+          writer->abort();
+          return true;
+        };
+        co_await svc.pool().run(abort);
+      }
+      co_return make_error(ErrorCode::kUnavailable, "Body shorter than Content-Length");
+    }
+    bool committed = false;
+    // One pool hop per chunk: create (first time), write, and on the last
+    // chunk commit and `after` — a small object costs exactly one hop.
+    auto step = [&]() -> Status {
+      if (last && !writer && total == 0) {
+        received = ReceivedBlob{"", 0, md5_hex("")};
+      } else {
+        if (!writer) {
+          auto w = svc.blobs().create();
+          if (!w.ok()) return w.error();
+          writer = std::move(w).value();
+        }
+        if (auto st = writer->write(buf.view()); !st.ok()) return st;
+        if (!last) return {};
+        if (auto st = writer->commit(); !st.ok()) return st;
+        received = ReceivedBlob{writer->id(), writer->size(), writer->md5_hex()};
+      }
+      committed = true;
+      return after ? after(received) : Status{};
+    };
+    Status st;
+    if (last && !writer && total == 0 && !after) {
+      // An empty body with nothing to run after it needs no disk at all.
+      received = ReceivedBlob{"", 0, md5_hex("")};
+    } else {
+      st = co_await svc.pool().run(step);
+    }
+    if (!st.ok()) {
+      if (writer && !committed) {
         auto abort = [&]() -> bool {
           writer->abort();
           writer.reset();
@@ -91,17 +115,7 @@ boost::asio::awaitable<Result<ReceivedBlob>> receive_blob(ObjectService& svc,
     buf.len = 0;
     if (last) break;
   }
-  if (auto cl = body.content_length(); cl && total != *cl) {
-    // Cannot happen with a conforming parser; never keep a short object.
-    auto remove = [&]() -> bool {
-      (void)svc.blobs().remove(writer->id());
-      return true;
-    };
-    co_await svc.pool().run(remove);
-    co_return make_error(ErrorCode::kUnavailable, "Body shorter than Content-Length");
-  }
-  ReceivedBlob r{writer->id(), writer->size(), writer->md5_hex()};
-  co_return r;
+  co_return received;
 }
 
 boost::asio::awaitable<Result<ReceivedBlob>> store_bytes(ObjectService& svc, std::string data) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,13 +25,22 @@ struct ReceivedBlob {
   std::string md5;      // lower-case hex
 };
 
-// Reads the whole request body into a committed blob. `max_size`: more
-// bytes than this → kTooLarge (nothing is kept). A body shorter than its
-// Content-Length (client gone) → kUnavailable. Disk full →
-// kInsufficientStorage. On any failure the blob is aborted.
+// Runs on the worker pool in the same job as the blob's commit (for a small
+// object, the only job): the caller commits the object's row there, so the
+// upload costs one pool hop, not two. It owns the committed blob (an empty
+// body has none): on failure it removes it and returns the error, which
+// receive_blob returns as is.
+using AfterCommit = std::function<Status(const ReceivedBlob&)>;
+
+// Reads the whole request body into a committed blob, then runs `after`
+// (if given). `max_size`: more bytes than this → kTooLarge (nothing is
+// kept). A body shorter than its Content-Length (client gone) →
+// kUnavailable. Disk full → kInsufficientStorage. On any failure before
+// the commit the blob is aborted.
 boost::asio::awaitable<Result<ReceivedBlob>> receive_blob(ObjectService& svc,
                                                           http::BodyReader& body,
-                                                          uint64_t max_size);
+                                                          uint64_t max_size,
+                                                          const AfterCommit& after = {});
 
 // Writes `data` (already in memory) as a committed blob.
 boost::asio::awaitable<Result<ReceivedBlob>> store_bytes(ObjectService& svc, std::string data);

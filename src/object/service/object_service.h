@@ -62,6 +62,9 @@ struct ObjectConfig {
   int reaper_interval_ms = 1000;
   int auditor_interval_s = 3600;
   int orphan_grace_s = 300;  // an unreferenced blob younger than this may be mid-PUT
+  // The auditor's pace (Swift's object-auditor defaults); 0: unpaced.
+  int auditor_files_per_second = 20;
+  int64_t auditor_bytes_per_second = 10'000'000;
   // Container sync (swift/container/sync.py), within this cluster only: the
   // realm and cluster names "//realm/cluster/account/container" may name
   // (container-sync-realms.conf; Tempest's defaults), compared
@@ -160,6 +163,7 @@ std::string http_date(int64_t unix_seconds);
 std::optional<int64_t> parse_http_date(std::string_view s);
 // Listing's last_modified: "2024-01-02T03:04:05.123450".
 std::string iso_timestamp(int64_t us);
+void append_iso_timestamp(std::string& out, int64_t us);
 // Last-Modified of a row: Swift rounds its timestamp up to whole seconds.
 int64_t last_modified_seconds(int64_t us);
 

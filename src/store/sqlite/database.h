@@ -57,6 +57,8 @@ class Statement {
   Statement& bind(int index, bool value) { return bind(index, static_cast<int64_t>(value)); }
   Statement& bind(int index, double value);
   Statement& bind_null(int index);
+  // Binds bytes as a BLOB (copied).
+  Statement& bind_blob(int index, std::string_view bytes);
 
   // Advances one row. Returns true when a row is available, false when the
   // statement is done, or the mapped error (see sqlite_error).
@@ -66,6 +68,10 @@ class Statement {
 
   // Column accessors for the current row. NULL reads as "" / 0 / 0.0.
   std::string text(int column) const;
+  // The same bytes without a copy: valid until the next step() or reset.
+  std::string_view text_view(int column) const;
+  // A BLOB column's bytes without a copy: valid until the next step() or reset.
+  std::string_view blob_view(int column) const;
   int64_t int64(int column) const;
   double real(int column) const;
   bool is_null(int column) const;

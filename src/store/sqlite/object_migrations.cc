@@ -56,10 +56,28 @@ CREATE INDEX containers_syncing ON containers (account, name)
   WHERE json_extract(meta, '$."x-container-sync-to"') IS NOT NULL;
 )sql";
 
+// Small objects' bytes as rows (blob/small_blob_table.h): written in the
+// same group commits as the object rows. Quarantined ones move aside.
+// Rowid tables: rows of kilobytes spill to overflow pages, which a
+// WITHOUT ROWID table handles badly.
+constexpr std::string_view kSmallBlobs = R"sql(
+CREATE TABLE small_blobs (
+  id         TEXT PRIMARY KEY,
+  data       BLOB NOT NULL,
+  mtime_unix INTEGER NOT NULL
+);
+CREATE TABLE quarantined_small_blobs (
+  id         TEXT PRIMARY KEY,
+  data       BLOB NOT NULL,
+  mtime_unix INTEGER NOT NULL
+);
+)sql";
+
 // Append new steps at the end; never edit or reorder a released one.
 constexpr Migration kMigrations[] = {
     {1, "objects: accounts, containers, objects, blob and expiry indexes", kObjectSchema},
     {2, "containers: partial index of the containers that sync", kSyncIndex},
+    {3, "small_blobs: small objects' bytes beside their rows", kSmallBlobs},
 };
 
 }  // namespace

@@ -257,23 +257,52 @@ std::string range_sql(std::string_view head, const NameRange& r, bool reverse) {
   return sql;
 }
 
-// Receives a listing's rows in order; returns false to stop reading.
+// Receives a listing's entries in order; returns false to stop. The entry
+// is the caller's to move from: the next row is read into it afresh.
 template <typename Entry>
-using Visit = std::function<bool(Entry&&)>;
+using Visit = std::function<bool(Entry&)>;
 
 const std::string& entry_name(const ContainerListEntry& e) { return e.container.name; }
 const std::string& entry_name(const ObjectListEntry& e) { return e.object.name; }
+const std::string& entry_name(const ObjectListRow& e) { return e.name; }
 
-Result<ContainerListEntry> read_entry(const Statement& stmt, const ContainerListEntry*) {
+Status read_entry(const Statement& stmt, ContainerListEntry& e) {
   auto c = read_container(stmt);
   if (!c.ok()) return std::move(c).error();
-  return ContainerListEntry{"", std::move(*c)};
+  e.container = std::move(*c);
+  return ok_status();
 }
 
-Result<ObjectListEntry> read_entry(const Statement& stmt, const ObjectListEntry*) {
+Status read_entry(const Statement& stmt, ObjectListEntry& e) {
   auto o = read_object(stmt);
   if (!o.ok()) return std::move(o).error();
-  return ObjectListEntry{"", std::move(*o)};
+  e.object = std::move(*o);
+  return ok_status();
+}
+
+// The columns read_entry(ObjectListRow) reads: what a listing shows.
+constexpr std::string_view kObjectListColumns = "name, etag, size, content_type, timestamp_us, meta";
+
+// Reads into the strings already there (no allocation once they are big
+// enough); the metadata is parsed only for a symlink's target.
+Status read_entry(const Statement& stmt, ObjectListRow& e) {
+  e.name.assign(stmt.text_view(0));
+  e.etag.assign(stmt.text_view(1));
+  e.size = static_cast<uint64_t>(stmt.int64(2));
+  e.content_type.assign(stmt.text_view(3));
+  e.timestamp_us = stmt.int64(4);
+  e.symlink_target.clear();
+  e.symlink_account.clear();
+  std::string_view meta = stmt.text_view(5);
+  if (meta.find("x-symlink-target") != std::string_view::npos) {
+    auto m = decode_meta(std::string(meta));
+    if (!m.ok()) return std::move(m).error();
+    if (auto it = m->find("x-symlink-target"); it != m->end()) e.symlink_target = it->second;
+    if (auto it = m->find("x-symlink-target-account"); it != m->end()) {
+      e.symlink_account = it->second;
+    }
+  }
+  return ok_status();
 }
 
 // Runs one range query: `head` scoped by ?1 = scope1 and ?2 = scope2; calls
@@ -287,14 +316,14 @@ Status fetch_range(Connection& conn, std::string_view head, const std::string& s
   stmt->bind(1, scope1).bind(2, scope2);
   stmt->bind(3, r.lower.value_or("")).bind(4, r.upper.value_or(""));
   stmt->bind(5, static_cast<int64_t>(limit));
+  Entry entry;
   while (true) {
     auto row = stmt->step();
     if (!row.ok()) return std::move(row).error();
     if (!*row) return ok_status();
     rows_read.fetch_add(1, std::memory_order_relaxed);
-    auto entry = read_entry(*stmt, static_cast<const Entry*>(nullptr));
-    if (!entry.ok()) return std::move(entry).error();
-    if (!visit(std::move(*entry))) return ok_status();
+    ONESTACK_TRY(read_entry(*stmt, entry));
+    if (!visit(entry)) return ok_status();
   }
 }
 
@@ -322,9 +351,11 @@ Status fetch_range(Connection& conn, std::string_view head, const std::string& s
 template <typename Entry>
 using FetchPage = std::function<Status(const NameRange&, size_t limit, const Visit<Entry>&)>;
 
+// `emit` receives each entry of the page in order (and may move from it).
 template <typename Entry>
 Status list_page(const ListQuery& q, bool allow_path, const FetchPage<Entry>& fetch,
-                 std::vector<Entry>& out) {
+                 const std::function<void(Entry&)>& emit) {
+  size_t emitted = 0;
   std::string marker = q.marker;
   std::string end_marker = q.end_marker;
   if (q.reverse) std::swap(marker, end_marker);
@@ -345,7 +376,7 @@ Status list_page(const ListQuery& q, bool allow_path, const FetchPage<Entry>& fe
   bool marker_inclusive = false;
   bool end_marker_inclusive = false;
 
-  while (out.size() < q.limit) {
+  while (emitted < q.limit) {
     NameRange r;
     if (!end_marker.empty() && (!end_prefix || end_marker < *end_prefix)) {
       r.upper = end_marker;
@@ -364,11 +395,11 @@ Status list_page(const ListQuery& q, bool allow_path, const FetchPage<Entry>& fe
     }
     marker_inclusive = false;
     end_marker_inclusive = false;
-    const size_t want = q.limit - out.size();
+    const size_t want = q.limit - emitted;
 
     if (delimiter.empty()) {
-      return fetch(r, want, [&](Entry&& e) {
-        out.push_back(std::move(e));
+      return fetch(r, want, [&](Entry& e) {
+        emit(e);
         return true;
       });
     }
@@ -388,7 +419,7 @@ Status list_page(const ListQuery& q, bool allow_path, const FetchPage<Entry>& fe
         exhausted = true;
       }
     };
-    ONESTACK_TRY(fetch(r, want, [&](Entry&& e) {
+    ONESTACK_TRY(fetch(r, want, [&](Entry& e) {
       ++rows;
       const std::string& name = entry_name(e);
       if (q.reverse) {
@@ -409,12 +440,13 @@ Status list_page(const ListQuery& q, bool allow_path, const FetchPage<Entry>& fe
         if (dir != orig_marker) {
           Entry sub;
           sub.subdir = std::move(dir);
-          out.push_back(std::move(sub));
+          emit(sub);
+          ++emitted;
         }
         return false;
       }
-      out.push_back(std::move(e));
-      return out.size() < q.limit;
+      emit(e);
+      return ++emitted < q.limit;
     }));
     if (rows == 0 || exhausted) break;
   }
@@ -585,7 +617,8 @@ Result<std::vector<ContainerListEntry>> SqliteObjectStore::list_containers(
       return fetch_range<ContainerListEntry>(conn, kHead, account, "", r, q.reverse, limit,
                                              listing_rows_, visit);
     };
-    return list_page<ContainerListEntry>(q, /*allow_path=*/false, fetch, out);
+    return list_page<ContainerListEntry>(q, /*allow_path=*/false, fetch,
+                                         [&](ContainerListEntry& e) { out.push_back(std::move(e)); });
   }));
   return out;
 }
@@ -687,9 +720,28 @@ Result<std::vector<ObjectListEntry>> SqliteObjectStore::list_objects(const std::
       return fetch_range<ObjectListEntry>(conn, kHead, account, container, r, q.reverse, limit,
                                           listing_rows_, visit);
     };
-    return list_page<ObjectListEntry>(q, /*allow_path=*/true, fetch, out);
+    return list_page<ObjectListEntry>(q, /*allow_path=*/true, fetch,
+                                      [&](ObjectListEntry& e) { out.push_back(std::move(e)); });
   }));
   return out;
+}
+
+Status SqliteObjectStore::scan_objects(const std::string& account, const std::string& container,
+                                       const ListQuery& q, const ObjectRowVisitor& visit) {
+  static const std::string kHead = "SELECT " + std::string(kObjectListColumns) +
+                                   " FROM objects WHERE account = ?1 AND container = ?2";
+  return db_->read([&](Connection& conn) -> Status {
+    auto exists = container_exists(conn, account, container);
+    if (!exists.ok()) return std::move(exists).error();
+    if (!*exists) return container_not_found(account, container);
+    FetchPage<ObjectListRow> fetch = [&](const NameRange& r, size_t limit,
+                                         const Visit<ObjectListRow>& v) {
+      return fetch_range<ObjectListRow>(conn, kHead, account, container, r, q.reverse, limit,
+                                        listing_rows_, v);
+    };
+    return list_page<ObjectListRow>(q, /*allow_path=*/true, fetch,
+                                    [&](ObjectListRow& e) { visit(e); });
+  });
 }
 
 // ---- objects ----
@@ -862,6 +914,89 @@ Result<std::vector<ContainerRecord>> SqliteObjectStore::list_sync_containers(
     }
   }));
   return out;
+}
+
+// ---- small blobs ----
+
+Status SqliteObjectStore::put_small_blob(const std::string& id, std::string_view data,
+                                         int64_t mtime_unix) {
+  return write([&](Connection& conn) -> Status {
+    auto stmt =
+        conn.prepare("INSERT INTO small_blobs (id, data, mtime_unix) VALUES (?1, ?2, ?3)");
+    if (!stmt.ok()) return std::move(stmt).error();
+    stmt->bind(1, id).bind_blob(2, data).bind(3, mtime_unix);
+    return stmt->run();
+  });
+}
+
+Result<std::shared_ptr<const std::string>> SqliteObjectStore::get_small_blob(
+    const std::string& id) {
+  std::shared_ptr<const std::string> found;
+  ONESTACK_TRY(db_->read([&](Connection& conn) -> Status {
+    auto stmt = conn.prepare("SELECT data FROM small_blobs WHERE id = ?1");
+    if (!stmt.ok()) return std::move(stmt).error();
+    stmt->bind(1, id);
+    auto row = stmt->step();
+    if (!row.ok()) return std::move(row).error();
+    if (*row) found = std::make_shared<const std::string>(stmt->blob_view(0));
+    return ok_status();
+  }));
+  return found;
+}
+
+Status SqliteObjectStore::remove_small_blob(const std::string& id) {
+  return write([&](Connection& conn) -> Status {
+    auto stmt = conn.prepare("DELETE FROM small_blobs WHERE id = ?1");
+    if (!stmt.ok()) return std::move(stmt).error();
+    stmt->bind(1, id);
+    return stmt->run();
+  });
+}
+
+Status SqliteObjectStore::quarantine_small_blob(const std::string& id) {
+  return write([&](Connection& conn) -> Status {
+    auto move = conn.prepare(
+        "INSERT OR REPLACE INTO quarantined_small_blobs (id, data, mtime_unix) "
+        "SELECT id, data, mtime_unix FROM small_blobs WHERE id = ?1");
+    if (!move.ok()) return std::move(move).error();
+    move->bind(1, id);
+    ONESTACK_TRY(move->run());
+    auto del = conn.prepare("DELETE FROM small_blobs WHERE id = ?1");
+    if (!del.ok()) return std::move(del).error();
+    del->bind(1, id);
+    return del->run();
+  });
+}
+
+Status SqliteObjectStore::for_each_small_blob(
+    const std::function<bool(const blob::BlobInfo&)>& fn) {
+  // Pages of ids read in short transactions, `fn` called between them: a
+  // pass over many blobs neither pins the log nor holds a connection while
+  // the caller works (and may call back into the store).
+  constexpr int64_t kPage = 512;
+  std::string after;
+  while (true) {
+    std::vector<blob::BlobInfo> page;
+    ONESTACK_TRY(db_->read([&](Connection& conn) -> Status {
+      auto stmt = conn.prepare(
+          "SELECT id, length(data), mtime_unix FROM small_blobs WHERE id > ?1 "
+          "ORDER BY id LIMIT ?2");
+      if (!stmt.ok()) return std::move(stmt).error();
+      stmt->bind(1, after).bind(2, kPage);
+      while (true) {
+        auto row = stmt->step();
+        if (!row.ok()) return std::move(row).error();
+        if (!*row) return ok_status();
+        page.push_back(blob::BlobInfo{stmt->text(0), static_cast<uint64_t>(stmt->int64(1)),
+                                      stmt->int64(2)});
+      }
+    }));
+    for (const blob::BlobInfo& info : page) {
+      if (!fn(info)) return ok_status();
+    }
+    if (page.size() < static_cast<size_t>(kPage)) return ok_status();
+    after = page.back().id;
+  }
 }
 
 }  // namespace onestack::store::sqlite

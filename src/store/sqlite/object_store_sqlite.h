@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "blob/small_blob_table.h"
 #include "store/object_store.h"
 #include "store/sqlite/database.h"
 
@@ -38,7 +39,7 @@ namespace onestack::store::sqlite {
 //   own seek skips a few; see list_page in the .cc);
 // - rows_for_blob returns rows in (account, container, name) order.
 // Thread-safe: any number of threads may call any method concurrently.
-class SqliteObjectStore : public ObjectStore {
+class SqliteObjectStore : public ObjectStore, public blob::SmallBlobTable {
  public:
   // Most operations one batch (one commit) carries.
   static constexpr size_t kMaxBatch = 256;
@@ -59,6 +60,8 @@ class SqliteObjectStore : public ObjectStore {
                              int64_t now_us) override;
   Result<std::vector<ContainerListEntry>> list_containers(const std::string& account,
                                                           const ListQuery& q) override;
+  Status scan_objects(const std::string& account, const std::string& container,
+                      const ListQuery& q, const ObjectRowVisitor& visit) override;
 
   Result<bool> create_container(const ContainerRecord& c) override;
   Result<ContainerRecord> get_container(const std::string& account,
@@ -86,6 +89,15 @@ class SqliteObjectStore : public ObjectStore {
   Result<std::vector<ContainerRecord>> list_sync_containers(const std::string& after_account,
                                                             const std::string& after_name,
                                                             size_t limit) override;
+
+  // Small blobs (blob/small_blob_table.h): rows of small_blobs, written
+  // through the same group commit as the object rows.
+  Status put_small_blob(const std::string& id, std::string_view data,
+                        int64_t mtime_unix) override;
+  Result<std::shared_ptr<const std::string>> get_small_blob(const std::string& id) override;
+  Status remove_small_blob(const std::string& id) override;
+  Status quarantine_small_blob(const std::string& id) override;
+  Status for_each_small_blob(const std::function<bool(const blob::BlobInfo&)>& fn) override;
 
   // Observability for tests and metrics; each is a running total since open.
   // Write transactions committed (or attempted): one per batch.

@@ -13,7 +13,9 @@
 #include "blob/blob_store.h"
 #include "blob/fs/fs_blob_store.h"
 #include "blob/memory/memory_blob_store.h"
+#include "blob/tiered/tiered_blob_store.h"
 #include "blob_test_util.h"
+#include "store/sqlite/object_store_sqlite.h"
 #include "unit/store/temp_dir.h"
 
 namespace onestack::blob {
@@ -40,6 +42,15 @@ const Backend kBackends[] = {
     {"Memory",
      [](const TempDir&) -> std::unique_ptr<BlobStore> {
        return std::make_unique<memory::MemoryBlobStore>();
+     }},
+    // Rows in a SQLite object store up to 64 bytes, files beyond: the cases
+    // of a few bytes stay rows, those of kilobytes and more become files.
+    {"Tiered",
+     [](const TempDir& dir) -> std::unique_ptr<BlobStore> {
+       auto rows = store::sqlite::SqliteObjectStore::open(dir.file("objects.db"));
+       auto files = fs::FsBlobStore::open_dir(dir.file("blobs"));
+       if (!rows.ok() || !files.ok()) return nullptr;
+       return std::make_unique<tiered::TieredBlobStore>(std::move(*rows), std::move(*files), 64);
      }},
 };
 

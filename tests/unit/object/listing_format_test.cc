@@ -209,28 +209,34 @@ std::vector<store::ContainerListEntry> containers() {
   return out;
 }
 
-std::vector<store::ObjectListEntry> objects() {
-  std::vector<store::ObjectListEntry> out(4);
-  auto& a = out[0].object;
-  a.account = "AUTH_p";
+std::vector<store::ObjectListRow> objects() {
+  std::vector<store::ObjectListRow> out(4);
+  auto& a = out[0];
   a.name = "photos/cat.jpg";
   a.size = 42;
   a.etag = "0123456789abcdef0123456789abcdef";
   a.content_type = "image/jpeg";
   a.timestamp_us = kPutUs;
   out[1].subdir = "photos/2024/";
-  auto& n = out[2].object;
-  n.account = "AUTH_p";
+  auto& n = out[2];
   n.name = kNasty;
   n.etag = "d41d8cd98f00b204e9800998ecf8427e";
   n.content_type = "text/x-<odd>&\"type\"";
-  auto& link = out[3].object;
-  link.account = "AUTH_p";
+  auto& link = out[3];
   link.name = "link";
   link.etag = "d41d8cd98f00b204e9800998ecf8427e";
   link.content_type = "application/symlink";
-  link.meta["x-symlink-target"] = "c2/target";
+  link.symlink_target = "c2/target";
   return out;
+}
+
+// A listing of account AUTH_p's container `container` through the writer.
+std::string render_objects(ListFormat f, const std::string& container,
+                           const std::vector<store::ObjectListRow>& items) {
+  ObjectListingWriter w(f, "AUTH_p", container);
+  for (const auto& row : items) w.add(row);
+  EXPECT_EQ(w.count(), items.size());
+  return w.finish();
 }
 
 TEST(RenderContainers, PlainListsOneNameOrSubdirPerLine) {
@@ -292,7 +298,7 @@ TEST(RenderObjects, JsonParsesBackToSwiftsFieldsWithSymlinkPaths) {
 
 TEST(RenderObjects, JsonSymlinkPathNamesTheTargetAccountWhenGiven) {
   auto items = objects();
-  items[3].object.meta["x-symlink-target-account"] = "AUTH_other";
+  items[3].symlink_account = "AUTH_other";
   boost::json::value v = boost::json::parse(render_objects(ListFormat::kJson, "c", items));
   EXPECT_EQ(v.as_array()[3].at("symlink_path").as_string(), "/v1/AUTH_other/c2/target");
 }
@@ -312,6 +318,28 @@ TEST(RenderObjects, XmlEscapesNamesContentTypesAndTheContainer) {
             "<content_type>text/x-&lt;odd&gt;&amp;&quot;type&quot;</content_type>"
             "<last_modified>1970-01-01T00:00:00.000000</last_modified></object>"
             "</container>");
+}
+
+TEST(RenderObjects, EmptyPagesInEachFormat) {
+  EXPECT_EQ(render_objects(ListFormat::kPlain, "c", {}), "");
+  EXPECT_EQ(render_objects(ListFormat::kJson, "c", {}), "[]");
+  EXPECT_EQ(render_objects(ListFormat::kXml, "c", {}),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<container name=\"c\"></container>");
+}
+
+TEST(AppendJsonString, EscapesQuotesBackslashesAndControlCharactersInRuns) {
+  std::string out = "x";
+  append_json_string(out, std::string("a\"b\\c\x01\x1f\n\0end\xc3\xa9", 14));
+  EXPECT_EQ(out, "x\"a\\\"b\\\\c\\u0001\\u001f\\u000a\\u0000end\xc3\xa9\"");
+  out.clear();
+  append_json_string(out, "");
+  EXPECT_EQ(out, "\"\"");
+  boost::json::value v = boost::json::parse("[" + [] {
+    std::string s;
+    append_json_string(s, std::string("q\"\\\t\x7f", 5));
+    return s;
+  }() + "]");
+  EXPECT_EQ(v.as_array()[0].as_string(), std::string("q\"\\\t\x7f", 5));
 }
 
 TEST(XmlEscape, EscapesTheFiveSpecialCharactersOnly) {

@@ -8,12 +8,14 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <exception>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "blob/memory/memory_blob_store.h"
@@ -92,6 +94,10 @@ class RacingStore final : public store::ObjectStore {
                                                            const store::ListQuery& q) override {
     return inner_.list_objects(a, c, q);
   }
+  Status scan_objects(const std::string& a, const std::string& c, const store::ListQuery& q,
+                      const store::ObjectRowVisitor& visit) override {
+    return inner_.scan_objects(a, c, q, visit);
+  }
   Result<store::ObjectRecord> get_object(const std::string& a, const std::string& c,
                                          const std::string& n) override {
     return inner_.get_object(a, c, n);
@@ -166,6 +172,8 @@ class ObjectServiceTest : public ::testing::Test {
     racing_ = std::make_unique<RacingStore>(*sqlite_);
     ObjectConfig config;
     config.orphan_grace_s = 300;
+    config.auditor_files_per_second = 0;  // unpaced (AuditorIsPacedAndStopsMidPass paces)
+    config.auditor_bytes_per_second = 0;
     svc_ = std::make_unique<ObjectService>(*racing_, blobs_, pool_, config);
     store::ContainerRecord c;
     c.account = kAccount;
@@ -319,6 +327,20 @@ TEST_F(ObjectServiceTest, AuditorChecksOnlyTheSizeWhenTheEtagIsNotAnMd5) {
   EXPECT_EQ(r.checked, 1u);
   EXPECT_EQ(r.quarantined, 0u);
   EXPECT_TRUE(blob_exists(b));
+}
+
+TEST_F(ObjectServiceTest, AuditorIsPacedAndStopsMidPass) {
+  for (int i = 0; i < 5; ++i) put_object("paced-" + std::to_string(i), "bytes");
+  ObjectConfig config;
+  config.auditor_files_per_second = 1;  // the second blob is due a second in
+  ObjectService paced(*racing_, blobs_, pool_, config);
+  ObjectService::AuditResult r;
+  std::thread auditor([&] { r = paced.audit_once(static_cast<int64_t>(std::time(nullptr))); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  paced.stop();  // wakes the auditor out of its wait
+  auditor.join();
+  EXPECT_GE(r.checked, 1u);
+  EXPECT_LT(r.checked, 5u);  // unpaced, or deaf to stop(), it would check all five
 }
 
 TEST_F(ObjectServiceTest, AuditorRemovesOnlyUnreferencedBlobsOlderThanTheGracePeriod) {

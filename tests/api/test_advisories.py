@@ -117,10 +117,12 @@ def acct(cloud):
 
 @pytest.mark.parametrize('mode', ['X-Versions-Location', 'X-History-Location'])
 def test_legacy_versions_container_needs_its_own_write_access(cloud, acct, mode):
-    """OSSA-2015-006: a user allowed to write a versioned container but
-    nothing on its versions container used the versioning machinery to read
-    (by popping) or overwrite the archived versions; onestack must refuse the
-    overwrite and the delete (403) and leave both containers as they were."""
+    """OSSA-2015-006: versioning moved objects between a container and its
+    versions container on one authorization only (a user with access to the
+    versions container could delete, and so pop, the latest version of an
+    object it could not write); onestack must require write access on both
+    containers for an overwrite or a delete of a versioned object (403
+    otherwise) and leave both containers as they were."""
     account, token = acct
     archive = new_container(cloud, token, account)
     c = new_container(cloud, token, account, **{mode: archive})
@@ -148,6 +150,22 @@ def test_legacy_versions_container_needs_its_own_write_access(cloud, acct, mode)
     assert cloud.swift('GET', cpath + '/o', token=token).content == b'v2'
     assert [row['name'] for row in listing(cloud, token, apath)] == kept
     assert cloud.swift('GET', vpath, token=token).content == b'v1 secret'
+
+    # The advisory's own case (CVE-2015-1856): rights on the versions
+    # container (listing, even writing) but only read on the versioned one
+    # must not delete, and so pop, the latest version.
+    lister = cloud.object_user('member')
+    lacl = '%s:%s' % (lister['project_id'], lister['user']['id'])
+    r = cloud.swift('POST', apath, token=token,
+                    headers={'X-Container-Read': lacl, 'X-Container-Write': lacl})
+    assert r.status_code == 204
+    assert cloud.swift('POST', cpath, token=token,
+                       headers={'X-Container-Read': '%s,%s' % (acl, lacl)}).status_code == 204
+    assert [row['name'] for row in listing(cloud, lister['token'], apath)] == kept
+    assert cloud.swift('DELETE', cpath + '/o', token=lister['token']).status_code == 403
+    assert put(cloud, lister['token'], cpath + '/o', b'evil').status_code == 403
+    assert cloud.swift('GET', cpath + '/o', token=token).content == b'v2'
+    assert [row['name'] for row in listing(cloud, token, apath)] == kept
 
     # Write access on the versions container too: versioning proceeds.
     r = cloud.swift('POST', apath, token=token, headers={'X-Container-Write': acl})

@@ -2,6 +2,8 @@
 # Installs onestack's dependencies from Debian 12's packages.
 #   install-deps.sh build   compilers and libraries
 #   install-deps.sh test    + the OpenStack clients, Tempest and test tools
+#   install-deps.sh fuzz    + clang 14, its libFuzzer and sanitizer runtimes
+#                             (libclang-rt-14-dev) and llvm-symbolizer
 # Idempotent; quiet unless something fails. Needs root.
 set -euo pipefail
 
@@ -19,9 +21,13 @@ test_pkgs=(
   python3-keystone tempest python3-subunit python3-stestr
   python3-swiftclient rclone
 )
+fuzz_pkgs=(
+  clang clang-14 libclang-rt-14-dev llvm-14
+)
 
 pkgs=("${build_pkgs[@]}")
 [ "$want" = test ] && pkgs+=("${test_pkgs[@]}")
+[ "$want" = fuzz ] && pkgs+=("${fuzz_pkgs[@]}")
 
 missing=()
 for p in "${pkgs[@]}"; do

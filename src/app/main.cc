@@ -10,6 +10,7 @@
 
 #include "app/settings.h"
 #include "core/http/server.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/worker_pool.h"
 #include "identity/api/routes.h"
@@ -170,6 +171,48 @@ int run_serve(const AppSettings& s) {
   return 0;
 }
 
+// Prints every route of the identity and object-store routers, built as
+// serve builds them (stores opened, nothing listening, no background jobs),
+// one JSON object a line: tests enumerate them so a new route is covered.
+int run_routes(const AppSettings& s) {
+  if (Status st = prepare_data_dir(s); !st.ok()) return fail("data directory", st.error());
+  auto store = store::sqlite::SqliteIdentityStore::open(s.database_path);
+  if (!store.ok()) return fail("database " + s.database_path, store.error());
+  auto formatter = identity::token::TokenFormatter::open(s.key_repository);
+  if (!formatter.ok()) return fail("fernet keys " + s.key_repository, formatter.error());
+  auto policy = identity::policy::PolicyEngine::load(s.policy_file, s.enforce_new_defaults);
+  if (!policy.ok()) return fail("policy", policy.error());
+  identity::IdentityService service(s.identity, **store, std::move(formatter).value(),
+                                    std::move(policy).value());
+  WorkerPool pool(1);
+  identity::api::Env env{service, pool};
+  http::Router router;
+  identity::api::build_router(router, env);
+  auto print = [](std::string_view name, const http::Router& r) {
+    for (const http::Route& route : r.routes()) {
+      boost::json::object line;
+      line["service"] = name;
+      line["method"] = std::string(http::beast_http::to_string(route.method));
+      line["pattern"] = route.pattern;
+      std::cout << to_json(line) << "\n";
+    }
+  };
+  print("identity", router);
+  if (s.object_enabled) {
+    auto os = store::sqlite::SqliteObjectStore::open(s.object_db_path);
+    if (!os.ok()) return fail("object database " + s.object_db_path, os.error());
+    auto bs = blob::fs::FsBlobStore::open_dir(s.object_blob_dir);
+    if (!bs.ok()) return fail("object blob directory " + s.object_blob_dir, bs.error());
+    std::shared_ptr<store::sqlite::SqliteObjectStore> object_store = std::move(os).value();
+    blob::tiered::TieredBlobStore blobs(object_store, std::move(bs).value(), s.object_inline_max);
+    object::ObjectService object_service(*object_store, blobs, pool, object::ObjectConfig{});
+    object::api::Env object_env{&object_service};
+    print("object-store", object::api::build_router(object_env));
+  }
+  pool.join();
+  return 0;
+}
+
 int run_bootstrap(const AppSettings& s, identity::BootstrapOptions opts,
                   const std::string& public_url, const std::string& internal_url,
                   const std::string& admin_url) {
@@ -230,6 +273,8 @@ int main(int argc, char** argv) {
   auto* rotate = cli.add_subcommand("fernet-rotate", "rotate the Fernet token keys "
                                                      "(as keystone-manage fernet_rotate)");
   add_common(rotate);
+  auto* routes = cli.add_subcommand("routes", "print every API route as JSON lines");
+  add_common(routes);
   auto* version = cli.add_subcommand("version", "print the version");
 
   CLI11_PARSE(cli, argc, argv);
@@ -244,6 +289,7 @@ int main(int argc, char** argv) {
   }
   init_logging(settings->log_level);
   if (serve->parsed()) return run_serve(*settings);
+  if (routes->parsed()) return run_routes(*settings);
   if (boot->parsed()) return run_bootstrap(*settings, bopts, public_url, internal_url, admin_url);
   if (rotate->parsed()) {
     Status st = identity::token::KeyRepository::setup(settings->key_repository,

@@ -118,14 +118,29 @@ awaitable<Response> not_allowed(Env env, Request& req) {
   co_return r;
 }
 
+// Account PUT and DELETE (Swift's allow_account_management off). Swift's
+// proxy asks the auth middleware before any handler runs, so these are 401
+// without a valid token and 403 to a stranger before they are 405.
+awaitable<Response> account_not_allowed(Env env, Request& req) {
+  Target t = target_of(req);
+  if (!req.auth) co_return error_for(req, make_error(ErrorCode::kUnauthenticated, ""));
+  auto rows = co_await load_rows(env, t, static_cast<int>(Want::kAccount));
+  ONESTACK_SWIFT_TRY(req, rows);
+  const store::Metadata* meta = rows->account ? &rows->account->meta : nullptr;
+  auto access = authorize(env, req, t, Op::kAccountWrite, meta, nullptr);
+  ONESTACK_SWIFT_TRY(req, access);
+  if (!access->owner) co_return error_for(req, make_error(ErrorCode::kForbidden, ""));
+  co_return co_await not_allowed(env, req);
+}
+
 awaitable<Response> account_put(Env env, Request& req) {
   if (req.query.has("extract-archive")) co_return co_await bulk_extract(env, req);
-  co_return co_await not_allowed(env, req);
+  co_return co_await account_not_allowed(env, req);
 }
 
 awaitable<Response> account_delete(Env env, Request& req) {
   if (req.query.has("bulk-delete")) co_return co_await bulk_delete(env, req);
-  co_return co_await not_allowed(env, req);
+  co_return co_await account_not_allowed(env, req);
 }
 
 awaitable<Response> account_post_route(Env env, Request& req) {

@@ -20,7 +20,8 @@ and compared: a refused request must change nothing.
 Routes that answer the same to everyone are listed in PUBLIC with the
 reason. TempURL, FormPost and StaticWeb are not routes of their own: they
 are modes of the object and container routes, reached only with a
-signature or a public-read ACL, which the matrix never sends or sets (their
+signature or a public-read ACL, which the matrix never sends or sets;
+test_signed_and_public_modes_refuse_forgeries sends forged ones (valid
 signatures are tested in test_object_features.py).
 """
 
@@ -676,3 +677,36 @@ def test_account_put_delete_authorize_before_405(world):
         assert w.swift(method, acct, w.tokens['project B']).status_code == 403
         r = w.swift(method, acct, w.token_am)
         assert r.status_code == 405, r.text
+
+
+def test_signed_and_public_modes_refuse_forgeries(world):
+    """TempURL, FormPost and StaticWeb are the public faces of the object
+    routes: without a valid signature or a public ACL they are 401, and the
+    refused request changes nothing."""
+    w = world
+    acct = '/v1/' + w.ids['account']
+    before = fingerprint(w)
+    expires = str(int(time.time()) + 600)
+    forged = {'temp_url_sig': 'a' * 40, 'temp_url_expires': expires}
+    for method in ('GET', 'HEAD', 'PUT', 'DELETE'):
+        r = w.swift(method, acct + '/ca/o1', None, params=forged,
+                    data=b'evil' if method == 'PUT' else None)
+        assert r.status_code == 401, (method, r.status_code, r.text)
+        if method != 'HEAD':
+            assert 'Temp URL invalid' in r.text, r.text
+    # A prefix-scoped signature for another account's prefix is no better.
+    r = w.swift('GET', acct + '/ca/o1', None, params=dict(
+        forged, temp_url_prefix='o'))
+    assert r.status_code == 401, r.text
+    fields = {'redirect': '', 'max_file_size': '1024', 'max_file_count': '1',
+              'expires': expires, 'signature': 'b' * 40}
+    r = w.swift('POST', acct + '/ca', None, data=fields,
+                files={'file1': ('evil.txt', b'evil')})
+    assert r.status_code == 401, (r.status_code, r.text)
+    assert 'FormPost' in r.text, r.text
+    # StaticWeb answers only where the container is public (.r:*): here a
+    # listing and an index without a token are 401.
+    for path in (acct + '/ca', acct + '/ca/', acct + '/ca/o1'):
+        r = w.swift('GET', path, None)
+        assert r.status_code == 401, (path, r.status_code, r.text)
+    assert fingerprint(w) == before

@@ -161,8 +161,9 @@ UNIMPLEMENTED_PATTERNS = {
 # Everything else under /v3 that is protected is admin-only (Keystone's
 # rule:admin_required, or a system-scoped reader, which no case here is).
 SPECIAL = {
-    # identity:validate_token / check_token / revoke_token: admin or the
-    # token's own user.
+    # (GET/HEAD/DELETE /v3/auth/tokens stay in the admin-only family:
+    # validate/check/revoke_token allow an admin or the subject token's own
+    # user, and the subject sent is A's member's token.)
     # identity:get_auth_*: "" (any token); the lists are the caller's own.
     (I, 'GET', '/v3/auth/catalog'): ANY_TOKEN,
     (I, 'GET', '/v3/auth/projects'): Protected(

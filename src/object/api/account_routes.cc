@@ -18,48 +18,85 @@ Target target_of(const Request& req) {
   return t;
 }
 
+namespace {
+
+bool wants(int want, Want w) { return (want & static_cast<int>(w)) != 0; }
+
+// Whether `o` is read whole and MD5-checked with its rows (the GET fast path).
+bool small_plain(const store::ObjectRecord& o) {
+  return !o.blob_id.empty() && o.size <= kVerifiedReadLimit && o.etag.size() == 32 &&
+         !o.meta.count("x-static-large-object") && !o.meta.count("x-object-manifest") &&
+         !o.meta.count("x-symlink-target");
+}
+
+// Every part `want` asks for, from the read cache; nullopt on any miss
+// (absent rows are not cached: they take the pool path).
+std::optional<Rows> cached_rows(ReadCache& cache, const Target& t, int want) {
+  Rows rows;
+  if (wants(want, Want::kAccount) && !(rows.account = cache.account(t.account))) {
+    return std::nullopt;
+  }
+  if (wants(want, Want::kContainer) || wants(want, Want::kObject)) {
+    if (!(rows.container = cache.container(t.account, t.container))) return std::nullopt;
+  }
+  if (wants(want, Want::kObject)) {
+    if (!(rows.object = cache.object(t.account, t.container, t.object))) return std::nullopt;
+    if (wants(want, Want::kSmallBody) && small_plain(*rows.object)) {
+      auto bytes = cache.body(rows.object->blob_id);
+      if (!bytes) return std::nullopt;
+      rows.small_body = std::string(*bytes);
+    }
+  }
+  return rows;
+}
+
+}  // namespace
+
 awaitable<Result<Rows>> load_rows(Env env, Target t, int want) {
+  ReadCache& cache = env.svc->cache();
+  if (auto hit = cached_rows(cache, t, want)) co_return std::move(*hit);
   auto job = [&]() -> Result<Rows> {
     Rows rows;
     auto& st = env.svc->store();
-    if (want & static_cast<int>(Want::kAccount)) {
+    const uint64_t generation = cache.generation();
+    if (wants(want, Want::kAccount)) {
       auto a = st.get_account(t.account);
       if (a.ok()) {
         rows.account = std::move(a).value();
+        cache.put_account(generation, *rows.account);
       } else if (a.error().code != ErrorCode::kNotFound) {
         return a.error();
       }
     }
-    if (want & static_cast<int>(Want::kContainer)) {
+    if (wants(want, Want::kContainer) || wants(want, Want::kObject)) {
       auto c = st.get_container(t.account, t.container);
       if (c.ok()) {
         rows.container = std::move(c).value();
+        cache.put_container(generation, *rows.container);
       } else if (c.error().code != ErrorCode::kNotFound) {
         return c.error();
       }
     }
-    if ((want & static_cast<int>(Want::kObject)) && rows.container) {
+    if (wants(want, Want::kObject) && rows.container) {
       auto o = st.get_object(t.account, t.container, t.object);
       if (o.ok()) {
         rows.object = std::move(o).value();
+        cache.put_object(generation, *rows.object);
       } else if (o.error().code != ErrorCode::kNotFound) {
         return o.error();
       }
     }
-    if ((want & static_cast<int>(Want::kSmallBody)) && rows.object) {
+    if (wants(want, Want::kSmallBody) && rows.object && small_plain(*rows.object)) {
       // The GET fast path: the bytes come in the same hop as the rows (they
       // are only sent once the caller is authorized).
       const store::ObjectRecord& o = *rows.object;
-      bool plain = !o.meta.count("x-static-large-object") && !o.meta.count("x-object-manifest") &&
-                   !o.meta.count("x-symlink-target");
-      if (plain && !o.blob_id.empty() && o.size <= kVerifiedReadLimit && o.etag.size() == 32) {
-        auto data = read_blob(env.svc->blobs(), o.blob_id, kVerifiedReadLimit);
-        if (data.ok() && (data->size() != o.size || md5_hex(*data) != o.etag)) {
-          (void)env.svc->blobs().quarantine(o.blob_id);
-          data = make_error(ErrorCode::kNotFound, "damaged blob quarantined");
-        }
-        rows.small_body = std::move(data);
+      auto data = read_blob(env.svc->blobs(), o.blob_id, kVerifiedReadLimit);
+      if (data.ok() && (data->size() != o.size || md5_hex(*data) != o.etag)) {
+        (void)env.svc->blobs().quarantine(o.blob_id);
+        data = make_error(ErrorCode::kNotFound, "damaged blob quarantined");
       }
+      if (data.ok()) cache.put_body(o.blob_id, std::make_shared<const std::string>(*data));
+      rows.small_body = std::move(data);
     }
     return rows;
   };

@@ -102,7 +102,11 @@ int64_t last_modified_seconds(int64_t us) {
 
 ObjectService::ObjectService(store::ObjectStore& store, blob::BlobStore& blobs, WorkerPool& pool,
                              ObjectConfig config)
-    : store_(store), blobs_(blobs), pool_(pool), config_(std::move(config)) {}
+    : config_(std::move(config)),
+      cache_(config_.read_cache_bytes),
+      store_(store, cache_),
+      blobs_(blobs),
+      pool_(pool) {}
 
 ObjectService::~ObjectService() { stop(); }
 

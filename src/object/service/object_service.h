@@ -18,6 +18,7 @@
 
 #include "blob/blob_store.h"
 #include "core/worker_pool.h"
+#include "object/service/read_cache.h"
 #include "store/object_store.h"
 
 namespace onestack::object {
@@ -72,6 +73,8 @@ struct ObjectConfig {
   std::string sync_realm = "realm1";
   std::string sync_cluster = "name1";
   int container_sync_interval_s = 1;
+  // Hot rows and small objects' bytes kept in memory (read_cache.h); 0: off.
+  size_t read_cache_bytes = 32 << 20;
 };
 
 // The container an X-Container-Sync-To value names.
@@ -98,7 +101,10 @@ class ObjectService {
   ObjectService(const ObjectService&) = delete;
   ObjectService& operator=(const ObjectService&) = delete;
 
+  // The store every read and write of the service goes through: the one
+  // given, behind the read cache's invalidation (read_cache.h).
   store::ObjectStore& store() { return store_; }
+  ReadCache& cache() { return cache_; }
   blob::BlobStore& blobs() { return blobs_; }
   WorkerPool& pool() { return pool_; }
   const ObjectConfig& config() const { return config_; }
@@ -142,10 +148,11 @@ class ObjectService {
   void sync_container(const store::ContainerRecord& src, SyncResult& res);
   bool stopping();
 
-  store::ObjectStore& store_;
+  const ObjectConfig config_;
+  ReadCache cache_;
+  CachedObjectStore store_;
   blob::BlobStore& blobs_;
   WorkerPool& pool_;
-  const ObjectConfig config_;
 
   std::mutex mu_;                 // guards stopping_ with cv_
   std::condition_variable cv_;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <thread>
 
 #include "core/ids.h"
@@ -540,6 +541,10 @@ awaitable<bool> Connection<Stream>::send(Request& req, Response res, bool keep_a
 
 Server::Server(size_t threads, ServerLimits limits, const auth::TokenValidator* validator)
     : limits_(limits), validator_(validator) {
+  // sendfile() has no MSG_NOSIGNAL: a client that hangs up mid-body would
+  // raise SIGPIPE, whose default action ends the whole process. The failed
+  // send is seen as EPIPE instead and ends that connection only.
+  ::signal(SIGPIPE, SIG_IGN);
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   for (size_t i = 0; i < threads; ++i) {
     contexts_.push_back(std::make_unique<asio::io_context>(1));

@@ -189,10 +189,26 @@ Result<auth::AuthContext> IdentityService::build_context(const token::TokenPaylo
   return ctx;
 }
 
+Result<token::TokenPayload> IdentityService::decode(std::string_view token) const {
+  auto keys = formatter_->keys();
+  const std::string key(token);
+  {
+    std::lock_guard lock(decoded_mu_);
+    auto it = decoded_.find(key);
+    if (it != decoded_.end() && it->second.keys == keys) return it->second.payload;
+  }
+  auto payload = formatter_->validate(token);
+  if (!payload.ok()) return payload;
+  std::lock_guard lock(decoded_mu_);
+  if (decoded_.size() >= kDecodedTokens) decoded_.clear();  // crude, bounded, rare
+  decoded_[key] = DecodedToken{std::move(keys), *payload};
+  return payload;
+}
+
 Result<auth::AuthContext> IdentityService::validate(std::string_view token,
                                                     bool allow_expired) const {
   if (token.empty() || token.size() > 1024) return unauthenticated();
-  auto payload = formatter_->validate(token);
+  auto payload = decode(token);
   if (!payload.ok()) return unauthenticated();
   double now = now_seconds();
   if (payload->expires_at <= now) {

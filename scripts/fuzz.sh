@@ -62,7 +62,7 @@ run_target() {
   local t=$1 bin=$build/fuzz/$1 dir=$work/$1
   local limits
   limits=$(limits_for "$t")
-  rm -rf "$dir"
+  rm -rf "$dir" "$dir.log"
   mkdir -p "$dir/corpus" "$dir/artifacts"
   local dict=()
   [ -f "$root/fuzz/dict/$t.dict" ] && dict=(-dict="$root/fuzz/dict/$t.dict")
@@ -91,7 +91,7 @@ run_target() {
     return 1
   fi
   local execs
-  execs=$(grep -m1 "stat::number_of_executed_units" "$dir.log" | awk '{print $2}')
+  execs=$(grep "stat::number_of_executed_units" "$dir.log" | tail -1 | awk '{print $2}')
   echo "$t: ok (${execs:-?} runs in ${seconds}s)"
 }
 

@@ -1,6 +1,7 @@
 #include "object/api/common.h"
 
 #include <boost/json.hpp>
+#include <spdlog/spdlog.h>
 #include <cctype>
 
 #include "core/json.h"
@@ -105,6 +106,22 @@ Response swift_error(const Error& e) {
     default: break;
   }
   if (!e.message.empty()) detail.clear();  // a specific reason wins (TempURL's "Temp URL invalid")
+  // A server-side failure's message names files, databases and system
+  // errors: the operator's business (error_for logs it), never the
+  // client's. Swift's own bodies for these statuses instead.
+  switch (e.code) {
+    case ErrorCode::kInternal:
+      detail = "The server has either erred or is incapable of performing the requested "
+               "operation.";
+      break;
+    case ErrorCode::kUnavailable:
+      detail = "The server is currently unavailable. Please try again at a later time.";
+      break;
+    case ErrorCode::kInsufficientStorage:
+      detail = "There was not enough space to save the resource.";
+      break;
+    default: break;
+  }
   if (!detail.empty()) {
     r.body = std::string("<html><h1>") + status_title(r.status) + "</h1><p>" + detail + "</p></html>";
     r.headers.set(bhttp::field::content_type, "text/html; charset=UTF-8");
@@ -139,6 +156,11 @@ void finalize_response(const Request& req, Response& res) {
 Response error_for(const Request& req, const Error& e) {
   Response r = swift_error(e);
   add_trans_id(req, r);
+  if (static_cast<int>(r.status) >= 500 && e.code != ErrorCode::kNotImplemented) {
+    // The path only: a query may hold a TempURL signature.
+    spdlog::warn("object-store: {} {} ({}): {}", static_cast<int>(r.status), req.path,
+                 r.headers.find("X-Trans-Id")->value(), e.message);
+  }
   return r;
 }
 

@@ -3,9 +3,13 @@
 #   1. unit tests (GoogleTest, Debug build)
 #   2. API tests (pytest) with Debian's openstack and swift CLIs, rclone,
 #      openstacksdk and keystone's own token code, against a real onestack
-#      process (including the kill -9 durability test)
+#      process (including the kill -9 durability test, the isolation matrix
+#      and the security-advisory tests)
 #   3. conformance: Tempest's identity and object-storage API tests against a
 #      running onestack, compared with tests/conformance/expected/*.txt
+#   4. fuzzing: every libFuzzer target (clang, ASan + UBSan) for
+#      ONESTACK_FUZZ_SECONDS (default 60) after replaying its regressions
+#      (scripts/fuzz.sh)
 # Exits non-zero on the first failing stage. Needs root the first time (apt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,9 +68,14 @@ if [ $status -ne 0 ]; then
   echo "conformance failed; onestack log tail:" >&2
   tail -40 "$work/onestack.log" >&2
 fi
-# The last line sums up the conformance run (Tempest's own counts).
+# Sums up the conformance run (Tempest's own counts).
 results=$root/build/conformance/results.txt
 if [ -f "$results" ]; then
   echo "conformance: $(grep -c ' pass$' "$results") passed, $(grep -c ' fail$' "$results") failed, $(grep -c ' skip$' "$results") skipped"
 fi
-exit $status
+[ $status -eq 0 ] || exit $status
+cleanup
+trap - EXIT
+
+echo "== fuzzing"
+scripts/fuzz.sh "${ONESTACK_FUZZ_SECONDS:-60}"

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "app/settings.h"
@@ -40,6 +41,12 @@ int fail(const std::string& what, const Error& e) {
   return 1;
 }
 
+// fail() for the openers below, which answer nullopt.
+std::nullopt_t failed(const std::string& what, const Error& e) {
+  fail(what, e);
+  return std::nullopt;
+}
+
 Result<AppSettings> settings_from(const std::string& config_file, const std::string& data_dir) {
   Config cfg;
   if (!config_file.empty()) {
@@ -61,17 +68,52 @@ Status prepare_data_dir(const AppSettings& s) {
   return identity::token::KeyRepository::setup(s.key_repository, s.max_active_keys);
 }
 
-int run_serve(const AppSettings& s) {
-  if (Status st = prepare_data_dir(s); !st.ok()) return fail("data directory", st.error());
-  auto store = store::sqlite::SqliteIdentityStore::open(s.database_path);
-  if (!store.ok()) return fail("database " + s.database_path, store.error());
-  auto formatter = identity::token::TokenFormatter::open(s.key_repository);
-  if (!formatter.ok()) return fail("fernet keys " + s.key_repository, formatter.error());
-  auto policy = identity::policy::PolicyEngine::load(s.policy_file, s.enforce_new_defaults);
-  if (!policy.ok()) return fail("policy", policy.error());
+// What serve and routes both open: the identity store and service (keys
+// and policy loaded), and the object database with the blob tiers over it.
+// Each opener prints why it failed and returns nullopt.
+struct IdentityParts {
+  std::unique_ptr<store::sqlite::SqliteIdentityStore> store;
+  std::unique_ptr<identity::IdentityService> service;
+};
 
-  identity::IdentityService service(s.identity, **store, std::move(formatter).value(),
-                                    std::move(policy).value());
+std::optional<IdentityParts> open_identity(const AppSettings& s) {
+  if (Status st = prepare_data_dir(s); !st.ok()) return failed("data directory", st.error());
+  auto store = store::sqlite::SqliteIdentityStore::open(s.database_path);
+  if (!store.ok()) return failed("database " + s.database_path, store.error());
+  auto formatter = identity::token::TokenFormatter::open(s.key_repository);
+  if (!formatter.ok()) {
+    return failed("fernet keys " + s.key_repository, formatter.error());
+  }
+  auto policy = identity::policy::PolicyEngine::load(s.policy_file, s.enforce_new_defaults);
+  if (!policy.ok()) return failed("policy", policy.error());
+  IdentityParts parts;
+  parts.store = std::move(store).value();
+  parts.service = std::make_unique<identity::IdentityService>(
+      s.identity, *parts.store, std::move(formatter).value(), std::move(policy).value());
+  return parts;
+}
+
+struct ObjectParts {
+  std::shared_ptr<store::sqlite::SqliteObjectStore> store;  // shared with the blob tiers
+  std::unique_ptr<blob::BlobStore> blobs;
+};
+
+std::optional<ObjectParts> open_object_storage(const AppSettings& s) {
+  auto os = store::sqlite::SqliteObjectStore::open(s.object_db_path);
+  if (!os.ok()) return failed("object database " + s.object_db_path, os.error());
+  auto bs = blob::fs::FsBlobStore::open_dir(s.object_blob_dir);
+  if (!bs.ok()) return failed("object blob directory " + s.object_blob_dir, bs.error());
+  ObjectParts parts;
+  parts.store = std::move(os).value();
+  parts.blobs = std::make_unique<blob::tiered::TieredBlobStore>(parts.store, std::move(bs).value(),
+                                                                s.object_inline_max);
+  return parts;
+}
+
+int run_serve(const AppSettings& s) {
+  auto ident = open_identity(s);
+  if (!ident) return 1;
+  identity::IdentityService& service = *ident->service;
   if (Status st = service.refresh(); !st.ok()) return fail("loading identity data", st.error());
 
   size_t cores = std::max(1u, std::thread::hardware_concurrency());
@@ -105,27 +147,22 @@ int run_serve(const AppSettings& s) {
   // behind identity writes); small objects' bytes beside the rows, larger
   // ones under the blob directory; a large pool for the fsync-bound work
   // of concurrent uploads.
-  std::shared_ptr<store::sqlite::SqliteObjectStore> object_store;
-  std::unique_ptr<blob::BlobStore> blobs;
+  std::optional<ObjectParts> objects;
   std::unique_ptr<WorkerPool> disk_pool;
   std::unique_ptr<object::ObjectService> object_service;
   std::unique_ptr<object::api::Env> object_env;
   http::Router object_router;
   if (s.object_enabled) {
-    auto os = store::sqlite::SqliteObjectStore::open(s.object_db_path);
-    if (!os.ok()) return fail("object database " + s.object_db_path, os.error());
-    object_store = std::move(os).value();
-    auto bs = blob::fs::FsBlobStore::open_dir(s.object_blob_dir);
-    if (!bs.ok()) return fail("object blob directory " + s.object_blob_dir, bs.error());
-    blobs = std::make_unique<blob::tiered::TieredBlobStore>(object_store, std::move(bs).value(),
-                                                            s.object_inline_max);
+    objects = open_object_storage(s);
+    if (!objects) return 1;
     disk_pool = std::make_unique<WorkerPool>(s.disk_threads);
     object::ObjectConfig ocfg;
     ocfg.reaper_interval_ms = s.object_reaper_interval_ms;
     ocfg.auditor_interval_s = s.object_auditor_interval_s;
     ocfg.auditor_files_per_second = s.object_auditor_files_per_second;
     ocfg.auditor_bytes_per_second = s.object_auditor_bytes_per_second;
-    object_service = std::make_unique<object::ObjectService>(*object_store, *blobs, *disk_pool, ocfg);
+    object_service = std::make_unique<object::ObjectService>(*objects->store, *objects->blobs,
+                                                     *disk_pool, ocfg);
     if (Status st = object_service->recover(); !st.ok()) return fail("object recovery", st.error());
     object_env = std::make_unique<object::api::Env>(object::api::Env{object_service.get()});
     object_router = object::api::build_router(*object_env);
@@ -175,17 +212,10 @@ int run_serve(const AppSettings& s) {
 // serve builds them (stores opened, nothing listening, no background jobs),
 // one JSON object a line: tests enumerate them so a new route is covered.
 int run_routes(const AppSettings& s) {
-  if (Status st = prepare_data_dir(s); !st.ok()) return fail("data directory", st.error());
-  auto store = store::sqlite::SqliteIdentityStore::open(s.database_path);
-  if (!store.ok()) return fail("database " + s.database_path, store.error());
-  auto formatter = identity::token::TokenFormatter::open(s.key_repository);
-  if (!formatter.ok()) return fail("fernet keys " + s.key_repository, formatter.error());
-  auto policy = identity::policy::PolicyEngine::load(s.policy_file, s.enforce_new_defaults);
-  if (!policy.ok()) return fail("policy", policy.error());
-  identity::IdentityService service(s.identity, **store, std::move(formatter).value(),
-                                    std::move(policy).value());
+  auto ident = open_identity(s);
+  if (!ident) return 1;
   WorkerPool pool(1);
-  identity::api::Env env{service, pool};
+  identity::api::Env env{*ident->service, pool};
   http::Router router;
   identity::api::build_router(router, env);
   auto print = [](std::string_view name, const http::Router& r) {
@@ -199,13 +229,10 @@ int run_routes(const AppSettings& s) {
   };
   print("identity", router);
   if (s.object_enabled) {
-    auto os = store::sqlite::SqliteObjectStore::open(s.object_db_path);
-    if (!os.ok()) return fail("object database " + s.object_db_path, os.error());
-    auto bs = blob::fs::FsBlobStore::open_dir(s.object_blob_dir);
-    if (!bs.ok()) return fail("object blob directory " + s.object_blob_dir, bs.error());
-    std::shared_ptr<store::sqlite::SqliteObjectStore> object_store = std::move(os).value();
-    blob::tiered::TieredBlobStore blobs(object_store, std::move(bs).value(), s.object_inline_max);
-    object::ObjectService object_service(*object_store, blobs, pool, object::ObjectConfig{});
+    auto objects = open_object_storage(s);
+    if (!objects) return 1;
+    object::ObjectService object_service(*objects->store, *objects->blobs, pool,
+                                         object::ObjectConfig{});
     object::api::Env object_env{&object_service};
     print("object-store", object::api::build_router(object_env));
   }

@@ -52,6 +52,17 @@ class BlobWriter {
   virtual Status commit() = 0;
   // Discards the blob. Idempotent; a no-op after commit().
   virtual void abort() = 0;
+
+  // A blob the store keeps as a row of the metadata database (the tiered
+  // store's small tier, small_blob_table.h) may instead be written by the
+  // caller, in the same transaction as the object row that refers to it
+  // (store::PutConditions::blob_bytes): one commit for both. Returns the
+  // bytes that row must hold, or nullptr when the blob is not such a row
+  // (commit() as usual). Valid until the writer is used again.
+  virtual const std::string* row_bytes() const { return nullptr; }
+  // The caller's transaction stored row_bytes() under id(): the writer is
+  // committed, as if by commit().
+  virtual void row_stored() {}
 };
 
 // Reads one committed blob. Holds the blob open: a blob removed while a

@@ -124,6 +124,11 @@ struct PutConditions {
   // The new row reuses a blob that another row refers to (COPY, version
   // snapshot): kConflict if no row refers to it any more (it may be gone).
   bool blob_shared = false;
+  // The bytes of the row's blob, stored under o.blob_id in the same
+  // transaction as the row (blob::BlobWriter::row_bytes): only for a store
+  // that also keeps the blob store's small tier; kInternal from one that
+  // does not. Null: the blob is stored already.
+  const std::string* blob_bytes = nullptr;
 };
 
 class ObjectStore {

@@ -61,6 +61,16 @@ class TieredWriter final : public BlobWriter {
     return ok_status();
   }
 
+  const std::string* row_bytes() const override {
+    return phase_ == Phase::kOpen && !large_writer_ ? &kept_ : nullptr;
+  }
+
+  void row_stored() override {
+    kept_.clear();
+    kept_.shrink_to_fit();
+    phase_ = Phase::kCommitted;
+  }
+
   void abort() override {
     if (phase_ == Phase::kCommitted || phase_ == Phase::kAborted) return;
     if (large_writer_) large_writer_->abort();

@@ -33,11 +33,15 @@ bool small_plain(const store::ObjectRecord& o) {
 // (absent rows are not cached: they take the pool path).
 std::optional<Rows> cached_rows(ReadCache& cache, const Target& t, int want) {
   Rows rows;
-  if (wants(want, Want::kAccount) && !(rows.account = cache.account(t.account))) {
-    return std::nullopt;
+  const bool settings_only = wants(want, Want::kSettingsOnly);
+  if (wants(want, Want::kAccount)) {
+    rows.account = settings_only ? cache.account_settings(t.account) : cache.account(t.account);
+    if (!rows.account) return std::nullopt;
   }
   if (wants(want, Want::kContainer) || wants(want, Want::kObject)) {
-    if (!(rows.container = cache.container(t.account, t.container))) return std::nullopt;
+    rows.container = settings_only ? cache.container_settings(t.account, t.container)
+                                   : cache.container(t.account, t.container);
+    if (!rows.container) return std::nullopt;
   }
   if (wants(want, Want::kObject)) {
     if (!(rows.object = cache.object(t.account, t.container, t.object))) return std::nullopt;

@@ -41,7 +41,8 @@ Status check_quotas(const Rows& rows, uint64_t incoming, bool new_object);
 awaitable<Result<Access>> authorize_object(Env env, const Request& req, Target t, Op op,
                                            const Rows& rows);
 // Writes the row and frees the blobs it replaced; the row's own blob is
-// removed if the write fails (unless `cond.blob_shared`). put_row runs on
+// removed if the write fails (unless `cond.blob_shared`, or the blob comes
+// as `cond.blob_bytes` and so went with the failed write). put_row runs on
 // the worker pool; commit_row takes it there.
 Result<store::PutObjectResult> put_row(ObjectService& svc, const store::ObjectRecord& o,
                                        const store::PutConditions& cond);

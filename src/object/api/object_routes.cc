@@ -176,6 +176,25 @@ Status check_quotas(const Rows& rows, uint64_t incoming, bool new_object) {
   return {};
 }
 
+namespace {
+
+bool set_in(const store::Metadata& m, const char* key) {
+  auto it = m.find(key);
+  return it != m.end() && !it->second.empty();
+}
+
+// Whether an object PUT needs the object's current row and the container's
+// and account's counts, or only their settings (Want::kSettingsOnly).
+bool put_needs_current(const Request& req, const Rows& rows) {
+  const store::Metadata& cm = rows.container->meta;
+  return req.has_header("If-None-Match") || req.has_header("X-Symlink-Target") ||
+         req.query.has("multipart-manifest") || versions_objects(req, *rows.container) ||
+         set_in(cm, "x-container-meta-quota-bytes") || set_in(cm, "x-container-meta-quota-count") ||
+         (rows.account && set_in(rows.account->meta, "x-account-meta-quota-bytes"));
+}
+
+}  // namespace
+
 awaitable<Result<Access>> authorize_object(Env env, const Request& req, Target t, Op op,
                                            const Rows& rows) {
   const store::Metadata* am = rows.account ? &rows.account->meta : nullptr;
@@ -190,7 +209,8 @@ Result<store::PutObjectResult> put_row(ObjectService& svc, const store::ObjectRe
                                        const store::PutConditions& cond) {
   auto r = svc.store().put_object(o, cond);
   if (!r.ok()) {
-    if (!cond.blob_shared && !o.blob_id.empty()) (void)svc.blobs().remove(o.blob_id);
+    const bool stored = !cond.blob_shared && !cond.blob_bytes && !o.blob_id.empty();
+    if (stored) (void)svc.blobs().remove(o.blob_id);
     return r;
   }
   svc.free_blobs(r->freed_blobs);
@@ -421,11 +441,22 @@ awaitable<Response> object_put(Env env, Request& req) {
     }
     co_return co_await do_copy(env, req, *src, t);
   }
-  auto rows = co_await load_rows(env, t, 7);
+  // Most PUTs read only the account's and container's settings, which the
+  // read cache keeps across object writes: no pool hop before the body.
+  auto rows = co_await load_rows(env, t,
+                                 static_cast<int>(Want::kAccount) |
+                                     static_cast<int>(Want::kContainer) |
+                                     static_cast<int>(Want::kSettingsOnly));
   ONESTACK_SWIFT_TRY(req, rows);
   auto access = co_await authorize_object(env, req, t, Op::kObjectWrite, *rows);
   ONESTACK_SWIFT_TRY(req, access);
   if (!rows->container) co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
+  if (put_needs_current(req, *rows)) {
+    auto current_rows = co_await load_rows(env, t, 7);
+    ONESTACK_SWIFT_TRY(req, current_rows);
+    if (!current_rows->container) co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
+    *rows = std::move(*current_rows);
+  }
   if (req.query.get("multipart-manifest") == "put") {
     co_return co_await slo_put(env, req, t, *rows);
   }
@@ -526,7 +557,7 @@ awaitable<Response> object_put(Env env, Request& req) {
     std::optional<Result<store::PutObjectResult>> put;
     auto commit = [&](const ReceivedBlob& b) -> Status {
       auto drop = [&](Error e) -> Status {
-        if (!b.blob_id.empty()) (void)env.svc->blobs().remove(b.blob_id);
+        if (!b.blob_id.empty() && !b.row_bytes) (void)env.svc->blobs().remove(b.blob_id);
         return e;
       };
       if (check_etag && want_etag != b.md5) {
@@ -541,7 +572,9 @@ awaitable<Response> object_put(Env env, Request& req) {
       o.size = b.size;
       o.etag = b.md5;
       o.timestamp_us = now_us();
+      cond.blob_bytes = b.row_bytes;
       put = put_row(*env.svc, o, cond);
+      cond.blob_bytes = nullptr;
       return put->ok() ? Status{} : Status(put->error());
     };
     auto received = co_await receive_blob(*env.svc, *req.body_reader, limits.max_file_size, commit);

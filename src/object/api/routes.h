@@ -38,7 +38,10 @@ struct Rows {
   // blob is quarantined and gives kNotFound). Unset when not applicable.
   std::optional<Result<std::string>> small_body;
 };
-enum class Want { kAccount = 1, kContainer = 2, kObject = 4, kSmallBody = 8 };
+// kSettingsOnly: the caller reads the account's and container's settings
+// (metadata, policy) but not their counts, so a cached row whose counts an
+// object write has outdated still serves (ReadCache::container_settings).
+enum class Want { kAccount = 1, kContainer = 2, kObject = 4, kSmallBody = 8, kSettingsOnly = 16 };
 // Whole objects up to this size are read and checked against their MD5
 // before a byte is sent; larger ones go by sendfile after a size check.
 constexpr uint64_t kVerifiedReadLimit = 1 << 20;

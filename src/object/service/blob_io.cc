@@ -88,8 +88,18 @@ boost::asio::awaitable<Result<ReceivedBlob>> receive_blob(ObjectService& svc,
         }
         if (auto st = writer->write(buf.view()); !st.ok()) return st;
         if (!last) return {};
-        if (auto st = writer->commit(); !st.ok()) return st;
         received = ReceivedBlob{writer->id(), writer->size(), writer->md5_hex()};
+        if (after && writer->row_bytes()) {
+          // `after` stores the blob's row with the object's: one commit.
+          received.row_bytes = writer->row_bytes();
+          Status st = after(received);
+          received.row_bytes = nullptr;
+          if (!st.ok()) return st;  // nothing stored; the writer aborts
+          writer->row_stored();
+          committed = true;
+          return st;
+        }
+        if (auto st = writer->commit(); !st.ok()) return st;
       }
       committed = true;
       return after ? after(received) : Status{};

@@ -23,13 +23,19 @@ struct ReceivedBlob {
   std::string blob_id;  // "" when the body was empty (no blob is kept)
   uint64_t size = 0;
   std::string md5;      // lower-case hex
+  // Set only while `after` runs, for a blob the blob store keeps as a row
+  // of the object database (BlobWriter::row_bytes): not stored yet, `after`
+  // stores it with the object's row (PutConditions::blob_bytes).
+  const std::string* row_bytes = nullptr;
 };
 
 // Runs on the worker pool in the same job as the blob's commit (for a small
 // object, the only job): the caller commits the object's row there, so the
-// upload costs one pool hop, not two. It owns the committed blob (an empty
-// body has none): on failure it removes it and returns the error, which
-// receive_blob returns as is.
+// upload costs one pool hop, not two, and a small blob's row goes in the
+// same transaction as the object's. It owns the committed blob (an empty
+// body has none; a blob given as row_bytes is not stored yet): on failure
+// it removes a stored blob and returns the error, which receive_blob
+// returns as is.
 using AfterCommit = std::function<Status(const ReceivedBlob&)>;
 
 // Reads the whole request body into a committed blob, then runs `after`

@@ -41,10 +41,10 @@ uint64_t ReadCache::generation() const {
 }
 
 template <typename T>
-std::optional<T> ReadCache::get(const std::string& key) {
+std::optional<T> ReadCache::get(const std::string& key, bool need_counts) {
   std::lock_guard lock(mu_);
   auto it = index_.find(key);
-  if (it == index_.end()) {
+  if (it == index_.end() || (need_counts && it->second->counts_stale)) {
     ++misses_;
     return std::nullopt;
   }
@@ -54,22 +54,31 @@ std::optional<T> ReadCache::get(const std::string& key) {
 }
 
 std::optional<store::AccountRecord> ReadCache::account(const std::string& account) {
-  return get<store::AccountRecord>(account_key(account));
+  return get<store::AccountRecord>(account_key(account), true);
 }
 
 std::optional<store::ContainerRecord> ReadCache::container(const std::string& account,
                                                            const std::string& container) {
-  return get<store::ContainerRecord>(container_key(account, container));
+  return get<store::ContainerRecord>(container_key(account, container), true);
+}
+
+std::optional<store::AccountRecord> ReadCache::account_settings(const std::string& account) {
+  return get<store::AccountRecord>(account_key(account), false);
+}
+
+std::optional<store::ContainerRecord> ReadCache::container_settings(
+    const std::string& account, const std::string& container) {
+  return get<store::ContainerRecord>(container_key(account, container), false);
 }
 
 std::optional<store::ObjectRecord> ReadCache::object(const std::string& account,
                                                      const std::string& container,
                                                      const std::string& name) {
-  return get<store::ObjectRecord>(object_key(account, container, name));
+  return get<store::ObjectRecord>(object_key(account, container, name), true);
 }
 
 std::shared_ptr<const std::string> ReadCache::body(const std::string& blob_id) {
-  auto b = get<std::shared_ptr<const std::string>>(body_key(blob_id));
+  auto b = get<std::shared_ptr<const std::string>>(body_key(blob_id), true);
   return b ? *b : nullptr;
 }
 
@@ -130,6 +139,14 @@ void ReadCache::invalidate_container(const std::string& account, const std::stri
   std::lock_guard lock(mu_);
   ++generation_;
   erase_locked(container_key(account, container));
+}
+
+void ReadCache::counts_changed(const std::string& account, const std::string& container) {
+  std::lock_guard lock(mu_);
+  ++generation_;
+  for (const std::string& key : {container_key(account, container), account_key(account)}) {
+    if (auto it = index_.find(key); it != index_.end()) it->second->counts_stale = true;
+  }
 }
 
 void ReadCache::invalidate_object(const std::string& account, const std::string& container,
@@ -226,10 +243,15 @@ Result<store::ObjectRecord> CachedObjectStore::get_object(const std::string& acc
 Result<store::PutObjectResult> CachedObjectStore::put_object(const store::ObjectRecord& o,
                                                              const store::PutConditions& cond) {
   auto r = inner_.put_object(o, cond);
-  // The row, and the counts of its container and account.
+  // The row, and the counts of its container and account; their settings
+  // (ACLs, quotas, versioning) are unchanged by a committed put.
   cache_.invalidate_object(o.account, o.container, o.name);
-  cache_.invalidate_container(o.account, o.container);
-  cache_.invalidate_account(o.account);
+  if (r.ok()) {
+    cache_.counts_changed(o.account, o.container);
+  } else {
+    cache_.invalidate_container(o.account, o.container);
+    cache_.invalidate_account(o.account);
+  }
   return r;
 }
 
@@ -246,8 +268,12 @@ Result<store::DeleteObjectResult> CachedObjectStore::delete_object(
     std::optional<int64_t> only_if_delete_at) {
   auto r = inner_.delete_object(account, container, name, only_if_delete_at);
   cache_.invalidate_object(account, container, name);
-  cache_.invalidate_container(account, container);
-  cache_.invalidate_account(account);
+  if (r.ok()) {
+    cache_.counts_changed(account, container);
+  } else {
+    cache_.invalidate_container(account, container);
+    cache_.invalidate_account(account);
+  }
   return r;
 }
 

@@ -44,12 +44,22 @@ class ReadCache {
                                             const std::string& container,
                                             const std::string& name);
   std::shared_ptr<const std::string> body(const std::string& blob_id);
+  // An account's or container's row whose counts may be out of date (an
+  // object write since it was read): its settings (metadata, policy) are
+  // current. For a request that reads only those, such as a PUT's ACL and
+  // versioning checks; callers must not use the counts.
+  std::optional<store::AccountRecord> account_settings(const std::string& account);
+  std::optional<store::ContainerRecord> container_settings(const std::string& account,
+                                                           const std::string& container);
 
   void put_account(uint64_t generation, const store::AccountRecord& a);
   void put_container(uint64_t generation, const store::ContainerRecord& c);
   void put_object(uint64_t generation, const store::ObjectRecord& o);
   void put_body(const std::string& blob_id, std::shared_ptr<const std::string> bytes);
 
+  // An object write committed in `container`: its and its account's
+  // counts changed, their settings did not.
+  void counts_changed(const std::string& account, const std::string& container);
   // Drop what a committed write changed.
   void invalidate_account(const std::string& account);
   void invalidate_container(const std::string& account, const std::string& container);
@@ -67,11 +77,12 @@ class ReadCache {
     std::string key;
     Value value;
     size_t bytes;
+    bool counts_stale = false;  // an account's or container's counts
   };
   using Lru = std::list<Entry>;
 
   template <typename T>
-  std::optional<T> get(const std::string& key);
+  std::optional<T> get(const std::string& key, bool need_counts);
   void put(uint64_t generation, std::string key, Value value, size_t bytes);
   void erase_locked(const std::string& key);
 

@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <condition_variable>
+#include <ctime>
 #include <exception>
 #include <optional>
 #include <utility>
@@ -217,6 +218,14 @@ Status add_to_container_counters(Connection& conn, const std::string& account,
 }
 
 // Appends `blob_id` to `freed` if it names a blob no row refers to any more.
+Status insert_small_blob(Connection& conn, const std::string& id, std::string_view data,
+                         int64_t mtime_unix) {
+  auto stmt = conn.prepare("INSERT INTO small_blobs (id, data, mtime_unix) VALUES (?1, ?2, ?3)");
+  if (!stmt.ok()) return std::move(stmt).error();
+  stmt->bind(1, id).bind_blob(2, data).bind(3, mtime_unix);
+  return stmt->run();
+}
+
 Status collect_if_unreferenced(Connection& conn, const std::string& blob_id,
                                std::vector<std::string>& freed) {
   if (blob_id.empty()) return ok_status();
@@ -782,6 +791,11 @@ Result<PutObjectResult> SqliteObjectStore::put_object(const ObjectRecord& o,
                           "blob " + o.blob_id + " is no longer referenced by any object");
       }
     }
+    if (cond.blob_bytes) {
+      if (o.blob_id.empty()) return make_error(ErrorCode::kInternal, "blob bytes without a blob id");
+      ONESTACK_TRY(insert_small_blob(conn, o.blob_id, *cond.blob_bytes,
+                                     static_cast<int64_t>(std::time(nullptr))));
+    }
     auto stmt = conn.prepare(
         "INSERT OR REPLACE INTO objects (account, container, name, blob_id, size, etag, "
         "content_type, timestamp_us, delete_at, meta) "
@@ -920,13 +934,7 @@ Result<std::vector<ContainerRecord>> SqliteObjectStore::list_sync_containers(
 
 Status SqliteObjectStore::put_small_blob(const std::string& id, std::string_view data,
                                          int64_t mtime_unix) {
-  return write([&](Connection& conn) -> Status {
-    auto stmt =
-        conn.prepare("INSERT INTO small_blobs (id, data, mtime_unix) VALUES (?1, ?2, ?3)");
-    if (!stmt.ok()) return std::move(stmt).error();
-    stmt->bind(1, id).bind_blob(2, data).bind(3, mtime_unix);
-    return stmt->run();
-  });
+  return write([&](Connection& conn) { return insert_small_blob(conn, id, data, mtime_unix); });
 }
 
 Result<std::shared_ptr<const std::string>> SqliteObjectStore::get_small_blob(

@@ -126,6 +126,60 @@ TEST_F(TieredBlobStoreTest, AnAbortedSmallBlobLeavesNoRow) {
   EXPECT_CODE(store_->open(id), ErrorCode::kNotFound);
 }
 
+// A small blob's row can go in the object row's transaction: one commit
+// for both, and a failed put stores neither.
+TEST_F(TieredBlobStoreTest, ASmallBlobsRowCanBeStoredWithItsObjectsRow) {
+  store::ContainerRecord c;
+  c.account = "AUTH_p";
+  c.name = "c";
+  ASSERT_OK(rows_->create_container(c));
+  auto put_with_object = [&](const std::string& data, const std::string& name,
+                             const store::PutConditions& base) -> Result<std::string> {
+    auto w = store_->create();
+    if (!w.ok()) return std::move(w).error();
+    if (auto st = (*w)->write(data); !st.ok()) return st.error();
+    const std::string* bytes = (*w)->row_bytes();
+    if (bytes == nullptr) return make_error(ErrorCode::kInternal, "not a row");
+    EXPECT_EQ(*bytes, data);
+    store::ObjectRecord o;
+    o.account = "AUTH_p";
+    o.container = "c";
+    o.name = name;
+    o.blob_id = (*w)->id();
+    o.size = data.size();
+    o.etag = (*w)->md5_hex();
+    store::PutConditions cond = base;
+    cond.blob_bytes = bytes;
+    auto r = rows_->put_object(o, cond);
+    if (!r.ok()) return std::move(r).error();
+    (*w)->row_stored();
+    EXPECT_TRUE((*w)->commit().ok());  // already committed: a no-op
+    return o.blob_id;
+  };
+  const uint64_t commits_before = rows_->commits();
+  auto id = put_with_object("small bytes", "o", {});
+  ASSERT_OK(id);
+  EXPECT_EQ(rows_->commits() - commits_before, 1u);
+  EXPECT_TRUE(is_row(*id));
+  auto r = store_->open(*id);
+  ASSERT_OK(r);
+  EXPECT_TRUE(read_all(**r) == "small bytes");
+
+  store::PutConditions must_be_new;
+  must_be_new.if_none_match = true;
+  auto refused = put_with_object("other bytes", "o", must_be_new);
+  EXPECT_CODE(refused, ErrorCode::kPreconditionFailed);
+  size_t rows_kept = 0;
+  ASSERT_OK(rows_->for_each_small_blob([&](const BlobInfo&) { return ++rows_kept, true; }));
+  EXPECT_EQ(rows_kept, 1u);  // the refused put's row went with it
+
+  // A blob that outgrew the bound is a file: no row to hand over.
+  auto w = store_->create();
+  ASSERT_OK(w);
+  ASSERT_OK((*w)->write(pattern_bytes(kInlineMax + 1)));
+  EXPECT_EQ((*w)->row_bytes(), nullptr);
+}
+
 TEST_F(TieredBlobStoreTest, QuarantineMovesARowAsideAndRemoveDropsIt) {
   const std::string bad = put("suspect bytes");
   const std::string gone = put("removed bytes");

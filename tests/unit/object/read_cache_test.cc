@@ -70,6 +70,34 @@ TEST(ReadCache, ARowReadBeforeAWriteIsNotKeptAfterIt) {
   EXPECT_EQ(cache.object("AUTH_p", "c", "o")->etag, "new");
 }
 
+TEST(ReadCache, CountsChangedKeepsSettingsButNotCounts) {
+  ReadCache cache(1 << 20);
+  store::ContainerRecord c;
+  c.account = "AUTH_p";
+  c.name = "c";
+  c.object_count = 3;
+  c.meta["x-container-read"] = ".r:*";
+  store::AccountRecord a;
+  a.name = "AUTH_p";
+  const uint64_t before = cache.generation();
+  cache.put_container(before, c);
+  cache.put_account(before, a);
+  cache.counts_changed("AUTH_p", "c");
+  EXPECT_FALSE(cache.container("AUTH_p", "c"));  // counts wanted: a miss
+  EXPECT_FALSE(cache.account("AUTH_p"));
+  ASSERT_TRUE(cache.container_settings("AUTH_p", "c"));
+  EXPECT_EQ(cache.container_settings("AUTH_p", "c")->meta.at("x-container-read"), ".r:*");
+  ASSERT_TRUE(cache.account_settings("AUTH_p"));
+  // A row read before the write is not kept; one read after replaces the
+  // stale entry and serves counts again.
+  cache.put_container(before, c);
+  EXPECT_FALSE(cache.container("AUTH_p", "c"));
+  c.object_count = 4;
+  cache.put_container(cache.generation(), c);
+  ASSERT_TRUE(cache.container("AUTH_p", "c"));
+  EXPECT_EQ(cache.container("AUTH_p", "c")->object_count, 4u);
+}
+
 TEST(ReadCache, StaysWithinItsBytesDroppingTheLeastRecentlyUsed) {
   ReadCache cache(64 * 1024);
   for (int i = 0; i < 40; ++i) {
@@ -120,6 +148,11 @@ TEST(CachedObjectStore, WritesDropWhatTheyChange) {
   fill();
   ASSERT_TRUE(store.put_object(object_row("o", "e1"), {}).ok());
   EXPECT_TRUE(all_dropped());
+  // The settings of the container and account stay: a put changes only
+  // their counts.
+  ASSERT_TRUE(cache.container_settings("AUTH_p", "c"));
+  ASSERT_TRUE(cache.account_settings("AUTH_p"));
+  EXPECT_EQ(cache.container_settings("AUTH_p", "c")->object_count, 0u);  // as read, stale
 
   fill();
   ASSERT_TRUE(cache.object("AUTH_p", "c", "o"));
@@ -130,14 +163,28 @@ TEST(CachedObjectStore, WritesDropWhatTheyChange) {
   fill();
   ASSERT_TRUE(store.update_container_meta("AUTH_p", "c", {{"x-container-meta-k", "v"}}).ok());
   EXPECT_FALSE(cache.container("AUTH_p", "c"));
+  EXPECT_FALSE(cache.container_settings("AUTH_p", "c"));
 
   fill();
   ASSERT_TRUE(store.update_account_meta("AUTH_p", {{"x-account-meta-k", "v"}}, 1).ok());
   EXPECT_FALSE(cache.account("AUTH_p"));
+  EXPECT_FALSE(cache.account_settings("AUTH_p"));
 
   fill();
   ASSERT_TRUE(store.delete_object("AUTH_p", "c", "o", std::nullopt).ok());
   EXPECT_TRUE(all_dropped());
+  EXPECT_TRUE(cache.container_settings("AUTH_p", "c"));
+
+  // A failed put drops the settings too (nothing is assumed of it).
+  fill();
+  store::PutConditions must_be_new;
+  must_be_new.if_none_match = true;
+  ASSERT_TRUE(store.put_object(object_row("o", "e2"), {}).ok());
+  fill();
+  EXPECT_FALSE(store.put_object(object_row("o", "e3"), must_be_new).ok());
+  EXPECT_FALSE(cache.container_settings("AUTH_p", "c"));
+  EXPECT_FALSE(cache.account_settings("AUTH_p"));
+  ASSERT_TRUE(store.delete_object("AUTH_p", "c", "o", std::nullopt).ok());
 
   fill();
   ASSERT_TRUE(store.delete_container("AUTH_p", "c").ok());

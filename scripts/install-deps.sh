@@ -11,7 +11,7 @@ want=${1:-build}
 build_pkgs=(
   cmake ninja-build g++ ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libssl-dev libcrypt-dev libsqlite3-dev libmsgpuck-dev libarchive-dev
+  libssl-dev libcrypt-dev libsqlite3-dev libmsgpuck-dev libarchive-dev libjemalloc-dev
   libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev
   curl openssl ca-certificates
 )

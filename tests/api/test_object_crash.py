@@ -416,6 +416,7 @@ def test_kill_9_under_load_loses_nothing_acknowledged(new_cloud):
     quarantine_dir = os.path.join(cloud.data_dir, 'objects', 'quarantine')
     started = time.monotonic()
     restart_seconds = 0.0
+    verify_seconds = 0.0
     for cycle in range(CYCLES):
         stop = threading.Event()
         errors = []
@@ -437,7 +438,9 @@ def test_kill_9_under_load_loses_nothing_acknowledged(new_cloud):
         leftovers = os.listdir(tmp_dir)
         assert leftovers == [], 'cycle %d (seed %d): temp blobs left: %s' % (
             cycle, seed, leftovers[:5])
+        before = time.monotonic()
         failures = verifier.verify(everything=cycle == CYCLES - 1)
+        verify_seconds += time.monotonic() - before
         assert not failures, 'cycle %d (seed %d):\n%s' % (cycle, seed, '\n'.join(failures[:20]))
         assert os.listdir(quarantine_dir) == [], 'cycle %d: blobs quarantined' % cycle
         assert quarantined_rows(cloud) == 0, 'cycle %d: small blobs quarantined' % cycle
@@ -447,10 +450,10 @@ def test_kill_9_under_load_loses_nothing_acknowledged(new_cloud):
     assert ledger.acked['delete'] > 0 and ledger.acked['post'] > 0, ledger.acked
     assert ledger.acked['copy'] > 0 and ledger.acked['copy_from'] > 0, ledger.acked
     assert ledger.acked['list'] > 0, ledger.acked
-    print('crash test: seed %d, %d cycles in %.1fs (restarts %.1fs), acknowledged %s, '
-          '%d cut off by kills, %d reads verified, %d objects at the end'
-          % (seed, CYCLES, elapsed, restart_seconds, ledger.acked, ledger.unanswered,
-             ledger.reads, objects))
+    print('crash test: seed %d, %d cycles in %.1fs (restarts %.1fs, verification %.1fs), '
+          'acknowledged %s, %d cut off by kills, %d reads verified, %d objects at the end'
+          % (seed, CYCLES, elapsed, restart_seconds, verify_seconds, ledger.acked,
+             ledger.unanswered, ledger.reads, objects))
     assert ledger.unanswered >= CYCLES // 2, 'the kills rarely hit a request in flight'
     # Last, so that a missing feature does not hide a durability failure:
     # the SLO part of the load must have been exercised.
@@ -458,6 +461,7 @@ def test_kill_9_under_load_loses_nothing_acknowledged(new_cloud):
         'no SLO manifest PUT was acknowledged (seed %d): %s' % (seed, ledger.acked))
     figures = {'cycles': CYCLES, 'seconds': round(elapsed, 1),
                'restart_seconds': round(restart_seconds, 1),
+               'verify_seconds': round(verify_seconds, 1),
                'unanswered': ledger.unanswered, 'objects_verified': ledger.reads,
                'objects_at_end': objects}
     figures.update(('acked_' + kind, count) for kind, count in ledger.acked.items())

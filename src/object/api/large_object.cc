@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <unordered_map>
 
 #include "object/api/features.h"
 #include "object/api/object_helpers.h"
@@ -30,6 +31,10 @@ namespace {
 // keeps 20).
 constexpr size_t kMaxLeaves = 100000;
 constexpr size_t kManifestCacheSize = 20;
+// Segment rows already read for this request: a manifest may name one
+// segment many times, and nesting multiplies that, so each distinct segment
+// is looked up once (up to this many; the cache restarts when full).
+constexpr size_t kRowCacheSize = 10000;
 // A COPY of a DLO lists every page of its segments.
 constexpr size_t kMaxDloCopyPages = 10;
 
@@ -114,18 +119,24 @@ class SegmentReader {
     std::string c, o;
     if (!split_segment_name(s.name, &c, &o)) return conflict("bad segment name " + s.name);
     if (auto st = may(c, Op::kObjectRead); !st.ok()) return conflict(s.name + ": access denied");
-    auto r = env_.svc->store().get_object(account_, c, o);
-    if (!r.ok()) {
-      if (r.error().code == ErrorCode::kNotFound) return conflict(s.name + " not found");
-      return r.error();
+    auto it = rows_.find(s.name);
+    if (it == rows_.end()) {
+      auto r = env_.svc->store().get_object(account_, c, o);
+      if (!r.ok()) {
+        if (r.error().code == ErrorCode::kNotFound) return conflict(s.name + " not found");
+        return r.error();
+      }
+      if (rows_.size() >= kRowCacheSize) rows_.clear();
+      it = rows_.emplace(s.name, std::move(r).value()).first;
     }
-    if (expired(*r)) return conflict(s.name + " not found");
-    if (r->etag != s.hash || r->size != s.bytes) {
-      return conflict("Object segment no longer valid: " + s.name + " etag: " + r->etag +
-                      " != " + s.hash + " or " + std::to_string(r->size) +
+    const store::ObjectRecord& row = it->second;
+    if (expired(row)) return conflict(s.name + " not found");
+    if (row.etag != s.hash || row.size != s.bytes) {
+      return conflict("Object segment no longer valid: " + s.name + " etag: " + row.etag +
+                      " != " + s.hash + " or " + std::to_string(row.size) +
                       " != " + std::to_string(s.bytes));
     }
-    return r;
+    return row;
   }
 
   Result<std::shared_ptr<const std::vector<StoredSegment>>> manifest_of(const std::string& key,
@@ -144,6 +155,7 @@ class SegmentReader {
   const Env& env_;
   const std::string account_;
   AccessCache access_;
+  std::unordered_map<std::string, store::ObjectRecord> rows_;
   std::map<std::string,
            std::pair<std::string, std::shared_ptr<const std::vector<StoredSegment>>>> manifests_;
 };

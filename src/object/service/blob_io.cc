@@ -180,6 +180,15 @@ boost::asio::awaitable<Result<http::BodySource::Piece>> PartsBody::next() {
       co_return piece;
     }
     if (done_ >= p.length) {
+      // The next part reading the same blob (an SLO naming one segment
+      // over and over) takes the open reader instead of opening it again.
+      if (index_ + 1 < parts_.size()) {
+        Part& next = parts_[index_ + 1];
+        if (!next.reader && next.blob_id == p.blob_id && !p.blob_id.empty() && p.reader &&
+            p.reader->size() >= next.offset + next.length) {
+          next.reader = std::move(p.reader);
+        }
+      }
       p.reader.reset();  // close as soon as its bytes are out
       ++index_;
       done_ = 0;

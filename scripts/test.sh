@@ -1,32 +1,43 @@
 #!/usr/bin/env bash
-# Installs everything, builds, and runs the whole test suite:
-#   1. unit tests (GoogleTest, Debug build)
+# Installs everything, builds onestack once with AddressSanitizer and UBSan
+# (the asan preset: gcc, -fsanitize=address,undefined, Debug) and runs the
+# whole test suite; stages 1-3 run on that build with the sanitizer options
+# below, so any ASan, LeakSanitizer or UBSan report fails them:
+#   1. unit tests (GoogleTest)
 #   2. API tests (pytest) with Debian's openstack and swift CLIs, rclone,
 #      openstacksdk and keystone's own token code, against a real onestack
 #      process (including the kill -9 durability test, the isolation matrix
-#      and the security-advisory tests)
+#      and the security-advisory tests); a server whose log holds a sanitizer
+#      report fails its test (tests/api/conftest.py)
 #   3. conformance: Tempest's identity and object-storage API tests against a
-#      running onestack, compared with tests/conformance/expected/*.txt
+#      running onestack, compared with tests/conformance/expected/*.txt; the
+#      server must then stop cleanly with no sanitizer report in its log
 #   4. fuzzing: every libFuzzer target (clang, ASan + UBSan) for
 #      ONESTACK_FUZZ_SECONDS (default 60) after replaying its regressions
 #      (scripts/fuzz.sh)
 # Exits non-zero on the first failing stage. Needs root the first time (apt).
+# The debug preset (cmake --preset debug) stays for day-to-day development.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 scripts/install-deps.sh test
 
-echo "== build (debug)"
-cmake --preset debug >/dev/null
-cmake --build --preset debug
+# Every report stops the process; exit status 86 tells a sanitizer's exit from
+# a program's own failure codes (fernet_tool exits 1 on a bad token).
+export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:exitcode=86:print_stacktrace=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=86
+
+echo "== build (asan)"
+cmake --preset asan >/dev/null
+cmake --build --preset asan
 
 echo "== unit tests"
-ctest --preset debug
+ctest --preset asan
 
 echo "== API tests"
-export ONESTACK_BIN=$root/build/debug/onestack
-export ONESTACK_FERNET_TOOL=$root/build/debug/tests/unit/identity/token/fernet_tool
+export ONESTACK_BIN=$root/build/asan/onestack
+export ONESTACK_FERNET_TOOL=$root/build/asan/tests/unit/identity/token/fernet_tool
 /usr/bin/python3 -m pytest -q -p no:cacheprovider -W ignore::DeprecationWarning tests/api
 
 echo "== conformance (Tempest identity and object storage)"
@@ -74,8 +85,20 @@ if [ -f "$results" ]; then
   echo "conformance: $(grep -c ' pass$' "$results") passed, $(grep -c ' fail$' "$results") failed, $(grep -c ' skip$' "$results") skipped"
 fi
 [ $status -eq 0 ] || exit $status
+kill -TERM "$pid"
+server_status=0
+wait "$pid" || server_status=$?
+# ASan's and LSan's report header, UBSan's "file:line:col: runtime error:".
+report='^==[0-9]+==ERROR: [A-Za-z]+Sanitizer|^[^ ]+:[0-9]+:[0-9]+: runtime error: '
+if [ $server_status -ne 0 ] || grep -Eq "$report" "$work/onestack.log"; then
+  echo "onestack exited $server_status after the conformance run; its log:" >&2
+  grep -E -A60 "$report" "$work/onestack.log" >&2 || tail -40 "$work/onestack.log" >&2
+  exit 1
+fi
 cleanup
 trap - EXIT
 
 echo "== fuzzing"
+# scripts/fuzz.sh sets its own sanitizer options for libFuzzer.
+unset ASAN_OPTIONS UBSAN_OPTIONS
 scripts/fuzz.sh "${ONESTACK_FUZZ_SECONDS:-60}"

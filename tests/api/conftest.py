@@ -5,7 +5,10 @@ that needs a cloud fails (never skips) when it is unset or missing. Each
 cloud lives in its own temporary directory on free loopback ports (one for
 identity, one for the object store), is
 bootstrapped like `keystone-manage bootstrap`, and is stopped by its PID with
-SIGTERM at teardown, which must end it gracefully (exit status 0).
+SIGTERM at teardown, which must end it gracefully (exit status 0) and must
+have left no sanitizer report (AddressSanitizer, LeakSanitizer or UBSan) in
+its log, so a build with -fsanitize=address,undefined fails the test whose
+server hit one.
 
 Run with Debian's interpreter, whose site-packages hold the OpenStack clients:
     ONESTACK_BIN=build/debug/onestack /usr/bin/python3 -m pytest -q tests/api
@@ -14,6 +17,7 @@ Run with Debian's interpreter, whose site-packages hold the OpenStack clients:
 import configparser
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -444,6 +448,27 @@ class Cloud:
         return self.create('roles', {'name': name})['id']
 
 
+# The first line of a sanitizer report in a server's log: ASan's and LSan's
+# "==PID==ERROR: ...Sanitizer" header, UBSan's "file:line:col: runtime error:"
+# (with -fno-sanitize-recover it aborts right after that line).
+_SANITIZER_REPORT = re.compile(
+    r'^==\d+==ERROR: \w+Sanitizer|^\S+:\d+:\d+: runtime error: '
+    r'|^SUMMARY: \w+Sanitizer', re.MULTILINE)
+
+
+def sanitizer_report(log_path, lines=80):
+    """The start of the first sanitizer report in a log file, or None."""
+    try:
+        with open(log_path, errors='replace') as f:
+            text = f.read()
+    except OSError:
+        return None
+    m = _SANITIZER_REPORT.search(text)
+    if m is None:
+        return None
+    return '\n'.join(text[m.start():].splitlines()[:lines])
+
+
 def unique(prefix):
     return '%s-%s' % (prefix, uuid.uuid4().hex[:12])
 
@@ -475,11 +500,15 @@ def launch(extra_config='', hash_rounds=4):
 
 
 def shut_down(cloud):
-    """Stops a cloud by PID and asserts it ended gracefully and let go of its port."""
+    """Stops a cloud by PID and asserts it ended gracefully, left no
+    sanitizer report in its log and let go of its port."""
     try:
         code = cloud.stop()
     finally:
         cloud.kill()
+    report = sanitizer_report(cloud.log_path)
+    assert report is None, 'sanitizer report in onestack\'s log (%s):\n%s' % (
+        cloud.log_path, report)
     assert code == 0, 'onestack exited %s after SIGTERM:\n%s' % (
         code, cloud.log_tail())
     assert cloud.proc.poll() is not None

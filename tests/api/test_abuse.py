@@ -74,6 +74,23 @@ def fd_count(pid):
     return len(os.listdir('/proc/%d/fd' % pid))
 
 
+def socket_count(pid):
+    """The server's open sockets: listeners and connections."""
+    n = 0
+    for fd in os.listdir('/proc/%d/fd' % pid):
+        try:
+            n += os.readlink('/proc/%d/fd/%s' % (pid, fd)).startswith('socket:')
+        except OSError:
+            pass
+    return n
+
+
+# Each worker thread opens its own database connection (the object database
+# and its WAL) the first time it is used, which an abuse may be the first to
+# do: descriptors that stay, but at most this many.
+LAZY_DB_FDS = 2 * max(4, 2 * (os.cpu_count() or 1))
+
+
 def under_asan(pid):
     with open('/proc/%d/maps' % pid) as f:
         return 'libasan' in f.read()
@@ -164,27 +181,30 @@ class Watch:
         time.sleep(0.5)
         self.base_rss = rss_mib(self.pid)
         self.base_fds = fd_count(self.pid)
+        self.base_sockets = socket_count(self.pid)
         self.latencies.clear()
         return self
 
-    def finish(self, max_rss_growth_mib, after_rss_slack_mib, fd_slack=4,
+    def finish(self, max_rss_growth_mib, after_rss_slack_mib, fd_slack=0,
                max_peak_fds=None, p99_ms=1000.0, max_ms=3000.0, settle_s=10.0):
         """Waits for the descriptors to return, stops the probe, asserts.
 
         `max_rss_growth_mib`: peak RSS over the baseline allowed during the
         abuse; `after_rss_slack_mib`: what may stay resident afterwards
-        (allocator caches); `fd_slack`: descriptors above the baseline
-        allowed once the abusers are gone; `max_peak_fds`: the most open at
+        (allocator caches); `fd_slack`: sockets above the baseline allowed
+        once the abusers are gone (0: every connection closed; other
+        descriptors may add LAZY_DB_FDS); `max_peak_fds`: the most open at
         once. Latency and memory bounds are scaled up under ASan.
         """
         self.cloud.http.close()
         deadline = time.monotonic() + settle_s
         while time.monotonic() < deadline:
-            if fd_count(self.pid) <= self.base_fds + fd_slack:
+            if socket_count(self.pid) <= self.base_sockets + fd_slack:
                 break
             time.sleep(0.1)
         time.sleep(0.3)
         self.after_fds = fd_count(self.pid)
+        self.after_sockets = socket_count(self.pid)
         self.after_rss = rss_mib(self.pid)
         self.stop_event.set()
         for t in self.threads:
@@ -204,6 +224,8 @@ class Watch:
             'base_fds': self.base_fds,
             'peak_fds': self.peak_fds,
             'after_fds': self.after_fds,
+            'base_sockets': self.base_sockets,
+            'after_sockets': self.after_sockets,
         }
         f = self.figures
         assert not self.failures, ('probes failed during the abuse', self.failures[:10], f)
@@ -211,7 +233,8 @@ class Watch:
         assert f['probe_max_ms'] < max_ms * self.scale, f
         assert self.peak_rss - self.base_rss < max_rss_growth_mib * self.scale, f
         assert self.after_rss - self.base_rss < after_rss_slack_mib * self.scale, f
-        assert self.after_fds <= self.base_fds + fd_slack, f
+        assert self.after_sockets <= self.base_sockets + fd_slack, f
+        assert self.after_fds <= self.base_fds + fd_slack + LAZY_DB_FDS, f
         if max_peak_fds is not None:
             assert self.peak_fds <= max_peak_fds, f
         return f
@@ -447,8 +470,8 @@ def test_slow_bodies_are_served_while_they_progress_and_cut_when_they_stall(abus
         cut_after.append(time.monotonic() - last_stalled_byte)
         assert closed, 'a stalled upload is still connected'
         # The read deadline closes the socket under the handler: nothing
-        # can be answered on it.
-        assert got == b'' or got.startswith(b'HTTP/1.1 408'), got
+        # is answered on it (Swift would try a 408).
+        assert got == b'', got
         s.close()
     assert min(cut_after) > READ_TIMEOUT_S - 0.3, cut_after
     for i in range(40):
@@ -595,7 +618,7 @@ def test_two_thousand_idle_connections_are_held_then_reaped(abuse_cloud):
     assert reaped_s > IDLE_TIMEOUT_S - 0.3
     # Bound: 2,000 connections at a few KiB each (coroutine frame, socket,
     # an empty read buffer) stay well under 64 MiB.
-    f = w.finish(max_rss_growth_mib=64, after_rss_slack_mib=32, fd_slack=0,
+    f = w.finish(max_rss_growth_mib=64, after_rss_slack_mib=32,
                  max_peak_fds=w.base_fds + n + 16)
     f.update({'connections': n, 'open_s': round(opened_s, 2), 'all_closed_s': round(reaped_s, 2)})
     reliability.record(

@@ -1010,12 +1010,29 @@ def repeated_tar_gz(member, count):
     return out.getvalue()
 
 
+def skipped_member_tar_gz(skip_size):
+    """A tar.gz whose first member, `skip_size` zero bytes at the top level,
+    is ignored (and must be decompressed to be skipped), then one object
+    'kept/o'. Concatenated gzip members: 64 MiB of zeros compressed once."""
+    first = tarfile.TarInfo('skipped')
+    first.size = skip_size
+    parts = [gzip.compress(first.tobuf(format=tarfile.USTAR_FORMAT))]
+    zeros = gzip.compress(bytes(64 * MiB), 9)
+    parts += [zeros] * (skip_size // (64 * MiB))
+    kept = tarfile.TarInfo('kept/o')
+    kept.size = 1
+    parts.append(gzip.compress(kept.tobuf(format=tarfile.USTAR_FORMAT) + b'k' + bytes(511 + 1024)))
+    return b''.join(parts)
+
+
 def test_tar_bombs_are_streamed_and_bounded(abuse_cloud):
     """Bulk extraction of hostile archives: a 330 KB tar.gz expanding 1,000:1
     to one 320 MiB object is streamed through (201, one object of the full
     size, memory flat); 50,000 members at the top level (ignored, as Swift
     does) read to the end and answer 400 No Valid Files; 20,000 members whose
-    names are too long stop at max_failed_extractions, 1,000 failures listed."""
+    names are too long stop at max_failed_extractions, 1,000 failures listed;
+    a 1 MB tar.gz whose first member is 1 GiB to skip (top level) is inflated
+    through without storing it, and the member after it is created."""
     cloud = abuse_cloud
     token, account = cloud.abuse_token, cloud.abuse_account
     big = 320 * MiB
@@ -1029,6 +1046,7 @@ def test_tar_bombs_are_streamed_and_bounded(abuse_cloud):
     assert ratio > 500, ratio
     top_level = repeated_tar_gz(tar_member('f'), 50000)
     long_names = repeated_tar_gz(tar_member('names/' + 'n' * 1100), 20000)
+    skipping = skipped_member_tar_gz(1024 * MiB)
     headers = {'X-Auth-Token': token, 'Accept': 'application/json'}
     url = cloud.object_base_url + account + '?extract-archive='
     w = watch(cloud)
@@ -1059,20 +1077,34 @@ def test_tar_bombs_are_streamed_and_bounded(abuse_cloud):
     assert out['Number Files Created'] == 0
     assert len(out['Errors']) == 1000, len(out['Errors'])
     assert all(e[1] == '400 Bad Request' for e in out['Errors']), out['Errors'][:3]
+
+    t0 = time.monotonic()
+    r = requests.put(url + 'tar.gz', data=skipping, headers=headers, timeout=300)
+    skip_s = time.monotonic() - t0
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert (out['Response Status'], out['Number Files Created'], out['Errors']) == (
+        '201 Created', 1, []), out
+    r = cloud.swift('GET', account + '/kept/o', token=token)
+    assert (r.status_code, r.content) == (200, b'k')
+
     r = cloud.swift('GET', account + '/names?format=json', token=token)
     assert r.status_code in (200, 204, 404) and (r.status_code != 200 or r.json() == [])
     # The 320 MiB went through in 1 MiB pieces: memory stays flat.
     f = w.finish(max_rss_growth_mib=64, after_rss_slack_mib=32, p99_ms=1000, max_ms=3000)
     f.update({'bomb_ratio': round(ratio), 'bomb_s': round(bomb_s, 1),
-              'top_level_members_s': round(top_s, 1), 'long_names_s': round(names_s, 1)})
+              'top_level_members_s': round(top_s, 1), 'long_names_s': round(names_s, 1),
+              'skip_1gib_s': round(skip_s, 1)})
     reliability.record(
         'test_abuse.py::test_tar_bombs_are_streamed_and_bounded',
         load='three bulk extractions (?extract-archive=tar.gz) in turn; probe every 75 ms',
         faults='none',
         bad_inputs='%d KB tar.gz expanding %d:1 to 320 MiB; 50,000 top-level members; '
-                   '20,000 members with 1,100-byte names' % (len(bomb) // 1000, ratio),
+                   '20,000 members with 1,100-byte names; a %d KB tar.gz with 1 GiB to skip'
+                   % (len(bomb) // 1000, ratio, len(skipping) // 1000),
         result='bomb stored as one 320 MiB object in %.1f s with flat memory; top-level members '
-               '400 No Valid Files; long names stopped at 1,000 failures' % bomb_s,
+               '400 No Valid Files; long names stopped at 1,000 failures; 1 GiB skipped in %.1f s, '
+               'the next member created' % (bomb_s, skip_s),
         figures=f)
 
 

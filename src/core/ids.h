@@ -27,6 +27,12 @@ class NamedId {
 std::string new_hex_id();
 // Returns a dashed uuid4 ("8-4-4-4-12"). Thread-safe.
 std::string new_uuid();
+// Returns a dashed uuid4 that names a request in logs and headers (its
+// request or transaction id): unique, but not secret. It comes from a
+// per-thread generator seeded once from the CSPRNG, so it costs no lock and
+// no entropy per request. Never use it for anything that must not be
+// guessed (ids of stored things, secrets, tokens: new_hex_id).
+std::string new_request_uuid();
 // Returns `n` cryptographically random bytes. Thread-safe.
 std::string random_bytes(size_t n);
 // Returns `len` bytes at `data` as 2*len lower-case hex characters.

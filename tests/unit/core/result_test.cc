@@ -5,6 +5,8 @@
 #include <memory>
 #include <regex>
 #include <set>
+#include <vector>
+#include <thread>
 #include <string>
 
 #include "core/ids.h"
@@ -160,6 +162,26 @@ TEST(Ids, UuidsAreDashedVersion4WithTheRfc4122Variant) {
     seen.insert(u);
   }
   EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(Ids, RequestUuidsAreVersion4AndUniqueAcrossThreads) {
+  std::regex shape("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+  constexpr int kThreads = 4, kEach = 20000;
+  std::vector<std::vector<std::string>> made(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&made, t] {
+      for (int i = 0; i < kEach; ++i) made[t].push_back(new_request_uuid());
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::set<std::string> seen;
+  for (const auto& v : made) {
+    for (const auto& u : v) seen.insert(u);
+  }
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kThreads * kEach));
+  EXPECT_TRUE(std::regex_match(made[0][0], shape)) << made[0][0];
+  EXPECT_TRUE(std::regex_match(made[3][kEach - 1], shape)) << made[3][kEach - 1];
 }
 
 TEST(Ids, RandomBytesHaveTheRequestedLength) {

@@ -21,6 +21,9 @@
 #include "identity/token/token_formatter.h"
 #include "blob/fs/fs_blob_store.h"
 #include "blob/tiered/tiered_blob_store.h"
+#include "fault/faulty_blob_store.h"
+#include "fault/faulty_identity_store.h"
+#include "fault/faulty_object_store.h"
 #include "object/api/routes.h"
 #include "object/service/object_service.h"
 #include "store/sqlite/identity_store_sqlite.h"
@@ -73,6 +76,8 @@ Status prepare_data_dir(const AppSettings& s) {
 // Each opener prints why it failed and returns nullopt.
 struct IdentityParts {
   std::unique_ptr<store::sqlite::SqliteIdentityStore> store;
+  // [debug] fault_file: `store` behind fault injection (tests only).
+  std::unique_ptr<store::IdentityStore> faulty_store;
   std::unique_ptr<identity::IdentityService> service;
 };
 
@@ -88,14 +93,26 @@ std::optional<IdentityParts> open_identity(const AppSettings& s) {
   if (!policy.ok()) return failed("policy", policy.error());
   IdentityParts parts;
   parts.store = std::move(store).value();
+  store::IdentityStore* rows = parts.store.get();
+  if (!s.fault_file.empty()) {
+    spdlog::warn("fault injection enabled: the identity store obeys {} (a test setting)",
+                 s.fault_file);
+    parts.faulty_store = std::make_unique<fault::FaultyIdentityStore>(
+        *parts.store, std::make_shared<fault::FaultPlan>(s.fault_file));
+    rows = parts.faulty_store.get();
+  }
   parts.service = std::make_unique<identity::IdentityService>(
-      s.identity, *parts.store, std::move(formatter).value(), std::move(policy).value());
+      s.identity, *rows, std::move(formatter).value(), std::move(policy).value());
   return parts;
 }
 
 struct ObjectParts {
   std::shared_ptr<store::sqlite::SqliteObjectStore> store;  // shared with the blob tiers
   std::unique_ptr<blob::BlobStore> blobs;
+  // [debug] fault_file: `store` behind fault injection (tests only).
+  std::unique_ptr<store::ObjectStore> faulty_store;
+  // The store the service uses.
+  store::ObjectStore& rows() { return faulty_store ? *faulty_store : *store; }
 };
 
 std::optional<ObjectParts> open_object_storage(const AppSettings& s) {
@@ -107,6 +124,14 @@ std::optional<ObjectParts> open_object_storage(const AppSettings& s) {
   parts.store = std::move(os).value();
   parts.blobs = std::make_unique<blob::tiered::TieredBlobStore>(parts.store, std::move(bs).value(),
                                                                 s.object_inline_max);
+  if (!s.fault_file.empty()) {
+    spdlog::warn("fault injection enabled: object storage obeys {} (a test setting)",
+                 s.fault_file);
+    auto plan = std::make_shared<fault::FaultPlan>(s.fault_file);
+    parts.faulty_store = std::make_unique<fault::FaultyObjectStore>(parts.store, plan);
+    std::shared_ptr<blob::BlobStore> tiers = std::move(parts.blobs);
+    parts.blobs = std::make_unique<fault::FaultyBlobStore>(std::move(tiers), plan);
+  }
   return parts;
 }
 
@@ -161,7 +186,7 @@ int run_serve(const AppSettings& s) {
     ocfg.auditor_interval_s = s.object_auditor_interval_s;
     ocfg.auditor_files_per_second = s.object_auditor_files_per_second;
     ocfg.auditor_bytes_per_second = s.object_auditor_bytes_per_second;
-    object_service = std::make_unique<object::ObjectService>(*objects->store, *objects->blobs,
+    object_service = std::make_unique<object::ObjectService>(objects->rows(), *objects->blobs,
                                                      *disk_pool, ocfg);
     if (Status st = object_service->recover(); !st.ok()) return fail("object recovery", st.error());
     object_env = std::make_unique<object::api::Env>(object::api::Env{object_service.get()});
@@ -231,7 +256,7 @@ int run_routes(const AppSettings& s) {
   if (s.object_enabled) {
     auto objects = open_object_storage(s);
     if (!objects) return 1;
-    object::ObjectService object_service(*objects->store, *objects->blobs, pool,
+    object::ObjectService object_service(objects->rows(), *objects->blobs, pool,
                                          object::ObjectConfig{});
     object::api::Env object_env{&object_service};
     print("object-store", object::api::build_router(object_env));

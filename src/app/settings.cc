@@ -94,6 +94,7 @@ Result<AppSettings> load_settings(const Config& cfg, const std::string& data_dir
   while (!s.object_public_url.empty() && s.object_public_url.back() == '/') {
     s.object_public_url.pop_back();
   }
+  s.fault_file = cfg.get("debug", "fault_file", "");
   return s;
 }
 

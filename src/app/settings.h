@@ -38,6 +38,10 @@ struct AppSettings {
   int object_auditor_files_per_second = 20;
   int64_t object_auditor_bytes_per_second = 10000000;
   identity::Settings identity;
+  // [debug] fault_file: a fault plan (fault/fault_plan.h) the object store
+  // and blob store obey, re-read when it changes. For tests only; "" (the
+  // default): no fault injection at all.
+  std::string fault_file;
 };
 
 // Reads `cfg`, with `data_dir_override` (if non-empty) taking precedence.

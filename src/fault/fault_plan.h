@@ -4,7 +4,8 @@
 // failed fsync, a full or locked database) decide whether a client that saw
 // an error can still see half of what it sent. They are hard to reach with
 // real disks, so tests reach them through wrappers around the metadata store
-// and the blob store (faulty_object_store.h, faulty_blob_store.h) that fail
+// and the blob store (faulty_object_store.h, faulty_blob_store.h; the
+// identity store too, faulty_identity_store.h) that fail
 // at named points as a FaultPlan says, with exactly the errors the real
 // backends return for the same failure (blob/fs maps ENOSPC and EDQUOT to
 // kInsufficientStorage and other errno values to kInternal; store/sqlite

@@ -48,7 +48,16 @@ Response error_response(const Error& e) {
   json::object err;
   err["code"] = static_cast<int>(status);
   err["title"] = title;
-  err["message"] = e.message;
+  // A server-side failure's message names databases, files and system
+  // errors: the operator's business, never the client's. Keystone answers
+  // these with UnexpectedError's text (keystone/exception.py).
+  if (e.code == ErrorCode::kInternal || e.code == ErrorCode::kUnavailable ||
+      e.code == ErrorCode::kInsufficientStorage) {
+    spdlog::warn("identity: {} {}: {}", static_cast<int>(status), title, e.message);
+    err["message"] = "An unexpected error prevented the server from fulfilling your request.";
+  } else {
+    err["message"] = e.message;
+  }
   json::object body;
   body["error"] = std::move(err);
   Response r = Response::json(status, json::serialize(body));

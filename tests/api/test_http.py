@@ -10,6 +10,7 @@ import time
 import uuid
 
 import pytest
+import requests
 
 from conftest import unique
 
@@ -604,6 +605,37 @@ def test_disabled_project_cannot_be_scoped_to(cloud):
         user_id=user['id'], password=user['password'],
         scope={'project': {'id': project['id']}}))
     assert_error(r, 401)
+
+
+def test_a_token_in_use_loses_what_identity_writes_take_away(cloud):
+    """Validated tokens' contexts are remembered; every identity write
+    (here a role taken away, a user disabled) must end that at once, for
+    Keystone and for Swift."""
+    user, project, token = _member_of_new_project(cloud)
+    path = '/v3/projects/' + project['id']
+    account = '%s/v1/AUTH_%s' % (cloud.object_base_url, project['id'])
+    for _ in range(3):  # warm every cache on the way
+        assert cloud.request('GET', path, token=token).status_code == 200
+        assert requests.head(account, headers={'X-Auth-Token': token},
+                             timeout=30).status_code == 204
+    r = cloud.request('GET', '/v3/roles?name=member', admin=True)
+    role_id = r.json()['roles'][0]['id']
+    r = cloud.request('DELETE', '/v3/projects/%s/users/%s/roles/%s' % (
+        project['id'], user['id'], role_id), admin=True)
+    assert r.status_code == 204, r.text
+    assert_error(cloud.request('GET', path, token=token), 401)
+    assert requests.head(account, headers={'X-Auth-Token': token},
+                         timeout=30).status_code == 401
+
+    user2, project2, token2 = _member_of_new_project(cloud)
+    account2 = '%s/v1/AUTH_%s' % (cloud.object_base_url, project2['id'])
+    assert requests.head(account2, headers={'X-Auth-Token': token2},
+                         timeout=30).status_code == 204
+    r = cloud.request('PATCH', '/v3/users/' + user2['id'], admin=True,
+                      json={'user': {'enabled': False}})
+    assert r.status_code == 200, r.text
+    assert requests.head(account2, headers={'X-Auth-Token': token2},
+                         timeout=30).status_code == 401
 
 
 def test_scope_to_missing_project_is_401(cloud):

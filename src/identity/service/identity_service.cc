@@ -201,25 +201,51 @@ Result<token::TokenPayload> IdentityService::decode(std::string_view token) cons
   if (!payload.ok()) return payload;
   std::lock_guard lock(decoded_mu_);
   if (decoded_.size() >= kDecodedTokens) decoded_.clear();  // crude, bounded, rare
-  decoded_[key] = DecodedToken{std::move(keys), *payload};
+  DecodedToken& entry = decoded_[key];
+  entry = DecodedToken();
+  entry.keys = std::move(keys);
+  entry.payload = *payload;
   return payload;
+}
+
+Status IdentityService::check_expiry(double expires_at, bool allow_expired) const {
+  double now = now_seconds();
+  if (expires_at <= now) {
+    if (!allow_expired || now > expires_at + static_cast<double>(settings_.allow_expired_window)) {
+      return unauthenticated("The token has expired.");
+    }
+  }
+  return ok_status();
 }
 
 Result<auth::AuthContext> IdentityService::validate(std::string_view token,
                                                     bool allow_expired) const {
   if (token.empty() || token.size() > 1024) return unauthenticated();
-  auto payload = decode(token);
-  if (!payload.ok()) return unauthenticated();
-  double now = now_seconds();
-  if (payload->expires_at <= now) {
-    if (!allow_expired ||
-        now > payload->expires_at + static_cast<double>(settings_.allow_expired_window)) {
-      return unauthenticated("The token has expired.");
-    }
-  }
   auto snap = cache_.current();
   if (!snap) return make_error(ErrorCode::kUnavailable, "identity data not loaded");
-  return build_context(*payload, *snap);
+  const std::string key(token);
+  {
+    auto keys = formatter_->keys();
+    std::lock_guard lock(decoded_mu_);
+    auto it = decoded_.find(key);
+    if (it != decoded_.end() && it->second.keys == keys && it->second.context &&
+        it->second.built_from.lock() == snap) {
+      ONESTACK_TRY(check_expiry(it->second.payload.expires_at, allow_expired));
+      return *it->second.context;
+    }
+  }
+  auto payload = decode(token);
+  if (!payload.ok()) return unauthenticated();
+  ONESTACK_TRY(check_expiry(payload->expires_at, allow_expired));
+  auto ctx = build_context(*payload, *snap);
+  if (ctx.ok()) {
+    std::lock_guard lock(decoded_mu_);
+    if (auto it = decoded_.find(key); it != decoded_.end()) {
+      it->second.built_from = snap;
+      it->second.context = std::make_shared<const auth::AuthContext>(*ctx);
+    }
+  }
+  return ctx;
 }
 
 Result<std::string> IdentityService::check_password(const std::string& user_id,

@@ -107,13 +107,21 @@ class IdentityService final : public auth::TokenValidator {
 
   // Decrypted payloads of recently seen tokens, with the key set that
   // opened them: a client sends the same token with every request, and
-  // AES + HMAC per request was a tenth of a small GET's cost. Only the
-  // decoding is cached; expiry, revocation and roles are checked on every
-  // request, and a key rotation (a new key set) makes every entry miss.
+  // AES + HMAC per request was a tenth of a small GET's cost. A key
+  // rotation (a new key set) makes every entry miss.
+  //
+  // With each payload, the context build_context() made of it and the
+  // snapshot it was made from: the context is a function of the two (user,
+  // project, roles and revocation events all live in the snapshot), so it
+  // stands until any identity write replaces the snapshot. Expiry depends
+  // on the clock and is checked on every request.
   struct DecodedToken {
     std::shared_ptr<const token::KeySet> keys;
     token::TokenPayload payload;
+    std::weak_ptr<const Snapshot> built_from;
+    std::shared_ptr<const auth::AuthContext> context;  // null until built
   };
+  Status check_expiry(double expires_at, bool allow_expired) const;
   static constexpr size_t kDecodedTokens = 4096;
   mutable std::mutex decoded_mu_;
   mutable std::unordered_map<std::string, DecodedToken> decoded_;  // guarded by decoded_mu_

@@ -82,12 +82,15 @@ class Faults:
     def clear(self):
         self._write('# no faults\n')
 
-    def fired(self, point):
-        """Faults fired at `point` since the last arm()."""
+    def log(self):
+        """The server's log since the last arm()."""
         with open(self.cloud.log_path, 'rb') as f:
             f.seek(self._log_mark)
-            text = f.read().decode('utf-8', 'replace')
-        return text.count('fault injected at %s:' % point)
+            return f.read().decode('utf-8', 'replace')
+
+    def fired(self, point):
+        """Faults fired at `point` since the last arm()."""
+        return self.log().count('fault injected at %s:' % point)
 
 
 @pytest.fixture(scope='module')
@@ -697,6 +700,10 @@ def test_failed_chunked_and_versioned_puts_are_clean(faulty, size):
             r = req(cloud, 'PUT', target, data=chunks(data) if chunked else data)
             check_error(cloud, r, status, label)
             assert cloud.faults.fired(rule.split()[0]) == 1, label
+            if not chunked and rule.startswith('store.put_object'):
+                # The client sees the generic 503; the log keeps the cause.
+                assert 'versioning failed: store.put_object (injected fault)' in \
+                    cloud.faults.log(), label
             fired += 1
             cloud.faults.clear()
             assert (container_state(cloud, container),

@@ -123,7 +123,8 @@ Error versioning_failed(const Error& e) {
       e.code == ErrorCode::kInvalidArgument) {
     return make_error(ErrorCode::kPreconditionFailed, "");
   }
-  return make_error(ErrorCode::kUnavailable, "");
+  // The client sees Swift's generic 503 body; the cause goes to the log.
+  return make_error(ErrorCode::kUnavailable, "versioning failed: " + e.message);
 }
 
 // Copies `current` (a row of `t`) into the versions container as

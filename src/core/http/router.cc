@@ -31,19 +31,30 @@ int hex_value(char c) {
 bool percent_decode(std::string_view s, std::string* out) {
   out->clear();
   out->reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out->push_back(s[i]);
-      continue;
-    }
+  size_t from = 0;
+  for (size_t i = s.find('%'); i != std::string_view::npos; i = s.find('%', from)) {
+    out->append(s.data() + from, i - from);  // the run before the escape, at once
     if (i + 2 >= s.size()) return false;
     int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
     if (hi < 0 || lo < 0) return false;
     out->push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
+    from = i + 3;
+  }
+  out->append(s.data() + from, s.size() - from);
+  return true;
+}
+
+namespace {
+
+// Whether percent_decode would accept `s`, without decoding it.
+bool well_escaped(std::string_view s) {
+  for (size_t i = s.find('%'); i != std::string_view::npos; i = s.find('%', i + 3)) {
+    if (i + 2 >= s.size() || hex_value(s[i + 1]) < 0 || hex_value(s[i + 2]) < 0) return false;
   }
   return true;
 }
+
+}  // namespace
 
 void Router::add(beast_http::verb method, std::string pattern, Handler handler,
                  RouteOptions options) {
@@ -64,7 +75,7 @@ bool Router::match_pattern(const Compiled& c, std::string_view path,
                            const std::vector<std::string_view>& segs,
                            std::vector<std::string>* params) const {
   if (c.rest ? segs.size() < c.segments.size() : segs.size() != c.segments.size()) return false;
-  params->clear();
+  if (params) params->clear();
   for (size_t i = 0; i < c.segments.size(); ++i) {
     const std::string& p = c.segments[i];
     bool is_param = !p.empty() && p.front() == '{';
@@ -81,6 +92,10 @@ bool Router::match_pattern(const Compiled& c, std::string_view path,
       raw = std::string_view(begin, static_cast<size_t>(end - begin));
     }
     if (raw.empty()) return false;
+    if (!params) {
+      if (!well_escaped(raw)) return false;
+      continue;
+    }
     std::string decoded;
     if (!percent_decode(raw, &decoded)) return false;
     params->push_back(std::move(decoded));
@@ -95,8 +110,13 @@ Router::Match Router::match(beast_http::verb method, std::string_view path) cons
   const Route* head_fallback = nullptr;
   std::vector<std::string> head_params;
   for (size_t i = 0; i < routes_.size(); ++i) {
-    if (!match_pattern(compiled_[i], path, segs, &params)) continue;
     const Route& r = routes_[i];
+    // Only the route that will run needs its parameters decoded; another
+    // method's route on the same path only adds to Allow.
+    const bool wanted = r.method == method ||
+                        (method == beast_http::verb::head && r.method == beast_http::verb::get &&
+                         !head_fallback);
+    if (!match_pattern(compiled_[i], path, segs, wanted ? &params : nullptr)) continue;
     if (r.method == method) {
       m.kind = MatchKind::kFound;
       m.route = &r;

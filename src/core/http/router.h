@@ -57,6 +57,8 @@ class Router {
     std::vector<std::string> segments;  // "{...}" marks a parameter
     bool rest = false;                  // last segment is "{name+}"
   };
+  // Whether `segs` (of `path`) fits `c`; with `params`, also decodes its
+  // parameters into it (null: checks their escapes only).
   bool match_pattern(const Compiled& c, std::string_view path,
                      const std::vector<std::string_view>& segs,
                      std::vector<std::string>* params) const;

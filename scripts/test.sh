@@ -6,8 +6,10 @@
 #   1. unit tests (GoogleTest)
 #   2. API tests (pytest) with Debian's openstack and swift CLIs, rclone,
 #      openstacksdk and keystone's own token code, against a real onestack
-#      process (including the kill -9 durability test, the isolation matrix
-#      and the security-advisory tests); a server whose log holds a sanitizer
+#      process, including the hardening tests: 100 kill -9 cycles under
+#      mixed load (ONESTACK_CRASH_CYCLES), injected store and blob faults, a
+#      real full disk, abuse with a latency probe, the isolation matrix and
+#      the security-advisory tests; a server whose log holds a sanitizer
 #      report fails its test (tests/api/conftest.py)
 #   3. conformance: Tempest's identity and object-storage API tests against a
 #      running onestack, compared with tests/conformance/expected/*.txt; the
@@ -16,6 +18,7 @@
 #      ONESTACK_FUZZ_SECONDS (default 60) after replaying its regressions
 #      (scripts/fuzz.sh)
 # Exits non-zero on the first failing stage. Needs root the first time (apt).
+# scripts/reliability.sh runs this and makes docs/reliability.md of it.
 # The debug preset (cmake --preset debug) stays for day-to-day development.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +39,8 @@ echo "== unit tests"
 ctest --preset asan
 
 echo "== API tests"
+# The kill -9 test's long tier: 100 crash-and-restart cycles under load.
+export ONESTACK_CRASH_CYCLES=${ONESTACK_CRASH_CYCLES:-100}
 export ONESTACK_BIN=$root/build/asan/onestack
 export ONESTACK_FERNET_TOOL=$root/build/asan/tests/unit/identity/token/fernet_tool
 /usr/bin/python3 -m pytest -q -p no:cacheprovider -W ignore::DeprecationWarning tests/api

@@ -38,6 +38,7 @@ import uuid
 import pytest
 import requests
 
+import reliability
 from conftest import launch, onestack_binary, shut_down, unique
 
 WRITES = {'POST', 'PUT', 'PATCH', 'DELETE', 'COPY'}
@@ -666,6 +667,13 @@ def test_isolation_matrix(world):
         'their expected answers):\n' + '\n'.join(unclassified))
     assert not problems, '\n'.join(problems)
     assert counts['routes'] == len(w.routes)
+    reliability.record(
+        'tenant isolation matrix (test_isolation.py)',
+        load='every route of `onestack routes`',
+        faults='-',
+        bad_inputs=', '.join(CASES),
+        result='401/403/404 as expected, no state change',
+        lost=0, figures={'routes': counts['routes'], 'requests': counts['requests']})
 
 
 def test_account_put_delete_authorize_before_405(world):

@@ -295,7 +295,8 @@ int main(int argc, char** argv) {
   // system. The disk pool's threads (64 by default) build listing pages of
   // megabytes; with every one of them holding on to its own arena's peak
   // the process doubled its resident size. Four arenas keep contention low
-  // on a few cores and the peak shared.
+  // on a few cores and the peak shared. (This tunes glibc's allocator, which
+  // serves only builds without jemalloc; see ONESTACK_JEMALLOC.)
   mallopt(M_ARENA_MAX, 4);
   CLI::App cli{"onestack: an open cloud in one binary, speaking OpenStack's APIs"};
   cli.require_subcommand(1);

@@ -66,7 +66,7 @@ def parse_log(text):
     else:
         problems.append('no ctest summary in the log')
     m = None
-    for m in re.finditer(r'^=+ (?:(\d+) failed, )?(\d+) passed(?:, (\d+) skipped)?.* in ([\d.]+)s',
+    for m in re.finditer(r'^=*\s*(?:(\d+) failed, )?(\d+) passed\b.* in ([\d.]+)s',
                          text, re.M):
         pass
     api = m
@@ -78,7 +78,7 @@ def parse_log(text):
             'faults': 'kill -9, full disk, injected store and blob failures',
             'bad_inputs': 'see the rows above',
             'result': '%s passed, %s failed in %.0f s; a sanitizer report in any server fails it'
-                      % (api.group(2), failed, float(api.group(4))),
+                      % (api.group(2), failed, float(api.group(3))),
             'lost': 0, 'figures': {}})
         if failed != '0':
             problems.append('API tests failed')

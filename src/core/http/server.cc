@@ -66,10 +66,6 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
   out.append(name).append(": ").append(value).append("\r\n");
 }
 
-bool is_field(std::string_view name, std::string_view lower) {
-  return beast::iequals(name, lower);
-}
-
 // Splits the request target into path and decoded query parameters.
 bool parse_target(std::string_view target, Request* req) {
   size_t q = target.find('?');
@@ -520,17 +516,23 @@ awaitable<bool> Connection<Stream>::send(Request& req, Response res, bool keep_a
   bool has_request_id = false;
   std::optional<std::string_view> given_length;
   for (const auto& f : res.headers) {
+    using beast::http::field;
     std::string_view name(f.name_string().data(), f.name_string().size());
     std::string_view value(f.value().data(), f.value().size());
-    if (is_field(name, "content-length")) {
-      given_length = value;
-      continue;
+    switch (f.name()) {  // Beast knows a standard field by its enum
+      case field::content_length:
+        given_length = value;
+        continue;
+      case field::transfer_encoding:
+      case field::connection:
+      case field::date:
+        continue;
+      case field::unknown:
+        if (beast::iequals(name, "x-openstack-request-id")) has_request_id = true;
+        break;
+      default:
+        break;
     }
-    if (is_field(name, "transfer-encoding") || is_field(name, "connection") ||
-        is_field(name, "date")) {
-      continue;
-    }
-    if (is_field(name, "x-openstack-request-id")) has_request_id = true;
     append_field(head_block, name, value);
   }
   // A service may name the request its own way (Swift: the transaction id).

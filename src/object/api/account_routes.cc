@@ -5,6 +5,7 @@
 #include "core/json.h"
 #include "object/api/features.h"
 #include "object/api/listing.h"
+#include "object/api/object_helpers.h"
 #include "object/api/routes.h"
 #include "object/service/blob_io.h"
 
@@ -195,16 +196,24 @@ Status check_account_acl(std::string_view v) {
 
 }  // namespace
 
+awaitable<Result<AccountWrite>> authorize_account_write(Env env, const Request& req, Target t) {
+  if (!req.auth) co_return make_error(ErrorCode::kUnauthenticated, "");
+  auto rows = co_await load_rows(env, t, static_cast<int>(Want::kAccount));
+  if (!rows.ok()) co_return std::move(rows).error();
+  const store::Metadata* meta = rows->account ? &rows->account->meta : nullptr;
+  auto access = authorize(env, req, t, Op::kAccountWrite, meta, nullptr);
+  if (!access.ok()) co_return std::move(access).error();
+  if (!access->owner) co_return make_error(ErrorCode::kForbidden, "");
+  co_return AccountWrite{std::move(*rows), *access};
+}
+
 awaitable<Response> account_post(Env env, Request& req) {
   Target t = target_of(req);
   ONESTACK_SWIFT_TRY(req, check_names(env.svc->limits(), t));
-  if (!req.auth) co_return error_for(req, make_error(ErrorCode::kUnauthenticated, ""));
-  auto rows = co_await load_rows(env, t, static_cast<int>(Want::kAccount));
-  ONESTACK_SWIFT_TRY(req, rows);
-  const store::Metadata* meta = rows->account ? &rows->account->meta : nullptr;
-  auto access = authorize(env, req, t, Op::kAccountWrite, meta, nullptr);
-  ONESTACK_SWIFT_TRY(req, access);
-  if (!access->owner) co_return error_for(req, make_error(ErrorCode::kForbidden, ""));
+  auto write = co_await authorize_account_write(env, req, t);
+  ONESTACK_SWIFT_TRY(req, write);
+  const Rows* rows = &write->rows;
+  const Access* access = &write->access;
   auto updates = metadata_updates(env.svc->limits(), req, "x-account-meta-",
                                   {"x-account-access-control"});
   ONESTACK_SWIFT_TRY(req, updates);

@@ -4,6 +4,7 @@
 
 #include "core/json.h"
 #include "object/api/features.h"
+#include "object/api/object_helpers.h"
 #include "object/api/routes.h"
 
 namespace onestack::object::api {
@@ -123,13 +124,8 @@ awaitable<Response> not_allowed(Env env, Request& req) {
 // without a valid token and 403 to a stranger before they are 405.
 awaitable<Response> account_not_allowed(Env env, Request& req) {
   Target t = target_of(req);
-  if (!req.auth) co_return error_for(req, make_error(ErrorCode::kUnauthenticated, ""));
-  auto rows = co_await load_rows(env, t, static_cast<int>(Want::kAccount));
-  ONESTACK_SWIFT_TRY(req, rows);
-  const store::Metadata* meta = rows->account ? &rows->account->meta : nullptr;
-  auto access = authorize(env, req, t, Op::kAccountWrite, meta, nullptr);
-  ONESTACK_SWIFT_TRY(req, access);
-  if (!access->owner) co_return error_for(req, make_error(ErrorCode::kForbidden, ""));
+  auto write = co_await authorize_account_write(env, req, t);
+  ONESTACK_SWIFT_TRY(req, write);
   co_return co_await not_allowed(env, req);
 }
 

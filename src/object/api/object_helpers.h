@@ -37,6 +37,13 @@ void object_headers(Response& res, const store::ObjectRecord& o);
 // The container and account quotas for `incoming` more bytes (and one more
 // object when `new_object`): kTooLarge (413) when over.
 Status check_quotas(const Rows& rows, uint64_t incoming, bool new_object);
+// An account write's row and the caller's access: kUnauthenticated without
+// a token, kForbidden unless the caller owns the account.
+struct AccountWrite {
+  Rows rows;
+  Access access;
+};
+awaitable<Result<AccountWrite>> authorize_account_write(Env env, const Request& req, Target t);
 // authorize() for an object request, TempURL signatures included.
 awaitable<Result<Access>> authorize_object(Env env, const Request& req, Target t, Op op,
                                            const Rows& rows);

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -103,6 +104,16 @@ struct RevocationEvent {
   double revoked_at = 0;
 };
 
+// One Fernet key kept in the database, numbered as the key repository
+// numbers its files (identity/token/key_repository.h): 0 is the staged key,
+// the highest number the primary.
+struct StoredKey {
+  int index = 0;
+  std::string key;  // the key's base64url text
+  friend bool operator==(const StoredKey&, const StoredKey&) = default;
+};
+using KeyRotation = std::function<Result<std::vector<StoredKey>>(std::vector<StoredKey>)>;
+
 class IdentityStore {
  public:
   virtual ~IdentityStore() = default;
@@ -146,6 +157,30 @@ class IdentityStore {
   virtual Result<std::vector<RevocationEvent>> list_revocations(int64_t after_id) = 0;
   // Drops events whose tokens have all expired (issued_before < cutoff).
   virtual Status prune_revocations(double cutoff) = 0;
+
+  // Shared state of a cluster, for a store that several nodes share.
+  //
+  // A number that changes whenever any identity data changes, through any
+  // node: a node compares it with the number its cached view was built at to
+  // notice another node's writes (a new revocation event, a disabled user).
+  // The default suits a store one process owns, whose writes all pass
+  // through that process: always 0.
+  virtual Result<int64_t> generation() { return int64_t{0}; }
+  // The Fernet keys kept in the store, in no particular order (empty when
+  // none were stored yet). The default: kNotImplemented (the keys live in
+  // the key repository on disk).
+  virtual Result<std::vector<StoredKey>> fernet_keys() {
+    return make_error(ErrorCode::kNotImplemented, "this store keeps no Fernet keys");
+  }
+  // Replaces the stored keys with what `rotate` makes of the current ones,
+  // in one transaction that holds a lock serialising every other
+  // update_fernet_keys of the store, so two nodes rotating at once rotate
+  // twice, never lose a key. `rotate`'s error is returned and nothing
+  // changes. The default: kNotImplemented.
+  virtual Status update_fernet_keys(const KeyRotation& rotate) {
+    (void)rotate;
+    return make_error(ErrorCode::kNotImplemented, "this store keeps no Fernet keys");
+  }
 };
 
 }  // namespace onestack::store

@@ -21,6 +21,7 @@
 // Every method is thread-safe and blocking: call it from a worker thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -205,6 +206,20 @@ class ObjectStore {
     (void)after_name;
     (void)limit;
     return make_error(ErrorCode::kUnavailable, "this store cannot list sync containers");
+  }
+
+  // Background jobs that must run on one node of a cluster at a time (the
+  // expiry reaper, the auditor, container sync) take a lease named after the
+  // job before each pass. Returns true when `holder` holds lease `name` now:
+  // it was free, had expired, or was `holder`'s already (then renewed for
+  // `ttl` from now); false while another holder's lease is live. The default
+  // suits a store one process owns: the caller always holds it.
+  virtual Result<bool> acquire_lease(const std::string& name, const std::string& holder,
+                                     std::chrono::seconds ttl) {
+    (void)name;
+    (void)holder;
+    (void)ttl;
+    return true;
   }
 };
 

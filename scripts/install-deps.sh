@@ -13,6 +13,7 @@ build_pkgs=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libcrypt-dev libsqlite3-dev libmsgpuck-dev libarchive-dev libjemalloc-dev
   libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev
+  libpq-dev libglusterfs-dev
   curl openssl ca-certificates
 )
 test_pkgs=(
@@ -20,6 +21,7 @@ test_pkgs=(
   python3-openstackclient python3-openstacksdk python3-keystoneclient
   python3-keystone tempest python3-subunit python3-stestr
   python3-swiftclient rclone
+  postgresql glusterfs-server haproxy iproute2
 )
 fuzz_pkgs=(
   clang clang-14 libclang-rt-14-dev llvm-14

@@ -1,14 +1,23 @@
 // The IdentityStore contract, run against every backend. A new backend
-// (PostgreSQL) joins by adding one entry to kBackends.
+// joins by adding one entry to kBackends. The Postgres entry runs against
+// the database in ONESTACK_TEST_PG, each test in a schema of its own (see
+// pg_test_env.h); without it those tests skip, or fail under
+// ONESTACK_TEST_REQUIRE_BACKENDS=1.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "pg_test_env.h"
 #include "store/identity_store.h"
+#include "store/pg/identity_store_pg.h"
 #include "store/sqlite/identity_store_sqlite.h"
 #include "temp_dir.h"
 
@@ -19,21 +28,37 @@ using testing::TempDir;
 
 struct Backend {
   std::string name;
-  // Opens a fresh, empty store whose files (if any) live under `dir`.
-  std::function<std::unique_ptr<IdentityStore>(const TempDir& dir)> open;
+  // Opens a fresh, empty store whose files (if any) live under `dir`; a
+  // PostgreSQL backend connects with `pg_conninfo` (an empty schema).
+  std::function<Result<std::unique_ptr<IdentityStore>>(const TempDir& dir,
+                                                       const std::string& pg_conninfo)>
+      open;
+  // Needs ONESTACK_TEST_PG.
+  bool postgres = false;
+  // Shared by several nodes: generation() moves and Fernet keys are kept.
+  bool shared = false;
 };
+
+template <typename Store>
+Result<std::unique_ptr<IdentityStore>> as_store(Result<std::unique_ptr<Store>> s) {
+  if (!s.ok()) return std::move(s).error();
+  return std::unique_ptr<IdentityStore>(std::move(*s));
+}
 
 const Backend kBackends[] = {
     {"SqliteFile",
-     [](const TempDir& dir) -> std::unique_ptr<IdentityStore> {
-       auto s = sqlite::SqliteIdentityStore::open(dir.file("identity.db"));
-       return s.ok() ? std::move(*s) : nullptr;
+     [](const TempDir& dir, const std::string&) {
+       return as_store(sqlite::SqliteIdentityStore::open(dir.file("identity.db")));
      }},
     {"SqliteMemory",
-     [](const TempDir&) -> std::unique_ptr<IdentityStore> {
-       auto s = sqlite::SqliteIdentityStore::open(":memory:");
-       return s.ok() ? std::move(*s) : nullptr;
+     [](const TempDir&, const std::string&) {
+       return as_store(sqlite::SqliteIdentityStore::open(":memory:"));
      }},
+    {"Postgres",
+     [](const TempDir&, const std::string& conninfo) {
+       return as_store(pg::PgIdentityStore::open(conninfo, pg::PoolOptions{.max_connections = 4}));
+     },
+     /*postgres=*/true, /*shared=*/true},
 };
 
 // Keeps gtest's failure lines readable ("GetParam() = SqliteFile").
@@ -59,7 +84,7 @@ Assignment grant(ActorType actor_type, std::string actor, TargetType target_type
 
 #define ASSERT_OK(expr)                                                        \
   do {                                                                         \
-    auto assert_ok_r_ = (expr);                                                \
+    const auto& assert_ok_r_ = (expr);                                             \
     ASSERT_TRUE(assert_ok_r_.ok()) << #expr << ": " << assert_ok_r_.error().message; \
   } while (0)
 
@@ -74,8 +99,20 @@ Assignment grant(ActorType actor_type, std::string actor, TargetType target_type
 class IdentityStoreContract : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    store_ = GetParam().open(dir_);
-    ASSERT_NE(store_, nullptr) << "backend failed to open";
+    std::string conninfo;
+    if (GetParam().postgres) {
+      auto base = testing::pg_test_conninfo();
+      if (!base) {
+        if (testing::pg_test_required()) FAIL() << testing::kPgTestUnsetMessage;
+        GTEST_SKIP() << testing::kPgTestUnsetMessage;
+      }
+      schema_ = std::make_unique<testing::TestSchema>(*base);
+      ASSERT_EQ(schema_->error(), "") << "cannot create a test schema";
+      conninfo = schema_->conninfo();
+    }
+    auto opened = GetParam().open(dir_, conninfo);
+    ASSERT_TRUE(opened.ok()) << "backend failed to open: " << opened.error().message;
+    store_ = std::move(*opened);
   }
 
   std::vector<Assignment> assignments(const AssignmentQuery& q = {}) {
@@ -91,6 +128,7 @@ class IdentityStoreContract : public ::testing::TestWithParam<Backend> {
   }
 
   TempDir dir_;
+  std::unique_ptr<testing::TestSchema> schema_;  // outlives store_: dropped after it closes
   std::unique_ptr<IdentityStore> store_;
 };
 
@@ -277,7 +315,7 @@ class IdentityStoreCascade : public IdentityStoreContract {
   // check both what went and what stayed.
   void SetUp() override {
     IdentityStoreContract::SetUp();
-    if (HasFatalFailure()) return;
+    if (HasFatalFailure() || IsSkipped()) return;
     for (const char* d : {"d1", "d2"}) ASSERT_OK(store_->create(Kind::kDomain, rec(d, "", d)));
     for (const char* p : {"p1", "p2"}) ASSERT_OK(store_->create(Kind::kProject, rec(p, "d1", p)));
     for (const char* u : {"u1", "u2"}) ASSERT_OK(store_->create(Kind::kUser, rec(u, "d1", u)));
@@ -555,6 +593,213 @@ TEST_P(IdentityStoreContract, PruneDropsOnlyEventsIssuedBeforeTheCutoffAndIdsKee
   ASSERT_OK(polled);
   ASSERT_EQ(polled->size(), 1u);
   EXPECT_EQ((*polled)[0].audit_id, "next");
+}
+
+// ---- shared cluster state ----
+
+TEST_P(IdentityStoreContract, GenerationChangesAfterEveryKindOfWrite) {
+  auto gen = [&]() -> int64_t {
+    auto g = store_->generation();
+    EXPECT_TRUE(g.ok()) << g.error().message;
+    return g.ok() ? *g : -1;
+  };
+  int64_t last = gen();
+  // A write must move the generation on a shared store and leave a
+  // single-process store's at 0; a read or a failed write must not move it.
+  auto expect_moved = [&](const char* what) {
+    int64_t now = gen();
+    if (GetParam().shared) {
+      EXPECT_NE(now, last) << what << " did not change the generation";
+    } else {
+      EXPECT_EQ(now, 0) << what;
+    }
+    last = now;
+  };
+  auto expect_still = [&](const char* what) {
+    EXPECT_EQ(gen(), last) << what << " changed the generation";
+  };
+
+  ASSERT_OK(store_->create(Kind::kUser, rec("u1", "d", "alice")));
+  expect_moved("create");
+  ASSERT_OK(store_->update(Kind::kUser, rec("u1", "d", "alicia")));
+  expect_moved("update");
+  ASSERT_OK(store_->create(Kind::kGroup, rec("g1", "d", "staff")));
+  expect_moved("create group");
+  ASSERT_OK(store_->add_member("g1", "u1"));
+  expect_moved("add_member");
+  ASSERT_OK(store_->remove_member("g1", "u1"));
+  expect_moved("remove_member");
+  const Assignment a = grant(ActorType::kUser, "u1", TargetType::kProject, "p1", "r1");
+  ASSERT_OK(store_->add_assignment(a));
+  expect_moved("add_assignment");
+  ASSERT_OK(store_->remove_assignment(a));
+  expect_moved("remove_assignment");
+  ASSERT_OK(store_->add_implied_role("r1", "r2"));
+  expect_moved("add_implied_role");
+  ASSERT_OK(store_->remove_implied_role("r1", "r2"));
+  expect_moved("remove_implied_role");
+  ASSERT_OK(store_->add_revocation(RevocationEvent{.user_id = "u1", .issued_before = 10}));
+  expect_moved("add_revocation");
+  ASSERT_OK(store_->prune_revocations(100));
+  expect_moved("prune_revocations that removed an event");
+  ASSERT_OK(store_->remove(Kind::kUser, "u1"));
+  expect_moved("remove");
+
+  ASSERT_OK(store_->get(Kind::kGroup, "g1"));
+  ASSERT_OK(store_->list(Kind::kGroup, {}));
+  ASSERT_OK(store_->list_revocations(0));
+  expect_still("reading");
+  EXPECT_FALSE(store_->create(Kind::kGroup, rec("g1", "d", "other")).ok());
+  EXPECT_FALSE(store_->remove(Kind::kUser, "nobody").ok());
+  expect_still("a failed write");
+}
+
+TEST_P(IdentityStoreContract, FernetKeysAreKeptAndARotationErrorChangesNothing) {
+  if (!GetParam().shared) {
+    EXPECT_CODE(store_->fernet_keys(), ErrorCode::kNotImplemented);
+    EXPECT_CODE(store_->update_fernet_keys([](std::vector<StoredKey> k) { return Result(k); }),
+                ErrorCode::kNotImplemented);
+    return;
+  }
+  auto none = store_->fernet_keys();
+  ASSERT_OK(none);
+  EXPECT_TRUE(none->empty());
+
+  const std::vector<StoredKey> keys = {{0, "staged"}, {1, "secondary"}, {2, "primary"}};
+  std::vector<StoredKey> seen_by_rotation{{-1, "not called"}};
+  ASSERT_OK(store_->update_fernet_keys([&](std::vector<StoredKey> current) -> Result<std::vector<StoredKey>> {
+    seen_by_rotation = current;
+    return keys;
+  }));
+  EXPECT_TRUE(seen_by_rotation.empty());
+  auto stored = store_->fernet_keys();
+  ASSERT_OK(stored);
+  std::vector<StoredKey> sorted = *stored;
+  std::sort(sorted.begin(), sorted.end(), [](const StoredKey& x, const StoredKey& y) { return x.index < y.index; });
+  EXPECT_EQ(sorted, keys);
+
+  Status failed = store_->update_fernet_keys([](std::vector<StoredKey>) -> Result<std::vector<StoredKey>> {
+    return make_error(ErrorCode::kPreconditionFailed, "no");
+  });
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, ErrorCode::kPreconditionFailed);
+  stored = store_->fernet_keys();
+  ASSERT_OK(stored);
+  EXPECT_EQ(stored->size(), keys.size());
+}
+
+// Appends one key numbered after the highest, named `name`.
+Result<std::vector<StoredKey>> append_key(std::vector<StoredKey> keys, const std::string& name) {
+  int next = 0;
+  for (const StoredKey& k : keys) next = std::max(next, k.index + 1);
+  keys.push_back(StoredKey{next, name});
+  return keys;
+}
+
+TEST_P(IdentityStoreContract, ConcurrentFernetKeyUpdatesBothApply) {
+  if (!GetParam().shared) {
+    EXPECT_CODE(store_->update_fernet_keys([](std::vector<StoredKey> k) { return Result(k); }),
+                ErrorCode::kNotImplemented);
+    return;
+  }
+  // The first updater holds its transaction open until the second has
+  // started and then a while longer: without the lock the second would read
+  // the same keys and one update would be lost.
+  std::atomic<bool> first_inside{false};
+  std::atomic<bool> second_started{false};
+  Status first_status, second_status;
+  std::thread first([&] {
+    first_status = store_->update_fernet_keys([&](std::vector<StoredKey> keys) {
+      first_inside = true;
+      while (!second_started) std::this_thread::yield();
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      return append_key(std::move(keys), "first");
+    });
+  });
+  while (!first_inside) std::this_thread::yield();
+  std::thread second([&] {
+    second_started = true;
+    second_status = store_->update_fernet_keys(
+        [&](std::vector<StoredKey> keys) { return append_key(std::move(keys), "second"); });
+  });
+  first.join();
+  second.join();
+  ASSERT_OK(first_status);
+  ASSERT_OK(second_status);
+  auto stored = store_->fernet_keys();
+  ASSERT_OK(stored);
+  std::vector<StoredKey> sorted = *stored;
+  std::sort(sorted.begin(), sorted.end(), [](const StoredKey& x, const StoredKey& y) { return x.index < y.index; });
+  EXPECT_EQ(sorted, (std::vector<StoredKey>{{0, "first"}, {1, "second"}}));
+
+  // And many at once: every update lands.
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 5; ++i) {
+        const std::string name = "t" + std::to_string(t) + "-" + std::to_string(i);
+        Status s = store_->update_fernet_keys(
+            [&](std::vector<StoredKey> keys) { return append_key(std::move(keys), name); });
+        if (!s.ok()) ++failures;
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  stored = store_->fernet_keys();
+  ASSERT_OK(stored);
+  EXPECT_EQ(stored->size(), 22u);
+}
+
+TEST(PgIdentityStoreOpen, NamesTheServerAndTheReasonWhenItCannotConnect) {
+  auto refused = pg::PgIdentityStore::open("postgresql://postgres@127.0.0.1:1/onestack?connect_timeout=2");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(refused.error().message.find("database 'onestack' on 127.0.0.1:1 as user 'postgres'"),
+            std::string::npos)
+      << refused.error().message;
+  EXPECT_NE(refused.error().message.find("refused"), std::string::npos) << refused.error().message;
+}
+
+TEST(PgIdentityStoreOpen, NamesAMissingDatabaseOrUser) {
+  auto base = testing::pg_test_conninfo();
+  if (!base) {
+    if (testing::pg_test_required()) FAIL() << testing::kPgTestUnsetMessage;
+    GTEST_SKIP() << testing::kPgTestUnsetMessage;
+  }
+  auto no_db = pg::PgIdentityStore::open(testing::pg_conninfo_with(*base, "dbname='no_such_db_x'"));
+  ASSERT_FALSE(no_db.ok());
+  EXPECT_EQ(no_db.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(no_db.error().message.find("\"no_such_db_x\" does not exist"), std::string::npos)
+      << no_db.error().message;
+  auto no_user = pg::PgIdentityStore::open(testing::pg_conninfo_with(*base, "user='no_such_user_x'"));
+  ASSERT_FALSE(no_user.ok());
+  EXPECT_EQ(no_user.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(no_user.error().message.find("no_such_user_x"), std::string::npos) << no_user.error().message;
+}
+
+TEST(PgIdentityStoreOpen, TwoNodesShareOneDatabaseAndItsGeneration) {
+  auto base = testing::pg_test_conninfo();
+  if (!base) {
+    if (testing::pg_test_required()) FAIL() << testing::kPgTestUnsetMessage;
+    GTEST_SKIP() << testing::kPgTestUnsetMessage;
+  }
+  testing::TestSchema schema(*base);
+  ASSERT_EQ(schema.error(), "");
+  auto first = pg::PgIdentityStore::open(schema.conninfo());
+  ASSERT_OK(first);
+  ASSERT_OK((*first)->create(Kind::kDomain, rec("d1", "", "one")));
+  auto second = pg::PgIdentityStore::open(schema.conninfo());  // migrations already applied
+  ASSERT_OK(second);
+  ASSERT_OK((*second)->get(Kind::kDomain, "d1"));
+  auto before = (*first)->generation();
+  ASSERT_OK(before);
+  ASSERT_OK((*second)->create(Kind::kDomain, rec("d2", "", "two")));
+  auto after = (*first)->generation();
+  ASSERT_OK(after);
+  EXPECT_NE(*after, *before);
+  EXPECT_CODE((*first)->create(Kind::kDomain, rec("d3", "", "two")), ErrorCode::kConflict);
 }
 
 std::string backend_name(const ::testing::TestParamInfo<Backend>& info) { return info.param.name; }

@@ -1,6 +1,11 @@
-// The ObjectStore contract, run against every backend. A new backend
-// (PostgreSQL) joins by adding one entry to kBackends. SQLite-only checks
-// (re-opening, the commit counter) come last.
+// The ObjectStore contract, run against every backend. A new backend joins
+// by adding one entry to kBackends. SQLite-only checks (re-opening, the
+// commit counter) come last.
+//
+// The Postgres backend runs when ONESTACK_TEST_PG holds a connection string
+// ("postgresql://user@host:port/db"): each test gets a schema of its own,
+// dropped afterwards. Without it those tests are skipped, or fail when
+// ONESTACK_TEST_REQUIRE_BACKENDS=1 says every backend must run.
 //
 // This file is UTF-8: names such as "café" and "€" are their UTF-8 bytes.
 #include <gtest/gtest.h>
@@ -8,15 +13,21 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <ostream>
+#include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "store/object_store.h"
+#include "store/pg/object_store_pg.h"
+#include "store/pg/pg.h"
 #include "store/sqlite/object_migrations.h"
 #include "store/sqlite/object_store_sqlite.h"
 #include "temp_dir.h"
@@ -26,28 +37,108 @@ namespace {
 
 using testing::TempDir;
 
+// What one test's stores live in: files under `dir`, or a database schema
+// the backend creates on first open and drops when the test ends.
+struct Scratch {
+  TempDir dir;
+  std::string conninfo;            // the Postgres backend's, with the test's schema
+  std::string schema;              // that schema, also the connections' application_name
+  std::function<void()> teardown;  // drops the schema
+  ~Scratch() {
+    if (teardown) teardown();
+  }
+};
+
 struct Backend {
   std::string name;
-  // Opens a fresh, empty store whose files (if any) live under `dir`.
-  std::function<std::unique_ptr<ObjectStore>(const TempDir& dir)> open;
+  // Opens a store in `scratch`: the first call a fresh, empty one; for a
+  // shared backend, a later call another node on the same database.
+  std::function<std::unique_ptr<ObjectStore>(Scratch& scratch)> open;
   // Whether writes pay for durability (an fsync per commit), so that
   // concurrent writers are sure to pile up behind a commit.
   bool durable = false;
+  // Whether several stores (nodes) share one database: leases are
+  // exclusive between them and each sees the others' writes.
+  bool shared = false;
+  // Why the backend cannot run here ("" when it can).
+  std::function<std::string()> unavailable = [] { return std::string(); };
 };
+
+// ONESTACK_TEST_PG's connection string with `param` ("options=...") added,
+// as a URI query parameter or a key=value pair.
+std::string with_param(const std::string& conninfo, const std::string& key,
+                       const std::string& uri_value, const std::string& kv_value) {
+  if (conninfo.rfind("postgresql://", 0) == 0 || conninfo.rfind("postgres://", 0) == 0) {
+    const char sep = conninfo.find('?') == std::string::npos ? '?' : '&';
+    return conninfo + sep + key + "=" + uri_value;
+  }
+  return conninfo + " " + key + "='" + kv_value + "'";
+}
+
+std::string test_pg() {
+  const char* env = std::getenv("ONESTACK_TEST_PG");
+  return env != nullptr ? env : "";
+}
+
+// Creates schema t_<random> for this test and returns a store on it (or,
+// once created, another store on the same schema: a second node).
+std::unique_ptr<ObjectStore> open_pg(Scratch& scratch) {
+  if (scratch.conninfo.empty()) {
+    const std::string base = test_pg();
+    auto admin = pg::Connection::open(base);
+    if (!admin.ok()) {
+      ADD_FAILURE() << "cannot connect to ONESTACK_TEST_PG: " << admin.error().message;
+      return nullptr;
+    }
+    std::random_device rd;
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "t_%08x%08x", rd(), rd());
+    const std::string schema = buf;
+    scratch.schema = schema;
+    auto created = (*admin)->exec("CREATE SCHEMA " + schema);
+    if (!created.ok()) {
+      ADD_FAILURE() << "CREATE SCHEMA: " << created.error().message;
+      return nullptr;
+    }
+    // application_name lets a test find (and cut) this schema's connections.
+    scratch.conninfo =
+        with_param(with_param(base, "options", "-c%20search_path%3D" + schema,
+                              "-c search_path=" + schema),
+                   "application_name", schema, schema);
+    scratch.teardown = [base, schema] {
+      auto conn = pg::Connection::open(base);
+      if (!conn.ok()) return;
+      (void)(*conn)->exec("DROP SCHEMA " + schema + " CASCADE");
+    };
+  }
+  auto s = pg::PgObjectStore::open(scratch.conninfo);
+  if (!s.ok()) {
+    ADD_FAILURE() << "PgObjectStore::open: " << s.error().message;
+    return nullptr;
+  }
+  return std::move(*s);
+}
 
 const Backend kBackends[] = {
     {"SqliteFile",
-     [](const TempDir& dir) -> std::unique_ptr<ObjectStore> {
-       auto s = sqlite::SqliteObjectStore::open(dir.file("objects.db"));
+     [](Scratch& scratch) -> std::unique_ptr<ObjectStore> {
+       auto s = sqlite::SqliteObjectStore::open(scratch.dir.file("objects.db"));
        return s.ok() ? std::move(*s) : nullptr;
      },
      true},
     {"SqliteMemory",
-     [](const TempDir&) -> std::unique_ptr<ObjectStore> {
+     [](Scratch&) -> std::unique_ptr<ObjectStore> {
        auto s = sqlite::SqliteObjectStore::open(":memory:");
        return s.ok() ? std::move(*s) : nullptr;
      },
      false},
+    // PostgreSQL commits with an fsync (synchronous_commit on, as deployed).
+    {"Postgres", open_pg, true, true,
+     [] {
+       return test_pg().empty() ? std::string("ONESTACK_TEST_PG is not set (a PostgreSQL "
+                                              "connection string); Postgres tests skipped")
+                                : std::string();
+     }},
 };
 
 // Keeps gtest's failure lines readable ("GetParam() = SqliteFile").
@@ -105,13 +196,28 @@ std::vector<std::string> render(const std::vector<Entry>& entries, NameOf name_o
 class ObjectStoreContract : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    store_ = GetParam().open(dir_);
+    if (std::string why = GetParam().unavailable(); !why.empty()) {
+      const char* require = std::getenv("ONESTACK_TEST_REQUIRE_BACKENDS");
+      if (require != nullptr && std::string(require) == "1") {
+        FAIL() << why << " (ONESTACK_TEST_REQUIRE_BACKENDS=1 requires every backend)";
+      }
+      GTEST_SKIP() << why;
+    }
+    store_ = GetParam().open(scratch_);
     ASSERT_NE(store_, nullptr) << "backend failed to open";
   }
 
   // The SQLite store behind store_, for its counters.
   sqlite::SqliteObjectStore* sqlite_store() {
     return dynamic_cast<sqlite::SqliteObjectStore*>(store_.get());
+  }
+  pg::PgObjectStore* pg_store() { return dynamic_cast<pg::PgObjectStore*>(store_.get()); }
+
+  // Commits so far, for a store that counts them.
+  std::optional<uint64_t> commits() {
+    if (auto* s = sqlite_store()) return s->commits();
+    if (auto* s = pg_store()) return s->commits();
+    return std::nullopt;
   }
 
   ContainerRecord get_container(const std::string& name) {
@@ -158,7 +264,7 @@ class ObjectStoreContract : public ::testing::TestWithParam<Backend> {
     ASSERT_EQ(failures.load(), 0u);
   }
 
-  TempDir dir_;
+  Scratch scratch_;  // outlives store_
   std::unique_ptr<ObjectStore> store_;
 };
 
@@ -787,7 +893,9 @@ TEST_P(ObjectStoreContract, DelimiterRollUpCostsOLimitWhateverTheContainerSize) 
   EXPECT_EQ(get_container("big").object_count, 20000u);
 
   sqlite::SqliteObjectStore* s = sqlite_store();
-  const uint64_t before = s != nullptr ? s->listing_rows_read() : 0;
+  pg::PgObjectStore* p = pg_store();
+  const uint64_t before =
+      s != nullptr ? s->listing_rows_read() : (p != nullptr ? p->listing_rows_read() : 0);
   EXPECT_EQ(list_objects({.delimiter = "/"}, "big"),
             (std::vector<std::string>{"dir:photos/", "dir:videos/"}));
   EXPECT_EQ(list_objects({.delimiter = "/", .reverse = true}, "big"),
@@ -802,6 +910,11 @@ TEST_P(ObjectStoreContract, DelimiterRollUpCostsOLimitWhateverTheContainerSize) 
     // lists each page, then scan_objects streams it).
     EXPECT_LE(s->listing_rows_read() - before, 2 * 10u);
   }
+  if (p != nullptr) {
+    // Rows fetched: a roll-up's query fetches one chunk (it cannot know the
+    // roll-up is coming), so 2 + 2 chunks and 3 + 3 rows, twice.
+    EXPECT_LE(p->listing_rows_read() - before, 2 * (4 * pg::PgObjectStore::kRollUpChunk + 6));
+  }
 }
 
 // ---- group commit ----
@@ -810,8 +923,7 @@ TEST_P(ObjectStoreContract, ConcurrentPutsAllSucceedWithExactCountersAndShareCom
   ASSERT_OK(store_->create_container(container("c")));
   constexpr int kThreads = 64;
   constexpr int kPerThread = 200;
-  sqlite::SqliteObjectStore* s = sqlite_store();
-  const uint64_t commits_before = s != nullptr ? s->commits() : 0;
+  const std::optional<uint64_t> commits_before = commits();
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
@@ -831,8 +943,8 @@ TEST_P(ObjectStoreContract, ConcurrentPutsAllSucceedWithExactCountersAndShareCom
   EXPECT_EQ(c.object_count, kOps);
   EXPECT_EQ(c.bytes_used, uint64_t{kThreads} * (kPerThread * (kPerThread - 1) / 2));
   EXPECT_TRUE(*store_->blob_referenced("blob-t63/o199"));
-  if (s != nullptr) {
-    const uint64_t commits = s->commits() - commits_before;
+  if (commits_before) {
+    const uint64_t commits = *this->commits() - *commits_before;
     EXPECT_LE(commits, kOps);
     // With an fsync per commit, writers pile up behind each commit and the
     // next commit carries them all.
@@ -923,6 +1035,209 @@ TEST_P(ObjectStoreContract, ListSyncContainersListsOnlyContainersWithSyncToInOrd
   ASSERT_OK(after);
   ASSERT_EQ(after->size(), 1u);
   EXPECT_EQ((*after)[0].name, "a");
+}
+
+// ---- leases ----
+
+TEST_P(ObjectStoreContract, TheHolderGetsALeaseAndRenewsIt) {
+  auto first = store_->acquire_lease("object-expirer", "node-a", std::chrono::seconds(60));
+  ASSERT_OK(first);
+  EXPECT_TRUE(*first);
+  auto renewed = store_->acquire_lease("object-expirer", "node-a", std::chrono::seconds(60));
+  ASSERT_OK(renewed);
+  EXPECT_TRUE(*renewed);
+}
+
+TEST_P(ObjectStoreContract, ALeaseIsExclusiveWhileLiveRenewableAndFreeOnceItLapses) {
+  if (!GetParam().shared) GTEST_SKIP() << "a store one process owns grants every lease";
+  auto other = GetParam().open(scratch_);  // a second node on the same database
+  ASSERT_NE(other, nullptr);
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  auto take = [](ObjectStore& s, const std::string& name, const std::string& holder,
+                 seconds ttl) {
+    auto r = s.acquire_lease(name, holder, ttl);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() && *r;
+  };
+  EXPECT_TRUE(take(*store_, "auditor", "node-a", seconds(1)));
+  EXPECT_FALSE(take(*other, "auditor", "node-b", seconds(60)));
+  // The holder's name decides, not the store it asks through.
+  EXPECT_FALSE(take(*store_, "auditor", "node-b", seconds(60)));
+  EXPECT_TRUE(take(*other, "auditor", "node-a", seconds(1)));
+  // Leases are independent of each other.
+  EXPECT_TRUE(take(*other, "container-sync", "node-b", seconds(60)));
+  EXPECT_FALSE(take(*store_, "container-sync", "node-a", seconds(60)));
+
+  // Renewed after 0.7 s for 1 s more, the lease outlives its first second.
+  std::this_thread::sleep_for(milliseconds(700));
+  EXPECT_TRUE(take(*store_, "auditor", "node-a", seconds(1)));
+  std::this_thread::sleep_for(milliseconds(700));
+  EXPECT_FALSE(take(*other, "auditor", "node-b", seconds(60)));
+
+  // Lapsed, it goes to whoever asks first, and its old holder is refused.
+  std::this_thread::sleep_for(milliseconds(1500));
+  EXPECT_TRUE(take(*other, "auditor", "node-b", seconds(60)));
+  EXPECT_FALSE(take(*store_, "auditor", "node-a", seconds(60)));
+}
+
+TEST_P(ObjectStoreContract, OfManyNodesRacingForAFreeLeaseExactlyOneGetsIt) {
+  if (!GetParam().shared) GTEST_SKIP() << "a store one process owns grants every lease";
+  auto other = GetParam().open(scratch_);
+  ASSERT_NE(other, nullptr);
+  constexpr int kPerNode = 16;
+  std::atomic<int> granted{0};
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int n = 0; n < 2; ++n) {
+    ObjectStore* node = n == 0 ? store_.get() : other.get();
+    for (int t = 0; t < kPerNode; ++t) {
+      threads.emplace_back([&, node, n, t] {
+        auto r = node->acquire_lease("race", "holder-" + std::to_string(n * kPerNode + t),
+                                     std::chrono::seconds(60));
+        if (!r.ok()) {
+          ++errors;
+        } else if (*r) {
+          ++granted;
+        }
+      });
+    }
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(granted.load(), 1);
+}
+
+// ---- several nodes ----
+
+TEST_P(ObjectStoreContract, TwoNodesSeeEachOthersWritesAndKeepCountersAndBlobsExact) {
+  if (!GetParam().shared) GTEST_SKIP() << "one process owns this store";
+  auto other = GetParam().open(scratch_);
+  ASSERT_NE(other, nullptr);
+  ASSERT_OK(store_->create_container(container("c", {{"x-container-meta-a", "1"}})));
+  auto seen = other->get_container(kAccount, "c");
+  ASSERT_OK(seen);
+  EXPECT_EQ(seen->meta.at("x-container-meta-a"), "1");
+  ASSERT_OK(other->put_object(object("c", "from-b", "blob-b", 7), {}));
+  auto o = store_->get_object(kAccount, "c", "from-b");
+  ASSERT_OK(o);
+  EXPECT_EQ(o->blob_id, "blob-b");
+  EXPECT_EQ(list_objects({}), (std::vector<std::string>{"from-b"}));
+  auto gone = store_->delete_object(kAccount, "c", "from-b", std::nullopt);
+  ASSERT_OK(gone);
+  EXPECT_EQ(gone->freed_blobs, (std::vector<std::string>{"blob-b"}));
+  EXPECT_CODE(other->get_object(kAccount, "c", "from-b"), ErrorCode::kNotFound);
+
+  // Both nodes write one container at once: names of their own, and shared
+  // names that every thread overwrites, each put with a blob of its own.
+  constexpr int kThreadsPerNode = 8;
+  constexpr int kOwn = 40;
+  constexpr int kShared = 30;
+  std::atomic<int> failures{0};
+  std::mutex mu;
+  std::multiset<std::string> freed;  // guarded by mu
+  std::vector<std::thread> threads;
+  for (int n = 0; n < 2; ++n) {
+    ObjectStore* node = n == 0 ? store_.get() : other.get();
+    for (int t = 0; t < kThreadsPerNode; ++t) {
+      threads.emplace_back([&, node, n, t] {
+        const std::string me = "n" + std::to_string(n) + "t" + std::to_string(t);
+        for (int i = 0; i < kOwn + kShared; ++i) {
+          const bool shared = i >= kOwn;
+          const std::string name =
+              shared ? "shared/" + std::to_string(i - kOwn) : me + "/" + std::to_string(i);
+          const uint64_t size = shared ? static_cast<uint64_t>(i - kOwn) : 3;
+          auto r = node->put_object(object("c", name, "blob-" + me + "-" + std::to_string(i), size),
+                                    {});
+          if (!r.ok()) {
+            ++failures;
+            continue;
+          }
+          std::lock_guard<std::mutex> lock(mu);
+          freed.insert(r->freed_blobs.begin(), r->freed_blobs.end());
+        }
+      });
+    }
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_EQ(failures.load(), 0);
+  constexpr uint64_t kOwnRows = 2 * kThreadsPerNode * kOwn;
+  constexpr uint64_t kSharedBytes = kShared * (kShared - 1) / 2;
+  for (ObjectStore* node : {store_.get(), other.get()}) {
+    auto c = node->get_container(kAccount, "c");
+    ASSERT_OK(c);
+    EXPECT_EQ(c->object_count, kOwnRows + kShared);
+    EXPECT_EQ(c->bytes_used, 3 * kOwnRows + kSharedBytes);
+  }
+  // Every overwrite freed the blob it replaced, and no blob was freed twice.
+  EXPECT_EQ(freed.size(), size_t{2 * kThreadsPerNode * kShared - kShared});
+  EXPECT_EQ(std::set<std::string>(freed.begin(), freed.end()).size(), freed.size());
+
+  // Both nodes delete the shared names at once: each goes exactly once.
+  std::atomic<int> deleted{0};
+  std::atomic<int> wrong{0};
+  threads.clear();
+  for (int n = 0; n < 2; ++n) {
+    ObjectStore* node = n == 0 ? store_.get() : other.get();
+    for (int t = 0; t < kThreadsPerNode; ++t) {
+      threads.emplace_back([&, node] {
+        for (int i = 0; i < kShared; ++i) {
+          auto r = node->delete_object(kAccount, "c", "shared/" + std::to_string(i), std::nullopt);
+          if (r.ok() && r->freed_blobs.size() == 1) {
+            ++deleted;
+          } else if (r.ok() || r.error().code != ErrorCode::kNotFound) {
+            ++wrong;
+          }
+        }
+      });
+    }
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(deleted.load(), kShared);
+  auto a = other->get_account(kAccount);
+  ASSERT_OK(a);
+  EXPECT_EQ(a->object_count, kOwnRows);
+  EXPECT_EQ(a->bytes_used, 3 * kOwnRows);
+}
+
+TEST_P(ObjectStoreContract, ALostConnectionFailsOneWriteWhollyAndTheStoreRecovers) {
+  pg::PgObjectStore* p = pg_store();
+  if (p == nullptr) GTEST_SKIP() << "only a store on a database server loses connections";
+  ASSERT_OK(store_->create_container(container("c")));
+  ASSERT_OK(store_->put_object(object("c", "before", "b1", 5), {}));
+
+  // Another session cuts every connection of this test's store.
+  auto admin = pg::Connection::open(test_pg());
+  ASSERT_TRUE(admin.ok()) << admin.error().message;
+  pg::Params params;
+  params.add(scratch_.schema);
+  auto cut = (*admin)->query(
+      "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+      "WHERE application_name = $1",
+      params);
+  ASSERT_TRUE(cut.ok()) << cut.error().message;
+  ASSERT_GE(cut->size(), 1);
+
+  auto during = store_->put_object(object("c", "during", "b2", 7), {});
+  ASSERT_FALSE(during.ok()) << "a write on a cut connection succeeded";
+  EXPECT_EQ(during.error().code, ErrorCode::kUnavailable) << during.error().message;
+
+  // The store reconnects by itself (each connection cut fails one use).
+  Result<PutObjectResult> after = make_error(ErrorCode::kInternal, "not tried");
+  for (int attempt = 0; attempt < 3 && !after.ok(); ++attempt) {
+    after = store_->put_object(object("c", "after", "b3", 11), {});
+  }
+  ASSERT_OK(after);
+  Result<ContainerRecord> c = make_error(ErrorCode::kInternal, "not tried");
+  for (int attempt = 0; attempt < 3 && !c.ok(); ++attempt) {
+    c = store_->get_container(kAccount, "c");
+  }
+  ASSERT_OK(c);
+  EXPECT_EQ(c->object_count, 2u);
+  EXPECT_EQ(c->bytes_used, 16u);
+  EXPECT_CODE(store_->get_object(kAccount, "c", "during"), ErrorCode::kNotFound);
+  EXPECT_FALSE(*store_->blob_referenced("b2"));
 }
 
 INSTANTIATE_TEST_SUITE_P(AllBackends, ObjectStoreContract, ::testing::ValuesIn(kBackends),

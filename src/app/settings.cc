@@ -1,6 +1,40 @@
 #include "app/settings.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+
 namespace onestack::app {
+
+namespace {
+
+// "postgresql", "postgres", or either with an oslo.db driver suffix
+// ("postgresql+psycopg2") when `url` starts with one and "://"; else "".
+std::string postgres_scheme(const std::string& url) {
+  auto colon = url.find("://");
+  if (colon == std::string::npos) return "";
+  std::string scheme = url.substr(0, colon);
+  std::string base = scheme.substr(0, scheme.find('+'));
+  return (base == "postgresql" || base == "postgres") ? scheme : "";
+}
+
+// "a, b,c" -> {"a", "b", "c"}; empty items dropped.
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t end = text.find(',', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string item = text.substr(pos, end - pos);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) out.push_back(std::move(item));
+    pos = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
 
 Result<AppSettings> load_settings(const Config& cfg, const std::string& data_dir_override) {
   AppSettings s;
@@ -51,20 +85,22 @@ Result<AppSettings> load_settings(const Config& cfg, const std::string& data_dir
                    1000000);
   ONESTACK_SETTING(s.object_auditor_bytes_per_second, "object", "auditor_bytes_per_second", 0,
                    int64_t{1} << 40);
-#undef ONESTACK_SETTING
   s.limits.read_timeout = std::chrono::milliseconds(read_ms);
   s.limits.write_timeout = std::chrono::milliseconds(write_ms);
   s.limits.idle_timeout = std::chrono::milliseconds(idle_ms);
 
-  s.database_path = cfg.get("database", "connection", "");
-  if (s.database_path.empty()) {
+  std::string connection = cfg.get("database", "connection", "");
+  if (connection.empty()) {
     s.database_path = s.data_dir + "/onestack.db";
-  } else if (s.database_path.rfind("sqlite:///", 0) == 0) {
-    s.database_path = s.database_path.substr(10);
+  } else if (connection.rfind("sqlite:///", 0) == 0) {
+    s.database_path = connection.substr(10);
+  } else if (auto scheme = postgres_scheme(connection); !scheme.empty()) {
+    s.pg_conninfo = "postgresql" + connection.substr(scheme.size());
   } else {
     return make_error(ErrorCode::kInvalidArgument,
-                      "[database] connection: only sqlite:///PATH is supported");
+                      "[database] connection: expected sqlite:///PATH or postgresql://...");
   }
+  ONESTACK_SETTING(s.pg_max_connections, "database", "max_pool_size", 1, 1000);
   s.key_repository = cfg.get("fernet_tokens", "key_repository", s.data_dir + "/fernet-keys");
   s.policy_file = cfg.get("oslo_policy", "policy_file", "");
   auto strict = cfg.get_bool("oslo_policy", "enforce_new_defaults", false);
@@ -94,7 +130,29 @@ Result<AppSettings> load_settings(const Config& cfg, const std::string& data_dir
   while (!s.object_public_url.empty() && s.object_public_url.back() == '/') {
     s.object_public_url.pop_back();
   }
+  s.blob_backend = cfg.get("object_store", "backend", s.blob_backend);
+  if (s.blob_backend == "glusterfs") {
+    s.gluster_volume = cfg.get("object_store", "volume", "");
+    s.gluster_servers = split_list(cfg.get("object_store", "servers", ""));
+    s.gluster_directory = cfg.get("object_store", "directory", s.gluster_directory);
+    if (s.gluster_volume.empty() || s.gluster_servers.empty()) {
+      return make_error(ErrorCode::kInvalidArgument,
+                        "[object_store] backend = glusterfs needs volume and servers");
+    }
+  } else if (s.blob_backend != "local") {
+    return make_error(ErrorCode::kInvalidArgument,
+                      "[object_store] backend: expected local or glusterfs, got '" +
+                          s.blob_backend + "'");
+  }
+  s.node_name = cfg.get("DEFAULT", "node_name", "");
+  if (s.node_name.empty()) {
+    char host[256] = {};
+    if (::gethostname(host, sizeof(host) - 1) != 0) std::snprintf(host, sizeof(host), "node");
+    s.node_name = std::string(host) + "-" + std::to_string(s.object_port);
+  }
+  s.identity.shared_store = !s.pg_conninfo.empty();
   s.fault_file = cfg.get("debug", "fault_file", "");
+#undef ONESTACK_SETTING
   return s;
 }
 

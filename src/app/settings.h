@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 #include "core/http/server.h"
@@ -18,6 +19,16 @@ struct AppSettings {
   std::string identity_host = "127.0.0.1";
   uint16_t identity_port = 5000;
   std::string database_path;  // default: <data_dir>/onestack.db
+  // [database] connection = postgresql://...: identity and object metadata
+  // in that PostgreSQL database, shared with every other node ("" : the
+  // embedded SQLite files). A libpq URI (an oslo.db "+driver" suffix on the
+  // scheme is dropped).
+  std::string pg_conninfo;
+  size_t pg_max_connections = 32;  // [database] max_pool_size
+  // [DEFAULT] node_name: this node's name among the nodes of a cluster
+  // (leases of background jobs, its own temp files on a shared volume).
+  // Default: "<hostname>-<object port>".
+  std::string node_name;
   std::string key_repository; // default: <data_dir>/fernet-keys
   int max_active_keys = 3;
   std::string policy_file;
@@ -31,6 +42,12 @@ struct AppSettings {
   std::string object_public_url;  // default: http://<object_host>:<object_port>
   std::string object_blob_dir;    // default: <data_dir>/objects
   std::string object_db_path;     // default: <data_dir>/objects.db
+  // [object_store] backend: where large objects' bytes live: "local" (the
+  // blob directory) or "glusterfs" (a GlusterFS volume through libgfapi).
+  std::string blob_backend = "local";
+  std::string gluster_volume;                // [object_store] volume
+  std::vector<std::string> gluster_servers;  // [object_store] servers: host[:port], comma-separated
+  std::string gluster_directory = "/objects";  // [object_store] directory inside the volume
   size_t disk_threads = 64;       // fsync-bound work: one thread per concurrent upload
   size_t object_inline_max = 65536;  // blobs up to this size live in the database; 0: none
   int object_reaper_interval_ms = 1000;

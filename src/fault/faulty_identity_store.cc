@@ -118,6 +118,21 @@ Status FaultyIdentityStore::prune_revocations(double cutoff) {
   return inner_.prune_revocations(cutoff);
 }
 
+Result<int64_t> FaultyIdentityStore::generation() {
+  ONESTACK_FAULT_POINT("identity.generation");
+  return inner_.generation();
+}
+
+Result<std::vector<store::StoredKey>> FaultyIdentityStore::fernet_keys() {
+  ONESTACK_FAULT_POINT("identity.fernet_keys");
+  return inner_.fernet_keys();
+}
+
+Status FaultyIdentityStore::update_fernet_keys(const store::KeyRotation& rotate) {
+  ONESTACK_FAULT_POINT("identity.update_fernet_keys");
+  return inner_.update_fernet_keys(rotate);
+}
+
 #undef ONESTACK_FAULT_POINT
 
 }  // namespace onestack::fault

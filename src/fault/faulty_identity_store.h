@@ -41,6 +41,9 @@ class FaultyIdentityStore final : public store::IdentityStore {
   Result<store::RevocationEvent> add_revocation(store::RevocationEvent ev) override;
   Result<std::vector<store::RevocationEvent>> list_revocations(int64_t after_id) override;
   Status prune_revocations(double cutoff) override;
+  Result<int64_t> generation() override;
+  Result<std::vector<store::StoredKey>> fernet_keys() override;
+  Status update_fernet_keys(const store::KeyRotation& rotate) override;
 
  private:
   store::IdentityStore& inner_;

@@ -123,6 +123,12 @@ Result<std::vector<store::ContainerRecord>> FaultyObjectStore::list_sync_contain
   return inner_->list_sync_containers(after_account, after_name, limit);
 }
 
+Result<bool> FaultyObjectStore::acquire_lease(const std::string& name, const std::string& holder,
+                                              std::chrono::seconds ttl) {
+  ONESTACK_FAULT_POINT("store.acquire_lease");
+  return inner_->acquire_lease(name, holder, ttl);
+}
+
 #undef ONESTACK_FAULT_POINT
 
 }  // namespace onestack::fault

@@ -56,6 +56,8 @@ class FaultyObjectStore final : public store::ObjectStore {
   Result<std::vector<store::ContainerRecord>> list_sync_containers(const std::string& after_account,
                                                                    const std::string& after_name,
                                                                    size_t limit) override;
+  Result<bool> acquire_lease(const std::string& name, const std::string& holder,
+                             std::chrono::seconds ttl) override;
 
  private:
   std::shared_ptr<store::ObjectStore> inner_;

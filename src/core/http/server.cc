@@ -367,6 +367,10 @@ awaitable<Response> Connection<Stream>::run_handler(const Route& route, Request&
     auto ctx = server_->validator_->validate(token, false);
     if (ctx.ok()) {
       req.auth = std::move(ctx).value();
+    } else if (ctx.error().code == ErrorCode::kUnavailable) {
+      // The identity data cannot be read (a shared database gone): the
+      // token is neither good nor bad yet, so the answer is 503, not 401.
+      co_return error(std::move(ctx).error());
     } else {
       req.auth_error = std::move(ctx).error();
     }

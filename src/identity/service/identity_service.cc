@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "core/json.h"
+#include "core/log.h"
 #include "identity/service/password.h"
 
 namespace onestack::identity {
@@ -221,6 +222,7 @@ Status IdentityService::check_expiry(double expires_at, bool allow_expired) cons
 Result<auth::AuthContext> IdentityService::validate(std::string_view token,
                                                     bool allow_expired) const {
   if (token.empty() || token.size() > 1024) return unauthenticated();
+  if (settings_.shared_store) ONESTACK_TRY(catch_up());
   auto snap = cache_.current();
   if (!snap) return make_error(ErrorCode::kUnavailable, "identity data not loaded");
   const std::string key(token);
@@ -246,6 +248,37 @@ Result<auth::AuthContext> IdentityService::validate(std::string_view token,
     }
   }
   return ctx;
+}
+
+Status IdentityService::catch_up() const {
+  std::unique_lock lock(gen_mu_);
+  const uint64_t wanted = gen_started_ + 1;
+  while (gen_finished_ < wanted) {
+    if (gen_running_) {
+      gen_cv_.wait(lock);
+      continue;
+    }
+    gen_running_ = true;
+    const uint64_t mine = ++gen_started_;
+    lock.unlock();
+    Status st;
+    auto generation = store_.generation();
+    if (!generation.ok()) {
+      st = std::move(generation).error();
+    } else if (*generation != cache_.built_generation()) {
+      st = cache_.refresh();
+    }
+    if (!st.ok()) {
+      spdlog::warn("identity: cannot catch up with the shared store: {}", st.error().message);
+      st = make_error(ErrorCode::kUnavailable, "The identity data cannot be read right now.");
+    }
+    lock.lock();
+    gen_running_ = false;
+    gen_finished_ = mine;
+    gen_status_ = std::move(st);
+    gen_cv_.notify_all();
+  }
+  return gen_status_;
 }
 
 Result<std::string> IdentityService::check_password(const std::string& user_id,

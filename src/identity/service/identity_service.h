@@ -9,6 +9,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -31,6 +32,10 @@ struct Settings {
   size_t max_password_length = 4096;        // [identity] max_password_length
   std::string default_domain_id = "default";
   std::string public_url = "http://127.0.0.1:5000";  // base for links
+  // The store is shared with other nodes ([database] connection): before
+  // answering for a token, check that no node has written identity data
+  // this node's snapshot lacks (a revocation, a removed role).
+  bool shared_store = false;
 };
 
 // What the caller asked to be scoped to.
@@ -96,6 +101,13 @@ class IdentityService final : public auth::TokenValidator {
   Result<auth::AuthContext> build_context(const token::TokenPayload& p,
                                           const Snapshot& snap) const;
 
+  // With a shared store: reloads the snapshot if another node wrote since
+  // it was built. Blocking (one query). Concurrent callers share one
+  // query, as long as it started after they arrived, so a write committed
+  // before a request came is always seen. kUnavailable when the store
+  // cannot be read.
+  Status catch_up() const;
+
   // The token's payload, from the decoded-token cache or by decrypting it.
   Result<token::TokenPayload> decode(std::string_view token) const;
 
@@ -103,7 +115,17 @@ class IdentityService final : public auth::TokenValidator {
   store::IdentityStore& store_;
   std::unique_ptr<token::TokenFormatter> formatter_;
   policy::PolicyEngine policy_;
-  SnapshotCache cache_;
+  mutable SnapshotCache cache_;  // catch_up() reloads it from const methods
+
+  // catch_up()'s shared generation query: checks are numbered as they
+  // start; a caller waits for one numbered above the last that had
+  // started when it arrived.
+  mutable std::mutex gen_mu_;
+  mutable std::condition_variable gen_cv_;
+  mutable bool gen_running_ = false;   // guarded by gen_mu_
+  mutable uint64_t gen_started_ = 0;   // guarded by gen_mu_
+  mutable uint64_t gen_finished_ = 0;  // guarded by gen_mu_: number of the last finished check
+  mutable Status gen_status_;          // guarded by gen_mu_: its outcome
 
   // Decrypted payloads of recently seen tokens, with the key set that
   // opened them: a client sends the same token with every request, and

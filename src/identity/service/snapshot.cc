@@ -266,9 +266,14 @@ std::vector<const DomainInfo*> Snapshot::domains_of_user(const std::string& user
 
 Status SnapshotCache::refresh() {
   std::lock_guard lock(refresh_mu_);
+  // Read first: a write that lands while the snapshot loads moves the
+  // generation past this one, so the next check reloads again.
+  auto generation = store_.generation();
+  if (!generation.ok()) return std::move(generation).error();
   auto snap = Snapshot::load(store_);
   if (!snap.ok()) return std::move(snap).error();
   current_.store(std::move(snap).value());
+  built_generation_.store(*generation);
   return ok_status();
 }
 

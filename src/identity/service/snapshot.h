@@ -120,11 +120,16 @@ class SnapshotCache {
   std::shared_ptr<const Snapshot> current() const { return current_.load(); }
   // Rebuilds from the store. Blocking: call on a worker thread.
   Status refresh();
+  // The store's generation() read just before the current snapshot was
+  // loaded: a store whose generation has moved since holds writes the
+  // snapshot lacks.
+  int64_t built_generation() const { return built_generation_.load(); }
 
  private:
   store::IdentityStore& store_;
   std::mutex refresh_mu_;  // one rebuild at a time
   std::atomic<std::shared_ptr<const Snapshot>> current_;
+  std::atomic<int64_t> built_generation_{0};
 };
 
 }  // namespace onestack::identity

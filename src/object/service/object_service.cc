@@ -452,6 +452,15 @@ ObjectService::SyncResult ObjectService::sync_containers_once() {
   }
 }
 
+bool ObjectService::holds_lease(const std::string& job, std::chrono::seconds ttl) {
+  auto held = store_.acquire_lease(job, config_.node_name, ttl);
+  if (!held.ok()) {
+    spdlog::warn("object: cannot take the {} lease: {}", job, held.error().message);
+    return false;
+  }
+  return *held;
+}
+
 void ObjectService::background_loop() {
   auto next_audit = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   auto next_sync = std::chrono::steady_clock::now();
@@ -462,13 +471,27 @@ void ObjectService::background_loop() {
                    [this] { return stopping_; });
       if (stopping_) return;
     }
-    reap_expired_once(static_cast<int64_t>(std::time(nullptr)));
+    // Each job runs on the node that holds its lease. A lease outlives a
+    // few of its job's intervals, so a node that dies hands its jobs on
+    // after at most that long, and a live holder renews it every pass.
+    const auto reaper_ttl = std::max<std::chrono::seconds>(
+        std::chrono::seconds(30),
+        std::chrono::duration_cast<std::chrono::seconds>(
+            std::chrono::milliseconds(3 * int64_t{config_.reaper_interval_ms})));
+    if (holds_lease("object-expirer", reaper_ttl)) {
+      reap_expired_once(static_cast<int64_t>(std::time(nullptr)));
+    }
     if (std::chrono::steady_clock::now() >= next_sync) {
-      sync_containers_once();
+      if (holds_lease("container-sync",
+                      std::chrono::seconds(std::max(30, 3 * config_.container_sync_interval_s)))) {
+        sync_containers_once();
+      }
       next_sync = std::chrono::steady_clock::now() +
                   std::chrono::seconds(config_.container_sync_interval_s);
     }
-    if (std::chrono::steady_clock::now() >= next_audit) {
+    if (std::chrono::steady_clock::now() >= next_audit &&
+        holds_lease("object-auditor",
+                    std::chrono::seconds(std::max(30, 3 * config_.auditor_interval_s)))) {
       auto r = audit_once(static_cast<int64_t>(std::time(nullptr)));
       if (r.quarantined || r.orphans_removed) {
         spdlog::info("object: auditor checked {} blobs, quarantined {}, removed {} orphans",

@@ -74,7 +74,12 @@ struct ObjectConfig {
   std::string sync_cluster = "name1";
   int container_sync_interval_s = 1;
   // Hot rows and small objects' bytes kept in memory (read_cache.h); 0: off.
+  // Must be off when other nodes write the same store: the cache sees only
+  // this node's writes.
   size_t read_cache_bytes = 32 << 20;
+  // This node's name: the holder of the leases that keep each background
+  // job on one node of a cluster at a time (ObjectStore::acquire_lease).
+  std::string node_name = "local";
 };
 
 // The container an X-Container-Sync-To value names.
@@ -144,6 +149,9 @@ class ObjectService {
 
  private:
   void background_loop();
+  // Whether this node may run background job `job` now: it holds the job's
+  // lease (taken or renewed for `ttl`). A store error counts as no.
+  bool holds_lease(const std::string& job, std::chrono::seconds ttl);
   // Syncs one source container into its target; adds to `res`.
   void sync_container(const store::ContainerRecord& src, SyncResult& res);
   bool stopping();

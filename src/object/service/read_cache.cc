@@ -296,4 +296,9 @@ Result<std::vector<store::ContainerRecord>> CachedObjectStore::list_sync_contain
   return inner_.list_sync_containers(after_account, after_name, limit);
 }
 
+Result<bool> CachedObjectStore::acquire_lease(const std::string& name, const std::string& holder,
+                                              std::chrono::seconds ttl) {
+  return inner_.acquire_lease(name, holder, ttl);
+}
+
 }  // namespace onestack::object

@@ -136,6 +136,8 @@ class CachedObjectStore final : public store::ObjectStore {
   Result<std::vector<store::ContainerRecord>> list_sync_containers(const std::string& after_account,
                                                                    const std::string& after_name,
                                                                    size_t limit) override;
+  Result<bool> acquire_lease(const std::string& name, const std::string& holder,
+                             std::chrono::seconds ttl) override;
 
  private:
   store::ObjectStore& inner_;

@@ -1,6 +1,7 @@
 #include "store/pg/pg.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <charconv>
 #include <cstdlib>
@@ -65,6 +66,22 @@ bool result_ok(const PGresult* res) {
   if (res == nullptr) return false;
   ExecStatusType st = PQresultStatus(res);
   return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY;
+}
+
+// False when an idle connection has already been closed by the server (a
+// restart, pg_terminate_backend, an idle timeout): the server's parting
+// error and its FIN wait unread in the socket, so reading them now lets
+// libpq notice, instead of the next query failing. Costs a poll() with no
+// wait when nothing is pending.
+bool idle_connection_alive(PGconn* conn) {
+  for (int i = 0; i < 4; ++i) {
+    if (PQstatus(conn) != CONNECTION_OK) return false;
+    pollfd p{PQsocket(conn), POLLIN, 0};
+    if (poll(&p, 1, 0) <= 0) return true;
+    if (PQconsumeInput(conn) == 0) return false;
+    while (PGnotify* n = PQnotifies(conn)) PQfreemem(n);
+  }
+  return PQstatus(conn) == CONNECTION_OK;
 }
 
 }  // namespace
@@ -342,7 +359,7 @@ Result<std::unique_ptr<Connection>> Pool::acquire() {
     while (!idle_.empty()) {
       std::unique_ptr<Connection> conn = std::move(idle_.back());
       idle_.pop_back();
-      if (conn->healthy()) return conn;
+      if (conn->healthy() && idle_connection_alive(conn->raw())) return conn;
       --open_;
       lock.unlock();
       conn.reset();  // PQfinish outside the lock
@@ -372,18 +389,29 @@ Result<std::unique_ptr<Connection>> Pool::acquire() {
 
 void Pool::release(std::unique_ptr<Connection> conn) {
   // A connection still inside a transaction or no longer connected is
-  // closed: the next borrower opens a fresh one.
-  if (conn != nullptr &&
-      (!conn->healthy() || PQtransactionStatus(conn->raw()) != PQTRANS_IDLE)) {
-    conn.reset();
+  // closed: the next borrower opens a fresh one. A lost connection most
+  // often means the server restarted, which took the idle ones with it:
+  // close those too rather than let each fail one caller.
+  std::vector<std::unique_ptr<Connection>> closing;
+  const bool lost = conn == nullptr || !conn->healthy();
+  if (conn != nullptr && (lost || PQtransactionStatus(conn->raw()) != PQTRANS_IDLE)) {
+    closing.push_back(std::move(conn));
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  if (conn != nullptr) {
-    idle_.push_back(std::move(conn));
-  } else {
-    --open_;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (conn != nullptr) {
+      idle_.push_back(std::move(conn));
+    } else {
+      --open_;
+      if (lost) {
+        open_ -= idle_.size();
+        for (auto& c : idle_) closing.push_back(std::move(c));
+        idle_.clear();
+      }
+    }
+    cv_.notify_all();
   }
-  cv_.notify_one();
+  closing.clear();  // PQfinish outside the lock
 }
 
 namespace {

@@ -210,23 +210,79 @@ TEST_F(PgLayer, AFailedStepRollsBackAndRecordsNoVersion) {
   EXPECT_EQ(rows->int64(0, 0), 0);
 }
 
-TEST_F(PgLayer, PoolHealsAfterItsConnectionIsTerminated) {
+TEST_F(PgLayer, AConnectionLostMidTransactionIsUnavailableOnceThenThePoolHeals) {
   auto pid = query("SELECT pg_backend_pid()");
   ASSERT_OK(pid);
-  std::string error = store::testing::pg_test_exec(
-      schema_->conninfo(), "SELECT pg_terminate_backend(" + pid->str(0, 0) + ")");
-  ASSERT_EQ(error, "");
-  // The pool's idle connection is dead: the first use reports it ...
+  // The server ends this very session while the transaction runs.
   Status first = pool_->write([](Connection& c) -> Status {
-    auto r = c.query("SELECT 1");
-    return r.ok() ? ok_status() : Status(r.error());
+    auto r = c.query("SELECT pg_terminate_backend(pg_backend_pid())");
+    if (!r.ok()) return r.error();
+    auto again = c.query("SELECT 1");
+    return again.ok() ? ok_status() : Status(again.error());
   });
   ASSERT_FALSE(first.ok());
   EXPECT_EQ(first.error().code, ErrorCode::kUnavailable) << first.error().message;
-  // ... and the next one gets a fresh connection.
-  auto again = query("SELECT pg_backend_pid()");
-  ASSERT_OK(again);
-  EXPECT_NE(again->str(0, 0), pid->str(0, 0));
+  // The dead connection was not returned: the next caller gets a fresh one.
+  auto next = query("SELECT pg_backend_pid()");
+  ASSERT_OK(next);
+  EXPECT_NE(next->str(0, 0), pid->str(0, 0));
+  ASSERT_OK(pool_->write([](Connection& c) { return c.exec("CREATE TABLE healed (v INT)"); }));
+}
+
+TEST_F(PgLayer, PoolHealsAfterItsIdleConnectionIsTerminated) {
+  auto pid = query("SELECT pg_backend_pid()");
+  ASSERT_OK(pid);
+  // Ends the pool's idle connection from outside, waiting until it is gone.
+  std::string error = store::testing::pg_test_exec(
+      schema_->conninfo(), "SELECT pg_terminate_backend(" + pid->str(0, 0) + ", 5000)");
+  ASSERT_EQ(error, "");
+  // The pool notices the closed connection when it lends it (or, if the
+  // server's goodbye is still in flight, the first caller sees
+  // kUnavailable); either way it never hangs, and it heals at once.
+  int unavailable = 0;
+  std::string last_pid;
+  for (int i = 0; i < 3; ++i) {
+    auto r = query("SELECT pg_backend_pid()");
+    if (!r.ok()) {
+      EXPECT_EQ(r.error().code, ErrorCode::kUnavailable) << r.error().message;
+      ++unavailable;
+      continue;
+    }
+    last_pid = r->str(0, 0);
+  }
+  EXPECT_LE(unavailable, 1);
+  EXPECT_NE(last_pid, "");
+  EXPECT_NE(last_pid, pid->str(0, 0));
+}
+
+TEST_F(PgLayer, ALostConnectionAlsoRetiresTheIdleOnes) {
+  // Two connections idle in the pool.
+  std::string inner_pid, outer_pid;
+  ASSERT_OK(pool_->with_connection([&](Connection& outer) -> Status {
+    auto o = outer.query("SELECT pg_backend_pid()");
+    if (!o.ok()) return o.error();
+    outer_pid = o->str(0, 0);
+    return pool_->with_connection([&](Connection& inner) -> Status {
+      auto r = inner.query("SELECT pg_backend_pid()");
+      if (!r.ok()) return r.error();
+      inner_pid = r->str(0, 0);
+      return ok_status();
+    });
+  }));
+  ASSERT_NE(inner_pid, outer_pid);
+  // One of them is lost in use; the other, idle and still fine, is closed
+  // too (after a server restart it would be dead as well).
+  Status lost = pool_->write([](Connection& c) -> Status {
+    auto r = c.query("SELECT pg_terminate_backend(pg_backend_pid())");
+    if (!r.ok()) return r.error();
+    auto again = c.query("SELECT 1");
+    return again.ok() ? ok_status() : Status(again.error());
+  });
+  ASSERT_FALSE(lost.ok());
+  auto next = query("SELECT pg_backend_pid()");
+  ASSERT_OK(next);
+  EXPECT_NE(next->str(0, 0), inner_pid);
+  EXPECT_NE(next->str(0, 0), outer_pid);
 }
 
 TEST_F(PgLayer, PoolWaitsForAFreeConnectionAndTimesOut) {

@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
+#include <atomic>
 #include <cerrno>
 #include <optional>
 #include <system_error>
@@ -24,6 +26,9 @@ struct GlusterBlobStore::Shared {
   std::string objects;     // base + "/objects"
   std::string tmp;         // base + "/tmp/" + node name
   std::string quarantine;  // base + "/quarantine"
+  // Which fan-out directories this store has seen to exist (see
+  // ensure_fan_out). Only ever goes from false to true.
+  mutable std::array<std::atomic<bool>, 256> fan_out_made{};
 };
 
 namespace {
@@ -102,6 +107,31 @@ Status sync_dir(const GlusterVolume& volume, const std::string& path) {
   int err = errno;
   glfs_closedir(fd);
   if (rc != 0) return gl_error("fsync", volume, path, err);
+  return ok_status();
+}
+
+int hex_digit(char c) { return c <= '9' ? c - '0' : c - 'a' + 10; }
+
+// The fan-out directory number (0..255) of well-formed id `id`.
+int fan_out_index(std::string_view id) { return hex_digit(id[0]) * 16 + hex_digit(id[1]); }
+
+// Makes sure fan-out directory `dir` (number `index`) exists before a
+// rename into it. The local backend renames first and makes the directory
+// on ENOENT, but libgfapi 10 crashes the process on a rename whose target
+// directory is missing (a null dereference in the distribute translator's
+// rename, gluster/glusterfs#4378), so the directory must exist first. Each
+// store checks each directory once; a new one is synced into objects/ so it
+// outlives a crash along with the blob inside it. Fan-out directories are
+// never removed, by this store or any other node.
+Status ensure_fan_out(const GlusterBlobStore::Shared& shared, const std::string& dir, int index) {
+  if (shared.fan_out_made[index].load(std::memory_order_acquire)) return ok_status();
+  const GlusterVolume& volume = *shared.volume;
+  if (glfs_mkdir(volume.fs(), dir.c_str(), kDirMode) == 0) {
+    ONESTACK_TRY(sync_dir(volume, shared.objects));
+  } else {
+    ONESTACK_TRY(make_dir(volume, dir));  // EEXIST: checks it is a directory
+  }
+  shared.fan_out_made[index].store(true, std::memory_order_release);
   return ok_status();
 }
 
@@ -278,16 +308,11 @@ class GlusterBlobWriter final : public BlobWriter {
     const std::string dir = shared_->objects + "/" + id_.substr(0, 2);
     const std::string final_path = dir + "/" + id_;
     glfs_t* fs = volume().fs();
-    int renamed = glfs_rename(fs, tmp_path_.c_str(), final_path.c_str());
-    if (renamed != 0 && errno == ENOENT) {
-      // First blob in this fan-out directory: make it, and sync objects/ so
-      // the directory outlives a crash along with the blob inside it.
-      Status made = make_dir(volume(), dir);
-      if (made.ok()) made = sync_dir(volume(), shared_->objects);
-      if (!made.ok()) return fail(made.error());
-      renamed = glfs_rename(fs, tmp_path_.c_str(), final_path.c_str());
+    Status made = ensure_fan_out(*shared_, dir, fan_out_index(id_));
+    if (!made.ok()) return fail(made.error());
+    if (glfs_rename(fs, tmp_path_.c_str(), final_path.c_str()) != 0) {
+      return fail(gl_error("rename", volume(), final_path, errno));
     }
-    if (renamed != 0) return fail(gl_error("rename", volume(), final_path, errno));
     Status synced = sync_dir(volume(), dir);
     if (!synced.ok()) {
       // The rename may not survive a crash, so the blob must not be used:
@@ -568,6 +593,9 @@ Status GlusterBlobStore::quarantine(std::string_view id) {
   if (!is_hex_uuid(id)) return not_found(id);
   std::string from = object_path(id);
   std::string to = shared_->quarantine + "/" + std::string(id);
+  // The target directory must exist before the rename (see ensure_fan_out);
+  // quarantine is rare enough to check every time.
+  ONESTACK_TRY(make_dir(*shared_->volume, shared_->quarantine));
   if (glfs_rename(shared_->volume->fs(), from.c_str(), to.c_str()) != 0 && errno != ENOENT) {
     return gl_error("rename", *shared_->volume, to, errno);
   }

@@ -1,5 +1,7 @@
 // onestack: the command line and the wiring. This is the only place that
-// names concrete backends (SQLite store, Fernet key repository on disk).
+// names concrete backends: the embedded ones (SQLite, a local blob
+// directory, Fernet keys on disk) and the scale-out ones (PostgreSQL, a
+// GlusterFS volume, Fernet keys in the database).
 #include <CLI/CLI.hpp>
 #include <malloc.h>
 #include <boost/asio/ssl/context.hpp>
@@ -17,15 +19,19 @@
 #include "identity/api/routes.h"
 #include "identity/service/bootstrap.h"
 #include "identity/service/identity_service.h"
+#include "identity/service/shared_keys.h"
 #include "identity/token/key_repository.h"
 #include "identity/token/token_formatter.h"
 #include "blob/fs/fs_blob_store.h"
+#include "blob/gluster/gluster_blob_store.h"
 #include "blob/tiered/tiered_blob_store.h"
 #include "fault/faulty_blob_store.h"
 #include "fault/faulty_identity_store.h"
 #include "fault/faulty_object_store.h"
 #include "object/api/routes.h"
 #include "object/service/object_service.h"
+#include "store/pg/identity_store_pg.h"
+#include "store/pg/object_store_pg.h"
 #include "store/sqlite/identity_store_sqlite.h"
 #include "store/sqlite/object_store_sqlite.h"
 
@@ -68,14 +74,52 @@ Status prepare_data_dir(const AppSettings& s) {
                       "cannot create data directory " + s.data_dir + ": " + ec.message());
   }
   fs::permissions(s.data_dir, fs::perms::owner_all, ec);
+  // With a shared database the keys live there (shared_keys.h).
+  if (!s.pg_conninfo.empty()) return ok_status();
   return identity::token::KeyRepository::setup(s.key_repository, s.max_active_keys);
+}
+
+bool shared(const AppSettings& s) { return !s.pg_conninfo.empty(); }
+
+store::pg::PoolOptions pool_options(const AppSettings& s) {
+  store::pg::PoolOptions o;
+  o.max_connections = s.pg_max_connections;
+  return o;
+}
+
+// The identity store the settings name: the SQLite file, or the shared
+// PostgreSQL database.
+Result<std::unique_ptr<store::IdentityStore>> open_identity_store(const AppSettings& s) {
+  if (shared(s)) {
+    auto pg = store::pg::PgIdentityStore::open(s.pg_conninfo, pool_options(s));
+    if (!pg.ok()) return std::move(pg).error();
+    return std::unique_ptr<store::IdentityStore>(std::move(pg).value());
+  }
+  auto lite = store::sqlite::SqliteIdentityStore::open(s.database_path);
+  if (!lite.ok()) return std::move(lite).error();
+  return std::unique_ptr<store::IdentityStore>(std::move(lite).value());
+}
+
+std::string identity_store_name(const AppSettings& s) {
+  return shared(s) ? "database (PostgreSQL)" : "database " + s.database_path;
+}
+
+// Re-reads the Fernet keys: from the shared database, or from the key
+// repository. On failure the old keys stay in use.
+Status reload_keys(const AppSettings& s, store::IdentityStore& store,
+                   identity::token::TokenFormatter& formatter) {
+  if (!shared(s)) return formatter.reload();
+  auto keys = identity::load_shared_keys(store);
+  if (!keys.ok()) return std::move(keys).error();
+  formatter.set_keys(std::move(keys).value());
+  return ok_status();
 }
 
 // What serve and routes both open: the identity store and service (keys
 // and policy loaded), and the object database with the blob tiers over it.
 // Each opener prints why it failed and returns nullopt.
 struct IdentityParts {
-  std::unique_ptr<store::sqlite::SqliteIdentityStore> store;
+  std::unique_ptr<store::IdentityStore> store;
   // [debug] fault_file: `store` behind fault injection (tests only).
   std::unique_ptr<store::IdentityStore> faulty_store;
   std::unique_ptr<identity::IdentityService> service;
@@ -83,11 +127,21 @@ struct IdentityParts {
 
 std::optional<IdentityParts> open_identity(const AppSettings& s) {
   if (Status st = prepare_data_dir(s); !st.ok()) return failed("data directory", st.error());
-  auto store = store::sqlite::SqliteIdentityStore::open(s.database_path);
-  if (!store.ok()) return failed("database " + s.database_path, store.error());
-  auto formatter = identity::token::TokenFormatter::open(s.key_repository);
-  if (!formatter.ok()) {
-    return failed("fernet keys " + s.key_repository, formatter.error());
+  auto store = open_identity_store(s);
+  if (!store.ok()) return failed(identity_store_name(s), store.error());
+  std::unique_ptr<identity::token::TokenFormatter> formatter;
+  if (shared(s)) {
+    if (Status st = identity::setup_shared_keys(**store, s.max_active_keys); !st.ok()) {
+      return failed("fernet keys in the database", st.error());
+    }
+    formatter = std::make_unique<identity::token::TokenFormatter>(s.key_repository);
+    if (Status st = reload_keys(s, **store, *formatter); !st.ok()) {
+      return failed("fernet keys in the database", st.error());
+    }
+  } else {
+    auto opened = identity::token::TokenFormatter::open(s.key_repository);
+    if (!opened.ok()) return failed("fernet keys " + s.key_repository, opened.error());
+    formatter = std::move(opened).value();
   }
   auto policy = identity::policy::PolicyEngine::load(s.policy_file, s.enforce_new_defaults);
   if (!policy.ok()) return failed("policy", policy.error());
@@ -102,12 +156,12 @@ std::optional<IdentityParts> open_identity(const AppSettings& s) {
     rows = parts.faulty_store.get();
   }
   parts.service = std::make_unique<identity::IdentityService>(
-      s.identity, *rows, std::move(formatter).value(), std::move(policy).value());
+      s.identity, *rows, std::move(formatter), std::move(policy).value());
   return parts;
 }
 
 struct ObjectParts {
-  std::shared_ptr<store::sqlite::SqliteObjectStore> store;  // shared with the blob tiers
+  std::shared_ptr<store::ObjectStore> store;
   std::unique_ptr<blob::BlobStore> blobs;
   // [debug] fault_file: `store` behind fault injection (tests only).
   std::unique_ptr<store::ObjectStore> faulty_store;
@@ -115,14 +169,52 @@ struct ObjectParts {
   store::ObjectStore& rows() { return faulty_store ? *faulty_store : *store; }
 };
 
+// The large objects' tier the settings name: the local blob directory, or
+// a GlusterFS volume.
+Result<std::shared_ptr<blob::BlobStore>> open_large_blobs(const AppSettings& s) {
+  if (s.blob_backend == "glusterfs") {
+    blob::gluster::GlusterOptions o;
+    o.volume = s.gluster_volume;
+    o.servers = s.gluster_servers;
+    o.base_dir = s.gluster_directory;
+    o.node_name = s.node_name;
+    auto g = blob::gluster::GlusterBlobStore::open(o);
+    if (!g.ok()) return std::move(g).error();
+    return std::shared_ptr<blob::BlobStore>(std::move(g).value());
+  }
+  auto local = blob::fs::FsBlobStore::open_dir(s.object_blob_dir);
+  if (!local.ok()) return std::move(local).error();
+  return std::shared_ptr<blob::BlobStore>(std::move(local).value());
+}
+
 std::optional<ObjectParts> open_object_storage(const AppSettings& s) {
-  auto os = store::sqlite::SqliteObjectStore::open(s.object_db_path);
-  if (!os.ok()) return failed("object database " + s.object_db_path, os.error());
-  auto bs = blob::fs::FsBlobStore::open_dir(s.object_blob_dir);
-  if (!bs.ok()) return failed("object blob directory " + s.object_blob_dir, bs.error());
+  // The metadata store also keeps small objects' bytes (the small tier).
+  std::shared_ptr<store::ObjectStore> rows;
+  std::shared_ptr<blob::SmallBlobTable> small;
+  if (shared(s)) {
+    auto os = store::pg::PgObjectStore::open(s.pg_conninfo, pool_options(s));
+    if (!os.ok()) return failed("object database (PostgreSQL)", os.error());
+    std::shared_ptr<store::pg::PgObjectStore> pg = std::move(os).value();
+    rows = pg;
+    small = pg;
+  } else {
+    auto os = store::sqlite::SqliteObjectStore::open(s.object_db_path);
+    if (!os.ok()) return failed("object database " + s.object_db_path, os.error());
+    std::shared_ptr<store::sqlite::SqliteObjectStore> lite = std::move(os).value();
+    rows = lite;
+    small = lite;
+  }
+  auto large = open_large_blobs(s);
+  if (!large.ok()) {
+    return failed(s.blob_backend == "glusterfs"
+                      ? "GlusterFS volume " + s.gluster_volume
+                      : "object blob directory " + s.object_blob_dir,
+                  large.error());
+  }
   ObjectParts parts;
-  parts.store = std::move(os).value();
-  parts.blobs = std::make_unique<blob::tiered::TieredBlobStore>(parts.store, std::move(bs).value(),
+  parts.store = std::move(rows);
+  parts.blobs = std::make_unique<blob::tiered::TieredBlobStore>(std::move(small),
+                                                                std::move(large).value(),
                                                                 s.object_inline_max);
   if (!s.fault_file.empty()) {
     spdlog::warn("fault injection enabled: object storage obeys {} (a test setting)",
@@ -186,6 +278,10 @@ int run_serve(const AppSettings& s) {
     ocfg.auditor_interval_s = s.object_auditor_interval_s;
     ocfg.auditor_files_per_second = s.object_auditor_files_per_second;
     ocfg.auditor_bytes_per_second = s.object_auditor_bytes_per_second;
+    ocfg.node_name = s.node_name;
+    // Other nodes write the shared database; a node-local cache of its
+    // rows would serve what they replaced.
+    if (shared(s)) ocfg.read_cache_bytes = 0;
     object_service = std::make_unique<object::ObjectService>(objects->rows(), *objects->blobs,
                                                      *disk_pool, ocfg);
     if (Status st = object_service->recover(); !st.ok()) return fail("object recovery", st.error());
@@ -214,7 +310,7 @@ int run_serve(const AppSettings& s) {
   std::thread key_watcher([&] {
     std::unique_lock lock(mu);
     while (!cv.wait_for(lock, std::chrono::seconds(5), [&] { return done; })) {
-      if (Status st = service.formatter().reload(); !st.ok()) {
+      if (Status st = reload_keys(s, service.store(), service.formatter()); !st.ok()) {
         spdlog::warn("fernet key reload failed (old keys kept): {}", st.error().message);
       }
     }
@@ -269,8 +365,8 @@ int run_bootstrap(const AppSettings& s, identity::BootstrapOptions opts,
                   const std::string& public_url, const std::string& internal_url,
                   const std::string& admin_url) {
   if (Status st = prepare_data_dir(s); !st.ok()) return fail("data directory", st.error());
-  auto store = store::sqlite::SqliteIdentityStore::open(s.database_path);
-  if (!store.ok()) return fail("database " + s.database_path, store.error());
+  auto store = open_identity_store(s);
+  if (!store.ok()) return fail(identity_store_name(s), store.error());
   std::string pub = public_url.empty() ? s.identity.public_url + "/v3/" : public_url;
   opts.services.push_back(identity::ServiceEndpoints{
       "identity", "keystone", pub, internal_url.empty() ? pub : internal_url,
@@ -284,6 +380,25 @@ int run_bootstrap(const AppSettings& s, identity::BootstrapOptions opts,
   if (Status st = identity::bootstrap(**store, opts); !st.ok()) return fail("bootstrap", st.error());
   std::cout << "bootstrap complete: user '" << opts.username << "' on project '"
             << opts.project_name << "' (domain Default), region " << opts.region_id << "\n";
+  return 0;
+}
+
+// One rotation of the Fernet keys: in the shared database (every node
+// re-reads them within seconds), or in the key repository on disk.
+int run_rotate(const AppSettings& s) {
+  if (shared(s)) {
+    auto store = open_identity_store(s);
+    if (!store.ok()) return fail(identity_store_name(s), store.error());
+    Status st = identity::setup_shared_keys(**store, s.max_active_keys);
+    if (st.ok()) st = identity::rotate_shared_keys(**store, s.max_active_keys);
+    if (!st.ok()) return fail("fernet-rotate", st.error());
+    std::cout << "rotated keys in the database\n";
+    return 0;
+  }
+  Status st = identity::token::KeyRepository::setup(s.key_repository, s.max_active_keys);
+  if (st.ok()) st = identity::token::KeyRepository::rotate(s.key_repository, s.max_active_keys);
+  if (!st.ok()) return fail("fernet-rotate", st.error());
+  std::cout << "rotated keys in " << s.key_repository << "\n";
   return 0;
 }
 
@@ -345,13 +460,7 @@ int main(int argc, char** argv) {
   if (routes->parsed()) return run_routes(*settings);
   if (boot->parsed()) return run_bootstrap(*settings, bopts, public_url, internal_url, admin_url);
   if (rotate->parsed()) {
-    Status st = identity::token::KeyRepository::setup(settings->key_repository,
-                                                      settings->max_active_keys);
-    if (st.ok()) st = identity::token::KeyRepository::rotate(settings->key_repository,
-                                                             settings->max_active_keys);
-    if (!st.ok()) return fail("fernet-rotate", st.error());
-    std::cout << "rotated keys in " << settings->key_repository << "\n";
-    return 0;
+    return run_rotate(*settings);
   }
   return 1;
 }

@@ -16,9 +16,21 @@ namespace {
 // lost race from other unavailability without a field of its own in Error.
 constexpr std::string_view kSqlstateTag = " (SQLSTATE ";
 
+// libpq's messages end in a newline and some span lines ("...refused\n\tIs
+// the server running..."): one line for logs.
 std::string trimmed(const char* text) {
-  std::string s = text != nullptr ? text : "";
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  std::string s;
+  bool gap = false;
+  for (const char* p = text != nullptr ? text : ""; *p != '\0'; ++p) {
+    if (*p == '\n' || *p == '\r' || *p == '\t') {
+      gap = true;
+      continue;
+    }
+    if (gap && !s.empty() && s.back() != ' ') s += ' ';
+    gap = false;
+    s += *p;
+  }
+  while (!s.empty() && s.back() == ' ') s.pop_back();
   return s;
 }
 

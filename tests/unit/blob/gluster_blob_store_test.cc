@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <set>
@@ -245,6 +246,73 @@ TEST_F(GlusterBlobStoreTest, AMalformedBaseDirectoryIsRefused) {
     options.node_name = "node-a";
     EXPECT_CODE(GlusterBlobStore::open_on(volume_, options), ErrorCode::kInvalidArgument);
   }
+}
+
+// The volume losing every brick (ONESTACK_TEST_GLUSTER_DIR names the
+// directory scripts/gluster.sh brought the volume up in, so the test can
+// kill and restart its bricks): every call is kUnavailable, which the
+// services answer with 503, and the store works again once a brick is back.
+TEST_F(GlusterBlobStoreTest, WithEveryBrickGoneCallsAreUnavailableUntilABrickReturns) {
+  const char* dir = std::getenv("ONESTACK_TEST_GLUSTER_DIR");
+  const char* source = std::getenv("ONESTACK_SOURCE_DIR");
+  if (dir == nullptr || source == nullptr) {
+    GTEST_SKIP() << "needs ONESTACK_TEST_GLUSTER_DIR (the directory given to scripts/gluster.sh "
+                    "up) and ONESTACK_SOURCE_DIR (set by ctest)";
+  }
+  const std::string script = std::string(source) + "/scripts/gluster.sh";
+  auto run = [&](const std::string& args) {
+    const std::string command = script + " " + args + " >/dev/null";
+    return std::system(command.c_str());
+  };
+  auto s = open_node("node-a");
+  ASSERT_NE(s, nullptr);
+  auto w = s->create();
+  ASSERT_OK(w);
+  ASSERT_OK((*w)->write("before"));
+  ASSERT_OK((*w)->commit());
+  const std::string id = (*w)->id();
+  auto pending = s->create();
+  ASSERT_OK(pending);
+
+  // Whatever happens below, the bricks are restarted for the next test.
+  struct Restart {
+    std::function<int(const std::string&)> run;
+    std::string dir;
+    ~Restart() { (void)run("start-brick " + dir); }
+  } restart{run, dir};
+  ASSERT_EQ(run(std::string("kill-brick ") + dir + " 1"), 0);
+  // One brick left: the replica still serves.
+  {
+    auto one_left = s->open(id);
+    ASSERT_OK(one_left);
+    EXPECT_EQ(read_all(**one_left), "before");
+  }
+  ASSERT_EQ(run(std::string("kill-brick ") + dir + " 2"), 0);
+
+  EXPECT_CODE(s->open(id), ErrorCode::kUnavailable);
+  EXPECT_CODE(s->create(), ErrorCode::kUnavailable);
+  EXPECT_CODE(s->remove(id), ErrorCode::kUnavailable);
+  EXPECT_CODE(s->for_each([](const BlobInfo&) { return true; }), ErrorCode::kUnavailable);
+  // A write under way fails at the latest when it commits.
+  Status wrote = (*pending)->write("during");
+  Status committed = wrote.ok() ? (*pending)->commit() : wrote;
+  ASSERT_FALSE(committed.ok());
+  EXPECT_EQ(committed.error().code, ErrorCode::kUnavailable) << committed.error().message;
+  EXPECT_NE(committed.error().message.find(volume_->name()), std::string::npos);
+
+  ASSERT_EQ(run(std::string("start-brick ") + dir), 0);
+  // The client reconnects to the restarted bricks within a few seconds.
+  Result<std::unique_ptr<BlobReader>> r = s->open(id);
+  for (int i = 0; i < 300 && !r.ok(); ++i) {
+    ::usleep(100 * 1000);
+    r = s->open(id);
+  }
+  ASSERT_OK(r);
+  EXPECT_EQ(read_all(**r), "before");
+  auto after = s->create();
+  ASSERT_OK(after);
+  ASSERT_OK((*after)->write("after"));
+  ASSERT_OK((*after)->commit());
 }
 
 // Needs no volume: nothing answers there.

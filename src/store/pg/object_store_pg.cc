@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <ctime>
 #include <exception>
+#include <libpq-fe.h>
 #include <optional>
 #include <random>
 #include <thread>
@@ -144,20 +145,6 @@ Status insert_account_if_absent(Connection& conn, const std::string& account, in
   return ok_status();
 }
 
-// Locks container `container`'s row until the transaction ends (the lock
-// its counter update takes anyway); false if there is no such container.
-// Every write that moves the counters takes it first, so writes to one
-// container serialize across nodes and see each other's rows.
-Result<bool> lock_container(Connection& conn, const std::string& account,
-                            const std::string& container) {
-  Params p;
-  p.add(account).add(container);
-  auto rows = conn.query(
-      "SELECT 1 FROM containers WHERE account = $1 AND name = $2 FOR NO KEY UPDATE", p);
-  if (!rows.ok()) return std::move(rows).error();
-  return !rows->empty();
-}
-
 // The container's row, locked for update when `lock`; nullopt if absent.
 Result<std::optional<ContainerRecord>> select_container(Connection& conn,
                                                         const std::string& account,
@@ -208,19 +195,6 @@ Result<bool> select_blob_referenced(Connection& conn, const std::string& blob_id
                          p);
   if (!rows.ok()) return std::move(rows).error();
   return !rows->empty();
-}
-
-Status add_to_container_counters(Connection& conn, const std::string& account,
-                                 const std::string& container, int64_t objects, int64_t bytes) {
-  if (objects == 0 && bytes == 0) return ok_status();
-  Params p;
-  p.add(account).add(container).add(objects).add(bytes);
-  auto r = conn.run(
-      "UPDATE containers SET object_count = object_count + $3, bytes_used = bytes_used + $4 "
-      "WHERE account = $1 AND name = $2",
-      p);
-  if (!r.ok()) return std::move(r).error();
-  return ok_status();
 }
 
 Status insert_small_blob(Connection& conn, const std::string& id, std::string_view data,
@@ -670,33 +644,18 @@ Status PgObjectStore::write(const Op& op) {
 }
 
 void PgObjectStore::run_batch(const std::vector<Writer*>& batch) {
+  bool savepoints = false;
   for (int attempt = 1;; ++attempt) {
     commits_.fetch_add(1, std::memory_order_relaxed);
-    Status st;
-    if (batch.size() == 1) {
-      // Alone, a failing op simply rolls the transaction back.
-      const Op& op = batch[0]->op;
-      st = pool_->write([&](Connection& conn) { return run_op(op, conn); });
-      batch[0]->result = st;
-    } else {
-      st = pool_->write([&](Connection& conn) -> Status {
-        bool first = true;
-        for (Writer* w : batch) {
-          ONESTACK_TRY(conn.exec(first ? "SAVEPOINT op" : "RELEASE SAVEPOINT op; SAVEPOINT op"));
-          first = false;
-          w->result = run_op(w->op, conn);
-          if (!w->result.ok()) {
-            // A lost race or a lost connection ends the batch; any other
-            // failure is the op's own, and only the op is undone.
-            if (is_retryable(w->result.error()) || !conn.healthy()) return w->result;
-            ONESTACK_TRY(conn.exec("ROLLBACK TO SAVEPOINT op"));
-          }
-        }
-        return ok_status();
-      });
-      if (!st.ok()) {
-        for (Writer* w : batch) w->result = st;
-      }
+    bool need_savepoints = false;
+    Status st = run_once(batch, savepoints, need_savepoints);
+    if (need_savepoints) {
+      savepoints = true;
+      --attempt;  // not a lost race: run it again at once
+      continue;
+    }
+    if (!st.ok() && batch.size() > 1) {
+      for (Writer* w : batch) w->result = st;
     }
     if (st.ok() || !is_retryable(st.error()) || attempt == kMaxAttempts) return;
     // Another node's transaction won a deadlock or serialization race: the
@@ -706,6 +665,58 @@ void PgObjectStore::run_batch(const std::vector<Writer*>& batch) {
     thread_local std::minstd_rand rng(std::random_device{}());
     std::this_thread::sleep_for(std::chrono::milliseconds(attempt * 2 + rng() % 5));
   }
+}
+
+Status PgObjectStore::run_once(const std::vector<Writer*>& batch, bool savepoints,
+                               bool& need_savepoints) {
+  return pool_->write([&](Connection& conn) -> Status {
+    locked_.clear();
+    if (batch.size() == 1) {
+      // Alone, a failing op simply rolls the transaction back.
+      batch[0]->result = run_op(batch[0]->op, conn);
+      return batch[0]->result;
+    }
+    bool first = true;
+    for (Writer* w : batch) {
+      if (savepoints) {
+        ONESTACK_TRY(conn.exec(first ? "SAVEPOINT op" : "RELEASE SAVEPOINT op; SAVEPOINT op"));
+      }
+      first = false;
+      w->result = run_op(w->op, conn);
+      if (w->result.ok()) continue;
+      // A lost race or a lost connection ends the batch.
+      if (is_retryable(w->result.error()) || !conn.healthy()) return w->result;
+      if (savepoints) {
+        ONESTACK_TRY(conn.exec("ROLLBACK TO SAVEPOINT op"));
+        locked_.clear();  // the rollback released the op's locks
+      } else if (PQtransactionStatus(conn.raw()) != PQTRANS_INTRANS) {
+        // A statement failed: the transaction is aborted and the ops before
+        // this one would be lost with it.
+        need_savepoints = true;
+        return w->result;
+      }
+      // Otherwise the op refused before writing anything: nothing to undo.
+    }
+    return ok_status();
+  });
+}
+
+Result<bool> PgObjectStore::lock_container(Connection& conn, const std::string& account,
+                                           const std::string& container) {
+  // Every write that moves a container's counters takes this lock (the one
+  // its counter update takes anyway) before reading the rows it changes, so
+  // writes to one container serialize across nodes and each reads the rows
+  // the one before it committed.
+  std::pair<std::string, std::string> key(account, container);
+  if (locked_.count(key) > 0) return true;
+  Params p;
+  p.add(account).add(container);
+  auto rows = conn.query(
+      "SELECT 1 FROM containers WHERE account = $1 AND name = $2 FOR NO KEY UPDATE", p);
+  if (!rows.ok()) return std::move(rows).error();
+  if (rows->empty()) return false;
+  locked_.insert(std::move(key));
+  return true;
 }
 
 // ---- accounts ----
@@ -750,20 +761,36 @@ Status PgObjectStore::ensure_account(const std::string& account, int64_t now_us)
 Status PgObjectStore::update_account_meta(const std::string& account, const Metadata& updates,
                                           int64_t now_us) {
   return write([&](Connection& conn) -> Status {
-    ONESTACK_TRY(insert_account_if_absent(conn, account, now_us, now_us));
-    Params p;
-    p.add(account);
-    auto rows = conn.query("SELECT meta FROM accounts WHERE name = $1 FOR UPDATE", p);
-    if (!rows.ok()) return std::move(rows).error();
-    if (rows->empty()) return account_not_found(account);
-    auto meta = decode_meta(rows->bytes(0, 0));
-    if (!meta.ok()) return std::move(meta).error();
-    apply_updates(*meta, updates);
-    Params u;
-    u.add(account).add_bytes(encode_meta(*meta));
-    auto r = conn.run("UPDATE accounts SET meta = $2 WHERE name = $1", u);
-    if (!r.ok()) return std::move(r).error();
-    return ok_status();
+    // Read, then write: an op refuses only before its first write.
+    for (int round = 0; round < 3; ++round) {
+      Params p;
+      p.add(account);
+      auto rows = conn.query("SELECT meta FROM accounts WHERE name = $1 FOR UPDATE", p);
+      if (!rows.ok()) return std::move(rows).error();
+      Metadata meta;
+      if (!rows->empty()) {
+        auto stored = decode_meta(rows->bytes(0, 0));
+        if (!stored.ok()) return std::move(stored).error();
+        meta = std::move(*stored);
+      }
+      apply_updates(meta, updates);
+      Params u;
+      u.add(account).add_bytes(encode_meta(meta));
+      if (!rows->empty()) {
+        auto r = conn.run("UPDATE accounts SET meta = $2 WHERE name = $1", u);
+        if (!r.ok()) return std::move(r).error();
+        return ok_status();
+      }
+      u.add(now_us);
+      auto inserted = conn.run(
+          "INSERT INTO accounts (name, created_us, put_us, meta) VALUES ($1, $3, $3, $2) "
+          "ON CONFLICT (name) DO NOTHING",
+          u);
+      if (!inserted.ok()) return std::move(inserted).error();
+      if (*inserted == 1) return ok_status();
+      // Another node created it meanwhile: read it again.
+    }
+    return make_error(ErrorCode::kUnavailable, "account " + account + " keeps changing; try again");
   });
 }
 
@@ -792,9 +819,9 @@ Result<bool> PgObjectStore::create_container(const ContainerRecord& c) {
   bool created = false;
   ONESTACK_TRY(write([&](Connection& conn) -> Status {
     created = false;
-    ONESTACK_TRY(insert_account_if_absent(conn, c.account, c.created_us, c.put_us));
     // A container another node deletes between the two statements is
-    // simply inserted on the next round.
+    // simply inserted on the next round. The account comes last: an op
+    // refuses only before its first write.
     for (int round = 0; round < 3; ++round) {
       Metadata meta;
       apply_updates(meta, c.meta);  // drops empty values
@@ -809,7 +836,7 @@ Result<bool> PgObjectStore::create_container(const ContainerRecord& c) {
       if (!inserted.ok()) return std::move(inserted).error();
       if (*inserted == 1) {
         created = true;
-        return ok_status();
+        return insert_account_if_absent(conn, c.account, c.created_us, c.put_us);
       }
       auto existing = select_container(conn, c.account, c.name, /*lock=*/true);
       if (!existing.ok()) return std::move(existing).error();
@@ -823,7 +850,7 @@ Result<bool> PgObjectStore::create_container(const ContainerRecord& c) {
           "WHERE account = $1 AND name = $2",
           u);
       if (!r.ok()) return std::move(r).error();
-      return ok_status();
+      return insert_account_if_absent(conn, c.account, c.created_us, c.put_us);
     }
     return make_error(ErrorCode::kUnavailable,
                       "container " + c.account + "/" + c.name + " keeps changing; try again");
@@ -877,6 +904,7 @@ Status PgObjectStore::delete_container(const std::string& account, const std::st
     p.add(account).add(container);
     auto r = conn.run("DELETE FROM containers WHERE account = $1 AND name = $2", p);
     if (!r.ok()) return std::move(r).error();
+    locked_.erase({account, container});  // a later op of the batch must find it gone
     return ok_status();
   });
 }
@@ -940,20 +968,67 @@ Result<ObjectRecord> PgObjectStore::get_object(const std::string& account,
   return std::move(*found);
 }
 
+namespace {
+
+// The previous row's columns, as put and delete return them.
+constexpr std::string_view kPreviousColumns =
+    "blob_id, size, etag, content_type, timestamp_us, delete_at, meta";
+
+Result<ObjectRecord> read_previous(const Rows& rows, const std::string& account,
+                                   const std::string& container, const std::string& name) {
+  ObjectRecord o;
+  o.account = account;
+  o.container = container;
+  o.name = name;
+  o.blob_id = rows.str(0, 0);
+  o.size = static_cast<uint64_t>(rows.int64(0, 1));
+  o.etag = rows.str(0, 2);
+  o.content_type = rows.str(0, 3);
+  o.timestamp_us = rows.int64(0, 4);
+  o.delete_at = rows.int64(0, 5);
+  auto meta = decode_meta(rows.bytes(0, 6));
+  if (!meta.ok()) return std::move(meta).error();
+  o.meta = std::move(*meta);
+  return o;
+}
+
+}  // namespace
+
 Result<PutObjectResult> PgObjectStore::put_object(const ObjectRecord& o,
                                                   const PutConditions& cond) {
+  // One statement reads the row it replaces, stores the blob's bytes (when
+  // given), writes the row and moves the counters; with if_none_match and a
+  // row present it writes nothing and the row it returns says why. Its
+  // snapshot is current: the container lock taken before it keeps every
+  // other writer of the container's rows out.
+  static const std::string kSql =
+      "WITH prev AS (SELECT " + std::string(kPreviousColumns) +
+      " FROM objects WHERE account = $1 AND container = $2 AND name = $3), "
+      "go AS (SELECT NOT ($11::boolean AND EXISTS (SELECT 1 FROM prev)) AS ok), "
+      "sb AS (INSERT INTO small_blobs (id, data, mtime_unix) "
+      "SELECT $4, $12::bytea, $13::bigint FROM go WHERE go.ok AND $12::bytea IS NOT NULL), "
+      "ins AS (INSERT INTO objects (account, container, name, blob_id, size, etag, "
+      "content_type, timestamp_us, delete_at, meta) "
+      "SELECT $1, $2, $3, $4, $5::bigint, $6, $7, $8::bigint, $9::bigint, $10::bytea "
+      "FROM go WHERE go.ok "
+      "ON CONFLICT (account, container, name) DO UPDATE SET blob_id = excluded.blob_id, "
+      "size = excluded.size, etag = excluded.etag, content_type = excluded.content_type, "
+      "timestamp_us = excluded.timestamp_us, delete_at = excluded.delete_at, "
+      "meta = excluded.meta RETURNING 1), "
+      "cnt AS (UPDATE containers SET "
+      "object_count = object_count + CASE WHEN EXISTS (SELECT 1 FROM prev) THEN 0 ELSE 1 END, "
+      "bytes_used = bytes_used + $5::bigint - coalesce((SELECT size FROM prev), 0) "
+      "WHERE account = $1 AND name = $2 AND EXISTS (SELECT 1 FROM ins)) "
+      "SELECT " + std::string(kPreviousColumns) + " FROM prev";
+  if (cond.blob_bytes && o.blob_id.empty()) {
+    return make_error(ErrorCode::kInternal, "blob bytes without a blob id");
+  }
   PutObjectResult result;
   ONESTACK_TRY(write([&](Connection& conn) -> Status {
     result = PutObjectResult{};
     auto exists = lock_container(conn, o.account, o.container);
     if (!exists.ok()) return std::move(exists).error();
     if (!*exists) return container_not_found(o.account, o.container);
-    auto previous = select_object(conn, o.account, o.container, o.name);
-    if (!previous.ok()) return std::move(previous).error();
-    if (*previous && cond.if_none_match) {
-      return make_error(ErrorCode::kPreconditionFailed,
-                        "object " + o.account + "/" + o.container + "/" + o.name + " exists");
-    }
     if (cond.blob_shared && !o.blob_id.empty()) {
       auto referenced = select_blob_referenced(conn, o.blob_id, /*lock=*/true);
       if (!referenced.ok()) return std::move(referenced).error();
@@ -962,29 +1037,29 @@ Result<PutObjectResult> PgObjectStore::put_object(const ObjectRecord& o,
                           "blob " + o.blob_id + " is no longer referenced by any object");
       }
     }
-    if (cond.blob_bytes) {
-      if (o.blob_id.empty()) return make_error(ErrorCode::kInternal, "blob bytes without a blob id");
-      ONESTACK_TRY(insert_small_blob(conn, o.blob_id, *cond.blob_bytes,
-                                     static_cast<int64_t>(std::time(nullptr))));
-    }
     Params p;
     p.add(o.account).add(o.container).add(o.name).add(o.blob_id).add(o.size).add(o.etag);
     p.add(o.content_type).add(o.timestamp_us).add(o.delete_at).add_bytes(encode_meta(o.meta));
-    auto r = conn.run(
-        "INSERT INTO objects (account, container, name, blob_id, size, etag, content_type, "
-        "timestamp_us, delete_at, meta) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
-        "ON CONFLICT (account, container, name) DO UPDATE SET blob_id = excluded.blob_id, "
-        "size = excluded.size, etag = excluded.etag, content_type = excluded.content_type, "
-        "timestamp_us = excluded.timestamp_us, delete_at = excluded.delete_at, "
-        "meta = excluded.meta",
-        p);
-    if (!r.ok()) return std::move(r).error();
-
-    const int64_t old_size = *previous ? static_cast<int64_t>((*previous)->size) : 0;
-    ONESTACK_TRY(add_to_container_counters(conn, o.account, o.container, *previous ? 0 : 1,
-                                           static_cast<int64_t>(o.size) - old_size));
-    if (*previous && (*previous)->blob_id != o.blob_id) {
-      ONESTACK_TRY(collect_if_unreferenced(conn, (*previous)->blob_id, result.freed_blobs));
+    p.add(cond.if_none_match);
+    if (cond.blob_bytes) {
+      p.add_bytes(*cond.blob_bytes);
+    } else {
+      p.add_null();
+    }
+    p.add(static_cast<int64_t>(std::time(nullptr)));
+    auto rows = conn.query(kSql, p);
+    if (!rows.ok()) return std::move(rows).error();
+    if (rows->empty()) return ok_status();
+    if (cond.if_none_match) {
+      return make_error(ErrorCode::kPreconditionFailed,
+                        "object " + o.account + "/" + o.container + "/" + o.name + " exists");
+    }
+    auto previous = read_previous(*rows, o.account, o.container, o.name);
+    if (!previous.ok()) return std::move(previous).error();
+    if (previous->blob_id != o.blob_id) {
+      // Its own statement, after the row is written: a fresh snapshot sees
+      // a row another node added meanwhile under its share lock.
+      ONESTACK_TRY(collect_if_unreferenced(conn, previous->blob_id, result.freed_blobs));
     }
     result.previous = std::move(*previous);
     return ok_status();
@@ -1013,28 +1088,42 @@ Result<DeleteObjectResult> PgObjectStore::delete_object(const std::string& accou
                                                         const std::string& container,
                                                         const std::string& name,
                                                         std::optional<int64_t> only_if_delete_at) {
+  static const std::string kSql =
+      "WITH del AS (DELETE FROM objects WHERE account = $1 AND container = $2 AND name = $3 "
+      "AND ($4::bigint IS NULL OR delete_at = $4::bigint) RETURNING " +
+      std::string(kPreviousColumns) + "), "
+      "cnt AS (UPDATE containers SET object_count = object_count - 1, "
+      "bytes_used = bytes_used - (SELECT size FROM del) "
+      "WHERE account = $1 AND name = $2 AND EXISTS (SELECT 1 FROM del)) "
+      "SELECT " + std::string(kPreviousColumns) + " FROM del";
   DeleteObjectResult result;
   ONESTACK_TRY(write([&](Connection& conn) -> Status {
     result = DeleteObjectResult{};
     auto exists = lock_container(conn, account, container);
     if (!exists.ok()) return std::move(exists).error();
     if (!*exists) return object_not_found(account, container, name);
-    auto previous = select_object(conn, account, container, name);
-    if (!previous.ok()) return std::move(previous).error();
-    if (!*previous) return object_not_found(account, container, name);
-    if (only_if_delete_at && (*previous)->delete_at != *only_if_delete_at) {
+    Params p;
+    p.add(account).add(container).add(name);
+    if (only_if_delete_at) {
+      p.add(*only_if_delete_at);
+    } else {
+      p.add_null();
+    }
+    auto rows = conn.query(kSql, p);
+    if (!rows.ok()) return std::move(rows).error();
+    if (rows->empty()) {
+      if (!only_if_delete_at) return object_not_found(account, container, name);
+      auto current = select_object(conn, account, container, name);
+      if (!current.ok()) return std::move(current).error();
+      if (!*current) return object_not_found(account, container, name);
       return make_error(ErrorCode::kPreconditionFailed,
                         "object " + account + "/" + container + "/" + name +
                             " no longer expires at " + std::to_string(*only_if_delete_at));
     }
-    Params p;
-    p.add(account).add(container).add(name);
-    auto r = conn.run("DELETE FROM objects WHERE account = $1 AND container = $2 AND name = $3", p);
-    if (!r.ok()) return std::move(r).error();
-    ONESTACK_TRY(add_to_container_counters(conn, account, container, -1,
-                                           -static_cast<int64_t>((*previous)->size)));
-    ONESTACK_TRY(collect_if_unreferenced(conn, (*previous)->blob_id, result.freed_blobs));
-    result.previous = std::move(**previous);
+    auto previous = read_previous(*rows, account, container, name);
+    if (!previous.ok()) return std::move(previous).error();
+    ONESTACK_TRY(collect_if_unreferenced(conn, previous->blob_id, result.freed_blobs));
+    result.previous = std::move(*previous);
     return ok_status();
   }));
   return result;

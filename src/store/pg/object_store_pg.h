@@ -5,9 +5,13 @@
 // Group commit works as in the SQLite store (sqlite/object_store_sqlite.h):
 // a writing thread enqueues its operation; the thread at the front of the
 // queue leads, runs the queued operations (at most kMaxBatch) in one
-// transaction with a SAVEPOINT around each, commits once and wakes each
-// caller with its own result. One operation's failure rolls back only that
-// operation.
+// transaction, commits once and wakes each caller with its own result. One
+// operation's failure undoes only that operation. Every statement is a
+// network round trip here, so a batch first runs without savepoints: an
+// operation refuses (kNotFound, kPreconditionFailed, ...) only before its
+// first write, so its refusal leaves nothing to undo. Only when a statement
+// fails (the transaction is then aborted) is the batch run again with a
+// SAVEPOINT around each operation.
 //
 // What a shared database adds:
 // - other nodes write the same rows, so every read-modify-write locks what
@@ -28,7 +32,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "blob/small_blob_table.h"
@@ -134,8 +140,21 @@ class PgObjectStore : public ObjectStore, public blob::SmallBlobTable {
   // Runs the operations of `batch` in one transaction (again after a
   // retryable failure); sets each result.
   void run_batch(const std::vector<Writer*>& batch);
+  // One run of `batch` in one transaction, with or without a savepoint
+  // around each op. Sets `need_savepoints` when a statement of an op
+  // failed in a run without them.
+  Status run_once(const std::vector<Writer*>& batch, bool savepoints, bool& need_savepoints);
+  // Locks the row of container `container` until the batch's transaction
+  // ends (see lock_container in the .cc), once per batch; false if there
+  // is no such container. Called only by ops, i.e. by the thread running
+  // the batch.
+  Result<bool> lock_container(Connection& conn, const std::string& account,
+                              const std::string& container);
 
   std::unique_ptr<Pool> pool_;
+  // Containers whose rows the running batch's transaction holds locked;
+  // touched only by the thread running a batch.
+  std::set<std::pair<std::string, std::string>> locked_;
   std::mutex queue_mu_;
   std::deque<Writer*> queue_;  // guarded by queue_mu_; front is the leader
   std::atomic<uint64_t> commits_{0};

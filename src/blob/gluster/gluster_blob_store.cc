@@ -252,7 +252,8 @@ bool reachable(const Server& server, std::chrono::milliseconds timeout, std::str
     }
     ::close(fd);
     if (err == 0) return true;
-    why = errno_text(err);
+    why = err == ETIMEDOUT ? "no answer within " + std::to_string(timeout.count()) + " ms"
+                           : errno_text(err);
   }
   return false;
 }
@@ -452,10 +453,7 @@ Result<std::shared_ptr<GlusterVolume>> GlusterVolume::mount(const GlusterOptions
     if (!any) unreachable += (unreachable.empty() ? "" : "; ") + options.servers[i] + ": " + why;
   }
   if (!any) {
-    return make_error(ErrorCode::kUnavailable,
-                      what + ": no server reachable within " +
-                          std::to_string(options.connect_timeout.count()) + " ms (" +
-                          unreachable + ")");
+    return make_error(ErrorCode::kUnavailable, what + ": no server reachable (" + unreachable + ")");
   }
 
   glfs_t* fs = glfs_new(options.volume.c_str());

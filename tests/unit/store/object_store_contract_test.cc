@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "blob/small_blob_table.h"
 #include "store/object_store.h"
 #include "store/pg/object_store_pg.h"
 #include "store/pg/pg.h"
@@ -1003,6 +1004,42 @@ TEST_P(ObjectStoreContract, AFailingWriteInABatchFailsAloneAndChangesNothing) {
   EXPECT_FALSE(*store_->blob_referenced("x-t0-0"));
   EXPECT_FALSE(*store_->blob_referenced("y-t0-1"));
   EXPECT_TRUE(*store_->blob_referenced("z-t0-3"));
+}
+
+TEST_P(ObjectStoreContract, AWriteWhoseStatementFailsInABatchFailsAloneAndChangesNothing) {
+  auto* table = dynamic_cast<blob::SmallBlobTable*>(store_.get());
+  ASSERT_NE(table, nullptr);
+  ASSERT_OK(store_->create_container(container("c")));
+  ASSERT_OK(table->put_small_blob("dup", "first", 1));
+  // Every fourth put stores its bytes under an id already stored: the
+  // database refuses that statement, in batches with writes that succeed.
+  constexpr int kThreads = 32;
+  constexpr int kPerThread = 20;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string name = "t" + std::to_string(t) + "-" + std::to_string(i);
+        const bool dup = (t + i) % 4 == 0;
+        const std::string bytes = "bytes of " + name;
+        auto r = store_->put_object(object("c", name, dup ? "dup" : "sb-" + name, bytes.size()),
+                                    {.blob_bytes = &bytes});
+        if (r.ok() == dup) ++wrong;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
+  const uint64_t successes = uint64_t{kThreads} * kPerThread * 3 / 4;
+  EXPECT_EQ(get_container("c").object_count, successes);
+  EXPECT_EQ(**table->get_small_blob("dup"), "first");
+  EXPECT_FALSE(*store_->blob_referenced("dup"));
+  EXPECT_CODE(store_->get_object(kAccount, "c", "t0-0"), ErrorCode::kNotFound);
+  auto stored = table->get_small_blob("sb-t0-1");
+  ASSERT_OK(stored);
+  ASSERT_NE(*stored, nullptr);
+  EXPECT_EQ(**stored, "bytes of t0-1");
 }
 
 // ---- container sync ----

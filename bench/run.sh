@@ -8,7 +8,10 @@
 #   --only T        measure one target only (the report then says so)
 #   --services L    comma-separated services to measure: identity, object
 #                   (default both); object also measures nginx serving the
-#                   same files and the disk's durable small-file create rate
+#                   same files and the disk's durable small-file create rate;
+#                   `--services cluster` alone runs bench/cluster.sh instead
+#                   (onestack on PostgreSQL + GlusterFS, 1 and 2 nodes, beside
+#                   its embedded default; takes --output, --no-install, --keep)
 #   --self-check    measure the reference twice (run-to-run noise; also
 #                   exercises the comparison path without onestack)
 #   --output FILE   where to write the report (default docs/benchmarks.md)
@@ -82,13 +85,21 @@ case "$only" in
 esac
 [[ "$only" == onestack && $self_check == 1 ]] &&
   { echo "--self-check measures the reference" >&2; exit 2; }
+if [[ "$services" == cluster ]]; then
+  cluster_args=()
+  [[ "$output" != "$BENCH_ROOT/docs/benchmarks.md" ]] && cluster_args+=(--output "$output")
+  (( install )) || cluster_args+=(--no-install)
+  [[ "${BENCH_KEEP:-0}" == 1 ]] && cluster_args+=(--keep)
+  BENCH_CLUSTER_COMMAND="$BENCH_COMMAND" exec "$BENCH_DIR/cluster.sh" "${cluster_args[@]}"
+fi
 want_identity=0; want_object=0
 IFS=',' read -r -a _services <<<"$services"
 for _s in "${_services[@]}"; do
   case "$_s" in
     identity) want_identity=1 ;;
     object) want_object=1 ;;
-    *) echo "unknown service '$_s' (known: identity, object)" >&2; exit 2 ;;
+    cluster) echo "--services cluster runs alone" >&2; exit 2 ;;
+    *) echo "unknown service '$_s' (known: identity, object, cluster)" >&2; exit 2 ;;
   esac
 done
 (( want_identity || want_object )) || { echo "--services needs at least one service" >&2; exit 2; }

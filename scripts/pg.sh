@@ -5,6 +5,10 @@
 #                                  and print its conninfo on stdout
 #   scripts/pg.sh stop DIR         stop the cluster in DIR (its pid file) and
 #                                  remove DIR
+#   scripts/pg.sh halt DIR         stop the server at once (immediate mode, as
+#                                  a crash would), keeping its data: for tests
+#                                  of a database that goes away
+#   scripts/pg.sh resume DIR       start a halted server again
 # The superuser is "postgres" with trust authentication from 127.0.0.1 (and
 # the Unix socket, which lives in DIR); fsync stays on. Run as root, the
 # server runs as the system user postgres (DIR and its parents must be
@@ -16,7 +20,7 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 start DIR PORT | stop DIR" >&2
+  echo "usage: $0 start DIR PORT | stop DIR | halt DIR | resume DIR" >&2
   exit 2
 }
 
@@ -122,8 +126,24 @@ stop() {
   rm -rf "$dir"
 }
 
+halt() {
+  local dir=$1 bin
+  [ -e "$dir/$marker" ] || { echo "pg.sh: $dir was not made by pg.sh start" >&2; exit 1; }
+  bin=$(find_bindir)
+  as_server "$bin/pg_ctl" -D "$dir/data" -m immediate -w -t 60 stop >/dev/null
+}
+
+resume() {
+  local dir=$1 bin
+  [ -e "$dir/$marker" ] || { echo "pg.sh: $dir was not made by pg.sh start" >&2; exit 1; }
+  bin=$(find_bindir)
+  as_server "$bin/pg_ctl" -D "$dir/data" -l "$dir/data/server.log" -w -t 60 start >/dev/null
+}
+
 case ${1:-} in
   start) [ $# = 3 ] || usage; start "$2" "$3" ;;
+  halt) [ $# = 2 ] || usage; halt "$2" ;;
+  resume) [ $# = 2 ] || usage; resume "$2" ;;
   stop) [ $# = 2 ] || usage; stop "$2" ;;
   *) usage ;;
 esac

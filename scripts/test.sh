@@ -3,14 +3,17 @@
 # (the asan preset: gcc, -fsanitize=address,undefined, Debug) and runs the
 # whole test suite; stages 1-3 run on that build with the sanitizer options
 # below, so any ASan, LeakSanitizer or UBSan report fails them:
-#   1. unit tests (GoogleTest)
+#   1. unit tests (GoogleTest), the store and blob contract suites also on
+#      PostgreSQL and GlusterFS (started here, removed after)
 #   2. API tests (pytest) with Debian's openstack and swift CLIs, rclone,
 #      openstacksdk and keystone's own token code, against a real onestack
 #      process, including the hardening tests: 100 kill -9 cycles under
 #      mixed load (ONESTACK_CRASH_CYCLES), injected store and blob faults, a
 #      real full disk, abuse with a latency probe, the isolation matrix and
-#      the security-advisory tests; a server whose log holds a sanitizer
-#      report fails its test (tests/api/conftest.py)
+#      the security-advisory tests, and the multi-node test (two nodes on
+#      PostgreSQL + GlusterFS behind haproxy, tests/api/test_cluster.py); a
+#      server whose log holds a sanitizer report fails its test
+#      (tests/api/conftest.py)
 #   3. conformance: Tempest's identity and object-storage API tests against a
 #      running onestack, compared with tests/conformance/expected/*.txt; the
 #      server must then stop cleanly with no sanitizer report in its log
@@ -36,7 +39,26 @@ cmake --preset asan >/dev/null
 cmake --build --preset asan
 
 echo "== unit tests"
+# The store and blob contract suites also run on the scale-out backends: a
+# throwaway PostgreSQL on loopback and a GlusterFS test host in a network
+# namespace (replica-2 volume), both removed afterwards. A suite whose
+# backend is missing fails rather than skips.
+backends=$(mktemp -d)
+chmod 755 "$backends"
+stop_backends() {
+  scripts/gluster.sh down "$backends/gluster" >/dev/null 2>&1 || true
+  scripts/pg.sh stop "$backends/pg" >/dev/null 2>&1 || true
+  rm -rf "$backends"
+}
+trap stop_backends EXIT
+ONESTACK_TEST_PG=$(scripts/pg.sh start "$backends/pg" "$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')")
+ONESTACK_TEST_GLUSTER=$(scripts/gluster.sh up "$backends/gluster")
+export ONESTACK_TEST_PG ONESTACK_TEST_GLUSTER ONESTACK_TEST_GLUSTER_DIR=$backends/gluster
+export ONESTACK_TEST_REQUIRE_BACKENDS=1
 ctest --preset asan
+stop_backends
+trap - EXIT
+unset ONESTACK_TEST_PG ONESTACK_TEST_GLUSTER ONESTACK_TEST_GLUSTER_DIR ONESTACK_TEST_REQUIRE_BACKENDS
 
 echo "== API tests"
 # The kill -9 test's long tier: 100 crash-and-restart cycles under load.

@@ -443,7 +443,9 @@ out += ["", "CPU s: utime+stime of the service's processes (onestack; with 2 nod
         "of the GlusterFS namespace) during the measured run. \"other\": CPU time the machine "
         "spent on anything else meanwhile (a run where it exceeds 5% of the machine's "
         "core-seconds is marked disturbed). Errors are socket errors, timeouts and HTTP "
-        "statuses >= 400; a run with any is marked INVALID.", ""]
+        "statuses >= 400; a run with any is marked INVALID. A ratio whose rows were "
+        "disturbed by different amounts is skewed: compare CPU ms/req (all) first, which "
+        "moves far less with other load than req/s does.", ""]
 section = "\n".join(out)
 
 try:

@@ -138,10 +138,10 @@ daemon_sockets() {
 cmd_down() {
   [ -d "$dir" ] || die "$dir does not exist"
   dir=$(cd "$dir" && pwd)
-  if [ -f "$dir/env" ]; then
-    # shellcheck disable=SC1091
-    . "$dir/env"
-  fi
+  # `up` writes env before it makes anything: without it, DIR is not ours.
+  [ -f "$dir/env" ] || die "$dir was not made by $0 up; not touching it"
+  # shellcheck disable=SC1091
+  . "$dir/env"
   if [ -n "${NS:-}" ] && ip netns list | grep -qw "$NS"; then
     # The daemons' control sockets live outside DIR (glusterd puts them in
     # /var/run/gluster whatever its run-directory): note them to remove.

@@ -111,7 +111,20 @@ Status reload_keys(const AppSettings& s, store::IdentityStore& store,
   if (!shared(s)) return formatter.reload();
   auto keys = identity::load_shared_keys(store);
   if (!keys.ok()) return std::move(keys).error();
-  formatter.set_keys(std::move(keys).value());
+  // The same keys again keep the old set: a new set (even an equal one)
+  // would make every cached decoded token miss.
+  auto same = [](const identity::token::KeySet& a, const identity::token::KeySet& b) {
+    if (a.indexes != b.indexes || a.keys.size() != b.keys.size()) return false;
+    for (size_t i = 0; i < a.keys.size(); ++i) {
+      if (a.keys[i].signing_key != b.keys[i].signing_key ||
+          a.keys[i].encryption_key != b.keys[i].encryption_key) {
+        return false;
+      }
+    }
+    return true;
+  };
+  auto current = formatter.keys();
+  if (current == nullptr || !same(*current, **keys)) formatter.set_keys(std::move(keys).value());
   return ok_status();
 }
 

@@ -141,8 +141,9 @@ class Cluster:
             except AssertionError as e:  # keep tearing down; report after
                 errors.append(str(e))
         subprocess.run([GLUSTER_SH, 'down', self.gluster_dir], capture_output=True)
-        if self.pg is not None:
-            subprocess.run([PG_SH, 'stop', self.pg_dir], capture_output=True)
+        # pg.sh stop refuses a directory its start did not make, so this is
+        # safe even when start failed half-way.
+        subprocess.run([PG_SH, 'stop', self.pg_dir], capture_output=True)
         shutil.rmtree(self.root, ignore_errors=True)
         assert not errors, '\n'.join(errors)
 

@@ -222,6 +222,11 @@ awaitable<Result<Identity>> authenticate(Env& env, const json::object& identity,
   }
   const std::string& method = methods[0];
   const json::object* body = object_at(identity, method);
+  if (env.svc.settings().shared_store) {
+    // Another node may have created this user or changed its roles.
+    Status fresh = co_await env.pool.run([&env] { return env.svc.catch_up(); });
+    if (!fresh.ok()) co_return std::move(fresh).error();
+  }
   auto snap = env.svc.snapshot();
   Identity out;
   if (method == "password") {

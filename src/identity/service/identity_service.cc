@@ -262,11 +262,15 @@ Status IdentityService::catch_up() const {
     const uint64_t mine = ++gen_started_;
     lock.unlock();
     Status st;
-    auto generation = store_.generation();
-    if (!generation.ok()) {
-      st = std::move(generation).error();
-    } else if (*generation != cache_.built_generation()) {
-      st = cache_.refresh();
+    try {
+      auto generation = store_.generation();
+      if (!generation.ok()) {
+        st = std::move(generation).error();
+      } else if (*generation != cache_.built_generation()) {
+        st = cache_.refresh();
+      }
+    } catch (const std::exception& e) {  // waiters must never wait for good
+      st = make_error(ErrorCode::kInternal, std::string("unexpected exception: ") + e.what());
     }
     if (!st.ok()) {
       spdlog::warn("identity: cannot catch up with the shared store: {}", st.error().message);

@@ -68,7 +68,16 @@ class IdentityService final : public auth::TokenValidator {
   // before answering.
   Status refresh();
 
-  // auth::TokenValidator. Non-blocking.
+  // With a shared store (Settings::shared_store): reloads the snapshot if
+  // another node wrote since it was built. Blocking (one query). Concurrent
+  // callers share one query, as long as it started after they arrived, so a
+  // write committed before a request came is always seen. kUnavailable
+  // when the store cannot be read. validate() calls it; so must anything
+  // else that reads snapshot() for a decision (a password login).
+  Status catch_up() const;
+
+  // auth::TokenValidator. Non-blocking, except that with a shared store it
+  // calls catch_up().
   Result<auth::AuthContext> validate(std::string_view token, bool allow_expired) const override;
 
   // Checks a password for a user id. kUnauthenticated with one message for
@@ -100,13 +109,6 @@ class IdentityService final : public auth::TokenValidator {
   Status add_revocation(store::RevocationEvent ev);
   Result<auth::AuthContext> build_context(const token::TokenPayload& p,
                                           const Snapshot& snap) const;
-
-  // With a shared store: reloads the snapshot if another node wrote since
-  // it was built. Blocking (one query). Concurrent callers share one
-  // query, as long as it started after they arrived, so a write committed
-  // before a request came is always seen. kUnavailable when the store
-  // cannot be read.
-  Status catch_up() const;
 
   // The token's payload, from the decoded-token cache or by decrypting it.
   Result<token::TokenPayload> decode(std::string_view token) const;

@@ -41,6 +41,9 @@ ErrorCode code_for_sqlstate(std::string_view state) {
   if (state.substr(0, 2) == "08") return ErrorCode::kUnavailable;
   if (state.substr(0, 4) == "57P0") return ErrorCode::kUnavailable;
   if (state == "53300") return ErrorCode::kUnavailable;
+  // Cancelled by statement_timeout, lock_timeout, or the server ending an
+  // idle transaction: the database is too slow or stuck right now.
+  if (state == "57014" || state == "55P03" || state == "25P03") return ErrorCode::kUnavailable;
   if (state == "53100") return ErrorCode::kInsufficientStorage;
   return ErrorCode::kInternal;
 }
@@ -295,7 +298,17 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& conninfo
   // Notices ("relation already exists, skipping") are not errors; libpq's
   // default would print them to stderr.
   PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
-  return std::unique_ptr<Connection>(new Connection(conn));
+  std::unique_ptr<Connection> c(new Connection(conn));
+  // A server that is up but stuck, or another node holding a row lock and
+  // frozen, must give a 503 after a while, not a request that hangs: bound
+  // every statement, every lock wait and every idle open transaction.
+  // (Keepalives only notice a server that is gone.)
+  if (Status st = c->exec("SET statement_timeout = '30s'; SET lock_timeout = '10s'; "
+                          "SET idle_in_transaction_session_timeout = '60s'");
+      !st.ok()) {
+    return st.error();
+  }
+  return c;
 }
 
 Connection::~Connection() {
@@ -456,6 +469,21 @@ Status finish_transaction(Connection& conn, Status body, bool* drop) {
 
 }  // namespace
 
+namespace {
+
+// Runs a caller's function; an exception out of it becomes an error, so the
+// transaction is rolled back and the connection goes back to the pool (a
+// lent connection that never came back would shrink the pool for good).
+Status call(const std::function<Status(Connection&)>& fn, Connection& c) {
+  try {
+    return fn(c);
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::kInternal, std::string("unexpected exception: ") + e.what());
+  }
+}
+
+}  // namespace
+
 Status Pool::write(const std::function<Status(Connection&)>& fn) {
   auto conn = acquire();
   if (!conn.ok()) return std::move(conn).error();
@@ -466,7 +494,7 @@ Status Pool::write(const std::function<Status(Connection&)>& fn) {
     return begin;
   }
   bool drop = false;
-  Status result = finish_transaction(*c, fn(*c), &drop);
+  Status result = finish_transaction(*c, call(fn, *c), &drop);
   if (drop) c.reset();
   release(std::move(c));
   return result;
@@ -482,7 +510,7 @@ Status Pool::read(const std::function<Status(Connection&)>& fn) {
     return begin;
   }
   bool drop = false;
-  Status result = finish_transaction(*c, fn(*c), &drop);
+  Status result = finish_transaction(*c, call(fn, *c), &drop);
   if (drop) c.reset();
   release(std::move(c));
   return result;
@@ -492,7 +520,7 @@ Status Pool::with_connection(const std::function<Status(Connection&)>& fn) {
   auto conn = acquire();
   if (!conn.ok()) return std::move(conn).error();
   std::unique_ptr<Connection> c = std::move(*conn);
-  Status result = fn(*c);
+  Status result = call(fn, *c);
   release(std::move(c));
   return result;
 }

@@ -33,6 +33,8 @@ scripts/install-deps.sh test
 # a program's own failure codes (fernet_tool exits 1 on a bad token).
 export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:exitcode=86:print_stacktrace=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=86
+# GlusterFS's client library frees not all it allocates (tests/lsan.supp).
+export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0
 
 echo "== build (asan)"
 cmake --preset asan >/dev/null
@@ -127,5 +129,5 @@ trap - EXIT
 
 echo "== fuzzing"
 # scripts/fuzz.sh sets its own sanitizer options for libFuzzer.
-unset ASAN_OPTIONS UBSAN_OPTIONS
+unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 scripts/fuzz.sh "${ONESTACK_FUZZ_SECONDS:-60}"

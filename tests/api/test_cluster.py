@@ -299,6 +299,25 @@ def test_removed_role_and_disabled_user_refused_on_the_other_node_at_once(cluste
     assert get(b, v['token'], v['account']).status_code == 401
 
 
+def test_user_made_on_one_node_logs_in_on_the_other_at_once(cluster):
+    a, b = cluster.nodes
+    project = a.new_project()
+    user = a.new_user()
+    a.grant(project['id'], user['id'], 'member')
+    # A password login carries no token to validate: B must still see A's
+    # new user and grant before deciding.
+    token, body = b.issue_token(user['id'], user['password'], project_id=project['id'])
+    assert 'member' in [r['name'] for r in body['roles']]
+    r = a.request('DELETE', '/v3/projects/%s/users/%s/roles/%s' % (
+        project['id'], user['id'], a.role_id('member')), admin=True)
+    assert r.status_code == 204
+    body = {'auth': {'identity': {'methods': ['password'], 'password': {'user': {
+        'id': user['id'], 'password': user['password']}}},
+        'scope': {'project': {'id': project['id']}}}}
+    r = requests.post(b.auth_url + '/auth/tokens', json=body, timeout=30)
+    assert r.status_code == 401, (r.status_code, r.text)
+
+
 def test_key_rotation_locks_no_one_out(cluster):
     a, b = cluster.nodes
     before, _ = a.issue_token(project=a.project_name)

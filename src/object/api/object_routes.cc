@@ -209,11 +209,8 @@ Result<store::PutObjectResult> put_row(ObjectService& svc, const store::ObjectRe
                                        const store::PutConditions& cond) {
   auto r = svc.store().put_object(o, cond);
   if (!r.ok()) {
-    // kUnavailable may mean the commit's answer was lost (a shared database
-    // gone mid-commit): the row may exist, so its blob stays; if the row
-    // does not exist, the auditor sweeps the orphan after its grace period.
     const bool stored = !cond.blob_shared && !cond.blob_bytes && !o.blob_id.empty();
-    if (stored && r.error().code != ErrorCode::kUnavailable) (void)svc.blobs().remove(o.blob_id);
+    if (stored) (void)svc.blobs().remove(o.blob_id);
     return r;
   }
   svc.free_blobs(r->freed_blobs);

@@ -485,26 +485,18 @@ Status call(const std::function<Status(Connection&)>& fn, Connection& c) {
 }  // namespace
 
 Status Pool::write(const std::function<Status(Connection&)>& fn) {
-  auto conn = acquire();
-  if (!conn.ok()) return std::move(conn).error();
-  std::unique_ptr<Connection> c = std::move(*conn);
-  Status begin = c->exec("BEGIN");
-  if (!begin.ok()) {
-    release(std::move(c));
-    return begin;
-  }
-  bool drop = false;
-  Status result = finish_transaction(*c, call(fn, *c), &drop);
-  if (drop) c.reset();
-  release(std::move(c));
-  return result;
+  return transaction("BEGIN", fn);
 }
 
 Status Pool::read(const std::function<Status(Connection&)>& fn) {
+  return transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", fn);
+}
+
+Status Pool::transaction(std::string_view begin_sql, const std::function<Status(Connection&)>& fn) {
   auto conn = acquire();
   if (!conn.ok()) return std::move(conn).error();
   std::unique_ptr<Connection> c = std::move(*conn);
-  Status begin = c->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  Status begin = c->exec(begin_sql);
   if (!begin.ok()) {
     release(std::move(c));
     return begin;

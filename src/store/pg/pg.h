@@ -167,6 +167,8 @@ class Pool {
 
  private:
   Pool(std::string conninfo, PoolOptions options);
+  // Runs `fn` between `begin_sql` and COMMIT (ROLLBACK on failure).
+  Status transaction(std::string_view begin_sql, const std::function<Status(Connection&)>& fn);
   Result<std::unique_ptr<Connection>> acquire();
   void release(std::unique_ptr<Connection> conn);
 

@@ -22,6 +22,8 @@ test_pkgs=(
   python3-keystone tempest python3-subunit python3-stestr
   python3-swiftclient rclone
   postgresql glusterfs-server haproxy iproute2
+  swift swift-proxy swift-account swift-container swift-object swift-object-expirer
+  python3-keystonemiddleware memcached rsyslog
 )
 fuzz_pkgs=(
   clang clang-14 libclang-rt-14-dev llvm-14

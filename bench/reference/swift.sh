@@ -12,6 +12,18 @@
 #
 # Ports (override with env): proxy 26080, object 26000, container 26001,
 # account 26002, memcached 26211, rsyslog (UDP) 26514.
+#
+# Also used by the differential test (tests/differential/), which sets:
+#   BENCH_SWIFT_PIPELINE          the proxy pipeline (default: the bench's)
+#   BENCH_SWIFT_VERSIONING=true   legacy versioned writes and object versioning on
+#   BENCH_SWIFT_CONF=DIR          a swift.conf of its own (DIR/swift.conf): every
+#                                 server runs in a private mount namespace where DIR
+#                                 is bind-mounted over /etc/swift (Swift reads
+#                                 swift.conf only there; the host's is not touched)
+#   BENCH_SWIFT_SYNC_REALMS=FILE  container-sync-realms.conf for the proxy
+#   BENCH_SWIFT_USER=root         the user the servers run as (default swift; root
+#                                 where system directories are not open to
+#                                 other users, as on some sandboxed hosts)
 
 SWIFT_PROXY_PORT="${BENCH_SWIFT_PROXY_PORT:-26080}"
 SWIFT_OBJECT_PORT="${BENCH_SWIFT_OBJECT_PORT:-26000}"
@@ -52,7 +64,9 @@ over UDP to an rsyslogd $(rsyslogd -v 2>/dev/null | awk 'NR == 1 { print $2 }') 
 EOF
 }
 
-SWIFT_PIPELINE="catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk tempurl ratelimit authtoken keystoneauth copy container-quotas account-quotas slo dlo versioned_writes symlink proxy-logging proxy-server"
+SWIFT_PIPELINE="${BENCH_SWIFT_PIPELINE:-catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk tempurl ratelimit authtoken keystoneauth copy container-quotas account-quotas slo dlo versioned_writes symlink proxy-logging proxy-server}"
+SWIFT_VERSIONING="${BENCH_SWIFT_VERSIONING:-false}"
+SWIFT_USER="${BENCH_SWIFT_USER:-swift}"
 
 swift_worker_count() {
   if [[ "$SWIFT_WORKERS" == auto ]]; then nproc; else echo "$SWIFT_WORKERS"; fi
@@ -66,7 +80,7 @@ _swift_default_section() {
 bind_ip = 127.0.0.1
 bind_port = $1
 workers = $SWIFT_WORKERS
-user = swift
+user = $SWIFT_USER
 swift_dir = $3
 devices = $4
 mount_check = false
@@ -109,7 +123,7 @@ swift_start() {
            swift-container-server swift-object-server memcached rsyslogd; do
     command -v "$b" >/dev/null || die "$b not installed"
   done
-  id swift >/dev/null 2>&1 || die "no swift user (is the swift package installed?)"
+  id "$SWIFT_USER" >/dev/null 2>&1 || die "no $SWIFT_USER user (is the swift package installed?)"
   local port
   for port in "$SWIFT_PROXY_PORT" "$SWIFT_OBJECT_PORT" "$SWIFT_CONTAINER_PORT" \
               "$SWIFT_ACCOUNT_PORT" "$SWIFT_MEMCACHED_PORT"; do
@@ -118,12 +132,15 @@ swift_start() {
 
   local etc="$dir/etc" devices="$dir/node" cache="$dir/cache" logdir="$dir/log"
   mkdir -p "$etc" "$devices/d1" "$cache" "$logdir" "$dir/rsyslog"
-  chown -R swift:swift "$devices" "$cache"
+  chown -R "$SWIFT_USER:$SWIFT_USER" "$devices" "$cache"
 
   # swift.conf: Swift reads it from /etc/swift whatever swift_dir says. The
   # package installs one (policy 0 only); write one only when it is missing,
   # and remove it again on exit.
-  if [[ ! -f "$SWIFT_CONF_FILE" ]]; then
+  local own_conf="${BENCH_SWIFT_CONF:-}"
+  if [[ -n "$own_conf" ]]; then
+    command -v unshare >/dev/null || die "unshare not installed (util-linux)"
+  elif [[ ! -f "$SWIFT_CONF_FILE" ]]; then
     mkdir -p "$(dirname "$SWIFT_CONF_FILE")"
     cat > "$SWIFT_CONF_FILE" <<EOF
 [swift-hash]
@@ -136,8 +153,17 @@ default = yes
 EOF
     on_exit "rm -f '$SWIFT_CONF_FILE'"
   fi
-  if grep -q '^\[storage-policy:[1-9]' "$SWIFT_CONF_FILE"; then
-    die "$SWIFT_CONF_FILE defines storage policies other than 0; the benchmark builds rings for policy 0 only"
+  if [[ -n "$own_conf" ]]; then
+    [[ -f "$own_conf/swift.conf" ]] || die "BENCH_SWIFT_CONF: no $own_conf/swift.conf"
+    mkdir -p /etc/swift
+  fi
+  if [[ -n "${BENCH_SWIFT_SYNC_REALMS:-}" ]]; then
+    cp "$BENCH_SWIFT_SYNC_REALMS" "$etc/container-sync-realms.conf"
+  fi
+  local conf_file="$SWIFT_CONF_FILE"
+  [[ -n "$own_conf" ]] && conf_file="$own_conf/swift.conf"
+  if grep -q '^\[storage-policy:[1-9]' "$conf_file"; then
+    die "$conf_file defines storage policies other than 0; the benchmark builds rings for policy 0 only"
   fi
 
   # Rings: 2^10 partitions, 1 replica, one device.
@@ -265,13 +291,27 @@ use = egg:swift#dlo
 
 [filter:versioned_writes]
 use = egg:swift#versioned_writes
+allow_versioned_writes = $SWIFT_VERSIONING
+allow_object_versioning = $SWIFT_VERSIONING
 
 [filter:symlink]
 use = egg:swift#symlink
+
+[filter:staticweb]
+use = egg:swift#staticweb
+
+[filter:formpost]
+use = egg:swift#formpost
+
+[filter:crossdomain]
+use = egg:swift#crossdomain
+
+[filter:container_sync]
+use = egg:swift#container_sync
 EOF
   } > "$etc/proxy-server.conf"
   chmod 640 "$etc/proxy-server.conf"
-  chgrp swift "$etc/proxy-server.conf"
+  chgrp "$SWIFT_USER" "$etc/proxy-server.conf"
 
   # The servers, in the foreground (they fork their workers and stop them
   # on TERM), with the open-file limit of Debian's units.
@@ -285,8 +325,15 @@ EOF
       proxy) port="$SWIFT_PROXY_PORT" ;;
     esac
     log "reference: starting $name on 127.0.0.1:$port"
-    ( ulimit -n 65535 2>/dev/null || true
-      exec "$name" "$etc/$kind-server.conf" ) > "$logdir/$kind-server.out" 2>&1 &
+    if [[ -n "$own_conf" ]]; then
+      ( ulimit -n 65535 2>/dev/null || true
+        exec unshare --mount --propagation private sh -c \
+          'mount --bind "$1" /etc/swift && shift && exec "$@"' \
+          sh "$own_conf" "$name" "$etc/$kind-server.conf" ) > "$logdir/$kind-server.out" 2>&1 &
+    else
+      ( ulimit -n 65535 2>/dev/null || true
+        exec "$name" "$etc/$kind-server.conf" ) > "$logdir/$kind-server.out" 2>&1 &
+    fi
     pid=$!
     on_exit "stop_pid $pid $name"
     pids+=("$pid")

@@ -21,6 +21,8 @@
 #                                 is bind-mounted over /etc/swift (Swift reads
 #                                 swift.conf only there; the host's is not touched)
 #   BENCH_SWIFT_SYNC_REALMS=FILE  container-sync-realms.conf for the proxy
+#   BENCH_SWIFT_AUTH_URI=URL      authtoken's www_authenticate_uri (default: the
+#                                 Keystone URL swift_start is given)
 #   BENCH_SWIFT_USER=root         the user the servers run as (default swift; root
 #                                 where system directories are not open to
 #                                 other users, as on some sandboxed hosts)
@@ -254,7 +256,7 @@ use = egg:swift#ratelimit
 
 [filter:authtoken]
 paste.filter_factory = keystonemiddleware.auth_token:filter_factory
-www_authenticate_uri = $keystone_url
+www_authenticate_uri = ${BENCH_SWIFT_AUTH_URI:-$keystone_url}
 auth_url = $keystone_url
 auth_type = password
 # The reference Keystone's catalog has its public endpoint only.

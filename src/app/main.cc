@@ -306,7 +306,11 @@ int run_serve(const AppSettings& s) {
     ol.port = s.object_port;
     ol.router = &object_router;
     ol.error_responder = object::api::swift_error;
-    ol.finalize = object::api::finalize_response;
+    ol.fallback = object::api::build_fallback(object_router);
+    ol.finalize = [auth_uri = s.identity.public_url](const http::Request& req,
+                                                     http::Response& res) {
+      object::api::finalize_response(req, res, auth_uri);
+    };
     ol.tls = tls;
     auto oport = server.add_listener(std::move(ol));
     if (!oport.ok()) return fail("object-store listener", oport.error());

@@ -16,6 +16,9 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kUnavailable: return "unavailable";
     case ErrorCode::kMethodNotAllowed: return "method_not_allowed";
     case ErrorCode::kNotImplemented: return "not_implemented";
+    case ErrorCode::kNotAcceptable: return "not_acceptable";
+    case ErrorCode::kLengthRequired: return "length_required";
+    case ErrorCode::kUnprocessable: return "unprocessable";
     case ErrorCode::kInternal: return "internal";
   }
   return "unknown";

@@ -26,6 +26,9 @@ enum class ErrorCode {
   kUnavailable,
   kMethodNotAllowed,
   kNotImplemented,
+  kNotAcceptable,    // no representation the client accepts (406)
+  kLengthRequired,   // a body of unknown length where one must be known (411)
+  kUnprocessable,    // well-formed but not what it claims, e.g. a wrong checksum (422)
   kInternal,
 };
 

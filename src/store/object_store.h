@@ -78,7 +78,7 @@ struct ListQuery {
   std::string prefix;
   std::string marker;       // strictly after (before, when reverse)
   std::string end_marker;   // strictly before (after, when reverse)
-  std::string delimiter;    // one character or empty
+  std::string delimiter;    // any string; empty for none
   std::optional<std::string> path;  // Swift's "path": direct children of path + "/"
   size_t limit = 10000;
   bool reverse = false;

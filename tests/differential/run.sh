@@ -110,7 +110,9 @@ export BENCH_SWIFT_VERSIONING=true
 # As root: a sandboxed host may close its system directories to other users,
 # and these servers only ever hold this test's data on loopback.
 export BENCH_SWIFT_USER=root
-export BENCH_SWIFT_PIPELINE="catch_errors gatekeeper healthcheck proxy-logging cache listing_formats container_sync bulk tempurl ratelimit crossdomain authtoken keystoneauth formpost staticweb copy container-quotas account-quotas slo dlo versioned_writes symlink proxy-logging proxy-server"
+# The URI a 401 names: onestack's identity public URL, as onestack names it.
+export BENCH_SWIFT_AUTH_URI="http://127.0.0.1:$identity_port"
+export BENCH_SWIFT_PIPELINE="catch_errors gatekeeper healthcheck proxy-logging cache listing_formats container_sync bulk tempurl ratelimit crossdomain formpost authtoken keystoneauth staticweb copy container-quotas account-quotas slo dlo versioned_writes symlink proxy-logging proxy-server"
 # swift.sh read its settings when sourced: take the ones set since.
 SWIFT_PIPELINE=$BENCH_SWIFT_PIPELINE
 SWIFT_VERSIONING=$BENCH_SWIFT_VERSIONING
@@ -162,11 +164,25 @@ args=(--identity "http://127.0.0.1:$identity_port/v3" --admin-password "$passwor
       --onestack "http://127.0.0.1:$object_port" --swift "http://127.0.0.1:$SWIFT_PROXY_PORT"
       --swift-settle "$settle")
 if [[ $mode == serve ]]; then
-  echo "onestack pid $onestack_pid, log $work/onestack.log; Swift logs $BENCH_WORK/swift/log"
+  # onestack is started again whenever it exits, from $ONESTACK_BIN as it is
+  # then: kill the pid in $BENCH_WORK/onestack.pid after a rebuild.
+  echo "$onestack_pid" > "$BENCH_WORK/onestack.pid"
+  echo "onestack pid file $BENCH_WORK/onestack.pid, log $work/onestack.log; Swift logs $BENCH_WORK/swift/log"
   echo "run: /usr/bin/python3 $here/diff.py $(printf "%q " "${args[@]}")[SCENARIO_FILE...]"
   echo "stop with Ctrl-C or kill $$"
-  while kill -0 "$onestack_pid" 2>/dev/null; do sleep 1; done
-  exit 0
+  while true; do
+    if ! kill -0 "$onestack_pid" 2>/dev/null; then
+      wait "$onestack_pid" 2>/dev/null || true
+      "$bin" serve --config-file "$work/onestack.conf" --data-dir "$work/data" \
+        >>"$work/onestack.log" 2>&1 &
+      onestack_pid=$!
+      on_exit "stop_pid $onestack_pid onestack"
+      echo "$onestack_pid" > "$BENCH_WORK/onestack.pid"
+      wait_http "http://127.0.0.1:$identity_port/healthcheck" "$onestack_pid" onestack "$work/onestack.log" 60
+      log "onestack restarted (pid $onestack_pid)"
+    fi
+    sleep 0.5
+  done
 fi
 status=0
 /usr/bin/python3 "$here/diff.py" "${args[@]}" "$@" || status=$?

@@ -23,6 +23,9 @@ beast_http::status status_for(ErrorCode code) {
     case ErrorCode::kUnavailable: return beast_http::status::service_unavailable;
     case ErrorCode::kMethodNotAllowed: return beast_http::status::method_not_allowed;
     case ErrorCode::kNotImplemented: return beast_http::status::not_implemented;
+    case ErrorCode::kNotAcceptable: return beast_http::status::not_acceptable;
+    case ErrorCode::kLengthRequired: return beast_http::status::length_required;
+    case ErrorCode::kUnprocessable: return beast_http::status::unprocessable_entity;
     case ErrorCode::kInternal: return beast_http::status::internal_server_error;
   }
   return beast_http::status::internal_server_error;

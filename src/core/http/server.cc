@@ -37,6 +37,7 @@ struct Server::Listener {
   ListenerConfig config;
   std::unique_ptr<tcp::acceptor> acceptor;
   size_t metrics_base = 0;
+  Route fallback;  // config.fallback as a route (its metrics are "unmatched")
 };
 
 struct Server::SessionEntry {
@@ -341,6 +342,8 @@ awaitable<bool> Connection<Stream>::exchange() {
     } else if (builtin) {
       res = Response::with_body(beast::http::status::ok, server_->metrics_.render(),
                                 "text/plain; version=0.0.4");
+    } else if (m.kind == Router::MatchKind::kNoPath && listener_->config.fallback) {
+      res = co_await run_handler(listener_->fallback, req);
     } else if (m.kind == Router::MatchKind::kNoPath) {
       res = error(make_error(ErrorCode::kNotFound, "The resource could not be found."));
     } else if (m.kind == Router::MatchKind::kNoMethod) {
@@ -544,7 +547,9 @@ awaitable<bool> Connection<Stream>::send(Request& req, Response res, bool keep_a
   append_field(head_block, "Date", http_date());
   if (!keep_alive) append_field(head_block, "Connection", "close");
   if (no_body) {
-    // No Content-Length on a 1xx, 204 or 304.
+    // No Content-Length on a 1xx, 204 or 304 unless the handler gives one
+    // (Swift's servers send "Content-Length: 0" on their 204s).
+    if (given_length) append_field(head_block, "Content-Length", *given_length);
   } else if (head || res.stream) {
     if (chunked) {
       append_field(head_block, "Transfer-Encoding", "chunked");
@@ -630,6 +635,8 @@ Result<uint16_t> Server::add_listener(ListenerConfig config) {
     labels.push_back(std::string(beast::http::to_string(r.method)) + " " + r.pattern);
   }
   l->metrics_base = metrics_.add_service(config.service, labels);
+  l->fallback = Route{beast::http::verb::unknown, "(unmatched)", config.fallback,
+                      config.router->routes().size(), {}};
   l->config = std::move(config);
   uint16_t port = l->acceptor->local_endpoint().port();
   listeners_.push_back(std::move(l));

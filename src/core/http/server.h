@@ -55,6 +55,11 @@ struct ListenerConfig {
   // the core's own 404/405/413 answers included (Swift gives each one a
   // transaction id). May be empty.
   std::function<void(const Request&, Response&)> finalize;
+  // Answers a request whose path no route matches (with the body buffered
+  // and the token validated, as a route's handler), instead of the core's
+  // 404: a dialect may have its own rules for such paths (Swift answers
+  // 412 "Bad URL" or 400 for some). May be empty.
+  Handler fallback;
   std::shared_ptr<boost::asio::ssl::context> tls;  // null for plain HTTP
 };
 

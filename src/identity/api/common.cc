@@ -30,6 +30,10 @@ std::pair<bh::status, const char*> status_of(ErrorCode code) {
     case ErrorCode::kMethodNotAllowed:
       return {bh::status::method_not_allowed, "Method Not Allowed"};
     case ErrorCode::kNotImplemented: return {bh::status::not_implemented, "Not Implemented"};
+    case ErrorCode::kNotAcceptable: return {bh::status::not_acceptable, "Not Acceptable"};
+    case ErrorCode::kLengthRequired: return {bh::status::length_required, "Length Required"};
+    case ErrorCode::kUnprocessable:
+      return {bh::status::unprocessable_entity, "Unprocessable Entity"};
     case ErrorCode::kInternal: break;
   }
   return {bh::status::internal_server_error, "Internal Server Error"};

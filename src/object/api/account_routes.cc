@@ -112,19 +112,34 @@ void account_headers(Response& res, const std::string& name,
                      const std::optional<store::AccountRecord>& account,
                      const ObjectConfig& cfg, bool owner) {
   (void)name;
-  int64_t now = now_us();
-  const store::AccountRecord empty{};
-  const store::AccountRecord& a = account ? *account : empty;
+  if (!account) {
+    // An account not created yet answers as account_autocreate makes the
+    // proxy answer (swift/account/utils.py FakeAccountBroker): empty, both
+    // timestamps now, no policy totals.
+    const std::string now = format_timestamp(now_us());
+    res.headers.set("X-Account-Container-Count", "0");
+    res.headers.set("X-Account-Object-Count", "0");
+    res.headers.set("X-Account-Bytes-Used", "0");
+    res.headers.set("X-Timestamp", now);
+    res.headers.set("X-PUT-Timestamp", now);
+    return;
+  }
+  const store::AccountRecord& a = *account;
   res.headers.set("X-Account-Container-Count", std::to_string(a.container_count));
   res.headers.set("X-Account-Object-Count", std::to_string(a.object_count));
   res.headers.set("X-Account-Bytes-Used", std::to_string(a.bytes_used));
-  res.headers.set("X-Timestamp", format_timestamp(account ? a.created_us : now));
-  res.headers.set("X-PUT-Timestamp", format_timestamp(account ? a.put_us : now));
+  res.headers.set("X-Timestamp", format_timestamp(a.created_us));
   std::string policy = "X-Account-Storage-Policy-" + cfg.storage_policy;
   res.headers.set(policy + "-Container-Count", std::to_string(a.container_count));
   res.headers.set(policy + "-Object-Count", std::to_string(a.object_count));
   res.headers.set(policy + "-Bytes-Used", std::to_string(a.bytes_used));
   for (const auto& [k, v] : a.meta) {
+    if (k == kProjectDomainSysmeta) {
+      // keystoneauth shows the domain it recorded (keystone_start_response).
+      res.headers.set("X-Account-Project-Domain-Id", v);
+      continue;
+    }
+    if (k.rfind("x-account-sysmeta-", 0) == 0) continue;  // gatekeeper hides sysmeta
     // ACLs and Temp-URL keys are the owner's: a key shown to a reader would
     // let them forge TempURLs (Swift hides both the same way).
     bool secret = k == "x-account-access-control" || k.rfind("x-account-meta-temp-url-key", 0) == 0;
@@ -148,9 +163,11 @@ awaitable<Response> account_head_get(Env env, Request& req) {
   auto access = authorize(env, req, t, Op::kAccountRead, meta, nullptr);
   ONESTACK_SWIFT_TRY(req, access);
 
+  auto format = listing_format(req);
+  ONESTACK_SWIFT_TRY(req, format);
+  const ListFormat fmt = *format;
   Response res;
   res.status = bhttp::status::no_content;
-  ListFormat fmt = listing_format(req);
   if (req.method == bhttp::verb::get) {
     auto q = listing_query(req, env.svc->limits().account_listing_limit);
     ONESTACK_SWIFT_TRY(req, q);
@@ -167,11 +184,20 @@ awaitable<Response> account_head_get(Env env, Request& req) {
       res.body = render_containers(fmt, t.account, items);
     }
   }
-  res.headers.set(bhttp::field::content_type, listing_content_type(fmt));
+  listing_headers(req, fmt, res);
   if (res.status == bhttp::status::no_content) res.headers.set(bhttp::field::content_length, "0");
   account_headers(res, t.account, rows->account, env.svc->config(), access->owner);
   add_trans_id(req, res);
   co_return res;
+}
+
+void record_project_domain(const Request& req, const Target& t, store::Metadata& updates) {
+  // keystoneauth's _set_project_domain_id: a new account records the domain
+  // of the project it belongs to when that project's token creates it.
+  if (req.auth && t.account == "AUTH_" + req.auth->project_id &&
+      !req.auth->project_domain_id.empty()) {
+    updates[std::string(kProjectDomainSysmeta)] = req.auth->project_domain_id;
+  }
 }
 
 namespace {
@@ -229,6 +255,7 @@ awaitable<Response> account_post(Env env, Request& req) {
       co_return error_for(req, make_error(ErrorCode::kInvalidArgument, "Invalid bytes quota."));
     }
   }
+  if (!rows->account) record_project_domain(req, t, *updates);
   store::Metadata merged = rows->account ? rows->account->meta : store::Metadata{};
   merge_metadata(merged, *updates);
   ONESTACK_SWIFT_TRY(req, check_metadata_limits(env.svc->limits(), merged, "x-account-meta-"));

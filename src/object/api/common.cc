@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <cctype>
 
+#include "core/http/router.h"
 #include "core/json.h"
 
 namespace onestack::object::api {
@@ -51,25 +52,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-const char* status_title(bhttp::status s) {
-  switch (s) {
-    case bhttp::status::not_found: return "Not Found";
-    case bhttp::status::unauthorized: return "Unauthorized";
-    case bhttp::status::forbidden: return "Forbidden";
-    case bhttp::status::conflict: return "Conflict";
-    case bhttp::status::precondition_failed: return "Precondition Failed";
-    case bhttp::status::bad_request: return "Bad Request";
-    case bhttp::status::method_not_allowed: return "Method Not Allowed";
-    case bhttp::status::payload_too_large: return "Request Entity Too Large";
-    case bhttp::status::range_not_satisfiable: return "Requested Range Not Satisfiable";
-    case bhttp::status::unprocessable_entity: return "Unprocessable Entity";
-    case bhttp::status::insufficient_storage: return "Insufficient Storage";
-    case bhttp::status::service_unavailable: return "Service Unavailable";
-    case bhttp::status::not_implemented: return "Not Implemented";
-    default: return "Internal Error";
-  }
-}
-
 bhttp::status status_for(ErrorCode c) {
   switch (c) {
     case ErrorCode::kNotFound: return bhttp::status::not_found;
@@ -84,6 +66,9 @@ bhttp::status status_for(ErrorCode c) {
     case ErrorCode::kUnavailable: return bhttp::status::service_unavailable;
     case ErrorCode::kMethodNotAllowed: return bhttp::status::method_not_allowed;
     case ErrorCode::kNotImplemented: return bhttp::status::not_implemented;
+    case ErrorCode::kNotAcceptable: return bhttp::status::not_acceptable;
+    case ErrorCode::kLengthRequired: return bhttp::status::length_required;
+    case ErrorCode::kUnprocessable: return bhttp::status::unprocessable_entity;
     case ErrorCode::kInternal: return bhttp::status::internal_server_error;
   }
   return bhttp::status::internal_server_error;
@@ -91,44 +76,95 @@ bhttp::status status_for(ErrorCode c) {
 
 }  // namespace
 
+std::optional<SwobReason> swob_reason(unsigned code) {
+  // swift/common/swob.py RESPONSE_REASONS: the title and explanation swob
+  // writes as the body of a response that was given none.
+  switch (code) {
+    case 202: return SwobReason{"Accepted", "The request is accepted for processing."};
+    case 301: return SwobReason{"Moved Permanently", "The resource has moved permanently."};
+    case 302: return SwobReason{"Found", "The resource has moved temporarily."};
+    case 303:
+      return SwobReason{"See Other",
+                        "The response to the request can be found under a different URI."};
+    case 307: return SwobReason{"Temporary Redirect", "The resource has moved temporarily."};
+    case 400:
+      return SwobReason{"Bad Request",
+                        "The server could not comply with the request since it is either "
+                        "malformed or otherwise incorrect."};
+    case 401:
+      return SwobReason{"Unauthorized",
+                        "This server could not verify that you are authorized to access the "
+                        "document you requested."};
+    case 403: return SwobReason{"Forbidden", "Access was denied to this resource."};
+    case 404: return SwobReason{"Not Found", "The resource could not be found."};
+    case 405: return SwobReason{"Method Not Allowed", "The method is not allowed for this resource."};
+    case 406:
+      return SwobReason{"Not Acceptable",
+                        "The resource is not available in a format acceptable to your browser."};
+    case 408:
+      return SwobReason{"Request Timeout",
+                        "The server has waited too long for the request to be sent by the "
+                        "client."};
+    case 409:
+      return SwobReason{"Conflict", "There was a conflict when trying to complete your request."};
+    case 410: return SwobReason{"Gone", "This resource is no longer available."};
+    case 411: return SwobReason{"Length Required", "Content-Length header required."};
+    case 412: return SwobReason{"Precondition Failed", "A precondition for this request was not met."};
+    case 413:
+      return SwobReason{"Request Entity Too Large",
+                        "The body of your request was too large for this server."};
+    case 414:
+      return SwobReason{"Request URI Too Long", "The request URI was too long for this server."};
+    case 415:
+      return SwobReason{"Unsupported Media Type",
+                        "The request media type is not supported by this server."};
+    case 416:
+      return SwobReason{"Requested Range Not Satisfiable", "The Range requested is not available."};
+    case 417: return SwobReason{"Expectation Failed", "Expectation failed."};
+    case 422: return SwobReason{"Unprocessable Entity", "Unable to process the contained instructions"};
+    case 499: return SwobReason{"Client Disconnect", "The client was disconnected during request."};
+    case 500:
+      return SwobReason{"Internal Error",
+                        "The server has either erred or is incapable of performing the "
+                        "requested operation."};
+    case 501:
+      return SwobReason{"Not Implemented", "The requested method is not implemented by this server."};
+    case 502: return SwobReason{"Bad Gateway", "Bad gateway."};
+    case 503:
+      return SwobReason{"Service Unavailable",
+                        "The server is currently unavailable. Please try again at a later time."};
+    case 504:
+      return SwobReason{"Gateway Timeout", "A timeout has occurred speaking to a backend server."};
+    // The proxy fills in "Drive: %(drive)s" with names it does not know.
+    case 507:
+      return SwobReason{"Insufficient Storage",
+                        "There was not enough space to save the resource. Drive: unknown"};
+    default: return std::nullopt;
+  }
+}
+
+std::string swob_default_body(unsigned code) {
+  auto r = swob_reason(code);
+  if (!r) return "";
+  return std::string("<html><h1>") + std::string(r->title) + "</h1><p>" +
+         std::string(r->explanation) + "</p></html>";
+}
+
 Response swift_error(const Error& e) {
   Response r;
   r.status = status_for(e.code);
-  // Swift's swob bodies: a tiny HTML page for the standard statuses.
-  // kUnprocessable is not in ErrorCode; the ETag mismatch builds its own.
-  std::string detail;
-  switch (e.code) {
-    case ErrorCode::kNotFound: detail = "The resource could not be found."; break;
-    case ErrorCode::kUnauthenticated:
-      detail = "This server could not verify that you are authorized to access the document you requested.";
-      break;
-    case ErrorCode::kForbidden: detail = "Access was denied to this resource."; break;
-    default: break;
-  }
-  if (!e.message.empty()) detail.clear();  // a specific reason wins (TempURL's "Temp URL invalid")
+  const auto code = static_cast<unsigned>(r.status);
   // A server-side failure's message names files, databases and system
   // errors: the operator's business (error_for logs it), never the
-  // client's. Swift's own bodies for these statuses instead.
-  switch (e.code) {
-    case ErrorCode::kInternal:
-      detail = "The server has either erred or is incapable of performing the requested "
-               "operation.";
-      break;
-    case ErrorCode::kUnavailable:
-      detail = "The server is currently unavailable. Please try again at a later time.";
-      break;
-    case ErrorCode::kInsufficientStorage:
-      detail = "There was not enough space to save the resource.";
-      break;
-    default: break;
-  }
-  if (!detail.empty()) {
-    r.body = std::string("<html><h1>") + status_title(r.status) + "</h1><p>" + detail + "</p></html>";
-    r.headers.set(bhttp::field::content_type, "text/html; charset=UTF-8");
-  } else {
-    r.body = e.message.empty() ? status_title(r.status) : e.message;
-    r.headers.set(bhttp::field::content_type, "text/plain; charset=UTF-8");
-  }
+  // client's, who gets swob's body for the status.
+  const bool server_side = e.code == ErrorCode::kInternal || e.code == ErrorCode::kUnavailable ||
+                           e.code == ErrorCode::kInsufficientStorage;
+  // Swift never words a 404 or 405 its own way; the messages here (the
+  // router's among them) are for logs.
+  const bool fixed = e.code == ErrorCode::kNotFound || e.code == ErrorCode::kMethodNotAllowed;
+  r.body = e.message.empty() || server_side || fixed ? swob_default_body(code) : e.message;
+  // swob's Response starts with this Content-Type whatever its body.
+  r.headers.set(bhttp::field::content_type, "text/html; charset=UTF-8");
   return r;
 }
 
@@ -147,7 +183,60 @@ void add_trans_id(const Request& req, Response& res) {
   res.headers.set("X-Trans-Id", id);
 }
 
-void finalize_response(const Request& req, Response& res) {
+namespace {
+
+// swob.Response.www_authenticate: the account of a /<version>/<account>...
+// path, percent-quoted, or "unknown".
+std::string swift_realm(std::string_view path) {
+  std::vector<std::string_view> parts;
+  if (path.empty() || path.front() != '/') return "unknown";
+  size_t i = 1;
+  while (parts.size() < 2 && i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    parts.push_back(path.substr(i, j - i));
+    if (j == path.size()) break;
+    i = j + 1;
+  }
+  if (parts.size() < 2 || parts[0].empty() || parts[1].empty() || parts[1] == "v1.0" ||
+      parts[1] == "auth") {
+    return "unknown";
+  }
+  static const char* kHex = "0123456789ABCDEF";
+  std::string realm;
+  if (!http::percent_decode(parts[1], &realm)) return "unknown";
+  std::string out;
+  for (char c : realm) {
+    auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || std::string_view("_.-~/").find(c) != std::string_view::npos) {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void finalize_response(const Request& req, Response& res, std::string_view auth_uri) {
+  if (res.status == bhttp::status::unauthorized &&
+      res.headers.find(bhttp::field::www_authenticate) == res.headers.end()) {
+    // TempURL and FormPost build their 401 without the request: realm
+    // "unknown".
+    const bool signed_request = req.query.has("temp_url_sig") ||
+                                (req.method == bhttp::verb::post && req.has_header("Content-Type") &&
+                                 req.header("Content-Type").find("multipart/form-data") == 0);
+    res.headers.insert(bhttp::field::www_authenticate,
+                       "Swift realm=\"" + (signed_request ? std::string("unknown")
+                                                           : swift_realm(req.path)) + "\"");
+    if (!auth_uri.empty() && !signed_request) {
+      res.headers.insert(bhttp::field::www_authenticate,
+                         "Keystone uri=\"" + std::string(auth_uri) + "\"");
+    }
+  }
   if (res.headers.find("X-Trans-Id") == res.headers.end()) add_trans_id(req, res);
   std::string id(res.headers.find("X-Trans-Id")->value());
   res.headers.set("X-Openstack-Request-Id", id);
@@ -168,7 +257,8 @@ Response empty_response(const Request& req, bhttp::status status) {
   Response r;
   r.status = status;
   r.headers.set(bhttp::field::content_type, "text/html; charset=UTF-8");
-  r.headers.set(bhttp::field::content_length, "0");
+  r.body = swob_default_body(static_cast<unsigned>(status));
+  if (r.body.empty()) r.headers.set(bhttp::field::content_length, "0");
   add_trans_id(req, r);
   return r;
 }

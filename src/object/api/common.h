@@ -29,19 +29,37 @@ struct Env {
   ObjectService* svc;
 };
 
-// The error responder of the object-store listener: Swift's short HTML
-// bodies for the standard statuses, the message as text for the rest.
+// swob's title and explanation of an HTTP status (RESPONSE_REASONS), for
+// the statuses that have them.
+struct SwobReason {
+  std::string_view title;
+  std::string_view explanation;
+};
+std::optional<SwobReason> swob_reason(unsigned code);
+// The body swob writes for a response given none:
+// "<html><h1>Title</h1><p>Explanation</p></html>", or "" for statuses
+// without an explanation (200, 201, 204, 206, 304).
+std::string swob_default_body(unsigned code);
+// The error responder of the object-store listener: the error's message as
+// the body, or swob's default body when it has none (and always for server
+// failures, whose messages are for the log); Content-Type text/html, as
+// every swob response has unless it sets another.
 Response swift_error(const Error& e);
 // An error response with Swift's headers for `req` (X-Trans-Id).
 Response error_for(const Request& req, const Error& e);
-// A bodiless response with `status` and Swift's common headers.
+// A response with `status`, swob's default body for it (202's "Accepted"
+// page; none for 2xx without one) and Swift's common headers.
 Response empty_response(const Request& req, bhttp::status status);
 // Sets X-Trans-Id (and Swift's X-Openstack-Request-Id twin) on `res`.
 void add_trans_id(const Request& req, Response& res);
 // The object-store listener's last word on every response, the core's own
 // 404/405/413 included: a transaction id, and X-Openstack-Request-Id equal
 // to it (as Swift's catch_errors middleware answers).
-void finalize_response(const Request& req, Response& res);
+// A 401 also gets swob's challenge, Swift realm="<account>", and, unless a
+// TempURL or FormPost signature was refused (those middlewares answer
+// before authtoken sees the request), keystonemiddleware's
+// Keystone uri="<auth_uri>".
+void finalize_response(const Request& req, Response& res, std::string_view auth_uri);
 
 #define ONESTACK_SWIFT_TRY(req, expr)                          \
   do {                                                         \

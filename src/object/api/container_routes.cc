@@ -128,7 +128,6 @@ void container_headers(Response& res, const store::ContainerRecord& c, bool owne
   res.headers.set("X-Container-Object-Count", std::to_string(c.object_count));
   res.headers.set("X-Container-Bytes-Used", std::to_string(c.bytes_used));
   res.headers.set("X-Timestamp", format_timestamp(c.created_us));
-  res.headers.set("X-PUT-Timestamp", format_timestamp(c.put_us));
   res.headers.set("Last-Modified", http_date(last_modified_seconds(c.put_us)));
   res.headers.set("X-Storage-Policy", c.storage_policy);
   for (const auto& [k, v] : c.meta) {
@@ -175,6 +174,17 @@ awaitable<Response> container_put(Env env, Request& req) {
   if (!rows->container && rows->account) {
     // Swift's max_containers_per_account is unlimited by default; nothing to check.
   }
+  if (!rows->account) {
+    // Swift's proxy creates a missing account first (account_autocreate),
+    // with a timestamp of its own, before the container.
+    store::Metadata account_updates;
+    record_project_domain(req, t, account_updates);
+    const int64_t account_us = now_us();
+    auto made = [&]() {
+      return env.svc->store().update_account_meta(t.account, account_updates, account_us);
+    };
+    ONESTACK_SWIFT_TRY(req, co_await env.svc->pool().run(made));
+  }
   store::ContainerRecord c;
   c.account = t.account;
   c.name = t.container;
@@ -199,9 +209,11 @@ awaitable<Response> container_head_get(Env env, Request& req) {
   if (!rows->container) co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
   const store::ContainerRecord& c = *rows->container;
 
+  auto format = listing_format(req);
+  ONESTACK_SWIFT_TRY(req, format);
+  ListFormat fmt = *format;
   Response res;
   res.status = bhttp::status::no_content;
-  ListFormat fmt = listing_format(req);
   if (req.method == bhttp::verb::get && req.query.has("versions")) {
     // Object versioning's listing of every version: always JSON.
     auto listed = co_await versions_listing(env, req, t, c);
@@ -226,7 +238,7 @@ awaitable<Response> container_head_get(Env env, Request& req) {
       res.body = writer.finish();
     }
   }
-  res.headers.set(bhttp::field::content_type, listing_content_type(fmt));
+  listing_headers(req, fmt, res);
   if (res.status == bhttp::status::no_content) res.headers.set(bhttp::field::content_length, "0");
   container_headers(res, c, access->owner);
   add_trans_id(req, res);

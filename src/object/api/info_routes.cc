@@ -1,6 +1,10 @@
 // GET /info (Swift's capabilities and limits), the route table.
 #include <boost/json.hpp>
+#include <algorithm>
 #include <cctype>
+#include <cstring>
+
+#include "core/http/router.h"
 
 #include "core/json.h"
 #include "object/api/features.h"
@@ -201,6 +205,110 @@ http::Router build_router(const Env& env) {
   r.add(V::copy, o, bind<object_copy>(env));
   r.add(V::options, o, bind<cors_preflight>(env));
   return r;
+}
+
+}  // namespace onestack::object::api
+
+namespace onestack::object::api {
+
+namespace {
+
+// A buffered body handed to a handler that reads a stream.
+class BufferedBodyReader final : public http::BodyReader {
+ public:
+  explicit BufferedBodyReader(const std::string& body) : body_(body) {}
+  awaitable<Result<size_t>> read(char* buf, size_t len) override {
+    size_t n = std::min(len, body_.size() - pos_);
+    std::memcpy(buf, body_.data() + pos_, n);
+    pos_ += n;
+    co_return n;
+  }
+  std::optional<uint64_t> content_length() const override { return body_.size(); }
+  bool done() const override { return pos_ == body_.size(); }
+
+ private:
+  const std::string& body_;
+  size_t pos_ = 0;
+};
+
+std::string quote_segment(std::string_view s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || std::string_view("_.-~/").find(c) != std::string_view::npos) {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    }
+  }
+  return out;
+}
+
+awaitable<Response> unmatched(const http::Router* router, Request& req) {
+  // swift/proxy/server.py handle_request and get_controller:
+  // split_path(path, 1, 4, True) picks the controller; a path it refuses is
+  // 404, an account under an unknown API version 400, and a path naming
+  // no account, or a container and object with an empty part between, 412
+  // "Bad URL". Paths that do name one (a trailing slash, "/v1.0/") go to
+  // the routes of /v1/account[/container[/object]].
+  std::string path;
+  if (!http::percent_decode(req.path, &path)) {
+    co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
+  }
+  if (path.find('\0') != std::string::npos || !valid_utf8(path)) {
+    co_return error_for(req, make_error(ErrorCode::kPreconditionFailed,
+                                        "Invalid UTF8 or contains NULL"));
+  }
+  std::vector<std::string> segs;  // path.split('/', 4)
+  size_t i = 0;
+  while (segs.size() < 4) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) break;
+    segs.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  segs.push_back(path.substr(i));
+  if (!segs[0].empty() || segs.size() < 2 || segs[1].empty()) {
+    co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
+  }
+  segs.resize(5);
+  const std::string& version = segs[1];
+  const std::string &account = segs[2], &container = segs[3], &object = segs[4];
+  if (!account.empty() && version != "v1" && version != "v1.0") {
+    co_return error_for(req, make_error(ErrorCode::kInvalidArgument, ""));
+  }
+  std::string canonical = "/v1/" + quote_segment(account);
+  if (!object.empty() && !container.empty() && !account.empty()) {
+    canonical += "/" + quote_segment(container) + "/" + quote_segment(object);
+  } else if (!container.empty() && !account.empty()) {
+    canonical += "/" + quote_segment(container);
+  } else if (account.empty() || !container.empty() || !object.empty()) {
+    co_return error_for(req, make_error(ErrorCode::kPreconditionFailed, "Bad URL"));
+  }
+  auto m = router->match(req.method, canonical);
+  if (m.kind == http::Router::MatchKind::kNoMethod) {
+    Response r = error_for(req, make_error(ErrorCode::kMethodNotAllowed, ""));
+    r.headers.set(bhttp::field::allow, m.allow);
+    co_return r;
+  }
+  if (m.kind != http::Router::MatchKind::kFound) {
+    co_return error_for(req, make_error(ErrorCode::kPreconditionFailed, "Bad URL"));
+  }
+  req.path_params = std::move(m.params);
+  BufferedBodyReader body(req.body);
+  if (m.route->options.stream_body) req.body_reader = &body;
+  Response res = co_await m.route->handler(req);
+  req.body_reader = nullptr;
+  co_return res;
+}
+
+}  // namespace
+
+http::Handler build_fallback(const http::Router& router) {
+  return [r = &router](Request& req) { return unmatched(r, req); };
 }
 
 }  // namespace onestack::object::api

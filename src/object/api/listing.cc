@@ -2,39 +2,171 @@
 
 #include <boost/json.hpp>
 #include <cctype>
+#include <algorithm>
 #include <charconv>
+#include <cstdlib>
+#include <optional>
 
 #include "core/json.h"
 #include "object/api/common.h"
+#include "object/api/py_format.h"
 #include "object/service/object_service.h"
 
 namespace onestack::object::api {
 
-ListFormat listing_format(const http::Request& req) {
-  if (auto f = req.query.get("format")) {
-    // Swift lower-cases the value (listing_formats.get_listing_content_type).
+namespace {
+
+bool accept_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+// RFC 2616's token, as swob.Accept spells it.
+bool token_char(char c) {
+  auto u = static_cast<unsigned char>(c);
+  return u > 0x20 && u != 0x7f && std::string_view("()<>@,;:\\\"/[]?={}").find(c) ==
+                                      std::string_view::npos;
+}
+
+size_t scan_token(std::string_view s, size_t i) {
+  while (i < s.size() && token_char(s[i])) ++i;
+  return i;
+}
+
+size_t skip_space(std::string_view s, size_t i) {
+  while (i < s.size() && accept_space(s[i])) ++i;
+  return i;
+}
+
+struct AcceptType {
+  std::string type, subtype;
+  double quality = 1.0;
+  bool exact = true;  // neither part is "*"
+};
+
+// swob.Accept._get_types: each comma-separated media range must match
+// token/token followed by ";name=value" parameters, else the whole header is
+// invalid; "q" (once) is the quality, any float Python reads.
+std::optional<std::vector<AcceptType>> parse_accept(std::string_view header) {
+  std::vector<AcceptType> types;
+  size_t start = 0;
+  while (start <= header.size()) {
+    size_t comma = header.find(',', start);
+    if (comma == std::string_view::npos) comma = header.size();
+    std::string_view part = header.substr(start, comma - start);
+    start = comma + 1;
+    size_t i = skip_space(part, 0);
+    size_t e = scan_token(part, i);
+    if (e == i || e >= part.size() || part[e] != '/') return std::nullopt;
+    AcceptType t;
+    t.type = std::string(part.substr(i, e - i));
+    i = e + 1;
+    e = scan_token(part, i);
+    if (e == i) return std::nullopt;
+    t.subtype = std::string(part.substr(i, e - i));
+    i = e;
+    bool seen_q = false;
+    while (true) {
+      i = skip_space(part, i);
+      if (i == part.size()) break;
+      if (part[i] != ';') return std::nullopt;
+      i = skip_space(part, i + 1);
+      e = scan_token(part, i);
+      if (e == i) return std::nullopt;
+      std::string_view name = part.substr(i, e - i);
+      i = skip_space(part, e);
+      if (i == part.size() || part[i] != '=') return std::nullopt;
+      i = skip_space(part, i + 1);
+      std::string_view value;
+      if (i < part.size() && part[i] == '"') {
+        size_t j = i + 1;
+        while (j < part.size() && part[j] != '"') j += part[j] == '\\' ? 2 : 1;
+        if (j >= part.size()) return std::nullopt;
+        value = part.substr(i, j + 1 - i);
+        i = j + 1;
+      } else {
+        e = scan_token(part, i);
+        if (e == i) return std::nullopt;
+        value = part.substr(i, e - i);
+        i = e;
+      }
+      if (name == "q") {
+        if (seen_q) return std::nullopt;
+        seen_q = true;
+        std::string v(value);
+        char* endp = nullptr;
+        t.quality = std::strtod(v.c_str(), &endp);
+        if (endp == v.c_str() || *endp != '\0') return std::nullopt;
+      }
+    }
+    t.exact = t.type != "*" && t.subtype != "*";
+    types.push_back(std::move(t));
+    if (comma == header.size()) break;
+  }
+  // Sorted by quality, then exact ranges before globs; stable, as Python's sort.
+  std::stable_sort(types.begin(), types.end(), [](const AcceptType& a, const AcceptType& b) {
+    if (a.quality != b.quality) return a.quality > b.quality;
+    return a.exact && !b.exact;
+  });
+  return types;
+}
+
+struct FormatOption {
+  ListFormat format;
+  std::string_view type, subtype;
+};
+constexpr FormatOption kFormatOptions[] = {
+    {ListFormat::kPlain, "text", "plain"},
+    {ListFormat::kJson, "application", "json"},
+    {ListFormat::kXml, "application", "xml"},
+    {ListFormat::kTextXml, "text", "xml"},
+};
+
+}  // namespace
+
+Result<ListFormat> listing_format(const http::Request& req) {
+  std::string_view accept = req.header("Accept");
+  std::string from_format;
+  if (auto f = req.query.get("format"); f && !f->empty()) {
+    if (!valid_utf8(*f)) {
+      return make_error(ErrorCode::kInvalidArgument, "Invalid UTF8 or contains NULL");
+    }
+    // Swift lower-cases the value and asks for its type; any other is plain.
     std::string v(*f);
     for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (v == "json") return ListFormat::kJson;
-    if (v == "xml") return ListFormat::kXml;
-    return ListFormat::kPlain;
+    from_format = v == "json" ? "application/json" : v == "xml" ? "application/xml" : "text/plain";
+    accept = from_format;
   }
-  std::string_view accept = req.header("Accept");
-  if (accept.find("application/json") != std::string_view::npos) return ListFormat::kJson;
-  if (accept.find("application/xml") != std::string_view::npos ||
-      accept.find("text/xml") != std::string_view::npos) {
-    return ListFormat::kXml;
+  if (accept.empty()) return ListFormat::kPlain;
+  auto types = parse_accept(accept);
+  if (!types) return make_error(ErrorCode::kInvalidArgument, "Invalid Accept header");
+  for (const auto& t : *types) {
+    for (const auto& o : kFormatOptions) {
+      if ((t.type == "*" || t.type == o.type) && (t.subtype == "*" || t.subtype == o.subtype)) {
+        return o.format;
+      }
+    }
   }
-  return ListFormat::kPlain;
+  return make_error(ErrorCode::kNotAcceptable, "");
 }
 
 const char* listing_content_type(ListFormat f) {
   switch (f) {
     case ListFormat::kJson: return "application/json; charset=utf-8";
     case ListFormat::kXml: return "application/xml; charset=utf-8";
+    case ListFormat::kTextXml: return "text/xml; charset=utf-8";
     case ListFormat::kPlain: return "text/plain; charset=utf-8";
   }
   return "text/plain; charset=utf-8";
+}
+
+void listing_headers(const http::Request& req, ListFormat f, Response& res) {
+  res.headers.set(bhttp::field::content_type, listing_content_type(f));
+  // listing_formats adds Vary: Accept to 200 and 204 answers unless the
+  // format came from the query.
+  const auto code = static_cast<unsigned>(res.status);
+  if (!req.query.has("format") && (code == 200 || code == 204)) {
+    res.headers.set(bhttp::field::vary, "Accept");
+  }
 }
 
 Result<store::ListQuery> listing_query(const http::Request& req, size_t max_limit) {
@@ -60,17 +192,9 @@ Result<store::ListQuery> listing_query(const http::Request& req, size_t max_limi
   if (auto v = req.query.get("marker")) q.marker = std::string(*v);
   if (auto v = req.query.get("end_marker")) q.end_marker = std::string(*v);
   if (auto v = req.query.get("prefix")) q.prefix = std::string(*v);
-  if (auto v = req.query.get("delimiter")) {
-    // Swift: one character (code point) no greater than U+00FE; the value
-    // is valid UTF-8 by now, so that is one byte, or two starting C2/C3.
-    bool one_char = v->size() <= 1;
-    if (v->size() == 2) {
-      auto lead = static_cast<unsigned char>((*v)[0]), tail = static_cast<unsigned char>((*v)[1]);
-      one_char = lead == 0xc2 || (lead == 0xc3 && tail <= 0xbe);
-    }
-    if (!one_char) return make_error(ErrorCode::kPreconditionFailed, "Bad delimiter");
-    q.delimiter = std::string(*v);
-  }
+  // Swift 2.30 groups by a delimiter of any length
+  // (swift/container/backend.py list_objects_iter).
+  if (auto v = req.query.get("delimiter")) q.delimiter = std::string(*v);
   if (auto v = req.query.get("path")) q.path = std::string(*v);
   if (auto v = req.query.get("reverse")) {
     std::string r(*v);
@@ -78,28 +202,6 @@ Result<store::ListQuery> listing_query(const http::Request& req, size_t max_limi
     q.reverse = r == "true" || r == "1" || r == "yes" || r == "on" || r == "t" || r == "y";
   }
   return q;
-}
-
-void append_json_string(std::string& out, std::string_view s) {
-  static const char* kHex = "0123456789abcdef";
-  out.push_back('"');
-  size_t run = 0;  // start of the pending run of characters that need no escape
-  for (size_t i = 0; i < s.size(); ++i) {
-    auto u = static_cast<unsigned char>(s[i]);
-    if (u >= 0x20 && u != '"' && u != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    if (u == '"' || u == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(u));
-    } else {
-      out += "\\u00";
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 15]);
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
-  out.push_back('"');
 }
 
 void append_xml_escaped(std::string& out, std::string_view s) {
@@ -122,6 +224,17 @@ std::string xml_escape(std::string_view s) {
   return out;
 }
 
+namespace {
+
+constexpr std::string_view kXmlDeclaration = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+
+bool is_xml(ListFormat f) { return f == ListFormat::kXml || f == ListFormat::kTextXml; }
+
+}  // namespace
+
+// swift/account/utils.py account_listing_response and listing_formats.py:
+// each container as {"name", "count", "bytes", "last_modified"}; in XML,
+// one element per line between the account's tags.
 std::string render_containers(ListFormat f, const std::string& account,
                               const std::vector<store::ContainerListEntry>& items) {
   std::string out;
@@ -133,31 +246,43 @@ std::string render_containers(ListFormat f, const std::string& account,
     return out;
   }
   if (f == ListFormat::kJson) {
-    boost::json::array arr;
+    out.push_back('[');
     for (const auto& e : items) {
+      if (out.size() > 1) out += ", ";
       if (!e.subdir.empty()) {
-        arr.push_back(boost::json::object{{"subdir", e.subdir}});
+        out += "{\"subdir\": ";
+        append_py_json_string(out, e.subdir);
+        out.push_back('}');
         continue;
       }
       const auto& c = e.container;
-      arr.push_back(boost::json::object{{"name", c.name},
-                                        {"count", c.object_count},
-                                        {"bytes", c.bytes_used},
-                                        {"last_modified", iso_timestamp(c.put_us)}});
+      out += "{\"name\": ";
+      append_py_json_string(out, c.name);
+      out += ", \"count\": " + std::to_string(c.object_count) +
+             ", \"bytes\": " + std::to_string(c.bytes_used) + ", \"last_modified\": \"";
+      out += iso_timestamp(c.put_us);
+      out += "\"}";
     }
-    return to_json(arr);
+    out.push_back(']');
+    return out;
   }
-  out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<account name=\"" + xml_escape(account) + "\">";
+  out = kXmlDeclaration;
+  out += "<account name=\"";
+  append_xml_attr(out, account);
+  out += "\">\n";
   for (const auto& e : items) {
     if (!e.subdir.empty()) {
-      out += "<subdir name=\"" + xml_escape(e.subdir) + "\"><name>" + xml_escape(e.subdir) +
-             "</name></subdir>";
+      out += "<subdir name=\"";
+      append_xml_attr(out, e.subdir);
+      out += "\" />\n";
       continue;
     }
     const auto& c = e.container;
-    out += "<container><name>" + xml_escape(c.name) + "</name><count>" +
-           std::to_string(c.object_count) + "</count><bytes>" + std::to_string(c.bytes_used) +
-           "</bytes><last_modified>" + iso_timestamp(c.put_us) + "</last_modified></container>";
+    out += "<container><name>";
+    append_xml_text(out, c.name);
+    out += "</name><count>" + std::to_string(c.object_count) + "</count><bytes>" +
+           std::to_string(c.bytes_used) + "</bytes><last_modified>" + iso_timestamp(c.put_us) +
+           "</last_modified></container>\n";
   }
   out += "</account>";
   return out;
@@ -172,13 +297,16 @@ ObjectListingWriter::ObjectListingWriter(ListFormat f, std::string_view account,
   out_.reserve(64 + expected_rows * (f == ListFormat::kPlain ? 32 : 200));
   if (f == ListFormat::kJson) {
     out_.push_back('[');
-  } else if (f == ListFormat::kXml) {
-    out_ = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<container name=\"";
-    append_xml_escaped(out_, container);
-    out_ += "\">";
+  } else if (is_xml(f)) {
+    out_ = kXmlDeclaration;
+    out_ += "<container name=\"";
+    append_xml_attr(out_, container);
+    out_ += "\"";
   }
 }
 
+// swift/container/server.py update_data_record: {"bytes", "hash", "name",
+// "content_type", "last_modified"}, then what the symlink middleware adds.
 void ObjectListingWriter::add(const store::ObjectListRow& o) {
   ++count_;
   if (format_ == ListFormat::kPlain) {
@@ -189,47 +317,49 @@ void ObjectListingWriter::add(const store::ObjectListRow& o) {
   if (format_ == ListFormat::kJson) {
     // Written straight into the body: a DOM of 10,000 objects costs more
     // than the query.
-    if (count_ > 1) out_.push_back(',');
+    if (count_ > 1) out_ += ", ";
     if (!o.subdir.empty()) {
-      out_ += "{\"subdir\":";
-      append_json_string(out_, o.subdir);
+      out_ += "{\"subdir\": ";
+      append_py_json_string(out_, o.subdir);
       out_.push_back('}');
       return;
     }
-    out_ += "{\"hash\":";
-    append_json_string(out_, o.etag);
-    out_ += ",\"last_modified\":\"";
-    append_iso_timestamp(out_, o.timestamp_us);
-    out_ += "\",\"bytes\":";
     char digits[24];
     auto [end, ec] = std::to_chars(digits, digits + sizeof digits, o.size);
+    out_ += "{\"bytes\": ";
     out_.append(digits, end);
-    out_ += ",\"name\":";
-    append_json_string(out_, o.name);
-    out_ += ",\"content_type\":";
-    append_json_string(out_, o.content_type);
+    out_ += ", \"hash\": ";
+    append_py_json_string(out_, o.etag);
+    out_ += ", \"name\": ";
+    append_py_json_string(out_, o.name);
+    out_ += ", \"content_type\": ";
+    append_py_json_string(out_, o.content_type);
+    out_ += ", \"last_modified\": \"";
+    append_iso_timestamp(out_, o.timestamp_us);
+    out_ += "\"";
     if (!o.symlink_target.empty()) {
       const std::string& acct = o.symlink_account.empty() ? account_ : o.symlink_account;
-      out_ += ",\"symlink_path\":";
-      append_json_string(out_, "/v1/" + acct + "/" + o.symlink_target);
+      out_ += ", \"symlink_path\": ";
+      append_py_json_string(out_, "/v1/" + acct + "/" + o.symlink_target);
     }
     out_.push_back('}');
     return;
   }
+  if (count_ == 1) out_.push_back('>');
   if (!o.subdir.empty()) {
     out_ += "<subdir name=\"";
-    append_xml_escaped(out_, o.subdir);
+    append_xml_attr(out_, o.subdir);
     out_ += "\"><name>";
-    append_xml_escaped(out_, o.subdir);
+    append_xml_text(out_, o.subdir);
     out_ += "</name></subdir>";
     return;
   }
   out_ += "<object><name>";
-  append_xml_escaped(out_, o.name);
+  append_xml_text(out_, o.name);
   out_ += "</name><hash>";
-  append_xml_escaped(out_, o.etag);
+  append_xml_text(out_, o.etag);
   out_ += "</hash><bytes>" + std::to_string(o.size) + "</bytes><content_type>";
-  append_xml_escaped(out_, o.content_type);
+  append_xml_text(out_, o.content_type);
   out_ += "</content_type><last_modified>";
   append_iso_timestamp(out_, o.timestamp_us);
   out_ += "</last_modified></object>";
@@ -238,8 +368,9 @@ void ObjectListingWriter::add(const store::ObjectListRow& o) {
 std::string ObjectListingWriter::finish() {
   if (format_ == ListFormat::kJson) {
     out_.push_back(']');
-  } else if (format_ == ListFormat::kXml) {
-    out_ += "</container>";
+  } else if (is_xml(format_)) {
+    // ElementTree writes an element without children as <container ... />.
+    out_ += count_ == 0 ? " />" : "</container>";
   }
   return std::move(out_);
 }

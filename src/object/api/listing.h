@@ -6,23 +6,31 @@
 #include <vector>
 
 #include "core/http/request.h"
+#include "core/http/response.h"
 #include "core/result.h"
 #include "store/object_store.h"
 
 namespace onestack::object::api {
 
-enum class ListFormat { kPlain, kJson, kXml };
+// The four types a listing comes in (listing_formats.py): text/plain,
+// application/json, application/xml and text/xml (the same XML).
+enum class ListFormat { kPlain, kJson, kXml, kTextXml };
 
-// The format from ?format= (json, xml, plain; any case), else the Accept header,
-// else plain. Swift answers 406 for an Accept it cannot satisfy; we fall
-// back to plain as its listing_formats middleware does for "*/*".
-ListFormat listing_format(const http::Request& req);
+// Swift's get_listing_content_type: ?format= (json, xml; any other value is
+// plain) stands for the Accept header; otherwise the Accept header's best
+// match among the four types, by quality then exactness, text/plain when it
+// is absent. kInvalidArgument ("Invalid Accept header") for a malformed one,
+// kNotAcceptable when it accepts none of them.
+Result<ListFormat> listing_format(const http::Request& req);
 const char* listing_content_type(ListFormat f);
+// The Content-Type of `f`, and Vary: Accept on a 200 or 204 when the
+// request did not name its format in the query (listing_formats.py).
+// Call after setting res.status.
+void listing_headers(const http::Request& req, ListFormat f, http::Response& res);
 
-// The listing parameters: limit (412 above `max_limit`, 412 if not a
-// number), marker, end_marker, prefix, delimiter (412 unless one
-// character no greater than U+00FE), path, reverse. Values must be UTF-8
-// without NUL (412).
+// The listing parameters: limit (412 above `max_limit`; ignored unless
+// digits), marker, end_marker, prefix, delimiter (any length), path,
+// reverse. Values must be UTF-8 without NUL (412).
 Result<store::ListQuery> listing_query(const http::Request& req, size_t max_limit);
 
 std::string render_containers(ListFormat f, const std::string& account,
@@ -47,10 +55,6 @@ class ObjectListingWriter {
   std::string out_;
   size_t count_ = 0;
 };
-
-// Appends `s` to `out` as a JSON string (quotes, backslashes and control
-// characters escaped; UTF-8 passes through, names are valid UTF-8).
-void append_json_string(std::string& out, std::string_view s);
 
 // XML-escapes `s` (&, <, >, ", ').
 std::string xml_escape(std::string_view s);

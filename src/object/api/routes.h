@@ -8,6 +8,9 @@ namespace onestack::object::api {
 
 // Builds the object-store router over `env` (which must outlive it).
 http::Router build_router(const Env& env);
+// The listener's answer to paths no route of `router` names, as Swift's
+// proxy dispatches them (ListenerConfig::fallback); `router` must outlive it.
+http::Handler build_fallback(const http::Router& router);
 
 // Route handlers, one file per level (account_routes.cc, container_routes.cc,
 // object_routes.cc, info_routes.cc).
@@ -49,6 +52,12 @@ awaitable<Result<Rows>> load_rows(Env env, Target t, int want);
 
 // The target of a routed request (path parameters, decoded).
 Target target_of(const Request& req);
+
+// Where keystoneauth keeps the domain of an account's project.
+constexpr std::string_view kProjectDomainSysmeta = "x-account-sysmeta-project-domain-id";
+// Adds to `updates` of an account about to be created the domain of the
+// caller's project, when the account is that project's.
+void record_project_domain(const Request& req, const Target& t, store::Metadata& updates);
 
 // Sets the account-level headers (counts, timestamps, metadata) on `res`;
 // ACL headers only for `owner`.

@@ -59,6 +59,10 @@ struct ObjectConfig {
   std::string reader_role = "reader";
   std::string reseller_admin_role = "ResellerAdmin";
   std::string reseller_prefix = "AUTH_";
+  // The identity service's public URL, named in the WWW-Authenticate
+  // challenge of a 401 (keystonemiddleware's www_authenticate_uri); "" for
+  // none.
+  std::string auth_uri;
   // Background work.
   int reaper_interval_ms = 1000;
   int auditor_interval_s = 3600;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "object/api/listing.h"
+#include "object/api/py_format.h"
 
 namespace onestack::object::api {
 namespace {
@@ -95,29 +96,20 @@ struct DelimiterCase {
   bool ok;
 };
 
-TEST(ListingQuery, AcceptsOneCharacterUpToU00FEAsTheDelimiter) {
+TEST(ListingQuery, AcceptsADelimiterOfAnyLength) {
+  // Swift 2.30's container and account servers group by any delimiter.
   const DelimiterCase cases[] = {
       {"slash", "/", true},
-      {"dash", "-", true},
       {"empty", "", true},
-      {"two ascii", "ab", false},
-      {"two slashes", "//", false},
-      {"U+00E9", "\xc3\xa9", true},
-      {"U+0080", "\xc2\x80", true},
-      {"U+00FE", "\xc3\xbe", true},
-      {"U+00FF", "\xc3\xbf", false},
-      {"U+20AC", "\xe2\x82\xac", false},
-      {"U+1F600", "\xf0\x9f\x98\x80", false},
+      {"two ascii", "ab", true},
+      {"two slashes", "//", true},
+      {"U+00FF", "\xc3\xbf", true},
+      {"U+1F600", "\xf0\x9f\x98\x80", true},
   };
   for (const auto& c : cases) {
     auto q = listing_query(with_query({{"delimiter", c.delimiter}}), 10000);
-    EXPECT_EQ(q.ok(), c.ok) << c.what;
-    if (q.ok()) {
-      EXPECT_EQ(q->delimiter, c.delimiter) << c.what;
-    } else {
-      EXPECT_EQ(q.error().code, ErrorCode::kPreconditionFailed) << c.what;
-      EXPECT_EQ(q.error().message, "Bad delimiter") << c.what;
-    }
+    ASSERT_TRUE(q.ok()) << c.what;
+    EXPECT_EQ(q->delimiter, c.delimiter) << c.what;
   }
 }
 
@@ -165,22 +157,45 @@ TEST(ListingFormat, ChoosesFromTheFormatParameterThenAcceptThenPlain) {
       {"Xml", "", ListFormat::kXml},
       {"yaml", "", ListFormat::kPlain},
       {"", "", ListFormat::kPlain},
-      // format= wins over Accept.
+      // format= stands for the Accept header.
       {"plain", "application/json", ListFormat::kPlain},
       {"json", "application/xml", ListFormat::kJson},
       {"-", "application/json", ListFormat::kJson},
       {"-", "application/json; charset=utf-8", ListFormat::kJson},
       {"-", "application/xml", ListFormat::kXml},
-      {"-", "text/xml", ListFormat::kXml},
+      {"-", "text/xml", ListFormat::kTextXml},
       {"-", "text/plain", ListFormat::kPlain},
       {"-", "*/*", ListFormat::kPlain},
-      {"-", "image/png", ListFormat::kPlain},
+      {"-", "application/*", ListFormat::kJson},
+      {"-", "text/*", ListFormat::kPlain},
+      // Quality first, then exact types before globs; q=0 still counts.
+      {"-", "text/xml;q=0.5, application/json", ListFormat::kJson},
+      {"-", "*/*;q=0.9, application/xml;q=0.9", ListFormat::kXml},
+      {"-", "application/json;q=0", ListFormat::kJson},
+      {"-", "image/png, text/xml;q=0.1", ListFormat::kTextXml},
   };
   for (const auto& c : cases) {
     http::Request req = c.format == "-" ? with_query({}, c.accept)
                                         : with_query({{"format", c.format}}, c.accept);
-    EXPECT_EQ(static_cast<int>(listing_format(req)), static_cast<int>(c.want))
+    auto f = listing_format(req);
+    ASSERT_TRUE(f.ok()) << "format=" << c.format << " Accept: " << c.accept;
+    EXPECT_EQ(static_cast<int>(*f), static_cast<int>(c.want))
         << "format=" << c.format << " Accept: " << c.accept;
+  }
+}
+
+TEST(ListingFormat, RefusesMalformedAndUnsatisfiableAcceptHeaders) {
+  for (const char* bad : {"garbage", "text/", "/json", "text/plain;", "text/plain; q=x",
+                          "text/plain;q=1;q=1", "application/json,"}) {
+    auto f = listing_format(with_query({}, bad));
+    ASSERT_FALSE(f.ok()) << bad;
+    EXPECT_EQ(f.error().code, ErrorCode::kInvalidArgument) << bad;
+    EXPECT_EQ(f.error().message, "Invalid Accept header") << bad;
+  }
+  for (const char* none : {"image/png", "text/html, application/octet-stream"}) {
+    auto f = listing_format(with_query({}, none));
+    ASSERT_FALSE(f.ok()) << none;
+    EXPECT_EQ(f.error().code, ErrorCode::kNotAcceptable) << none;
   }
 }
 
@@ -188,6 +203,7 @@ TEST(ListingFormat, NamesSwiftsContentTypes) {
   EXPECT_STREQ(listing_content_type(ListFormat::kPlain), "text/plain; charset=utf-8");
   EXPECT_STREQ(listing_content_type(ListFormat::kJson), "application/json; charset=utf-8");
   EXPECT_STREQ(listing_content_type(ListFormat::kXml), "application/xml; charset=utf-8");
+  EXPECT_STREQ(listing_content_type(ListFormat::kTextXml), "text/xml; charset=utf-8");
 }
 
 // ---- rendering ----
@@ -245,6 +261,14 @@ TEST(RenderContainers, PlainListsOneNameOrSubdirPerLine) {
   EXPECT_EQ(render_containers(ListFormat::kPlain, "AUTH_p", {}), "");
 }
 
+TEST(RenderContainers, JsonIsWhatPythonsJsonDumpsWrites) {
+  EXPECT_EQ(render_containers(ListFormat::kJson, "AUTH_p", containers()),
+            "[{\"name\": \"alpha\", \"count\": 3, \"bytes\": 1234, \"last_modified\": "
+            "\"2023-11-14T22:13:20.123450\"}, {\"subdir\": \"beta-\"}, {\"name\": "
+            "\"a&b<c>d\\\"e'f\", \"count\": 0, \"bytes\": 0, \"last_modified\": "
+            "\"1970-01-01T00:00:00.000000\"}]");
+}
+
 TEST(RenderContainers, JsonParsesBackToSwiftsFields) {
   boost::json::value v = boost::json::parse(render_containers(ListFormat::kJson, "AUTH_p", containers()));
   ASSERT_TRUE(v.is_array());
@@ -263,15 +287,15 @@ TEST(RenderContainers, JsonParsesBackToSwiftsFields) {
 TEST(RenderContainers, XmlEscapesNamesAndTheAccount) {
   EXPECT_EQ(render_containers(ListFormat::kXml, "AUTH_<p>", containers()),
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-            "<account name=\"AUTH_&lt;p&gt;\">"
+            "<account name=\"AUTH_&lt;p&gt;\">\n"
             "<container><name>alpha</name><count>3</count><bytes>1234</bytes>"
-            "<last_modified>2023-11-14T22:13:20.123450</last_modified></container>"
-            "<subdir name=\"beta-\"><name>beta-</name></subdir>"
-            "<container><name>a&amp;b&lt;c&gt;d&quot;e&apos;f</name><count>0</count>"
+            "<last_modified>2023-11-14T22:13:20.123450</last_modified></container>\n"
+            "<subdir name=\"beta-\" />\n"
+            "<container><name>a&amp;b&lt;c&gt;d\"e'f</name><count>0</count>"
             "<bytes>0</bytes><last_modified>1970-01-01T00:00:00.000000</last_modified>"
-            "</container></account>");
+            "</container>\n</account>");
   EXPECT_EQ(render_containers(ListFormat::kXml, "AUTH_p", {}),
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<account name=\"AUTH_p\"></account>");
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<account name=\"AUTH_p\">\n</account>");
 }
 
 TEST(RenderObjects, PlainListsOneNameOrSubdirPerLine) {
@@ -284,6 +308,10 @@ TEST(RenderObjects, JsonParsesBackToSwiftsFieldsWithSymlinkPaths) {
   ASSERT_TRUE(v.is_array());
   const auto& arr = v.as_array();
   ASSERT_EQ(arr.size(), 4u);
+  EXPECT_EQ(render_objects(ListFormat::kJson, "c", {objects()[0], objects()[1]}),
+            "[{\"bytes\": 42, \"hash\": \"0123456789abcdef0123456789abcdef\", \"name\": "
+            "\"photos/cat.jpg\", \"content_type\": \"image/jpeg\", \"last_modified\": "
+            "\"2023-11-14T22:13:20.123450\"}, {\"subdir\": \"photos/2024/\"}]");
   EXPECT_EQ(arr[0], (boost::json::object{{"hash", "0123456789abcdef0123456789abcdef"},
                                          {"last_modified", kIso},
                                          {"bytes", 42},
@@ -308,14 +336,14 @@ TEST(RenderObjects, XmlEscapesNamesContentTypesAndTheContainer) {
   items.resize(3);
   EXPECT_EQ(render_objects(ListFormat::kXml, "c&'", items),
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-            "<container name=\"c&amp;&apos;\">"
+            "<container name=\"c&amp;'\">"
             "<object><name>photos/cat.jpg</name><hash>0123456789abcdef0123456789abcdef</hash>"
             "<bytes>42</bytes><content_type>image/jpeg</content_type>"
             "<last_modified>2023-11-14T22:13:20.123450</last_modified></object>"
             "<subdir name=\"photos/2024/\"><name>photos/2024/</name></subdir>"
-            "<object><name>a&amp;b&lt;c&gt;d&quot;e&apos;f</name>"
+            "<object><name>a&amp;b&lt;c&gt;d\"e'f</name>"
             "<hash>d41d8cd98f00b204e9800998ecf8427e</hash><bytes>0</bytes>"
-            "<content_type>text/x-&lt;odd&gt;&amp;&quot;type&quot;</content_type>"
+            "<content_type>text/x-&lt;odd&gt;&amp;\"type\"</content_type>"
             "<last_modified>1970-01-01T00:00:00.000000</last_modified></object>"
             "</container>");
 }
@@ -324,22 +352,34 @@ TEST(RenderObjects, EmptyPagesInEachFormat) {
   EXPECT_EQ(render_objects(ListFormat::kPlain, "c", {}), "");
   EXPECT_EQ(render_objects(ListFormat::kJson, "c", {}), "[]");
   EXPECT_EQ(render_objects(ListFormat::kXml, "c", {}),
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<container name=\"c\"></container>");
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<container name=\"c\" />");
 }
 
-TEST(AppendJsonString, EscapesQuotesBackslashesAndControlCharactersInRuns) {
+TEST(AppendPyJsonString, EscapesAsPythonsJsonDumpsWithEnsureAscii) {
+  // json.dumps("a\"b\\c\x01\x1f\n\0end\u00e9\x7f\U0001F600")
   std::string out = "x";
-  append_json_string(out, std::string("a\"b\\c\x01\x1f\n\0end\xc3\xa9", 14));
-  EXPECT_EQ(out, "x\"a\\\"b\\\\c\\u0001\\u001f\\u000a\\u0000end\xc3\xa9\"");
+  append_py_json_string(out, std::string("a\"b\\c\x01\x1f\n\0end\xc3\xa9\x7f\xf0\x9f\x98\x80", 19));
+  EXPECT_EQ(out, "x\"a\\\"b\\\\c\\u0001\\u001f\\n\\u0000end\\u00e9\\u007f\\ud83d\\ude00\"");
   out.clear();
-  append_json_string(out, "");
+  append_py_json_string(out, "");
   EXPECT_EQ(out, "\"\"");
-  boost::json::value v = boost::json::parse("[" + [] {
-    std::string s;
-    append_json_string(s, std::string("q\"\\\t\x7f", 5));
-    return s;
-  }() + "]");
-  EXPECT_EQ(v.as_array()[0].as_string(), std::string("q\"\\\t\x7f", 5));
+  out.clear();
+  append_py_json_string(out, "\t\r\b\f/");
+  EXPECT_EQ(out, "\"\\t\\r\\b\\f/\"");
+}
+
+TEST(PyJson, UsesPythonsSeparatorsAndKeepsKeyOrder) {
+  boost::json::value v = {{"b", 1}, {"a", boost::json::array{true, nullptr, "x"}}, {"c", {{"d", -2}}}};
+  EXPECT_EQ(py_json(v), "{\"b\": 1, \"a\": [true, null, \"x\"], \"c\": {\"d\": -2}}");
+  EXPECT_EQ(py_json(boost::json::array{}), "[]");
+}
+
+TEST(XmlEscaping, EscapesAsElementTree) {
+  std::string text, attr;
+  append_xml_text(text, "&<>\"'\n\t");
+  append_xml_attr(attr, "&<>\"'\n\t\r");
+  EXPECT_EQ(text, "&amp;&lt;&gt;\"'\n\t");
+  EXPECT_EQ(attr, "&amp;&lt;&gt;&quot;'&#10;&#09;&#13;");
 }
 
 TEST(XmlEscape, EscapesTheFiveSpecialCharactersOnly) {

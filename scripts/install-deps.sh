@@ -17,7 +17,7 @@ build_pkgs=(
   curl openssl ca-certificates
 )
 test_pkgs=(
-  python3 python3-pytest python3-requests
+  python3 python3-pytest python3-requests python3-yaml
   python3-openstackclient python3-openstacksdk python3-keystoneclient
   python3-keystone tempest python3-subunit python3-stestr
   python3-swiftclient rclone

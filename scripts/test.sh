@@ -14,10 +14,13 @@
 #      PostgreSQL + GlusterFS behind haproxy, tests/api/test_cluster.py); a
 #      server whose log holds a sanitizer report fails its test
 #      (tests/api/conftest.py)
-#   3. conformance: Tempest's identity and object-storage API tests against a
+#   3. differential: every scenario of tests/differential/ against Debian's
+#      Swift and against onestack; a difference neither allowed.yaml nor
+#      pending.yaml lists fails it, as does a sanitizer report in the server
+#   4. conformance: Tempest's identity and object-storage API tests against a
 #      running onestack, compared with tests/conformance/expected/*.txt; the
 #      server must then stop cleanly with no sanitizer report in its log
-#   4. fuzzing: every libFuzzer target (clang, ASan + UBSan) for
+#   5. fuzzing: every libFuzzer target (clang, ASan + UBSan) for
 #      ONESTACK_FUZZ_SECONDS (default 60) after replaying its regressions
 #      (scripts/fuzz.sh)
 # Exits non-zero on the first failing stage. Needs root the first time (apt).
@@ -68,6 +71,9 @@ export ONESTACK_CRASH_CYCLES=${ONESTACK_CRASH_CYCLES:-100}
 export ONESTACK_BIN=$root/build/asan/onestack
 export ONESTACK_FERNET_TOOL=$root/build/asan/tests/unit/identity/token/fernet_tool
 /usr/bin/python3 -m pytest -q -p no:cacheprovider -W ignore::DeprecationWarning tests/api
+
+echo "== differential (object storage against Debian's Swift)"
+tests/differential/run.sh
 
 echo "== conformance (Tempest identity and object storage)"
 work=$(mktemp -d)

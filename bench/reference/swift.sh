@@ -23,6 +23,7 @@
 #   BENCH_SWIFT_SYNC_REALMS=FILE  container-sync-realms.conf for the proxy
 #   BENCH_SWIFT_AUTH_URI=URL      authtoken's www_authenticate_uri (default: the
 #                                 Keystone URL swift_start is given)
+#   BENCH_SWIFT_PROXY_OPTIONS     more lines for [app:proxy-server]
 #   BENCH_SWIFT_USER=root         the user the servers run as (default swift; root
 #                                 where system directories are not open to
 #                                 other users, as on some sandboxed hosts)
@@ -225,6 +226,7 @@ pipeline = $SWIFT_PIPELINE
 [app:proxy-server]
 use = egg:swift#proxy
 account_autocreate = true
+${BENCH_SWIFT_PROXY_OPTIONS:-}
 
 [filter:catch_errors]
 use = egg:swift#catch_errors

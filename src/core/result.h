@@ -38,10 +38,19 @@ std::string_view error_code_name(ErrorCode code);
 struct Error {
   ErrorCode code;
   std::string message;
+  // The media type of `message` where a dialect sends it as the whole body
+  // ("text/plain": Swift's constraint checks answer so); empty: the
+  // dialect's default. A static string.
+  std::string_view media_type = {};
 };
 
 inline Error make_error(ErrorCode code, std::string message) {
   return Error{code, std::move(message)};
+}
+
+// An error whose message a dialect sends as a text/plain body.
+inline Error make_plain_error(ErrorCode code, std::string message) {
+  return Error{code, std::move(message), "text/plain"};
 }
 
 template <typename T>

@@ -163,8 +163,11 @@ Response swift_error(const Error& e) {
   // router's among them) are for logs.
   const bool fixed = e.code == ErrorCode::kNotFound || e.code == ErrorCode::kMethodNotAllowed;
   r.body = e.message.empty() || server_side || fixed ? swob_default_body(code) : e.message;
-  // swob's Response starts with this Content-Type whatever its body.
-  r.headers.set(bhttp::field::content_type, "text/html; charset=UTF-8");
+  // swob's Response starts with this Content-Type whatever its body; a check
+  // that words its own answer may say text/plain.
+  const bool own_words = !e.message.empty() && r.body == e.message && !e.media_type.empty();
+  r.headers.set(bhttp::field::content_type,
+                own_words ? e.media_type : std::string_view("text/html; charset=UTF-8"));
   return r;
 }
 
@@ -221,7 +224,38 @@ std::string swift_realm(std::string_view path) {
 
 }  // namespace
 
+namespace {
+
+// How many of account, container and object a /v1/... path names (0 for
+// other paths).
+int path_level(std::string_view path) {
+  if (path.rfind("/v1/", 0) != 0 && path.rfind("/v1.0/", 0) != 0) return 0;
+  path.remove_prefix(path.find('/', 1) + 1);
+  int level = 0;
+  while (!path.empty() && level < 3) {
+    ++level;
+    size_t j = path.find('/');
+    if (j == std::string_view::npos) break;
+    path.remove_prefix(j + 1);
+  }
+  return level;
+}
+
+}  // namespace
+
 void finalize_response(const Request& req, Response& res, std::string_view auth_uri) {
+  const int level = path_level(req.path);
+  if (res.status == bhttp::status::method_not_allowed && level > 0) {
+    // The proxy controllers' allowed_methods (COPY is the copy middleware's,
+    // account PUT and DELETE need allow_account_management).
+    res.headers.set(bhttp::field::allow, level == 1 ? "GET, HEAD, OPTIONS, POST"
+                                                    : "DELETE, GET, HEAD, OPTIONS, POST, PUT");
+  }
+  if (req.method == bhttp::verb::head && static_cast<unsigned>(res.status) >= 400) {
+    // A HEAD answer has no body and says so (Content-Length: 0).
+    res.body.clear();
+    res.headers.erase(bhttp::field::content_length);
+  }
   if (res.status == bhttp::status::unauthorized &&
       res.headers.find(bhttp::field::www_authenticate) == res.headers.end()) {
     // TempURL and FormPost build their 401 without the request: realm
@@ -282,17 +316,17 @@ Status check_names(const Limits& limits, const Target& t) {
     }
   }
   if (size_t n = code_points(t.account); n > limits.max_account_name_length) {
-    return make_error(ErrorCode::kInvalidArgument,
+    return make_plain_error(ErrorCode::kInvalidArgument,
                       "Account name length of " + std::to_string(n) + " longer than " +
                           std::to_string(limits.max_account_name_length));
   }
   if (size_t n = code_points(t.container); n > limits.max_container_name_length) {
-    return make_error(ErrorCode::kInvalidArgument,
+    return make_plain_error(ErrorCode::kInvalidArgument,
                       "Container name length of " + std::to_string(n) + " longer than " +
                           std::to_string(limits.max_container_name_length));
   }
   if (size_t n = code_points(t.object); n > limits.max_object_name_length) {
-    return make_error(ErrorCode::kInvalidArgument,
+    return make_plain_error(ErrorCode::kInvalidArgument,
                       "Object name length of " + std::to_string(n) + " longer than " +
                           std::to_string(limits.max_object_name_length));
   }
@@ -507,14 +541,17 @@ Result<store::Metadata> metadata_updates(const Limits& limits, const Request& re
     std::string value(f.value());
     if (name.rfind(prefix, 0) == 0) {
       std::string key = name.substr(prefix.size());
-      if (key.empty()) return make_error(ErrorCode::kInvalidArgument, "Metadata name cannot be empty");
+      // swift/common/constraints.py check_metadata names the header as
+      // WSGI hands it over: the prefix, then the rest title-cased.
+      const std::string shown = std::string(prefix) + title_case(key);
+      if (key.empty()) return make_plain_error(ErrorCode::kInvalidArgument, "Metadata name cannot be empty");
       if (key.size() > limits.max_meta_name_length) {
-        return make_error(ErrorCode::kInvalidArgument, "Metadata name too long: " + name);
+        return make_plain_error(ErrorCode::kInvalidArgument, "Metadata name too long: " + shown);
       }
       if (value.size() > limits.max_meta_value_length) {
-        return make_error(ErrorCode::kInvalidArgument, "Metadata value longer than " +
-                                                           std::to_string(limits.max_meta_value_length) +
-                                                           ": " + name);
+        return make_plain_error(ErrorCode::kInvalidArgument,
+                                "Metadata value longer than " +
+                                    std::to_string(limits.max_meta_value_length) + ": " + shown);
       }
       out[name] = value;
     } else if (name.rfind(remove_prefix, 0) == 0 && name.size() > remove_prefix.size()) {
@@ -543,12 +580,13 @@ Status check_metadata_limits(const Limits& limits, const store::Metadata& meta,
     size += k.size() - prefix.size() + v.size();
   }
   if (count > limits.max_meta_count) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "Too many metadata items; max " + std::to_string(limits.max_meta_count));
+    return make_plain_error(ErrorCode::kInvalidArgument,
+                            "Too many metadata items; max " + std::to_string(limits.max_meta_count));
   }
   if (size > limits.max_meta_overall_size) {
-    return make_error(ErrorCode::kInvalidArgument, "Total metadata too large; max " +
-                                                       std::to_string(limits.max_meta_overall_size));
+    return make_plain_error(ErrorCode::kInvalidArgument,
+                            "Total metadata too large; max " +
+                                std::to_string(limits.max_meta_overall_size));
   }
   return {};
 }

@@ -206,12 +206,20 @@ awaitable<Response> container_head_get(Env env, Request& req) {
                           rows->account ? &rows->account->meta : nullptr,
                           rows->container ? &rows->container->meta : nullptr);
   ONESTACK_SWIFT_TRY(req, access);
-  if (!rows->container) co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
-  const store::ContainerRecord& c = *rows->container;
-
+  // The listing's parameters are checked before the container is looked
+  // for (listing_formats, then the container server's own checks).
   auto format = listing_format(req);
   ONESTACK_SWIFT_TRY(req, format);
   ListFormat fmt = *format;
+  std::optional<store::ListQuery> query;
+  if (req.method == bhttp::verb::get && !req.query.has("versions")) {
+    auto q = listing_query(req, env.svc->limits().container_listing_limit);
+    ONESTACK_SWIFT_TRY(req, q);
+    query = std::move(*q);
+  }
+  if (!rows->container) co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
+  const store::ContainerRecord& c = *rows->container;
+
   Response res;
   res.status = bhttp::status::no_content;
   if (req.method == bhttp::verb::get && req.query.has("versions")) {
@@ -222,8 +230,7 @@ awaitable<Response> container_head_get(Env env, Request& req) {
     res.status = bhttp::status::ok;
     res.body = std::move(listed).value();
   } else if (req.method == bhttp::verb::get) {
-    auto q = listing_query(req, env.svc->limits().container_listing_limit);
-    ONESTACK_SWIFT_TRY(req, q);
+    const store::ListQuery* q = &*query;
     // Rendered on the pool thread as the rows stream out of the store.
     ObjectListingWriter writer(fmt, t.account, t.container,
                                std::min<uint64_t>(q->limit, c.object_count));

@@ -9,6 +9,7 @@
 #include "core/json.h"
 #include "object/api/features.h"
 #include "object/api/object_helpers.h"
+#include "object/api/py_format.h"
 #include "object/api/routes.h"
 
 namespace onestack::object::api {
@@ -26,8 +27,16 @@ awaitable<Response> info_get(Env env, Request& req) {
   const Limits& l = env.svc->limits();
   const ObjectConfig& cfg = env.svc->config();
   namespace json = boost::json;
+  // What Swift 2.30's proxy shows with the middleware onestack implements,
+  // in the order it registers them (swift/common/registry.py).
   json::object swift{
       {"version", "2.30.1"},
+      {"strict_cors_mode", true},
+      {"policies", json::array{json::object{{"name", cfg.storage_policy},
+                                            {"aliases", cfg.storage_policy},
+                                            {"default", true}}}},
+      {"allow_account_management", false},
+      {"account_autocreate", true},
       {"max_file_size", l.max_file_size},
       {"max_meta_name_length", l.max_meta_name_length},
       {"max_meta_value_length", l.max_meta_value_length},
@@ -40,47 +49,50 @@ awaitable<Response> info_get(Env env, Request& req) {
       {"max_account_name_length", l.max_account_name_length},
       {"max_container_name_length", l.max_container_name_length},
       {"extra_header_count", l.extra_header_count},
-      {"strict_cors_mode", true},
-      {"allow_account_management", false},
-      {"account_autocreate", true},
-      {"valid_api_versions", json::array{"v1", "v1.0"}},
-      {"policies", json::array{json::object{{"name", cfg.storage_policy},
-                                            {"aliases", cfg.storage_policy},
-                                            {"default", true}}}},
   };
+  const json::array digests{"sha1", "sha256", "sha512"};
   json::object info{
       {"swift", std::move(swift)},
+      {"symlink", json::object{{"symloop_max", 2}, {"static_links", true}}},
+      {"versioned_writes", json::object{{"allowed_flags",
+                                         json::array{"x-versions-location", "x-history-location"}}}},
+      {"object_versioning", json::object{}},
       {"slo", json::object{{"max_manifest_segments", l.max_manifest_segments},
                            {"max_manifest_size", l.max_manifest_size},
                            {"yield_frequency", 10},
                            {"min_segment_size", l.min_segment_size},
                            {"allow_async_delete", false}}},
-      {"dlo", json::object{{"max_segments", 10000}}},
+      {"account_quotas", json::object{}},
+      {"container_quotas", json::object{}},
+      {"staticweb", json::object{}},
+      {"formpost", json::object{{"allowed_digests", digests},
+                                {"deprecated_digests", json::array{"sha1"}}}},
+      {"crossdomain", json::object{}},
+      // No rate is limited: Swift's ratelimit with its defaults says so.
+      {"ratelimit", json::object{{"account_ratelimit", 0.0},
+                                 {"max_sleep_time_seconds", 60.0},
+                                 {"container_ratelimits", json::array{}},
+                                 {"container_listing_ratelimits", json::array{}}}},
       {"tempurl", json::object{{"methods", json::array{"GET", "HEAD", "PUT", "POST", "DELETE"}},
                                {"incoming_remove_headers", json::array{"x-timestamp"}},
                                {"incoming_allow_headers", json::array{}},
                                {"outgoing_remove_headers", json::array{"x-object-meta-*"}},
                                {"outgoing_allow_headers", json::array{"x-object-meta-public-*"}},
-                               {"allowed_digests", json::array{"sha1", "sha256", "sha512"}}}},
-      {"formpost", json::object{{"allowed_digests", json::array{"sha1", "sha256", "sha512"}}}},
+                               {"allowed_digests", digests},
+                               {"deprecated_digests", json::array{"sha1"}}}},
       {"bulk_upload", json::object{{"max_containers_per_extraction", l.max_containers_per_extraction},
                                    {"max_failed_extractions", l.max_failed_extractions}}},
       {"bulk_delete", json::object{{"max_deletes_per_request", l.max_deletes_per_request},
                                    {"max_failed_deletes", l.max_failed_deletes}}},
-      {"staticweb", json::object{}},
       // Swift's container_sync middleware lists realms and clusters upper-case.
       {"container_sync", json::object{{"realms", json::object{{upper(cfg.sync_realm),
           json::object{{"clusters", json::object{{upper(cfg.sync_cluster), json::object{}}}}}}}}}},
-      {"account_quotas", json::object{}},
-      {"container_quotas", json::object{}},
-      {"versioned_writes", json::object{{"allowed_flags",
-                                         json::array{"x-versions-location", "x-history-location"}}}},
-      {"object_versioning", json::object{}},
-      {"symlink", json::object{{"symloop_max", 2}, {"static_links", true}}},
-      {"crossdomain", json::object{}},
-      {"keystoneauth", json::object{}},
   };
-  Response res = Response::json(bhttp::status::ok, to_json(info));
+  if (req.query.has("swiftinfo_sig") || req.query.has("swiftinfo_expires")) {
+    // Admin /info needs the proxy's admin_key; none is configured.
+    co_return error_for(req, make_error(ErrorCode::kForbidden, ""));
+  }
+  Response res = Response::json(bhttp::status::ok, py_json(info));
   res.headers.set(bhttp::field::content_type, "application/json; charset=UTF-8");
   add_trans_id(req, res);
   co_return res;
@@ -102,9 +114,16 @@ awaitable<Response> crossdomain_get(Env env, Request& req) {
       "<?xml version=\"1.0\"?>\n<!DOCTYPE cross-domain-policy SYSTEM "
       "\"http://www.adobe.com/xml/dtds/cross-domain-policy.dtd\" >\n<cross-domain-policy>\n"
       "<allow-access-from domain=\"*\" secure=\"false\" />\n</cross-domain-policy>",
-      "application/xml; charset=utf-8");
+      "application/xml");
   add_trans_id(req, res);
   co_return res;
+}
+
+// The crossdomain middleware answers GET only; any other method of the path
+// reaches the proxy, for which it names no account.
+awaitable<Response> crossdomain_other(Env env, Request& req) {
+  (void)env;
+  co_return error_for(req, make_error(ErrorCode::kPreconditionFailed, "Bad URL"));
 }
 
 namespace {
@@ -178,7 +197,13 @@ http::Router build_router(const Env& env) {
   r.add(V::get, "/info", bind<info_get>(env));
   r.add(V::options, "/info", bind<cors_preflight>(env));
   r.add(V::get, "/crossdomain.xml", bind<crossdomain_get>(env));
-  r.add(V::get, "/healthcheck", bind<healthcheck_get>(env));
+  for (V v : {V::head, V::post, V::put, V::delete_, V::options}) {
+    r.add(v, "/crossdomain.xml", bind<crossdomain_other>(env));
+  }
+  // The healthcheck middleware answers every method.
+  for (V v : {V::get, V::head, V::post, V::put, V::delete_, V::options}) {
+    r.add(v, "/healthcheck", bind<healthcheck_get>(env));
+  }
 
   const std::string a = "/v1/{account}";
   r.add(V::head, a, bind<account_head_get>(env));

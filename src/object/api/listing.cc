@@ -128,7 +128,7 @@ Result<ListFormat> listing_format(const http::Request& req) {
   std::string from_format;
   if (auto f = req.query.get("format"); f && !f->empty()) {
     if (!valid_utf8(*f)) {
-      return make_error(ErrorCode::kInvalidArgument, "Invalid UTF8 or contains NULL");
+      return make_plain_error(ErrorCode::kInvalidArgument, "\"format\" parameter not valid UTF-8");
     }
     // Swift lower-cases the value and asks for its type; any other is plain.
     std::string v(*f);
@@ -172,9 +172,13 @@ void listing_headers(const http::Request& req, ListFormat f, Response& res) {
 Result<store::ListQuery> listing_query(const http::Request& req, size_t max_limit) {
   store::ListQuery q;
   q.limit = max_limit;
-  for (const auto& item : req.query.items()) {
-    if (item.value.find('\0') != std::string::npos || !valid_utf8(item.value)) {
-      return make_error(ErrorCode::kPreconditionFailed, "Invalid UTF8 or contains NULL");
+  // swift/common/request_helpers.py validate_container_params: these must
+  // be UTF-8 (NUL is fine), in this order; other parameters are not read.
+  for (const char* name : {"marker", "end_marker", "prefix", "delimiter", "path", "format",
+                           "reverse", "limit"}) {
+    if (auto v = req.query.get(name); v && !valid_utf8(*v)) {
+      return make_plain_error(ErrorCode::kInvalidArgument,
+                              "\"" + std::string(name) + "\" parameter not valid UTF-8");
     }
   }
   // Swift's constrain_req_limit: a limit that is not all digits ("", "-1",

@@ -21,6 +21,7 @@ namespace {
 // Headers an object keeps besides X-Object-Meta-* (swift's allowed_headers).
 const std::initializer_list<std::string_view> kObjectExtras = {
     "content-disposition", "content-encoding", "x-object-manifest", "x-delete-at",
+    "cache-control",       "content-language", "expires",           "x-robots-tag",
 };
 
 }  // namespace
@@ -105,9 +106,9 @@ Result<int64_t> delete_at_of(const Request& req) {
     int64_t after = -1;
     auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), after);
     if (ec != std::errc() || p != v.data() + v.size()) {
-      return make_error(ErrorCode::kInvalidArgument, "Non-integer X-Delete-After");
+      return make_plain_error(ErrorCode::kInvalidArgument, "Non-integer X-Delete-After");
     }
-    if (after <= 0) return make_error(ErrorCode::kInvalidArgument, "X-Delete-After in past");
+    if (after <= 0) return make_plain_error(ErrorCode::kInvalidArgument, "X-Delete-After in past");
     return now + after;
   }
   if (req.has_header("X-Delete-At")) {
@@ -116,10 +117,10 @@ Result<int64_t> delete_at_of(const Request& req) {
     double at = 0;
     auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), at);
     if (ec != std::errc() || p != v.data() + v.size()) {
-      return make_error(ErrorCode::kInvalidArgument, "Non-integer X-Delete-At");
+      return make_plain_error(ErrorCode::kInvalidArgument, "Non-integer X-Delete-At");
     }
     if (static_cast<int64_t>(at) <= now) {
-      return make_error(ErrorCode::kInvalidArgument, "X-Delete-At in past");
+      return make_plain_error(ErrorCode::kInvalidArgument, "X-Delete-At in past");
     }
     return static_cast<int64_t>(at);
   }
@@ -464,9 +465,8 @@ awaitable<Response> object_put(Env env, Request& req) {
   auto cl = req.body_reader->content_length();
   bool chunked = req.header("Transfer-Encoding").find("chunked") != std::string_view::npos;
   if (!cl && !chunked) {
-    Response r = error_for(req, make_error(ErrorCode::kInvalidArgument, "Missing Content-Length"));
-    r.status = bhttp::status::length_required;
-    co_return r;
+    co_return error_for(req, make_plain_error(ErrorCode::kLengthRequired,
+                                              "Missing Content-Length header."));
   }
   const Limits& limits = env.svc->limits();
   if (cl && *cl > limits.max_file_size) {
@@ -799,7 +799,9 @@ awaitable<Response> object_post(Env env, Request& req) {
   ONESTACK_SWIFT_TRY(req, delete_at);
   std::vector<std::string> removed;
   auto updates = metadata_updates(env.svc->limits(), req, "x-object-meta-",
-                                  {"content-disposition", "content-encoding", "x-delete-at"},
+                                  {"content-disposition", "content-encoding", "x-delete-at",
+                                   "cache-control", "content-language", "expires",
+                                   "x-robots-tag"},
                                   &removed);
   ONESTACK_SWIFT_TRY(req, updates);
   // A POST replaces the user metadata wholesale (Swift's fast-POST); what

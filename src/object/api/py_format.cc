@@ -84,7 +84,18 @@ void append_py_json(std::string& out, const boost::json::value& v) {
     case boost::json::kind::bool_: out += v.get_bool() ? "true" : "false"; return;
     case boost::json::kind::int64: out += std::to_string(v.get_int64()); return;
     case boost::json::kind::uint64: out += std::to_string(v.get_uint64()); return;
-    case boost::json::kind::double_: out += boost::json::serialize(v); return;
+    case boost::json::kind::double_: {
+      // Python's repr: integral values keep ".0".
+      const double d = v.get_double();
+      char buf[40];
+      if (d == static_cast<double>(static_cast<long long>(d)) && d < 1e16 && d > -1e16) {
+        std::snprintf(buf, sizeof buf, "%.1f", d);
+      } else {
+        std::snprintf(buf, sizeof buf, "%.17g", d);
+      }
+      out += buf;
+      return;
+    }
     case boost::json::kind::string: append_py_json_string(out, v.get_string()); return;
     case boost::json::kind::array: {
       out.push_back('[');

@@ -18,6 +18,7 @@ namespace {
 // without X-Object-Manifest: an object is one kind of manifest or the other).
 const std::initializer_list<std::string_view> kManifestExtras = {
     "content-disposition", "content-encoding", "x-delete-at",
+    "cache-control",       "content-language", "expires",     "x-robots-tag",
 };
 
 bool is_slo(const store::ObjectRecord& o) { return o.meta.count("x-static-large-object") > 0; }

@@ -113,16 +113,21 @@ TEST(ListingQuery, AcceptsADelimiterOfAnyLength) {
   }
 }
 
-TEST(ListingQuery, RejectsNulAndBadUtf8InAnyParameter) {
-  const std::string nul("a\0b", 3);
-  for (const char* key : {"marker", "end_marker", "prefix", "delimiter", "path", "format", "other"}) {
-    for (const std::string& bad : {nul, std::string("\xff"), std::string("\xc0\xaf"),
+TEST(ListingQuery, RejectsBadUtf8InTheParametersSwiftReadsAsText) {
+  for (const char* key : {"marker", "end_marker", "prefix", "delimiter", "path", "format",
+                          "reverse", "limit"}) {
+    for (const std::string& bad : {std::string("\xff"), std::string("\xc0\xaf"),
                                    std::string("ok\xed\xa0\x80")}) {
       auto q = listing_query(with_query({{key, bad}}), 10000);
       ASSERT_FALSE(q.ok()) << key;
-      EXPECT_EQ(q.error().code, ErrorCode::kPreconditionFailed) << key;
+      EXPECT_EQ(q.error().code, ErrorCode::kInvalidArgument) << key;
+      EXPECT_EQ(q.error().message, "\"" + std::string(key) + "\" parameter not valid UTF-8");
+      EXPECT_EQ(q.error().media_type, "text/plain");
     }
   }
+  // NUL is valid UTF-8; parameters Swift does not read are not checked.
+  EXPECT_TRUE(listing_query(with_query({{"prefix", std::string("a\0b", 3)}}), 10000).ok());
+  EXPECT_TRUE(listing_query(with_query({{"other", "\xff"}}), 10000).ok());
   EXPECT_TRUE(listing_query(with_query({{"prefix", "caf\xc3\xa9"}}), 10000).ok());
 }
 

@@ -33,6 +33,31 @@ pkgs=("${build_pkgs[@]}")
 [ "$want" = test ] && pkgs+=("${test_pkgs[@]}")
 [ "$want" = fuzz ] && pkgs+=("${fuzz_pkgs[@]}")
 
+# PostgreSQL (and anything else that drops root) must be able to reach its
+# binaries, libraries and data: Debian's system directories are searchable
+# by every user. Some sandboxed hosts hand them over without the x bits
+# (drw-r--r--), where no process of another user can even start; put back
+# Debian's modes on those directories, and only where the bits are missing.
+repair_dir_modes() {
+  local d mode
+  for d in / /usr /usr/bin /usr/sbin /usr/lib /usr/lib32 /usr/lib64 /usr/libexec \
+           /usr/share /usr/local /etc /var /var/lib /var/tmp /run /tmp /dev /home /opt \
+           /srv /mnt /media /boot; do
+    [ -d "$d" ] && [ ! -L "$d" ] || continue
+    if [ -z "$(find "$d" -maxdepth 0 -perm -o=x)" ]; then
+      mode=755
+      case "$d" in /tmp|/var/tmp) mode=1777 ;; esac
+      if [ "$(id -u)" -ne 0 ]; then
+        echo "install-deps: $d is not searchable by other users (needs root to fix)" >&2
+        return 1
+      fi
+      echo "install-deps: $d was $(stat -c %a "$d"), not searchable by other users; setting $mode"
+      chmod "$mode" "$d"
+    fi
+  done
+}
+[ "$want" = test ] && repair_dir_modes
+
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -133,7 +133,12 @@ PUBLIC = {
     (O, 'GET', '/info'): Public('capabilities discovery', 200),
     (O, 'OPTIONS', '/info'): Public('CORS preflight of discovery', 200),
     (O, 'GET', '/crossdomain.xml'): Public('Flash cross-domain policy', 200),
-    (O, 'GET', '/healthcheck'): Public('load balancer health check', 200),
+    # Other methods reach Swift's proxy, for which the path names no account.
+    **{(O, m, '/crossdomain.xml'): Public('no account in the path: 412 Bad URL', 412)
+       for m in ('HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS')},
+    # The healthcheck middleware answers every method.
+    **{(O, m, '/healthcheck'): Public('load balancer health check', 200)
+       for m in ('GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS')},
     # CORS preflight carries no token by definition; a container without
     # X-Container-Meta-Access-Control-Allow-Origin refuses every origin.
     (O, 'OPTIONS', '/v1/{account}'): Public('CORS preflight', 200),
@@ -501,7 +506,7 @@ def request_for(route, ids):
         elif method in WRITES:
             kw['json'] = {}
     else:
-        if method in ('PUT', 'POST'):
+        if method in ('PUT', 'POST') and pattern.startswith('/v1/'):
             kind = {1: 'Account', 2: 'Container', 3: 'Object'}[
                 len(pattern.split('/')) - 2]
             headers['X-%s-Meta-Evil' % kind] = 'yes'

@@ -652,7 +652,14 @@ awaitable<Response> object_head_get(Env env, Request& req) {
                                          ? bhttp::status::not_modified
                                          : bhttp::status::precondition_failed);
     object_headers(r, o);
+    // swob answers a failed condition with no body at all.
+    r.body.clear();
     r.headers.set(bhttp::field::content_length, "0");
+    if (cond == Condition::kPreconditionFailed) {
+      // ... and its 412 keeps swob's own Content-Type, not the object's.
+      r.headers.set(bhttp::field::content_type, "text/html; charset=UTF-8");
+      r.headers.erase(bhttp::field::accept_ranges);
+    }
     co_return r;
   }
   if (mm == "get") {

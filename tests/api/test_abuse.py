@@ -332,11 +332,11 @@ def closed_by_peer(sock, timeout):
 
 
 def assert_swift_413(status, headers, body, text):
-    """The object listener's own 413: Swift's plain-text body and a
-    transaction id."""
+    """The object listener's own 413: the reason as the body, with swob's
+    Content-Type, and a transaction id."""
     assert status == 413, (status, body)
     assert body == text.encode(), body
-    assert headers.get('content-type', '').startswith('text/plain'), headers
+    assert headers.get('content-type', '') == 'text/html; charset=UTF-8', headers
     assert headers.get('x-trans-id', '').startswith('tx'), headers
     assert headers.get('connection', '').lower() == 'close', headers
 

@@ -135,10 +135,9 @@ std::optional<SwobReason> swob_reason(unsigned code) {
                         "The server is currently unavailable. Please try again at a later time."};
     case 504:
       return SwobReason{"Gateway Timeout", "A timeout has occurred speaking to a backend server."};
-    // The proxy fills in "Drive: %(drive)s" with names it does not know.
-    case 507:
-      return SwobReason{"Insufficient Storage",
-                        "There was not enough space to save the resource. Drive: unknown"};
+    // swob's text goes on with "Drive: %(drive)s", naming a storage node's
+    // disk; onestack has no such disks to name.
+    case 507: return SwobReason{"Insufficient Storage", "There was not enough space to save the resource."};
     default: return std::nullopt;
   }
 }

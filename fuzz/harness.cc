@@ -150,7 +150,10 @@ Harness start() {
   ol.service = "object-store";
   ol.router = &w->object_router;
   ol.error_responder = object::api::swift_error;
-  ol.finalize = object::api::finalize_response;
+  ol.fallback = object::api::build_fallback(w->object_router);
+  ol.finalize = [](const http::Request& req, http::Response& res) {
+    object::api::finalize_response(req, res, "http://127.0.0.1:5000");
+  };
   auto oport = w->server->add_listener(std::move(ol));
   if (!oport.ok()) die(oport.error().message);
   w->h.identity_port = *iport;

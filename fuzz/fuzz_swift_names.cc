@@ -57,7 +57,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (m.kind == http::Router::MatchKind::kFound) {
     req.path_params = m.params;
     api::Target t = api::target_of(req);
-    (void)api::check_names(limits, t);
+    (void)api::check_names(t);
+    for (auto level : {api::NameLevel::kAccount, api::NameLevel::kContainer, api::NameLevel::kObject}) {
+      (void)api::check_name_length(limits, t, level);
+    }
   }
   (void)api::listing_format(req);
   auto lq = api::listing_query(req, limits.container_listing_limit);

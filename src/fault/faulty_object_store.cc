@@ -56,9 +56,10 @@ Result<store::ContainerRecord> FaultyObjectStore::get_container(const std::strin
 
 Status FaultyObjectStore::update_container_meta(const std::string& account,
                                                 const std::string& container,
-                                                const store::Metadata& updates) {
+                                                const store::Metadata& updates,
+                                                std::optional<int64_t> put_us) {
   ONESTACK_FAULT_POINT("store.update_container_meta");
-  return inner_->update_container_meta(account, container, updates);
+  return inner_->update_container_meta(account, container, updates, put_us);
 }
 
 Status FaultyObjectStore::delete_container(const std::string& account,

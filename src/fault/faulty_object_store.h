@@ -33,7 +33,7 @@ class FaultyObjectStore final : public store::ObjectStore {
   Result<store::ContainerRecord> get_container(const std::string& account,
                                                const std::string& container) override;
   Status update_container_meta(const std::string& account, const std::string& container,
-                               const store::Metadata& updates) override;
+                               const store::Metadata& updates, std::optional<int64_t> put_us) override;
   Status delete_container(const std::string& account, const std::string& container) override;
   Result<std::vector<store::ObjectListEntry>> list_objects(const std::string& account,
                                                            const std::string& container,

@@ -121,7 +121,9 @@ struct DeleteObjectResult {
 
 // Conditions a write checks inside its transaction.
 struct PutConditions {
-  bool if_none_match = false;  // kPreconditionFailed if a row exists
+  // kPreconditionFailed if a live row exists (one past its delete_at is
+  // replaced like an absent one: it no longer exists for clients).
+  bool if_none_match = false;
   // The new row reuses a blob that another row refers to (COPY, version
   // snapshot): kConflict if no row refers to it any more (it may be gone).
   bool blob_shared = false;
@@ -159,9 +161,11 @@ class ObjectStore {
   // kNotFound if absent.
   virtual Result<ContainerRecord> get_container(const std::string& account,
                                                 const std::string& container) = 0;
-  // Applies `updates` (empty value removes). kNotFound if absent.
+  // Applies `updates` (empty value removes) and, when given, moves the
+  // container's put timestamp (a POST does, as Swift's container server's
+  // update_put_timestamp). kNotFound if absent.
   virtual Status update_container_meta(const std::string& account, const std::string& container,
-                                       const Metadata& updates) = 0;
+                                       const Metadata& updates, std::optional<int64_t> put_us) = 0;
   // kNotFound if absent, kConflict if it still holds objects.
   virtual Status delete_container(const std::string& account, const std::string& container) = 0;
   virtual Result<std::vector<ObjectListEntry>> list_objects(const std::string& account,

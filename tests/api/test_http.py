@@ -616,8 +616,9 @@ def test_a_token_in_use_loses_what_identity_writes_take_away(cloud):
     account = '%s/v1/AUTH_%s' % (cloud.object_base_url, project['id'])
     for _ in range(3):  # warm every cache on the way
         assert cloud.request('GET', path, token=token).status_code == 200
+        # An account not created yet answers HEAD with the proxy's 200.
         assert requests.head(account, headers={'X-Auth-Token': token},
-                             timeout=30).status_code == 204
+                             timeout=30).status_code == 200
     r = cloud.request('GET', '/v3/roles?name=member', admin=True)
     role_id = r.json()['roles'][0]['id']
     r = cloud.request('DELETE', '/v3/projects/%s/users/%s/roles/%s' % (
@@ -630,7 +631,7 @@ def test_a_token_in_use_loses_what_identity_writes_take_away(cloud):
     user2, project2, token2 = _member_of_new_project(cloud)
     account2 = '%s/v1/AUTH_%s' % (cloud.object_base_url, project2['id'])
     assert requests.head(account2, headers={'X-Auth-Token': token2},
-                         timeout=30).status_code == 204
+                         timeout=30).status_code == 200
     r = cloud.request('PATCH', '/v3/users/' + user2['id'], admin=True,
                       json={'user': {'enabled': False}})
     assert r.status_code == 200, r.text

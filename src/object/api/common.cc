@@ -308,26 +308,39 @@ size_t code_points(std::string_view s) {
 
 }  // namespace
 
-Status check_names(const Limits& limits, const Target& t) {
+Status check_names(const Target& t) {
   for (const std::string* s : {&t.account, &t.container, &t.object}) {
     if (s->find('\0') != std::string::npos || !valid_utf8(*s)) {
       return make_error(ErrorCode::kPreconditionFailed, "Invalid UTF8 or contains NULL");
     }
   }
-  if (size_t n = code_points(t.account); n > limits.max_account_name_length) {
-    return make_plain_error(ErrorCode::kInvalidArgument,
-                      "Account name length of " + std::to_string(n) + " longer than " +
-                          std::to_string(limits.max_account_name_length));
-  }
-  if (size_t n = code_points(t.container); n > limits.max_container_name_length) {
-    return make_plain_error(ErrorCode::kInvalidArgument,
-                      "Container name length of " + std::to_string(n) + " longer than " +
-                          std::to_string(limits.max_container_name_length));
-  }
-  if (size_t n = code_points(t.object); n > limits.max_object_name_length) {
-    return make_plain_error(ErrorCode::kInvalidArgument,
-                      "Object name length of " + std::to_string(n) + " longer than " +
-                          std::to_string(limits.max_object_name_length));
+  return {};
+}
+
+Status check_name_length(const Limits& limits, const Target& t, NameLevel level) {
+  auto too_long = [](const char* what, size_t n, size_t limit) {
+    return std::string(what) + " name length of " + std::to_string(n) + " longer than " +
+           std::to_string(limit);
+  };
+  switch (level) {
+    case NameLevel::kAccount:
+      if (size_t n = code_points(t.account); n > limits.max_account_name_length) {
+        return make_error(ErrorCode::kInvalidArgument,
+                          too_long("Account", n, limits.max_account_name_length));
+      }
+      break;
+    case NameLevel::kContainer:
+      if (size_t n = code_points(t.container); n > limits.max_container_name_length) {
+        return make_error(ErrorCode::kInvalidArgument,
+                          too_long("Container", n, limits.max_container_name_length));
+      }
+      break;
+    case NameLevel::kObject:
+      if (size_t n = code_points(t.object); n > limits.max_object_name_length) {
+        return make_plain_error(ErrorCode::kInvalidArgument,
+                                too_long("Object", n, limits.max_object_name_length));
+      }
+      break;
   }
   return {};
 }
@@ -531,7 +544,11 @@ Result<store::Metadata> metadata_updates(const Limits& limits, const Request& re
                                          std::initializer_list<std::string_view> extra,
                                          std::vector<std::string>* removed) {
   store::Metadata out;
+  std::vector<std::string> removes;
   std::string remove_prefix = "x-remove-" + std::string(prefix.substr(2));
+  // The request's own items and bytes, counted in header order as
+  // constraints.check_metadata counts them (empty values included).
+  size_t count = 0, size = 0;
   for (const auto& f : req.headers) {
     std::string name = lower(f.name_string());
     for (auto& c : name) {
@@ -552,26 +569,47 @@ Result<store::Metadata> metadata_updates(const Limits& limits, const Request& re
                                 "Metadata value longer than " +
                                     std::to_string(limits.max_meta_value_length) + ": " + shown);
       }
+      ++count;
+      size += key.size() + value.size();
+      if (count > limits.max_meta_count) {
+        return make_plain_error(ErrorCode::kInvalidArgument,
+                                "Too many metadata items; max " + std::to_string(limits.max_meta_count));
+      }
+      if (size > limits.max_meta_overall_size) {
+        return make_plain_error(ErrorCode::kInvalidArgument,
+                                "Total metadata too large; max " +
+                                    std::to_string(limits.max_meta_overall_size));
+      }
       out[name] = value;
     } else if (name.rfind(remove_prefix, 0) == 0 && name.size() > remove_prefix.size()) {
-      std::string key = std::string(prefix) + name.substr(remove_prefix.size());
-      if (removed) {
-        removed->push_back(std::move(key));
-      } else {
-        out[key] = "";
-      }
+      removes.push_back(std::string(prefix) + name.substr(remove_prefix.size()));
     } else {
       for (auto e : extra) {
         if (name == e) out[name] = value;
-        else if (name == "x-remove-" + std::string(e.substr(2))) out[std::string(e)] = "";
+        else if (name == "x-remove-" + std::string(e.substr(2))) removes.push_back(std::string(e));
       }
+    }
+  }
+  // A name both set and removed keeps the value set: the proxy turns each
+  // X-Remove-* into an empty value first, then copies the set ones over it
+  // (Controller.transfer_headers).
+  for (auto& key : removes) {
+    if (out.count(key)) continue;
+    if (removed && key.rfind(prefix, 0) == 0) {
+      removed->push_back(std::move(key));
+    } else {
+      out.emplace(std::move(key), "");
     }
   }
   return out;
 }
 
 Status check_metadata_limits(const Limits& limits, const store::Metadata& meta,
-                             std::string_view prefix) {
+                             std::string_view prefix, MetaCheck who) {
+  auto refuse = [who](std::string message) {
+    return who == MetaCheck::kStored ? make_error(ErrorCode::kInvalidArgument, std::move(message))
+                                     : make_plain_error(ErrorCode::kInvalidArgument, std::move(message));
+  };
   size_t count = 0, size = 0;
   for (const auto& [k, v] : meta) {
     if (k.rfind(prefix, 0) != 0) continue;
@@ -579,13 +617,10 @@ Status check_metadata_limits(const Limits& limits, const store::Metadata& meta,
     size += k.size() - prefix.size() + v.size();
   }
   if (count > limits.max_meta_count) {
-    return make_plain_error(ErrorCode::kInvalidArgument,
-                            "Too many metadata items; max " + std::to_string(limits.max_meta_count));
+    return refuse("Too many metadata items; max " + std::to_string(limits.max_meta_count));
   }
   if (size > limits.max_meta_overall_size) {
-    return make_plain_error(ErrorCode::kInvalidArgument,
-                            "Total metadata too large; max " +
-                                std::to_string(limits.max_meta_overall_size));
+    return refuse("Total metadata too large; max " + std::to_string(limits.max_meta_overall_size));
   }
   return {};
 }

@@ -77,10 +77,16 @@ struct Target {
 // Whether `s` is well-formed UTF-8 (no overlongs, no surrogates).
 bool valid_utf8(std::string_view s);
 
-// Validates the names as Swift's constraints do: UTF-8, no NUL, lengths.
-// kPreconditionFailed (412) for bad UTF-8 or NUL, kInvalidArgument (400) for
-// lengths — the statuses Swift answers.
-Status check_names(const Limits& limits, const Target& t);
+// Validates the names as Swift's proxy does for every request: UTF-8 and
+// no NUL, else kPreconditionFailed (412).
+Status check_names(const Target& t);
+// The length limit of one level's name, in characters (Swift on Python 3
+// measures decoded names), checked only where Swift checks it: every
+// account request (400, text/html), a container PUT (400, text/html) and
+// an object PUT or copy (400, text/plain, constraints.check_object_creation).
+// Elsewhere a name too long is simply not found.
+enum class NameLevel { kAccount, kContainer, kObject };
+Status check_name_length(const Limits& limits, const Target& t, NameLevel level);
 
 // What the caller may do on the target's account and container.
 enum class Op {
@@ -120,9 +126,13 @@ Result<store::Metadata> metadata_updates(const Limits& limits, const Request& re
                                          std::string_view prefix,
                                          std::initializer_list<std::string_view> extra,
                                          std::vector<std::string>* removed = nullptr);
-// Checks a complete metadata set against the limits (after merging).
+// Checks a complete metadata set against the limits (after merging): 400.
+// Who checks sets the error's media type: the proxy's checks of a request
+// answer text/plain, an account or container server's check of what it
+// would store answers swob's text/html (DatabaseBroker.validate_metadata).
+enum class MetaCheck { kRequest, kStored };
 Status check_metadata_limits(const Limits& limits, const store::Metadata& meta,
-                             std::string_view prefix);
+                             std::string_view prefix, MetaCheck who = MetaCheck::kRequest);
 // Writes `meta` as response headers, title-cased ("X-Object-Meta-Color").
 void put_meta_headers(Response& res, const store::Metadata& meta);
 // "x-object-meta-color" -> "X-Object-Meta-Color".

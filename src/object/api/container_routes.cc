@@ -25,10 +25,15 @@ bool is_uint(std::string_view s) {
 
 // Validates what a PUT/POST asks to set.
 Status check_container_updates(const store::Metadata& u) {
-  for (const char* q : {"x-container-meta-quota-bytes", "x-container-meta-quota-count"}) {
+  // container_quotas.py's own words.
+  const std::pair<const char*, const char*> quotas[] = {
+      {"x-container-meta-quota-bytes", "Invalid bytes quota."},
+      {"x-container-meta-quota-count", "Invalid count quota."},
+  };
+  for (const auto& [q, message] : quotas) {
     auto it = u.find(q);
     if (it != u.end() && !it->second.empty() && !is_uint(it->second)) {
-      return make_error(ErrorCode::kInvalidArgument, "Invalid quota value: " + std::string(q));
+      return make_error(ErrorCode::kInvalidArgument, message);
     }
   }
   auto loc = u.find("x-versions-location");
@@ -146,7 +151,7 @@ void container_headers(Response& res, const store::ContainerRecord& c, bool owne
 
 awaitable<Response> container_put(Env env, Request& req) {
   Target t = target_of(req);
-  ONESTACK_SWIFT_TRY(req, check_names(env.svc->limits(), t));
+  ONESTACK_SWIFT_TRY(req, check_names(t));
   if (!req.auth) co_return error_for(req, make_error(ErrorCode::kUnauthenticated, ""));
   auto rows = co_await load_rows(env, t, static_cast<int>(Want::kAccount) | static_cast<int>(Want::kContainer));
   ONESTACK_SWIFT_TRY(req, rows);
@@ -158,9 +163,10 @@ awaitable<Response> container_put(Env env, Request& req) {
   std::string_view policy = req.header("X-Storage-Policy");
   if (!policy.empty() && strncasecmp(std::string(policy).c_str(), cfg.storage_policy.c_str(),
                                      cfg.storage_policy.size() + 1) != 0) {
-    co_return error_for(req, make_error(ErrorCode::kInvalidArgument,
-                                        "Invalid X-Storage-Policy '" + std::string(policy) + "'"));
+    co_return error_for(req, make_plain_error(ErrorCode::kInvalidArgument,
+                                              "Invalid X-Storage-Policy '" + std::string(policy) + "'"));
   }
+  ONESTACK_SWIFT_TRY(req, check_name_length(env.svc->limits(), t, NameLevel::kContainer));
   auto updates = metadata_updates(env.svc->limits(), req, "x-container-meta-", kContainerExtras);
   ONESTACK_SWIFT_TRY(req, updates);
   ONESTACK_SWIFT_TRY(req, clean_acls(*updates));
@@ -170,15 +176,18 @@ awaitable<Response> container_put(Env env, Request& req) {
                                                                &*updates));
   store::Metadata merged = rows->container ? rows->container->meta : store::Metadata{};
   merge_metadata(merged, *updates);
-  ONESTACK_SWIFT_TRY(req, check_metadata_limits(env.svc->limits(), merged, "x-container-meta-"));
+  ONESTACK_SWIFT_TRY(req, check_metadata_limits(env.svc->limits(), merged, "x-container-meta-",
+                                                MetaCheck::kStored));
   if (!rows->container && rows->account) {
     // Swift's max_containers_per_account is unlimited by default; nothing to check.
   }
-  if (!rows->account) {
+  if (!rows->account || !rows->account->meta.count(std::string(kPolicyStatSysmeta))) {
     // Swift's proxy creates a missing account first (account_autocreate),
-    // with a timestamp of its own, before the container.
+    // with a timestamp of its own, before the container; the account then
+    // reports the container's policy for good.
     store::Metadata account_updates;
-    record_project_domain(req, t, account_updates);
+    if (!rows->account) record_project_domain(req, t, account_updates);
+    account_updates[std::string(kPolicyStatSysmeta)] = "1";
     const int64_t account_us = now_us();
     auto made = [&]() {
       return env.svc->store().update_account_meta(t.account, account_updates, account_us);
@@ -199,7 +208,7 @@ awaitable<Response> container_put(Env env, Request& req) {
 
 awaitable<Response> container_head_get(Env env, Request& req) {
   Target t = target_of(req);
-  ONESTACK_SWIFT_TRY(req, check_names(env.svc->limits(), t));
+  ONESTACK_SWIFT_TRY(req, check_names(t));
   auto rows = co_await load_rows(env, t, static_cast<int>(Want::kAccount) | static_cast<int>(Want::kContainer));
   ONESTACK_SWIFT_TRY(req, rows);
   auto access = authorize(env, req, t, Op::kContainerRead,
@@ -254,7 +263,7 @@ awaitable<Response> container_head_get(Env env, Request& req) {
 
 awaitable<Response> container_post(Env env, Request& req) {
   Target t = target_of(req);
-  ONESTACK_SWIFT_TRY(req, check_names(env.svc->limits(), t));
+  ONESTACK_SWIFT_TRY(req, check_names(t));
   if (!req.auth) co_return error_for(req, make_error(ErrorCode::kUnauthenticated, ""));
   auto rows = co_await load_rows(env, t, static_cast<int>(Want::kAccount) | static_cast<int>(Want::kContainer));
   ONESTACK_SWIFT_TRY(req, rows);
@@ -273,15 +282,21 @@ awaitable<Response> container_post(Env env, Request& req) {
                                                                &*updates));
   store::Metadata merged = rows->container->meta;
   merge_metadata(merged, *updates);
-  ONESTACK_SWIFT_TRY(req, check_metadata_limits(env.svc->limits(), merged, "x-container-meta-"));
-  auto job = [&]() { return env.svc->store().update_container_meta(t.account, t.container, *updates); };
+  ONESTACK_SWIFT_TRY(req, check_metadata_limits(env.svc->limits(), merged, "x-container-meta-",
+                                                MetaCheck::kStored));
+  // A POST moves the container's Last-Modified (its put timestamp), not its
+  // X-Timestamp.
+  const int64_t put_us = now_us();
+  auto job = [&]() {
+    return env.svc->store().update_container_meta(t.account, t.container, *updates, put_us);
+  };
   ONESTACK_SWIFT_TRY(req, co_await env.svc->pool().run(job));
   co_return empty_response(req, bhttp::status::no_content);
 }
 
 awaitable<Response> container_delete(Env env, Request& req) {
   Target t = target_of(req);
-  ONESTACK_SWIFT_TRY(req, check_names(env.svc->limits(), t));
+  ONESTACK_SWIFT_TRY(req, check_names(t));
   if (!req.auth) co_return error_for(req, make_error(ErrorCode::kUnauthenticated, ""));
   auto rows = co_await load_rows(env, t, static_cast<int>(Want::kAccount));
   ONESTACK_SWIFT_TRY(req, rows);

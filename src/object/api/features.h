@@ -46,6 +46,11 @@ struct Resolved {
 };
 awaitable<Result<Resolved>> resolve_symlink(Env env, Request& req, Target t,
                                             store::ObjectRecord o);
+// Reads a symlink PUT's X-Symlink-Target(-Account) into `o`: the target
+// must be "<container>/<object>" (412) and the body empty (400); a link sent
+// without a Content-Type gets application/symlink.
+Status symlink_put_headers(const Request& req, std::optional<uint64_t> content_length,
+                           store::ObjectRecord* o);
 // Validates a symlink PUT to `t` (`o` already carries x-symlink-target):
 // a link to itself is 400; with X-Symlink-Target-Etag (a static link) the
 // target must exist with that etag (409 otherwise), and `o` records the

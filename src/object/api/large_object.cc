@@ -442,7 +442,7 @@ Result<DloPlan> plan_dlo(const Env& env, const Request& req, const Target& t,
   bool complete = plan.page.last;
   if (complete) plan.etag = "\"" + md5_hex(concat) + "\"";
   plan.condition = check_conditions(req, complete ? md5_hex(concat) : o.etag,
-                                    last_modified_seconds(o.timestamp_us), true);
+                                    last_modified_seconds(shown_timestamp_us(o)), true);
   if (plan.condition != Condition::kProceed) return plan;
 
   // dlo.py honours a single range only, and when the listing is

@@ -309,6 +309,76 @@ ObjectListingWriter::ObjectListingWriter(ListFormat f, std::string_view account,
   }
 }
 
+namespace {
+
+bool rfc_token_char(char c) {
+  auto u = static_cast<unsigned char>(c);
+  return u > 0x20 && u != 0x7f && std::string_view("()<>@,;:\\\"/[]?={}").find(c) == std::string_view::npos;
+}
+
+bool space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+// One match of utils._rfc_extension_pattern at `i`:
+//   \s*;\s*(token)\s*(?:=\s*(token|"quoted"))?
+// Returns the end of the match, or npos.
+size_t match_param(std::string_view s, size_t i, std::string_view* key, std::string_view* value) {
+  while (i < s.size() && space(s[i])) ++i;
+  if (i >= s.size() || s[i] != ';') return std::string_view::npos;
+  ++i;
+  while (i < s.size() && space(s[i])) ++i;
+  size_t k = i;
+  while (i < s.size() && rfc_token_char(s[i])) ++i;
+  if (i == k) return std::string_view::npos;
+  *key = s.substr(k, i - k);
+  *value = {};
+  size_t after_key = i;
+  while (i < s.size() && space(s[i])) ++i;
+  if (i >= s.size() || s[i] != '=') return i;
+  size_t j = i + 1;
+  while (j < s.size() && space(s[j])) ++j;
+  size_t v = j;
+  if (j < s.size() && s[j] == '"') {
+    ++j;
+    while (j < s.size() && s[j] != '"') j += s[j] == '\\' && j + 1 < s.size() ? 2 : 1;
+    if (j >= s.size()) return i;  // unterminated: the value group does not match
+    *value = s.substr(v, j + 1 - v);
+    return j + 1;
+  }
+  while (j < s.size() && rfc_token_char(s[j])) ++j;
+  if (j == v) return i;
+  (void)after_key;
+  *value = s.substr(v, j - v);
+  return j;
+}
+
+}  // namespace
+
+std::string listed_content_type(std::string_view ct) {
+  size_t semi = ct.find(';');
+  if (semi == std::string_view::npos) return std::string(ct);
+  // utils.extract_swift_bytes: the type, then each parameter the pattern
+  // finds re-joined as ";key=value" (spaces gone), swift_bytes dropped.
+  std::string out(ct.substr(0, semi));
+  std::string_view rest = ct.substr(semi);
+  size_t i = 0;
+  while (i < rest.size()) {
+    std::string_view key, value;
+    size_t end = match_param(rest, i, &key, &value);
+    if (end == std::string_view::npos) {
+      ++i;
+      continue;
+    }
+    if (key != "swift_bytes") {
+      out += ";";
+      out += key;
+      out += "=";
+      out += value;
+    }
+    i = end;
+  }
+  return out;
+}
+
 // swift/container/server.py update_data_record: {"bytes", "hash", "name",
 // "content_type", "last_modified"}, then what the symlink middleware adds.
 void ObjectListingWriter::add(const store::ObjectListRow& o) {
@@ -337,7 +407,11 @@ void ObjectListingWriter::add(const store::ObjectListRow& o) {
     out_ += ", \"name\": ";
     append_py_json_string(out_, o.name);
     out_ += ", \"content_type\": ";
-    append_py_json_string(out_, o.content_type);
+    if (o.content_type.find(';') == std::string::npos) {
+      append_py_json_string(out_, o.content_type);
+    } else {
+      append_py_json_string(out_, listed_content_type(o.content_type));
+    }
     out_ += ", \"last_modified\": \"";
     append_iso_timestamp(out_, o.timestamp_us);
     out_ += "\"";
@@ -363,7 +437,7 @@ void ObjectListingWriter::add(const store::ObjectListRow& o) {
   out_ += "</name><hash>";
   append_xml_text(out_, o.etag);
   out_ += "</hash><bytes>" + std::to_string(o.size) + "</bytes><content_type>";
-  append_xml_text(out_, o.content_type);
+  append_xml_text(out_, listed_content_type(o.content_type));
   out_ += "</content_type><last_modified>";
   append_iso_timestamp(out_, o.timestamp_us);
   out_ += "</last_modified></object>";

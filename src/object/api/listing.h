@@ -33,6 +33,10 @@ void listing_headers(const http::Request& req, ListFormat f, http::Response& res
 // reverse. Values must be UTF-8 without NUL (412).
 Result<store::ListQuery> listing_query(const http::Request& req, size_t max_limit);
 
+// An object's Content-Type as its container lists it: parameters re-joined
+// without spaces and swift_bytes left out (utils.extract_swift_bytes).
+std::string listed_content_type(std::string_view content_type);
+
 std::string render_containers(ListFormat f, const std::string& account,
                               const std::vector<store::ContainerListEntry>& items);
 

@@ -24,10 +24,14 @@ void set_object_meta(store::Metadata& meta, const store::Metadata& updates,
 bool truthy(std::string_view v);
 // `s` without one pair of surrounding double quotes.
 std::string strip_quotes(std::string_view s);
+// A POST's timestamp, kept in the row's metadata: Swift's fast-POST moves
+// an object's X-Timestamp and Last-Modified but not the data timestamp its
+// container lists (the object server's metadata vs data timestamps).
+inline constexpr const char* kMetaTimestampSysmeta = "x-object-sysmeta-onestack-meta-timestamp";
+// The timestamp a GET or HEAD shows: the last POST's, else the data's.
+int64_t shown_timestamp_us(const store::ObjectRecord& o);
 // Whether the row's X-Delete-At has passed.
 bool expired(const store::ObjectRecord& o);
-// X-Delete-At / X-Delete-After of `req` as unix seconds (0: none), or 400.
-Result<int64_t> delete_at_of(const Request& req);
 // Percent-encodes a name for a header value.
 std::string quote_path(std::string_view s);
 // The headers of a GET or HEAD of `o`: Content-Type, ETag (quoted for an

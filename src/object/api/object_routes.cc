@@ -6,25 +6,19 @@
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <tuple>
 #include <unordered_map>
+#include <utility>
 
 #include "object/api/features.h"
 #include "object/api/middleware.h"
 #include "object/api/object_helpers.h"
+#include "object/api/object_request.h"
+#include "object/api/py_format.h"
 #include "object/api/range.h"
 #include "object/service/blob_io.h"
 
 namespace onestack::object::api {
-
-namespace {
-
-// Headers an object keeps besides X-Object-Meta-* (swift's allowed_headers).
-const std::initializer_list<std::string_view> kObjectExtras = {
-    "content-disposition", "content-encoding", "x-object-manifest", "x-delete-at",
-    "cache-control",       "content-language", "expires",           "x-robots-tag",
-};
-
-}  // namespace
 
 // From here to created(): shared with the features (object_helpers.h).
 
@@ -54,14 +48,60 @@ const std::unordered_map<std::string, std::string>& mime_types() {
   return *table;
 }
 
+namespace {
+
+// posixpath.splitext over the last path component: the extension starts at
+// its last dot, unless only dots come before that dot.
+std::pair<std::string_view, std::string_view> split_ext(std::string_view path) {
+  size_t slash = path.rfind('/');
+  size_t start = slash == std::string_view::npos ? 0 : slash + 1;
+  size_t dot = path.rfind('.');
+  if (dot == std::string_view::npos || dot < start) return {path, {}};
+  for (size_t i = start; i < dot; ++i) {
+    if (path[i] != '.') return {path.substr(0, dot), path.substr(dot)};
+  }
+  return {path, {}};
+}
+
+std::string lowered(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+// Python's mimetypes.guess_type, as Swift's proxy calls it on the path: a
+// suffix alias (".tgz" is ".tar.gz") is expanded, a compression suffix
+// (".gz", ".bz2", ...) is an encoding, not a type, and the type is looked
+// up from the extension before it.
 std::string guess_content_type(std::string_view name) {
-  size_t slash = name.rfind('/');
-  std::string_view base = slash == std::string_view::npos ? name : name.substr(slash + 1);
-  size_t dot = base.rfind('.');
-  if (dot == std::string_view::npos || dot + 1 == base.size()) return "application/octet-stream";
-  std::string ext(base.substr(dot + 1));
-  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  auto it = mime_types().find(ext);
+  static const std::pair<std::string_view, std::string_view> kSuffixes[] = {
+      {".svgz", ".svg.gz"}, {".tgz", ".tar.gz"},   {".taz", ".tar.gz"},
+      {".tz", ".tar.gz"},   {".tbz2", ".tar.bz2"}, {".txz", ".tar.xz"},
+  };
+  static const std::string_view kEncodings[] = {".gz", ".Z", ".bz2", ".xz", ".br"};
+  std::string path(name);
+  auto [base, ext] = split_ext(path);
+  for (bool again = true; again;) {
+    again = false;
+    for (const auto& [from, to] : kSuffixes) {
+      if (lowered(ext) == from) {
+        path = std::string(base) + std::string(to);
+        std::tie(base, ext) = split_ext(path);
+        again = true;
+        break;
+      }
+    }
+  }
+  for (auto e : kEncodings) {
+    if (ext == e) {
+      std::tie(base, ext) = split_ext(base);
+      break;
+    }
+  }
+  if (ext.size() < 2) return "application/octet-stream";
+  auto it = mime_types().find(lowered(ext.substr(1)));
   return it == mime_types().end() ? "application/octet-stream" : it->second;
 }
 
@@ -94,37 +134,16 @@ std::string strip_quotes(std::string_view s) {
   return std::string(s);
 }
 
-bool expired(const store::ObjectRecord& o) {
-  return o.delete_at > 0 && o.delete_at <= static_cast<int64_t>(std::time(nullptr));
+int64_t shown_timestamp_us(const store::ObjectRecord& o) {
+  auto it = o.meta.find(kMetaTimestampSysmeta);
+  if (it == o.meta.end()) return o.timestamp_us;
+  int64_t us = 0;
+  auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), us);
+  return ec == std::errc() && us > o.timestamp_us ? us : o.timestamp_us;
 }
 
-// X-Delete-At / X-Delete-After → absolute unix seconds (0: none), or 400.
-Result<int64_t> delete_at_of(const Request& req) {
-  int64_t now = static_cast<int64_t>(std::time(nullptr));
-  if (req.has_header("X-Delete-After")) {
-    std::string_view v = req.header("X-Delete-After");
-    int64_t after = -1;
-    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), after);
-    if (ec != std::errc() || p != v.data() + v.size()) {
-      return make_plain_error(ErrorCode::kInvalidArgument, "Non-integer X-Delete-After");
-    }
-    if (after <= 0) return make_plain_error(ErrorCode::kInvalidArgument, "X-Delete-After in past");
-    return now + after;
-  }
-  if (req.has_header("X-Delete-At")) {
-    std::string_view v = req.header("X-Delete-At");
-    // Swift accepts a float and truncates it.
-    double at = 0;
-    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), at);
-    if (ec != std::errc() || p != v.data() + v.size()) {
-      return make_plain_error(ErrorCode::kInvalidArgument, "Non-integer X-Delete-At");
-    }
-    if (static_cast<int64_t>(at) <= now) {
-      return make_plain_error(ErrorCode::kInvalidArgument, "X-Delete-At in past");
-    }
-    return static_cast<int64_t>(at);
-  }
-  return int64_t{0};
+bool expired(const store::ObjectRecord& o) {
+  return o.delete_at > 0 && o.delete_at <= static_cast<int64_t>(std::time(nullptr));
 }
 
 std::string quote_path(std::string_view s) {
@@ -136,8 +155,9 @@ void object_headers(Response& res, const store::ObjectRecord& o) {
   res.headers.set(bhttp::field::content_type, o.content_type);
   bool slo = o.meta.count("x-static-large-object") > 0;
   res.headers.set(bhttp::field::etag, slo ? "\"" + o.etag + "\"" : o.etag);
-  res.headers.set(bhttp::field::last_modified, http_date(last_modified_seconds(o.timestamp_us)));
-  res.headers.set("X-Timestamp", format_timestamp(o.timestamp_us));
+  const int64_t shown_us = shown_timestamp_us(o);
+  res.headers.set(bhttp::field::last_modified, http_date(last_modified_seconds(shown_us)));
+  res.headers.set("X-Timestamp", format_timestamp(shown_us));
   res.headers.set(bhttp::field::accept_ranges, "bytes");
   for (const auto& [k, v] : o.meta) {
     if (k.rfind("x-object-sysmeta-", 0) == 0 || k == "x-delete-at") continue;
@@ -161,7 +181,10 @@ Status check_quotas(const Rows& rows, uint64_t incoming, bool new_object) {
   }
   if (auto it = cm.find("x-container-meta-quota-count"); it != cm.end() && !it->second.empty()) {
     uint64_t q = std::strtoull(it->second.c_str(), nullptr, 10);
-    if (new_object && rows.container->object_count + 1 > q) {
+    // Swift counts the upload as one more object even when it replaces one
+    // (container_quotas.py: object_count + 1).
+    (void)new_object;
+    if (rows.container->object_count + 1 > q) {
       return make_error(ErrorCode::kTooLarge, "Upload exceeds quota.");
     }
   }
@@ -226,6 +249,32 @@ awaitable<Result<store::PutObjectResult>> commit_row(Env env, store::ObjectRecor
 
 namespace {
 
+// A failed If-Match on a missing object: swob's 412 with no body.
+Response failed_condition(const Request& req) {
+  Response r = empty_response(req, bhttp::status::precondition_failed);
+  r.body.clear();
+  r.headers.set(bhttp::field::content_type, "text/html; charset=UTF-8");
+  r.headers.set(bhttp::field::content_length, "0");
+  return r;
+}
+
+// A GET or HEAD whose condition failed: 304 with the object's headers, or
+// 412; swob sends no body with either, and its 412 keeps swob's own
+// Content-Type, not the object's.
+Response condition_response(const Request& req, Condition cond, const store::ObjectRecord& o) {
+  Response r = empty_response(req, cond == Condition::kNotModified
+                                       ? bhttp::status::not_modified
+                                       : bhttp::status::precondition_failed);
+  object_headers(r, o);
+  r.body.clear();
+  r.headers.set(bhttp::field::content_length, "0");
+  if (cond == Condition::kPreconditionFailed) {
+    r.headers.set(bhttp::field::content_type, "text/html; charset=UTF-8");
+    r.headers.erase(bhttp::field::accept_ranges);
+  }
+  return r;
+}
+
 Response created(const Request& req, const store::ObjectRecord& o) {
   Response res = empty_response(req, bhttp::status::created);
   res.headers.set(bhttp::field::etag, o.etag);
@@ -236,22 +285,33 @@ Response created(const Request& req, const store::ObjectRecord& o) {
   return res;
 }
 
-// Splits "container/object" (a Destination or X-Copy-From value, possibly
-// with a leading slash, percent-encoded) into a target.
-Result<Target> parse_ref(std::string_view v, std::string account) {
-  if (!v.empty() && v.front() == '/') v.remove_prefix(1);
-  size_t slash = v.find('/');
-  if (slash == std::string_view::npos || slash == 0 || slash + 1 == v.size()) {
+// copy.py's _check_path_header: the value of header `name` unquoted, then
+// split as "/container/object" (a leading slash optional, the object may
+// hold slashes); 412 naming the header otherwise.
+Result<Target> parse_ref(std::string_view name, std::string_view v, std::string account) {
+  std::string path = py_unquote(v);
+  std::string_view rest = path;
+  if (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
+  size_t slash = rest.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == rest.size()) {
     return make_error(ErrorCode::kPreconditionFailed,
-                      "Bad header value; must be of the form <container name>/<object name>");
+                      std::string(name) + " header must be of the form <container name>/<object name>");
   }
-  Target t;
-  t.account = std::move(account);
-  if (!http::percent_decode(v.substr(0, slash), &t.container) ||
-      !http::percent_decode(v.substr(slash + 1), &t.object)) {
-    return make_error(ErrorCode::kPreconditionFailed, "Bad header value");
+  return Target{std::move(account), std::string(rest.substr(0, slash)),
+                std::string(rest.substr(slash + 1))};
+}
+
+// copy.py's check_account_format of X-Copy-From-Account or
+// Destination-Account (unquoted): 412 when empty or holding a slash.
+Result<std::string> parse_ref_account(std::string_view v) {
+  std::string account = py_unquote(v);
+  if (account.empty()) {
+    return make_error(ErrorCode::kPreconditionFailed, "Account name cannot be empty");
   }
-  return t;
+  if (account.find('/') != std::string::npos) {
+    return make_error(ErrorCode::kPreconditionFailed, "Account name cannot contain slashes");
+  }
+  return account;
 }
 
 // Reads a PartsBody as if it were a request body: how a large object's
@@ -310,8 +370,8 @@ class PartsReader final : public http::BodyReader {
 // segments. Metadata: the source's, updated by the request's unless
 // X-Fresh-Metadata.
 awaitable<Response> do_copy(Env env, Request& req, Target src, Target dst) {
-  ONESTACK_SWIFT_TRY(req, check_names(env.svc->limits(), src));
-  ONESTACK_SWIFT_TRY(req, check_names(env.svc->limits(), dst));
+  ONESTACK_SWIFT_TRY(req, check_names(src));
+  ONESTACK_SWIFT_TRY(req, check_names(dst));
   auto srows = co_await load_rows(env, src, 7);
   ONESTACK_SWIFT_TRY(req, srows);
   auto saccess = co_await authorize_object(env, req, src, Op::kObjectRead, *srows);
@@ -330,21 +390,27 @@ awaitable<Response> do_copy(Env env, Request& req, Target src, Target dst) {
     source = r->object;
     src_target = r->target;
   }
-  std::vector<std::string> removed;
-  auto updates = metadata_updates(env.svc->limits(), req, "x-object-meta-", kObjectExtras, &removed);
-  ONESTACK_SWIFT_TRY(req, updates);
-  auto delete_at = delete_at_of(req);
-  ONESTACK_SWIFT_TRY(req, delete_at);
+  // The copy reads its source with the request's conditions
+  // (copy.py's source GET).
+  if (auto cond = check_conditions(req, source.etag,
+                                   last_modified_seconds(shown_timestamp_us(source)), true);
+      cond != Condition::kProceed) {
+    co_return condition_response(req, cond, source);
+  }
+  auto parsed = parse_object_copy(env.svc->limits(), req, dst);
+  ONESTACK_SWIFT_TRY(req, parsed);
+  const ObjectWrite& w = *parsed;
 
   store::ObjectRecord o;
   o.account = dst.account;
   o.container = dst.container;
   o.name = dst.object;
   o.timestamp_us = now_us();
-  o.delete_at = *delete_at;
-  o.content_type = source.content_type;
-  if (req.has_header("Content-Type")) o.content_type = std::string(req.header("Content-Type"));
-  if (!truthy(req.header("X-Fresh-Metadata"))) {
+  // The copy keeps the source's X-Delete-At unless it names its own or
+  // starts from fresh metadata (copy.py copies it with the metadata).
+  o.delete_at = w.delete_at.value_or(w.fresh_metadata ? 0 : source.delete_at);
+  o.content_type = w.content_type.value_or(source.content_type);
+  if (!w.fresh_metadata) {
     for (const auto& [k, v] : source.meta) {
       bool link = k.rfind("x-symlink-target", 0) == 0 && req.query.get("symlink") != "get";
       if (k == "x-static-large-object" || k == "x-object-manifest" || link ||
@@ -354,13 +420,41 @@ awaitable<Response> do_copy(Env env, Request& req, Target src, Target dst) {
       o.meta[k] = v;
     }
   }
-  set_object_meta(o.meta, *updates, removed);
+  set_object_meta(o.meta, w.meta, w.removed);
   ONESTACK_SWIFT_TRY(req, check_metadata_limits(env.svc->limits(), o.meta, "x-object-meta-"));
 
   bool manifest = source.meta.count("x-static-large-object") || source.meta.count("x-object-manifest");
   bool manifest_get = req.query.get("multipart-manifest") == "get";
   store::PutConditions cond;
-  if (manifest && !manifest_get) {
+  // copy.py reads its source with the request's Range: one range copies
+  // those bytes, a range past the end answers the source GET's 416.
+  std::optional<ByteRange> slice;
+  if (req.has_header("Range") && !manifest) {
+    auto range = parse_range(req.header("Range"), source.size, env.svc->limits().max_ranges);
+    if (range.decision == RangeDecision::kUnsatisfiable) {
+      Response r;
+      object_headers(r, source);
+      add_trans_id(req, r);
+      r.status = bhttp::status::range_not_satisfiable;
+      r.body = swob_default_body(static_cast<unsigned>(r.status));
+      r.headers.set(bhttp::field::content_range, "bytes */" + std::to_string(source.size));
+      co_return r;
+    }
+    if (range.decision == RangeDecision::kPartial && range.ranges.size() == 1) {
+      slice = range.ranges[0];
+    }
+  }
+  if (slice) {
+    std::vector<Part> parts;
+    parts.push_back(Part{"", source.blob_id, slice->begin, slice->end - slice->begin, nullptr});
+    PartsBody body(*env.svc, std::move(parts));
+    PartsReader reader(body);
+    auto received = co_await receive_blob(*env.svc, reader, env.svc->limits().max_file_size);
+    ONESTACK_SWIFT_TRY(req, received);
+    o.blob_id = received->blob_id;
+    o.size = received->size;
+    o.etag = received->md5;
+  } else if (manifest && !manifest_get) {
     uint64_t size = 0;
     auto parts = co_await large_object_parts(env, req, src_target, source, &size);
     ONESTACK_SWIFT_TRY(req, parts);
@@ -381,7 +475,7 @@ awaitable<Response> do_copy(Env env, Request& req, Target src, Target dst) {
       if (auto it = source.meta.find(k); it != source.meta.end()) o.meta[k] = it->second;
     }
     for (const auto& [k, v] : source.meta) {
-      if (k.rfind("x-object-sysmeta-", 0) == 0) o.meta[k] = v;
+      if (k.rfind("x-object-sysmeta-", 0) == 0 && k != kMetaTimestampSysmeta) o.meta[k] = v;
     }
   }
   // A copy of a large object wrote a new blob: it goes again if the copy
@@ -412,10 +506,16 @@ awaitable<Response> do_copy(Env env, Request& req, Target src, Target dst) {
   for (const auto& [k, v] : o.meta) {
     if (k.rfind("x-object-meta-", 0) == 0) res.headers.set(title_case(k), v);
   }
+  // copy.py's _create_response_headers: where the data came from, and the
+  // new object's X-Delete-At.
   res.headers.set("X-Copied-From", quote_path(src.container) + "/" + quote_path(src.object));
-  if (src.account != dst.account) res.headers.set("X-Copied-From-Account", quote_path(src.account));
+  res.headers.set("X-Copied-From-Account", quote_path(src.account));
   res.headers.set("X-Copied-From-Last-Modified",
-                  http_date(last_modified_seconds(srows->object->timestamp_us)));
+                  http_date(last_modified_seconds(shown_timestamp_us(*srows->object))));
+  if (auto it = srows->object->meta.find("x-object-version-id"); it != srows->object->meta.end()) {
+    res.headers.set("X-Copied-From-Version-Id", it->second);
+  }
+  if (o.delete_at > 0) res.headers.set("X-Delete-At", std::to_string(o.delete_at));
   co_return res;
 }
 
@@ -423,25 +523,24 @@ awaitable<Response> do_copy(Env env, Request& req, Target src, Target dst) {
 
 awaitable<Response> object_put(Env env, Request& req) {
   Target t = target_of(req);
-  ONESTACK_SWIFT_TRY(req, check_names(env.svc->limits(), t));
+  ONESTACK_SWIFT_TRY(req, check_names(t));
   if (req.query.has("extract-archive")) co_return co_await bulk_extract(env, req);
   if (req.has_header("X-Copy-From")) {
     std::string account = t.account;
     if (req.has_header("X-Copy-From-Account")) {
-      std::string decoded;
-      if (!http::percent_decode(req.header("X-Copy-From-Account"), &decoded)) {
-        co_return error_for(req, make_error(ErrorCode::kPreconditionFailed, "Bad X-Copy-From-Account"));
-      }
-      account = decoded;
+      auto a = parse_ref_account(req.header("X-Copy-From-Account"));
+      ONESTACK_SWIFT_TRY(req, a);
+      account = std::move(a).value();
     }
-    auto src = parse_ref(req.header("X-Copy-From"), account);
+    auto src = parse_ref("X-Copy-From", req.header("X-Copy-From"), account);
     ONESTACK_SWIFT_TRY(req, src);
     if (auto cl = req.body_reader ? req.body_reader->content_length() : std::nullopt; cl && *cl > 0) {
-      co_return error_for(req, make_error(ErrorCode::kInvalidArgument,
-                                          "Copy requests require a zero byte body"));
+      co_return error_for(req, make_plain_error(ErrorCode::kInvalidArgument,
+                                                "Copy requests require a zero byte body"));
     }
     co_return co_await do_copy(env, req, *src, t);
   }
+  ONESTACK_SWIFT_TRY(req, check_put_preconditions(req));
   // Most PUTs read only the account's and container's settings, which the
   // read cache keeps across object writes: no pool hop before the body.
   auto rows = co_await load_rows(env, t,
@@ -462,28 +561,18 @@ awaitable<Response> object_put(Env env, Request& req) {
     co_return co_await slo_put(env, req, t, *rows);
   }
 
-  auto cl = req.body_reader->content_length();
-  bool chunked = req.header("Transfer-Encoding").find("chunked") != std::string_view::npos;
-  if (!cl && !chunked) {
-    co_return error_for(req, make_plain_error(ErrorCode::kLengthRequired,
-                                              "Missing Content-Length header."));
-  }
   const Limits& limits = env.svc->limits();
-  if (cl && *cl > limits.max_file_size) {
-    co_return error_for(req, make_error(ErrorCode::kTooLarge, "Your request is too large."));
-  }
-  auto delete_at = delete_at_of(req);
-  ONESTACK_SWIFT_TRY(req, delete_at);
-  std::vector<std::string> removed;  // X-Remove-Object-Meta-*: simply not kept
-  auto updates = metadata_updates(limits, req, "x-object-meta-", kObjectExtras, &removed);
-  ONESTACK_SWIFT_TRY(req, updates);
+  auto parsed = parse_object_put(limits, req, t);
+  ONESTACK_SWIFT_TRY(req, parsed);
+  const ObjectWrite& w = *parsed;
+  const std::optional<uint64_t> cl = w.content_length;
   store::ObjectRecord o;
   o.account = t.account;
   o.container = t.container;
   o.name = t.object;
-  o.delete_at = *delete_at;
-  set_object_meta(o.meta, *updates, {});
-  ONESTACK_SWIFT_TRY(req, check_metadata_limits(limits, o.meta, "x-object-meta-"));
+  o.delete_at = w.delete_at.value_or(0);
+  o.content_type = *w.content_type;
+  set_object_meta(o.meta, w.meta, {});
   if (auto it = o.meta.find("x-object-manifest"); it != o.meta.end()) {
     const std::string& v = it->second;
     size_t slash = v.find('/');
@@ -493,60 +582,28 @@ awaitable<Response> object_put(Env env, Request& req) {
                                           "X-Object-Manifest must be in the format container/prefix"));
     }
   }
-  std::string_view ct = req.header("Content-Type");
-  o.content_type = ct.empty() || truthy(req.header("X-Detect-Content-Type"))
-                       ? guess_content_type(t.object)
-                       : std::string(ct);
   if (req.has_header("X-Symlink-Target")) {
-    std::string_view target = req.header("X-Symlink-Target");
-    size_t slash = target.find('/');
-    if (slash == std::string_view::npos || slash == 0 || slash + 1 == target.size()) {
-      co_return error_for(req, make_error(ErrorCode::kPreconditionFailed,
-                                          "X-Symlink-Target header must be of the form "
-                                          "<container name>/<object name>"));
-    }
-    if (cl && *cl != 0) {
-      co_return error_for(req, make_error(ErrorCode::kInvalidArgument,
-                                          "Symlink requests require a zero byte body"));
-    }
-    std::string decoded;
-    if (!http::percent_decode(target, &decoded)) {
-      co_return error_for(req, make_error(ErrorCode::kPreconditionFailed, "Bad X-Symlink-Target"));
-    }
-    o.meta["x-symlink-target"] = decoded;
-    if (req.has_header("X-Symlink-Target-Account")) {
-      o.meta["x-symlink-target-account"] = std::string(req.header("X-Symlink-Target-Account"));
-    }
-    if (ct.empty()) o.content_type = "application/symlink";
+    ONESTACK_SWIFT_TRY(req, symlink_put_headers(req, cl, &o));
     ONESTACK_SWIFT_TRY(req, co_await symlink_put_check(env, req, t, &o));
   }
-  bool if_none_match = req.header("If-None-Match") == "*";
-  if (req.has_header("If-None-Match") && !if_none_match) {
-    co_return error_for(req, make_error(ErrorCode::kInvalidArgument,
-                                        "If-None-Match only supports *"));
-  }
   bool live = rows->object && !expired(*rows->object);
-  if (if_none_match && live) {
+  if (w.if_none_match && live) {
     co_return error_for(req, make_error(ErrorCode::kPreconditionFailed, ""));
   }
+  // The quotas see the length announced before the body, as Swift's
+  // quota middlewares do: a chunked upload counts as 0 bytes there.
   ONESTACK_SWIFT_TRY(req, check_quotas(*rows, cl.value_or(0), !live));
 
-  std::string want_etag;
-  const bool check_etag = req.has_header("ETag");
-  if (check_etag) {
-    want_etag = strip_quotes(req.header("ETag"));
-    for (auto& c : want_etag) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
+  // The object server compares the ETag as sent: case matters. Its 422
+  // carries the Last-Modified the proxy gives every stored write.
+  const bool check_etag = w.etag.has_value();
   auto etag_mismatch = [&]() {
-    Response r = error_for(req, make_error(ErrorCode::kInvalidArgument, ""));
-    r.status = bhttp::status::unprocessable_entity;
-    r.body = "<html><h1>Unprocessable Entity</h1><p>Unable to process the contained "
-             "instructions</p></html>";
-    r.headers.set(bhttp::field::content_type, "text/html; charset=UTF-8");
+    Response r = error_for(req, make_error(ErrorCode::kUnprocessable, ""));
+    r.headers.set(bhttp::field::last_modified, http_date(last_modified_seconds(now_us())));
     return r;
   };
   store::PutConditions cond;
-  cond.if_none_match = if_none_match;
+  cond.if_none_match = w.if_none_match;
   // Named first: g++ 12 destroys a temporary of a co_await expression twice.
   std::optional<store::ObjectRecord> current = live ? rows->object : std::nullopt;
 
@@ -560,13 +617,9 @@ awaitable<Response> object_put(Env env, Request& req) {
         if (!b.blob_id.empty() && !b.row_bytes) (void)env.svc->blobs().remove(b.blob_id);
         return e;
       };
-      if (check_etag && want_etag != b.md5) {
+      if (check_etag && *w.etag != b.md5) {
         mismatch = true;
         return drop(make_error(ErrorCode::kInvalidArgument, "ETag mismatch"));
-      }
-      if (!cl) {
-        // A chunked upload's size is known only now.
-        if (auto st = check_quotas(*rows, b.size, !live); !st.ok()) return drop(st.error());
       }
       o.blob_id = b.blob_id;
       o.size = b.size;
@@ -589,17 +642,9 @@ awaitable<Response> object_put(Env env, Request& req) {
     if (!received->blob_id.empty()) (void)env.svc->blobs().remove(received->blob_id);
     return true;
   };
-  if (check_etag && want_etag != received->md5) {
+  if (check_etag && *w.etag != received->md5) {
     co_await env.svc->pool().run(drop);
     co_return etag_mismatch();
-  }
-  if (!cl) {
-    // A chunked upload's size is known only now.
-    auto st = check_quotas(*rows, received->size, !live);
-    if (!st.ok()) {
-      co_await env.svc->pool().run(drop);
-      co_return error_for(req, st.error());
-    }
   }
   o.blob_id = received->blob_id;
   o.size = received->size;
@@ -618,7 +663,7 @@ awaitable<Response> object_put(Env env, Request& req) {
 
 awaitable<Response> object_head_get(Env env, Request& req) {
   Target t = target_of(req);
-  ONESTACK_SWIFT_TRY(req, check_names(env.svc->limits(), t));
+  ONESTACK_SWIFT_TRY(req, check_names(t));
   bool whole_get = req.method == bhttp::verb::get && !req.has_header("Range") && req.query.items().empty();
   auto rows = co_await load_rows(env, t, whole_get ? 7 | static_cast<int>(Want::kSmallBody) : 7);
   ONESTACK_SWIFT_TRY(req, rows);
@@ -630,6 +675,7 @@ awaitable<Response> object_head_get(Env env, Request& req) {
       store::ContainerRecord container = *rows->container;
       if (auto r = co_await staticweb_object_get(env, req, t, container)) co_return std::move(*r);
     }
+    if (if_match_any(req)) co_return failed_condition(req);
     co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
   }
   store::ObjectRecord o = *rows->object;
@@ -646,22 +692,8 @@ awaitable<Response> object_head_get(Env env, Request& req) {
   // A DLO's ETag is its segments' (large_object_get checks it).
   bool dlo = o.meta.count("x-object-manifest") && !o.meta.count("x-static-large-object") && mm != "get";
   auto cond = dlo ? Condition::kProceed
-                  : check_conditions(req, o.etag, last_modified_seconds(o.timestamp_us), true);
-  if (cond != Condition::kProceed) {
-    Response r = empty_response(req, cond == Condition::kNotModified
-                                         ? bhttp::status::not_modified
-                                         : bhttp::status::precondition_failed);
-    object_headers(r, o);
-    // swob answers a failed condition with no body at all.
-    r.body.clear();
-    r.headers.set(bhttp::field::content_length, "0");
-    if (cond == Condition::kPreconditionFailed) {
-      // ... and its 412 keeps swob's own Content-Type, not the object's.
-      r.headers.set(bhttp::field::content_type, "text/html; charset=UTF-8");
-      r.headers.erase(bhttp::field::accept_ranges);
-    }
-    co_return r;
-  }
+                  : check_conditions(req, o.etag, last_modified_seconds(shown_timestamp_us(o)), true);
+  if (cond != Condition::kProceed) co_return condition_response(req, cond, o);
   if (mm == "get") {
     if (auto r = co_await slo_manifest_get(env, req, o)) {
       add_trans_id(req, *r);
@@ -680,16 +712,16 @@ awaitable<Response> object_head_get(Env env, Request& req) {
   add_trans_id(req, res);
   tempurl_decorate(req, t, res);
   cors_decorate(req, rows->container ? &*rows->container : nullptr, res);
-  auto range = req.has_header("Range")
+  // swob answers a HEAD before it looks at Range.
+  auto range = req.has_header("Range") && !head
                    ? parse_range(req.header("Range"), o.size, env.svc->limits().max_ranges)
                    : RangeResult{};
   if (range.decision == RangeDecision::kUnsatisfiable) {
-    Response r = error_for(req, make_error(ErrorCode::kRangeNotSatisfiable, ""));
-    r.body = "<html><h1>Requested Range Not Satisfiable</h1><p>The Range requested is not "
-             "available.</p></html>";
-    r.headers.set(bhttp::field::content_type, "text/html; charset=UTF-8");
-    r.headers.set(bhttp::field::content_range, "bytes */" + std::to_string(o.size));
-    co_return r;
+    // The object's own headers stay; swob's default body goes with them.
+    res.status = bhttp::status::range_not_satisfiable;
+    res.body = swob_default_body(static_cast<unsigned>(res.status));
+    res.headers.set(bhttp::field::content_range, "bytes */" + std::to_string(o.size));
+    co_return res;
   }
   std::vector<Part> parts;
   if (range.decision == RangeDecision::kWhole) {
@@ -791,7 +823,7 @@ awaitable<Response> object_head_get(Env env, Request& req) {
 
 awaitable<Response> object_post(Env env, Request& req) {
   Target t = target_of(req);
-  ONESTACK_SWIFT_TRY(req, check_names(env.svc->limits(), t));
+  ONESTACK_SWIFT_TRY(req, check_names(t));
   if (is_formpost(req)) co_return co_await formpost(env, req);
   auto rows = co_await load_rows(env, t, 7);
   ONESTACK_SWIFT_TRY(req, rows);
@@ -802,15 +834,9 @@ awaitable<Response> object_post(Env env, Request& req) {
     co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
   }
   const store::ObjectRecord& cur = *rows->object;
-  auto delete_at = delete_at_of(req);
-  ONESTACK_SWIFT_TRY(req, delete_at);
-  std::vector<std::string> removed;
-  auto updates = metadata_updates(env.svc->limits(), req, "x-object-meta-",
-                                  {"content-disposition", "content-encoding", "x-delete-at",
-                                   "cache-control", "content-language", "expires",
-                                   "x-robots-tag"},
-                                  &removed);
-  ONESTACK_SWIFT_TRY(req, updates);
+  auto parsed = parse_object_post(env.svc->limits(), req);
+  ONESTACK_SWIFT_TRY(req, parsed);
+  const ObjectWrite& w = *parsed;
   // A POST replaces the user metadata wholesale (Swift's fast-POST); what
   // makes the object a manifest or a symlink, and system metadata, stay.
   store::Metadata meta;
@@ -821,14 +847,12 @@ awaitable<Response> object_post(Env env, Request& req) {
       meta[k] = v;
     }
   }
-  set_object_meta(meta, *updates, {});
+  set_object_meta(meta, w.meta, {});
+  meta[kMetaTimestampSysmeta] = std::to_string(now_us());
   if (req.has_header("X-Object-Manifest")) meta["x-object-manifest"] = std::string(req.header("X-Object-Manifest"));
   ONESTACK_SWIFT_TRY(req, check_metadata_limits(env.svc->limits(), meta, "x-object-meta-"));
-  std::string ct = req.has_header("Content-Type") ? std::string(req.header("Content-Type")) : cur.content_type;
-  int64_t at = *delete_at;
-  if (!req.has_header("X-Delete-At") && !req.has_header("X-Delete-After")) {
-    at = req.has_header("X-Remove-Delete-At") ? 0 : cur.delete_at;
-  }
+  std::string ct = w.content_type.value_or(cur.content_type);
+  int64_t at = w.delete_at ? *w.delete_at : w.remove_delete_at ? 0 : cur.delete_at;
   auto job = [&]() { return env.svc->store().update_object(t.account, t.container, t.object, meta, ct, at); };
   ONESTACK_SWIFT_TRY(req, co_await env.svc->pool().run(job));
   if (auto r = symlink_post_redirect(req, t, cur)) co_return std::move(*r);
@@ -840,7 +864,7 @@ awaitable<Response> object_post(Env env, Request& req) {
 
 awaitable<Response> object_delete(Env env, Request& req) {
   Target t = target_of(req);
-  ONESTACK_SWIFT_TRY(req, check_names(env.svc->limits(), t));
+  ONESTACK_SWIFT_TRY(req, check_names(t));
   auto rows = co_await load_rows(env, t, 7);
   ONESTACK_SWIFT_TRY(req, rows);
   auto access = co_await authorize_object(env, req, t, Op::kObjectWrite, *rows);
@@ -853,6 +877,19 @@ awaitable<Response> object_delete(Env env, Request& req) {
   if (auto r = co_await version_delete(env, req, t, *rows->container)) co_return std::move(*r);
   if (!rows->object) co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
   bool was_expired = expired(*rows->object);
+  // X-If-Delete-At (the expirer's guard, object server DELETE): the object
+  // goes, expired or not, only while its X-Delete-At is the one named.
+  auto if_delete_at = parse_if_delete_at(req);
+  ONESTACK_SWIFT_TRY(req, if_delete_at);
+  if (*if_delete_at) {
+    if (static_cast<double>(rows->object->delete_at) != **if_delete_at) {
+      Response r = empty_response(req, bhttp::status::precondition_failed);
+      r.body = "X-If-Delete-At and X-Delete-At do not match";
+      r.headers.erase(bhttp::field::content_length);
+      co_return r;
+    }
+    was_expired = false;
+  }
   auto job = [&]() -> Result<store::DeleteObjectResult> {
     auto r = env.svc->store().delete_object(t.account, t.container, t.object, std::nullopt);
     if (r.ok()) env.svc->free_blobs(r->freed_blobs);
@@ -866,20 +903,18 @@ awaitable<Response> object_delete(Env env, Request& req) {
 
 awaitable<Response> object_copy(Env env, Request& req) {
   Target t = target_of(req);
-  ONESTACK_SWIFT_TRY(req, check_names(env.svc->limits(), t));
+  ONESTACK_SWIFT_TRY(req, check_names(t));
   if (!req.has_header("Destination")) {
     co_return error_for(req, make_error(ErrorCode::kPreconditionFailed,
                                         "Destination header required"));
   }
   std::string account = t.account;
   if (req.has_header("Destination-Account")) {
-    std::string decoded;
-    if (!http::percent_decode(req.header("Destination-Account"), &decoded)) {
-      co_return error_for(req, make_error(ErrorCode::kPreconditionFailed, "Bad Destination-Account"));
-    }
-    account = decoded;
+    auto a = parse_ref_account(req.header("Destination-Account"));
+    ONESTACK_SWIFT_TRY(req, a);
+    account = std::move(a).value();
   }
-  auto dst = parse_ref(req.header("Destination"), account);
+  auto dst = parse_ref("Destination", req.header("Destination"), account);
   ONESTACK_SWIFT_TRY(req, dst);
   co_return co_await do_copy(env, req, t, *dst);
 }

@@ -24,4 +24,8 @@ void append_py_json(std::string& out, const boost::json::value& v);
 void append_xml_text(std::string& out, std::string_view s);
 void append_xml_attr(std::string& out, std::string_view s);
 
+// urllib.parse.unquote over bytes: each valid %XX becomes its byte, a "%"
+// not followed by two hex digits stays as it is. Never fails.
+std::string py_unquote(std::string_view s);
+
 }  // namespace onestack::object::api

@@ -129,15 +129,19 @@ RangeResult parse_range(std::string_view header, uint64_t size, size_t max_range
 
 namespace {
 
-// Whether the comma-separated entity-tag list `header` names `etag` ("*"
-// matches anything). Quotes and a weak prefix are ignored.
+// Whether the comma-separated entity-tag list `header` names `etag`: swob's
+// Match, where "*" matches anything and one pair of quotes is dropped from
+// each tag (a weak "W/" prefix is not: swob compares it as written).
 bool etag_listed(std::string_view header, std::string_view etag) {
+  auto unquote = [](std::string_view t) {
+    if (t.size() >= 2 && t.front() == '"' && t.back() == '"') t = t.substr(1, t.size() - 2);
+    return t;
+  };
+  etag = unquote(etag);
   while (!header.empty()) {
     size_t comma = header.find(',');
-    std::string_view t = trim(header.substr(0, comma));
-    if (t.substr(0, 2) == "W/") t.remove_prefix(2);
-    if (t.size() >= 2 && t.front() == '"' && t.back() == '"') t = t.substr(1, t.size() - 2);
-    if (t == "*" || t == etag) return true;
+    std::string_view t = unquote(trim(header.substr(0, comma)));
+    if (t == "*" || (!t.empty() && t == etag)) return true;
     if (comma == std::string_view::npos) break;
     header.remove_prefix(comma + 1);
   }
@@ -146,23 +150,38 @@ bool etag_listed(std::string_view header, std::string_view etag) {
 
 }  // namespace
 
+// swob's Response._get_conditional_response_status, in its order: a
+// matching If-None-Match, then a failed If-Match, then If-Modified-Since,
+// then If-Unmodified-Since; each is checked whatever the others said.
 Condition check_conditions(const http::Request& req, std::string_view etag,
                            int64_t last_modified, bool is_get_or_head) {
-  if (req.has_header("If-Match") && !etag_listed(req.header("If-Match"), etag)) {
-    return Condition::kPreconditionFailed;
-  }
-  if (!req.has_header("If-Match") && req.has_header("If-Unmodified-Since")) {
-    auto t = parse_http_date(req.header("If-Unmodified-Since"));
-    if (t && last_modified > *t) return Condition::kPreconditionFailed;
-  }
   if (req.has_header("If-None-Match") && etag_listed(req.header("If-None-Match"), etag)) {
     return is_get_or_head ? Condition::kNotModified : Condition::kPreconditionFailed;
   }
-  if (!req.has_header("If-None-Match") && req.has_header("If-Modified-Since") && is_get_or_head) {
+  if (req.has_header("If-Match") && !etag_listed(req.header("If-Match"), etag)) {
+    return Condition::kPreconditionFailed;
+  }
+  if (req.has_header("If-Modified-Since") && is_get_or_head) {
     auto t = parse_http_date(req.header("If-Modified-Since"));
     if (t && last_modified <= *t) return Condition::kNotModified;
   }
+  if (req.has_header("If-Unmodified-Since")) {
+    auto t = parse_http_date(req.header("If-Unmodified-Since"));
+    if (t && last_modified > *t) return Condition::kPreconditionFailed;
+  }
   return Condition::kProceed;
+}
+
+bool if_match_any(const http::Request& req) {
+  if (!req.has_header("If-Match")) return false;
+  std::string_view header = req.header("If-Match");
+  while (!header.empty()) {
+    size_t comma = header.find(',');
+    if (trim(header.substr(0, comma)) == "*") return true;
+    if (comma == std::string_view::npos) break;
+    header.remove_prefix(comma + 1);
+  }
+  return false;
 }
 
 }  // namespace onestack::object::api

@@ -55,6 +55,10 @@ Target target_of(const Request& req);
 
 // Where keystoneauth keeps the domain of an account's project.
 constexpr std::string_view kProjectDomainSysmeta = "x-account-sysmeta-project-domain-id";
+// Set on an account when its first container is made: Swift's account
+// server reports a policy's totals from then on (its policy_stat row), even
+// at zero once the containers are gone.
+constexpr std::string_view kPolicyStatSysmeta = "x-account-sysmeta-onestack-policy-stat";
 // Adds to `updates` of an account about to be created the domain of the
 // caller's project, when the account is that project's.
 void record_project_domain(const Request& req, const Target& t, store::Metadata& updates);

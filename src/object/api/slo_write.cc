@@ -9,17 +9,11 @@
 #include "object/api/large_object.h"
 #include "object/api/listing.h"
 #include "object/api/object_helpers.h"
+#include "object/api/object_request.h"
 
 namespace onestack::object::api {
 
 namespace {
-
-// Headers a manifest keeps besides X-Object-Meta-* (Swift's allowed_headers,
-// without X-Object-Manifest: an object is one kind of manifest or the other).
-const std::initializer_list<std::string_view> kManifestExtras = {
-    "content-disposition", "content-encoding", "x-delete-at",
-    "cache-control",       "content-language", "expires",     "x-robots-tag",
-};
 
 bool is_slo(const store::ObjectRecord& o) { return o.meta.count("x-static-large-object") > 0; }
 
@@ -325,16 +319,11 @@ awaitable<Response> slo_put(Env env, Request& req, Target t, Rows rows) {
                              std::to_string(limits.max_manifest_segments));
   }
   std::string fmt = accept_format(req);
-  auto delete_at = delete_at_of(req);
-  ONESTACK_SWIFT_TRY(req, delete_at);
-  auto updates = metadata_updates(limits, req, "x-object-meta-", kManifestExtras);
-  ONESTACK_SWIFT_TRY(req, updates);
-  bool if_none_match = req.header("If-None-Match") == "*";
-  if (req.has_header("If-None-Match") && !if_none_match) {
-    co_return error_for(req, make_error(ErrorCode::kInvalidArgument, "If-None-Match only supports *"));
-  }
+  auto parsed = parse_manifest_put(limits, req, t);
+  ONESTACK_SWIFT_TRY(req, parsed);
+  const ObjectWrite& w = *parsed;
   bool live = rows.object && !expired(*rows.object);
-  if (if_none_match && live) co_return error_for(req, make_error(ErrorCode::kPreconditionFailed, ""));
+  if (w.if_none_match && live) co_return error_for(req, make_error(ErrorCode::kPreconditionFailed, ""));
 
   auto job = [&]() { return head_segments(env, req, t.account, *specs); };
   auto heads = co_await env.svc->pool().run(job);
@@ -357,9 +346,8 @@ awaitable<Response> slo_put(Env env, Request& req, Target t, Rows rows) {
     co_return text_error(req, bhttp::status::bad_request, bulk_body(fmt, {}, problems, "upload"), fmt);
   }
   std::string etag = slo_etag(segs);
-  if (req.has_header("ETag")) {
-    std::string want = strip_quotes(req.header("ETag"));
-    if (want != etag) {
+  if (w.etag) {
+    if (*w.etag != etag) {
       co_return text_error(req, bhttp::status::unprocessable_entity,
                            "<html><h1>Unprocessable Entity</h1><p>Unable to process the contained "
                            "instructions</p></html>",
@@ -373,13 +361,10 @@ awaitable<Response> slo_put(Env env, Request& req, Target t, Rows rows) {
   o.account = t.account;
   o.container = t.container;
   o.name = t.object;
-  o.delete_at = *delete_at;
-  set_object_meta(o.meta, *updates, {});
+  o.delete_at = w.delete_at.value_or(0);
+  set_object_meta(o.meta, w.meta, w.removed);
   ONESTACK_SWIFT_TRY(req, check_metadata_limits(limits, o.meta, "x-object-meta-"));
-  std::string_view ct = req.header("Content-Type");
-  o.content_type = ct.empty() || truthy(req.header("X-Detect-Content-Type"))
-                       ? guess_content_type(t.object)
-                       : std::string(ct);
+  o.content_type = *w.content_type;
   o.meta["x-static-large-object"] = "True";
   o.meta[kSloEtagMeta] = etag;
   o.meta[kSloSizeMeta] = std::to_string(total);
@@ -396,7 +381,7 @@ awaitable<Response> slo_put(Env env, Request& req, Target t, Rows rows) {
   o.etag = etag;
   o.timestamp_us = now_us();
   store::PutConditions cond;
-  cond.if_none_match = if_none_match;
+  cond.if_none_match = w.if_none_match;
   // Named first: g++ 12 destroys a temporary of a co_await expression twice.
   std::optional<store::ObjectRecord> current = live ? rows.object : std::nullopt;
   auto versioned = co_await version_before_overwrite(env, req, t, *rows.container, current, &o,

@@ -82,6 +82,30 @@ awaitable<Result<Resolved>> resolve_symlink(Env env, Request& req, Target t,
   co_return cur;
 }
 
+Status symlink_put_headers(const Request& req, std::optional<uint64_t> content_length,
+                           store::ObjectRecord* o) {
+  std::string_view target = req.header("X-Symlink-Target");
+  size_t slash = target.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == target.size()) {
+    return make_error(ErrorCode::kPreconditionFailed,
+                      "X-Symlink-Target header must be of the form <container name>/<object name>");
+  }
+  if (content_length && *content_length != 0) {
+    return make_error(ErrorCode::kInvalidArgument, "Symlink requests require a zero byte body");
+  }
+  std::string decoded;
+  if (!http::percent_decode(target, &decoded)) {
+    return make_error(ErrorCode::kPreconditionFailed, "Bad X-Symlink-Target");
+  }
+  o->meta["x-symlink-target"] = decoded;
+  if (req.has_header("X-Symlink-Target-Account")) {
+    o->meta["x-symlink-target-account"] = std::string(req.header("X-Symlink-Target-Account"));
+  }
+  // A link the client gave no type is a symlink, not what its name suggests.
+  if (req.header("Content-Type").empty()) o->content_type = "application/symlink";
+  return {};
+}
+
 awaitable<Status> symlink_put_check(Env env, Request& req, Target t, store::ObjectRecord* o) {
   auto target = next_hop(t, *o);
   if (!target.ok()) co_return target.error();

@@ -209,8 +209,9 @@ Result<store::ContainerRecord> CachedObjectStore::get_container(const std::strin
 
 Status CachedObjectStore::update_container_meta(const std::string& account,
                                                 const std::string& container,
-                                                const store::Metadata& updates) {
-  auto st = inner_.update_container_meta(account, container, updates);
+                                                const store::Metadata& updates,
+                                                std::optional<int64_t> put_us) {
+  auto st = inner_.update_container_meta(account, container, updates, put_us);
   cache_.invalidate_container(account, container);
   return st;
 }

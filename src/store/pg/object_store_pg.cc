@@ -873,7 +873,8 @@ Result<ContainerRecord> PgObjectStore::get_container(const std::string& account,
 
 Status PgObjectStore::update_container_meta(const std::string& account,
                                             const std::string& container,
-                                            const Metadata& updates) {
+                                            const Metadata& updates,
+                                            std::optional<int64_t> put_us) {
   return write([&](Connection& conn) -> Status {
     auto existing = select_container(conn, account, container, /*lock=*/true);
     if (!existing.ok()) return std::move(existing).error();
@@ -882,8 +883,10 @@ Status PgObjectStore::update_container_meta(const std::string& account,
     apply_updates(merged, updates);
     Params p;
     p.add(account).add(container).add_bytes(encode_meta(merged)).add(syncs(merged));
-    auto r = conn.run("UPDATE containers SET meta = $3, syncs = $4 WHERE account = $1 AND name = $2",
-                      p);
+    p.add(put_us.value_or((*existing)->put_us));
+    auto r = conn.run(
+        "UPDATE containers SET meta = $3, syncs = $4, put_us = $5 WHERE account = $1 AND name = $2",
+        p);
     if (!r.ok()) return std::move(r).error();
     return ok_status();
   });
@@ -1004,7 +1007,8 @@ Result<PutObjectResult> PgObjectStore::put_object(const ObjectRecord& o,
   static const std::string kSql =
       "WITH prev AS (SELECT " + std::string(kPreviousColumns) +
       " FROM objects WHERE account = $1 AND container = $2 AND name = $3), "
-      "go AS (SELECT NOT ($11::boolean AND EXISTS (SELECT 1 FROM prev)) AS ok), "
+      "go AS (SELECT NOT ($11::boolean AND EXISTS (SELECT 1 FROM prev WHERE "
+      "prev.delete_at = 0 OR prev.delete_at > $13::bigint)) AS ok), "
       "sb AS (INSERT INTO small_blobs (id, data, mtime_unix) "
       "SELECT $4, $12::bytea, $13::bigint FROM go WHERE go.ok AND $12::bytea IS NOT NULL), "
       "ins AS (INSERT INTO objects (account, container, name, blob_id, size, etag, "
@@ -1046,16 +1050,20 @@ Result<PutObjectResult> PgObjectStore::put_object(const ObjectRecord& o,
     } else {
       p.add_null();
     }
-    p.add(static_cast<int64_t>(std::time(nullptr)));
+    // One clock reading decides both in the statement and here whether the
+    // row replaced had expired.
+    const int64_t now_unix = static_cast<int64_t>(std::time(nullptr));
+    p.add(now_unix);
     auto rows = conn.query(kSql, p);
     if (!rows.ok()) return std::move(rows).error();
     if (rows->empty()) return ok_status();
-    if (cond.if_none_match) {
+    auto previous = read_previous(*rows, o.account, o.container, o.name);
+    if (!previous.ok()) return std::move(previous).error();
+    const bool live = previous->delete_at == 0 || previous->delete_at > now_unix;
+    if (cond.if_none_match && live) {
       return make_error(ErrorCode::kPreconditionFailed,
                         "object " + o.account + "/" + o.container + "/" + o.name + " exists");
     }
-    auto previous = read_previous(*rows, o.account, o.container, o.name);
-    if (!previous.ok()) return std::move(previous).error();
     if (previous->blob_id != o.blob_id) {
       // Its own statement, after the row is written: a fresh snapshot sees
       // a row another node added meanwhile under its share lock.

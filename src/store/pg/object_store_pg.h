@@ -80,7 +80,7 @@ class PgObjectStore : public ObjectStore, public blob::SmallBlobTable {
   Result<ContainerRecord> get_container(const std::string& account,
                                         const std::string& container) override;
   Status update_container_meta(const std::string& account, const std::string& container,
-                               const Metadata& updates) override;
+                               const Metadata& updates, std::optional<int64_t> put_us) override;
   Status delete_container(const std::string& account, const std::string& container) override;
   Result<std::vector<ObjectListEntry>> list_objects(const std::string& account,
                                                     const std::string& container,

@@ -681,16 +681,19 @@ Result<ContainerRecord> SqliteObjectStore::get_container(const std::string& acco
 
 Status SqliteObjectStore::update_container_meta(const std::string& account,
                                                 const std::string& container,
-                                                const Metadata& updates) {
+                                                const Metadata& updates,
+                                                std::optional<int64_t> put_us) {
   return write([&](Connection& conn) -> Status {
     auto existing = select_container(conn, account, container);
     if (!existing.ok()) return std::move(existing).error();
     if (!*existing) return container_not_found(account, container);
     Metadata merged = std::move((*existing)->meta);
     apply_updates(merged, updates);
-    auto stmt = conn.prepare("UPDATE containers SET meta = ?3 WHERE account = ?1 AND name = ?2");
+    const int64_t put = put_us.value_or((*existing)->put_us);
+    auto stmt = conn.prepare(
+        "UPDATE containers SET meta = ?3, put_us = ?4 WHERE account = ?1 AND name = ?2");
     if (!stmt.ok()) return std::move(stmt).error();
-    stmt->bind(1, account).bind(2, container).bind(3, encode_meta(merged));
+    stmt->bind(1, account).bind(2, container).bind(3, encode_meta(merged)).bind(4, put);
     return stmt->run();
   });
 }
@@ -779,7 +782,9 @@ Result<PutObjectResult> SqliteObjectStore::put_object(const ObjectRecord& o,
     if (!*exists) return container_not_found(o.account, o.container);
     auto previous = select_object(conn, o.account, o.container, o.name);
     if (!previous.ok()) return std::move(previous).error();
-    if (*previous && cond.if_none_match) {
+    const int64_t now_unix = static_cast<int64_t>(std::time(nullptr));
+    if (*previous && cond.if_none_match &&
+        !((*previous)->delete_at > 0 && (*previous)->delete_at <= now_unix)) {
       return make_error(ErrorCode::kPreconditionFailed,
                         "object " + o.account + "/" + o.container + "/" + o.name + " exists");
     }

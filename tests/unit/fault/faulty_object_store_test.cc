@@ -107,7 +107,7 @@ TEST_F(FaultyObjectStoreTest, EveryMethodHasItsOwnPoint) {
          return r.ok() ? Status{} : Status(r.error());
        }},
       {"store.update_container_meta",
-       [&] { return store_->update_container_meta("AUTH_p", "c", {{"x-container-meta-a", "1"}}); }},
+       [&] { return store_->update_container_meta("AUTH_p", "c", {{"x-container-meta-a", "1"}}, std::nullopt); }},
       {"store.delete_container", [&] { return store_->delete_container("AUTH_p", "c2"); }},
       {"store.list_objects",
        [&]() -> Status {

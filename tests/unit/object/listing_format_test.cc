@@ -393,5 +393,22 @@ TEST(XmlEscape, EscapesTheFiveSpecialCharactersOnly) {
   EXPECT_EQ(xml_escape(""), "");
 }
 
+TEST(ListedContentType, RejoinsParametersAsSwiftsExtractSwiftBytes) {
+  // Expected values are utils.extract_swift_bytes' own answers.
+  const std::pair<const char*, const char*> cases[] = {
+      {"text/plain", "text/plain"},
+      {"text/plain; charset=UTF-8", "text/plain;charset=UTF-8"},
+      {"text/plain;charset=utf-8;  foo=\"bar baz\"", "text/plain;charset=utf-8;foo=\"bar baz\""},
+      {"a/b;swift_bytes=5", "a/b"},
+      {"a/b ; x", "a/b ;x="},
+      {"a/b; x=\"unterminated", "a/b;x="},
+      {"a/b;;q=1 ; r = 2", "a/b;q=1;r=2"},
+      {"a/b;=x;y=", "a/b;y="},
+      {"a/b; x=(y)", "a/b;x="},
+  };
+  for (const auto& [in, want] : cases) EXPECT_EQ(listed_content_type(in), want) << in;
+}
+
+
 }  // namespace
 }  // namespace onestack::object::api

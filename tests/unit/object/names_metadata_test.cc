@@ -47,7 +47,7 @@ struct NamesCase {
   ErrorCode code;  // kInternal stands for "accepted"
 };
 
-TEST(CheckNames, RejectsBadUtf8AndNulWith412AndLongNamesWith400) {
+TEST(CheckNames, RejectsBadUtf8AndNulWith412WhateverTheLength) {
   const std::string nul("a\0b", 3);
   const NamesCase cases[] = {
       {"plain", {"AUTH_p", "c", "o"}, ErrorCode::kInternal},
@@ -58,22 +58,57 @@ TEST(CheckNames, RejectsBadUtf8AndNulWith412AndLongNamesWith400) {
       {"NUL in account", {nul, "c", "o"}, ErrorCode::kPreconditionFailed},
       {"bad UTF-8 object", {"AUTH_p", "c", "\xc0\xaf"}, ErrorCode::kPreconditionFailed},
       {"bad UTF-8 container", {"AUTH_p", "\xff", "o"}, ErrorCode::kPreconditionFailed},
-      {"account 256", {std::string(256, 'a'), "c", "o"}, ErrorCode::kInternal},
-      {"account 257", {std::string(257, 'a'), "c", "o"}, ErrorCode::kInvalidArgument},
-      {"container 256", {"AUTH_p", std::string(256, 'c'), "o"}, ErrorCode::kInternal},
-      {"container 257", {"AUTH_p", std::string(257, 'c'), "o"}, ErrorCode::kInvalidArgument},
-      {"object 1024", {"AUTH_p", "c", std::string(1024, 'o')}, ErrorCode::kInternal},
-      {"object 1025", {"AUTH_p", "c", std::string(1025, 'o')}, ErrorCode::kInvalidArgument},
-      // Bad UTF-8 is found before a length.
+      // Lengths are checked only where Swift checks them (check_name_length).
+      {"object 1025", {"AUTH_p", "c", std::string(1025, 'o')}, ErrorCode::kInternal},
       {"long and bad", {"AUTH_p", "c", std::string(2000, 'o') + "\xff"},
        ErrorCode::kPreconditionFailed},
   };
-  Limits limits;
   for (const auto& c : cases) {
-    Status st = check_names(limits, c.target);
+    Status st = check_names(c.target);
     ErrorCode got = st.ok() ? ErrorCode::kInternal : st.error().code;
     EXPECT_EQ(static_cast<int>(got), static_cast<int>(c.code)) << c.what;
   }
+}
+
+struct LengthCase {
+  const char* what;
+  Target target;
+  NameLevel level;
+  bool accepted;
+};
+
+TEST(CheckNameLength, ChecksOnlyTheLevelAskedFor) {
+  const LengthCase cases[] = {
+      {"account 256", {std::string(256, 'a'), "c", "o"}, NameLevel::kAccount, true},
+      {"account 257", {std::string(257, 'a'), "c", "o"}, NameLevel::kAccount, false},
+      {"container 256", {"AUTH_p", std::string(256, 'c'), "o"}, NameLevel::kContainer, true},
+      {"container 257", {"AUTH_p", std::string(257, 'c'), "o"}, NameLevel::kContainer, false},
+      {"object 1024", {"AUTH_p", "c", std::string(1024, 'o')}, NameLevel::kObject, true},
+      {"object 1025", {"AUTH_p", "c", std::string(1025, 'o')}, NameLevel::kObject, false},
+      // A long name at another level is not this check's business.
+      {"object level, long container", {"AUTH_p", std::string(300, 'c'), "o"}, NameLevel::kObject,
+       true},
+      {"container level, long object", {"AUTH_p", "c", std::string(2000, 'o')},
+       NameLevel::kContainer, true},
+  };
+  Limits limits;
+  for (const auto& c : cases) {
+    Status st = check_name_length(limits, c.target, c.level);
+    EXPECT_EQ(st.ok(), c.accepted) << c.what;
+    if (!st.ok()) {
+      EXPECT_EQ(st.error().code, ErrorCode::kInvalidArgument) << c.what;
+    }
+  }
+}
+
+TEST(CheckNameLength, AnswersObjectsInPlainTextAndTheRestInSwobsHtml) {
+  Limits limits;
+  Status obj = check_name_length(limits, {"AUTH_p", "c", std::string(1025, 'o')}, NameLevel::kObject);
+  ASSERT_FALSE(obj.ok());
+  EXPECT_EQ(obj.error().media_type, "text/plain");
+  Status cont = check_name_length(limits, {"AUTH_p", std::string(257, 'c'), ""}, NameLevel::kContainer);
+  ASSERT_FALSE(cont.ok());
+  EXPECT_TRUE(cont.error().media_type.empty());
 }
 
 std::string repeat(std::string_view s, size_t n) {
@@ -82,36 +117,39 @@ std::string repeat(std::string_view s, size_t n) {
   return out;
 }
 
-TEST(CheckNames, CountsCharactersNotBytesAsSwiftOnPython3Does) {
+TEST(CheckNameLength, CountsCharactersNotBytesAsSwiftOnPython3Does) {
   Limits limits;
   // 256 two-byte characters: 512 bytes, 256 characters.
-  EXPECT_TRUE(check_names(limits, {"AUTH_p", repeat("\xc3\xa9", 256), "o"}).ok());
-  EXPECT_TRUE(check_names(limits, {"AUTH_p", "c", repeat("\xe2\x82\xac", 1024)}).ok());
-  Status st = check_names(limits, {"AUTH_p", repeat("\xc3\xa9", 257), "o"});
+  EXPECT_TRUE(check_name_length(limits, {"AUTH_p", repeat("\xc3\xa9", 256), "o"},
+                                NameLevel::kContainer).ok());
+  EXPECT_TRUE(check_name_length(limits, {"AUTH_p", "c", repeat("\xe2\x82\xac", 1024)},
+                                NameLevel::kObject).ok());
+  Status st = check_name_length(limits, {"AUTH_p", repeat("\xc3\xa9", 257), "o"},
+                                NameLevel::kContainer);
   ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(st.error().message, "Container name length of 257 longer than 256");
-  st = check_names(limits, {"AUTH_p", "c", repeat("\xf0\x9f\x98\x80", 1025)});
+  st = check_name_length(limits, {"AUTH_p", "c", repeat("\xf0\x9f\x98\x80", 1025)},
+                         NameLevel::kObject);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().message, "Object name length of 1025 longer than 1024");
 }
 
-TEST(CheckNames, UsesTheConfiguredLimitsAndSwiftsMessages) {
+TEST(CheckNameLength, UsesTheConfiguredLimitsAndSwiftsMessages) {
   Limits limits;
   limits.max_account_name_length = 4;
   limits.max_container_name_length = 3;
   limits.max_object_name_length = 2;
-  EXPECT_TRUE(check_names(limits, {"AUTH", "abc", "xy"}).ok());
-  Status st = check_names(limits, {"AUTH_", "abc", "xy"});
+  EXPECT_TRUE(check_name_length(limits, {"AUTH", "abc", "xy"}, NameLevel::kAccount).ok());
+  Status st = check_name_length(limits, {"AUTH_", "abc", "xy"}, NameLevel::kAccount);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().message, "Account name length of 5 longer than 4");
-  st = check_names(limits, {"AUTH", "abcd", "xy"});
+  st = check_name_length(limits, {"AUTH", "abcd", "xy"}, NameLevel::kContainer);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().message, "Container name length of 4 longer than 3");
-  st = check_names(limits, {"AUTH", "abc", "xyz"});
+  st = check_name_length(limits, {"AUTH", "abc", "xyz"}, NameLevel::kObject);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().message, "Object name length of 3 longer than 2");
-  st = check_names(limits, {"AUTH", "abc", std::string("x\0", 2)});
+  st = check_names({"AUTH", "abc", std::string("x\0", 2)});
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().message, "Invalid UTF8 or contains NULL");
 }

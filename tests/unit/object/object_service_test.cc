@@ -83,8 +83,8 @@ class RacingStore final : public store::ObjectStore {
     return inner_.get_container(a, c);
   }
   Status update_container_meta(const std::string& a, const std::string& c,
-                               const store::Metadata& m) override {
-    return inner_.update_container_meta(a, c, m);
+                               const store::Metadata& m, std::optional<int64_t> put_us) override {
+    return inner_.update_container_meta(a, c, m, put_us);
   }
   Status delete_container(const std::string& a, const std::string& c) override {
     return inner_.delete_container(a, c);

@@ -336,20 +336,35 @@ TEST(CheckConditions, IgnoresDatesItCannotParse) {
   }
 }
 
-TEST(CheckConditions, EtagConditionsTakePrecedenceOverDates) {
+TEST(CheckConditions, EvaluatesEveryConditionInSwobsOrder) {
   const std::string quoted = std::string("\"") + kEtag + "\"";
-  // RFC 7232 §3.4/§3.3: a date condition is evaluated only without its
-  // entity-tag counterpart.
+  // swob checks each condition whatever the others said (not RFC 7232's
+  // "a date only without its entity-tag counterpart"): a matching If-Match
+  // does not save an old If-Unmodified-Since ...
   http::Request match_and_old_date =
       with_headers({{"If-Match", quoted}, {"If-Unmodified-Since", kOneSecondEarlier[0]}});
-  EXPECT_EQ(check_conditions(match_and_old_date, kEtag, kModified, true), Condition::kProceed);
+  EXPECT_EQ(check_conditions(match_and_old_date, kEtag, kModified, true),
+            Condition::kPreconditionFailed);
+  // ... nor does a non-matching If-None-Match an If-Modified-Since that holds.
   http::Request other_and_same_date =
       with_headers({{"If-None-Match", "\"other\""}, {"If-Modified-Since", kSameInstant[0]}});
-  EXPECT_EQ(check_conditions(other_and_same_date, kEtag, kModified, true), Condition::kProceed);
+  EXPECT_EQ(check_conditions(other_and_same_date, kEtag, kModified, true), Condition::kNotModified);
   http::Request mismatch_and_new_date =
       with_headers({{"If-Match", "\"other\""}, {"If-Unmodified-Since", kOneDayLater[0]}});
   EXPECT_EQ(check_conditions(mismatch_and_new_date, kEtag, kModified, true),
             Condition::kPreconditionFailed);
+  // A matching If-None-Match answers 304 before a failing If-Match is seen.
+  http::Request none_match_and_mismatch =
+      with_headers({{"If-None-Match", quoted}, {"If-Match", "\"other\""}});
+  EXPECT_EQ(check_conditions(none_match_and_mismatch, kEtag, kModified, true),
+            Condition::kNotModified);
+}
+
+TEST(IfMatchAny, FindsAStarAmongTheTags) {
+  EXPECT_TRUE(if_match_any(with_headers({{"If-Match", "*"}})));
+  EXPECT_TRUE(if_match_any(with_headers({{"If-Match", "\"a\", *"}})));
+  EXPECT_FALSE(if_match_any(with_headers({{"If-Match", "\"*x\""}})));
+  EXPECT_FALSE(if_match_any(with_headers({})));
 }
 
 }  // namespace

@@ -161,7 +161,7 @@ TEST(CachedObjectStore, WritesDropWhatTheyChange) {
   EXPECT_FALSE(cache.object("AUTH_p", "c", "o"));
 
   fill();
-  ASSERT_TRUE(store.update_container_meta("AUTH_p", "c", {{"x-container-meta-k", "v"}}).ok());
+  ASSERT_TRUE(store.update_container_meta("AUTH_p", "c", {{"x-container-meta-k", "v"}}, std::nullopt).ok());
   EXPECT_FALSE(cache.container("AUTH_p", "c"));
   EXPECT_FALSE(cache.container_settings("AUTH_p", "c"));
 

@@ -8,6 +8,7 @@
 // ONESTACK_TEST_REQUIRE_BACKENDS=1 says every backend must run.
 //
 // This file is UTF-8: names such as "café" and "€" are their UTF-8 bytes.
+#include <ctime>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -369,12 +370,25 @@ TEST_P(ObjectStoreContract, GetContainerOfAnUnknownContainerIsNotFound) {
 TEST_P(ObjectStoreContract, UpdateContainerMetaAddsReplacesAndRemovesKeys) {
   ASSERT_OK(store_->create_container(
       container("c", {{"x-container-read", ".r:*"}, {"x-container-meta-a", "1"}})));
+  const int64_t put_before = get_container("c").put_us;
   ASSERT_OK(store_->update_container_meta(
-      kAccount, "c", {{"x-container-read", ""}, {"x-container-meta-a", "2"}, {"x-versions-location", "v"}}));
+      kAccount, "c", {{"x-container-read", ""}, {"x-container-meta-a", "2"}, {"x-versions-location", "v"}},
+      std::nullopt));
   EXPECT_EQ(get_container("c").meta,
             (Metadata{{"x-container-meta-a", "2"}, {"x-versions-location", "v"}}));
-  EXPECT_CODE(store_->update_container_meta(kAccount, "nope", {{"a", "b"}}),
+  EXPECT_EQ(get_container("c").put_us, put_before);
+  EXPECT_CODE(store_->update_container_meta(kAccount, "nope", {{"a", "b"}}, std::nullopt),
               ErrorCode::kNotFound);
+}
+
+TEST_P(ObjectStoreContract, UpdateContainerMetaMovesThePutTimestampWhenGivenOne) {
+  ASSERT_OK(store_->create_container(container("c", {})));
+  const ContainerRecord before = get_container("c");
+  const int64_t later = before.put_us + 5'000'000;
+  ASSERT_OK(store_->update_container_meta(kAccount, "c", {{"x-container-meta-a", "1"}}, later));
+  const ContainerRecord after = get_container("c");
+  EXPECT_EQ(after.put_us, later);
+  EXPECT_EQ(after.created_us, before.created_us);
 }
 
 TEST_P(ObjectStoreContract, DeleteContainerRemovesAnEmptyContainer) {
@@ -534,6 +548,18 @@ TEST_P(ObjectStoreContract, IfNoneMatchFailsWhenARowExistsAndChangesNothing) {
   ContainerRecord c = get_container("c");
   EXPECT_EQ(c.object_count, 1u);
   EXPECT_EQ(c.bytes_used, 3u);
+}
+
+TEST_P(ObjectStoreContract, IfNoneMatchReplacesARowPastItsDeleteAt) {
+  ASSERT_OK(store_->create_container(container("c")));
+  ObjectRecord old = object("c", "o", "b1", 3);
+  old.delete_at = static_cast<int64_t>(std::time(nullptr)) - 10;
+  ASSERT_OK(store_->put_object(old, {}));
+  ASSERT_OK(store_->put_object(object("c", "o", "b2", 5), {.if_none_match = true}));
+  EXPECT_EQ(store_->get_object(kAccount, "c", "o")->blob_id, "b2");
+  ContainerRecord c = get_container("c");
+  EXPECT_EQ(c.object_count, 1u);
+  EXPECT_EQ(c.bytes_used, 5u);
 }
 
 TEST_P(ObjectStoreContract, BlobSharedIsConflictWhenNoRowRefersToTheBlob) {
@@ -1067,7 +1093,7 @@ TEST_P(ObjectStoreContract, ListSyncContainersListsOnlyContainersWithSyncToInOrd
   EXPECT_EQ(one->size(), 1u);
 
   // Removing the setting takes the container off the list.
-  ASSERT_OK(store_->update_container_meta(kAccount, "b", {{"x-container-sync-to", ""}}));
+  ASSERT_OK(store_->update_container_meta(kAccount, "b", {{"x-container-sync-to", ""}}, std::nullopt));
   auto after = store_->list_sync_containers("", "", 10);
   ASSERT_OK(after);
   ASSERT_EQ(after->size(), 1u);

@@ -255,7 +255,17 @@ awaitable<bool> Connection<Stream>::exchange() {
     co_await reject(make_error(ErrorCode::kTooLarge, "Request body too large."));
     co_return false;
   }
-  if (ec) co_return false;  // closed, timed out, or garbage: nothing to answer
+  static const auto& parse_errors =
+      beast::http::make_error_code(beast::http::error::bad_method).category();
+  if (ec && ec.category() == parse_errors && ec != beast::http::error::end_of_stream &&
+      ec != beast::http::error::partial_message) {
+    // A request the parser refuses (a bad Content-Length, a garbled request
+    // line or header): 400 and the connection closes, as eventlet answers,
+    // rather than a reset the client cannot tell from a crash.
+    co_await reject(make_error(ErrorCode::kInvalidArgument, ""));
+    co_return false;
+  }
+  if (ec) co_return false;  // closed or timed out: nothing to answer
   *idle_ = false;
 
   auto& hdr = header_parser.get();
@@ -545,7 +555,13 @@ awaitable<bool> Connection<Stream>::send(Request& req, Response res, bool keep_a
   // A service may name the request its own way (Swift: the transaction id).
   if (!has_request_id) append_field(head_block, "x-openstack-request-id", req.request_id);
   append_field(head_block, "Date", http_date());
-  if (!keep_alive) append_field(head_block, "Connection", "close");
+  if (!keep_alive) {
+    append_field(head_block, "Connection", "close");
+  } else if (beast::iequals(req.header("Connection"), "keep-alive")) {
+    // A client that asks to keep the connection is told it is kept, as
+    // eventlet's and Apache's servers tell it (HTTP/1.0 clients rely on it).
+    append_field(head_block, "Connection", "keep-alive");
+  }
   if (no_body) {
     // No Content-Length on a 1xx, 204 or 304 unless the handler gives one
     // (Swift's servers send "Content-Length: 0" on their 204s).

@@ -142,6 +142,7 @@ void container_headers(Response& res, const store::ContainerRecord& c, bool owne
                k == "x-container-sync-key" || k == "x-container-sync-to" ||
                k.rfind("x-container-meta-temp-url-key", 0) == 0;
     if (acl && !owner) continue;
+    if (k.rfind("x-container-sysmeta-", 0) == 0) continue;  // gatekeeper hides sysmeta
     res.headers.set(title_case(k), v);
   }
   res.headers.set(bhttp::field::accept_ranges, "bytes");

@@ -44,8 +44,10 @@ struct Resolved {
   Target target;
   store::ObjectRecord object;
 };
+// `last_hop`, when given, is set to each target as it is read: after an
+// error it names the path that caused it (symlink.py's Content-Location).
 awaitable<Result<Resolved>> resolve_symlink(Env env, Request& req, Target t,
-                                            store::ObjectRecord o);
+                                            store::ObjectRecord o, Target* last_hop = nullptr);
 // Reads a symlink PUT's X-Symlink-Target(-Account) into `o`: the target
 // must be "<container>/<object>" (412) and the body empty (400); a link sent
 // without a Content-Type gets application/symlink.

@@ -17,6 +17,8 @@
 #include "core/json.h"
 #include "object/api/features.h"
 #include "object/api/listing.h"
+#include "object/api/middleware.h"
+#include "object/api/range.h"
 #include "object/api/versioning_names.h"
 #include "object/api/versioning_rows.h"
 #include "object/service/blob_io.h"
@@ -26,7 +28,12 @@ namespace onestack::object::api {
 namespace versioning {
 
 bool ov_configured(const store::ContainerRecord& c) {
-  return c.meta.count("x-versions-enabled") > 0;
+  // Swift's "versions-container" sysmeta: set the first time versioning is
+  // turned on, kept when it is turned off. A container created with
+  // X-Versions-Enabled: false never has one.
+  if (c.meta.count(std::string(kVersionsContainerSysmeta))) return true;
+  auto it = c.meta.find("x-versions-enabled");
+  return it != c.meta.end() && truthy(it->second);
 }
 
 namespace {
@@ -260,7 +267,23 @@ awaitable<std::optional<Response>> version_read(Env env, Request& req, Target t,
   auto& cur = rows->object;
   const char* key = versioning::kVersionKey;
   if (!*vp) {
-    if (cur && ov_configured(*rows->container) && !cur->meta.count(key)) cur->meta[key] = "null";
+    // object_versioning's plain GET/HEAD: every answer names a version, the
+    // null one unless the current object is a version, which is then also
+    // named by Content-Location.
+    if (!ov_configured(*rows->container)) co_return std::nullopt;
+    if (!cur || !live(*cur)) {
+      if (if_match_any(req)) co_return std::nullopt;
+      Response r = error_for(req, make_error(ErrorCode::kNotFound, ""));
+      r.headers.set("X-Object-Version-Id", "null");
+      co_return r;
+    }
+    if (!cur->meta.count(key)) {
+      cur->meta[key] = "null";
+    } else if (req.query.get("symlink") != "get") {  // the link itself names no target
+      cur->meta["content-location"] = py_quote("/v1/" + t.account + "/" + t.container + "/" +
+                                               t.object) +
+                                      "?version-id=" + cur->meta[key];
+    }
     co_return std::nullopt;
   }
   const versioning::VersionParam& p = **vp;
@@ -499,6 +522,7 @@ awaitable<Status> versioning_container_update(Env env, Request& req, Target t,
   if (!created.ok()) {
     co_return make_error(ErrorCode::kInternal, "Error enabling object versioning");
   }
+  (*updates)[std::string(kVersionsContainerSysmeta)] = "1";
   co_return Status{};
 }
 

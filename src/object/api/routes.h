@@ -59,6 +59,10 @@ constexpr std::string_view kProjectDomainSysmeta = "x-account-sysmeta-project-do
 // server reports a policy's totals from then on (its policy_stat row), even
 // at zero once the containers are gone.
 constexpr std::string_view kPolicyStatSysmeta = "x-account-sysmeta-onestack-policy-stat";
+// Set on a container when object versioning is first enabled on it (Swift's
+// "versions-container" sysmeta): its objects' reads name versions from then
+// on, whether versioning is on or off.
+constexpr std::string_view kVersionsContainerSysmeta = "x-container-sysmeta-versions-container";
 // Adds to `updates` of an account about to be created the domain of the
 // caller's project, when the account is that project's.
 void record_project_domain(const Request& req, const Target& t, store::Metadata& updates);

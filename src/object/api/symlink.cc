@@ -1,11 +1,11 @@
 // Symlinks (swift/common/middleware/symlink.py): following X-Symlink-Target
 // on GET/HEAD (at most symloop_max links, read access checked on each
 // target), static links (X-Symlink-Target-Etag), and the POST rules.
-#include <boost/url/encode.hpp>
-#include <boost/url/rfc/pchars.hpp>
 #include <ctime>
 
 #include "object/api/features.h"
+#include "object/api/middleware.h"
+#include "object/api/py_format.h"
 #include "object/api/versioning_names.h"
 
 namespace onestack::object::api {
@@ -18,8 +18,6 @@ constexpr int kSymloopMax = 2;
 bool gone(const store::ObjectRecord& o) {
   return o.delete_at > 0 && o.delete_at <= static_cast<int64_t>(std::time(nullptr));
 }
-
-std::string quoted(std::string_view s) { return boost::urls::encode(s, boost::urls::pchars); }
 
 // The next hop of link `o` in `from`'s account.
 Result<Target> next_hop(const Target& from, const store::ObjectRecord& o) {
@@ -50,26 +48,28 @@ awaitable<Result<std::optional<store::ObjectRecord>>> read_target(Env env, Reque
 }  // namespace
 
 std::string symlink_location(const Target& t) {
-  return "/v1/" + quoted(t.account) + "/" + quoted(t.container) + "/" + quoted(t.object);
+  // The target path as symlink.py builds it: quoted whole, "/" kept.
+  return py_quote("/v1/" + t.account + "/" + t.container + "/" + t.object);
 }
 
 awaitable<Result<Resolved>> resolve_symlink(Env env, Request& req, Target t,
-                                            store::ObjectRecord o) {
+                                            store::ObjectRecord o, Target* last_hop) {
   Resolved cur{std::move(t), std::move(o)};
   if (req.query.get("symlink") == "get") co_return cur;
   std::string want_etag;
   int hops = 0;
   while (cur.object.meta.count("x-symlink-target")) {
     if (hops >= kSymloopMax) {
-      co_return make_error(ErrorCode::kConflict,
-                           "Too many levels of symbolic links, maximum allowed is " +
-                               std::to_string(kSymloopMax));
+      co_return make_plain_error(ErrorCode::kConflict,
+                                 "Too many levels of symbolic links, maximum allowed is " +
+                                     std::to_string(kSymloopMax));
     }
     auto next = next_hop(cur.target, cur.object);
     if (!next.ok()) co_return next.error();
     auto e = cur.object.meta.find("x-symlink-target-etag");
     want_etag = e == cur.object.meta.end() ? "" : e->second;
     ++hops;
+    if (last_hop) *last_hop = *next;
     auto row = co_await read_target(env, req, *next);
     if (!row.ok()) co_return row.error();
     if (!*row) co_return make_error(ErrorCode::kNotFound, "");
@@ -77,29 +77,40 @@ awaitable<Result<Resolved>> resolve_symlink(Env env, Request& req, Target t,
   }
   // A static link answers only while its target keeps the etag it was made with.
   if (!want_etag.empty() && cur.object.etag != want_etag) {
-    co_return make_error(ErrorCode::kConflict, etag_mismatch(cur.object.etag, want_etag));
+    co_return make_plain_error(ErrorCode::kConflict, etag_mismatch(cur.object.etag, want_etag));
   }
   co_return cur;
 }
 
 Status symlink_put_headers(const Request& req, std::optional<uint64_t> content_length,
                            store::ObjectRecord* o) {
-  std::string_view target = req.header("X-Symlink-Target");
-  size_t slash = target.find('/');
-  if (slash == std::string_view::npos || slash == 0 || slash + 1 == target.size()) {
-    return make_error(ErrorCode::kPreconditionFailed,
-                      "X-Symlink-Target header must be of the form <container name>/<object name>");
-  }
+  // symlink.py's order: the body, a leading slash (its own check, in
+  // text/plain), then the path and account checks it shares with copy
+  // (check_path_header, check_account_format: swob's text/html).
   if (content_length && *content_length != 0) {
-    return make_error(ErrorCode::kInvalidArgument, "Symlink requests require a zero byte body");
+    return make_plain_error(ErrorCode::kInvalidArgument,
+                            "Symlink requests require a zero byte body");
   }
-  std::string decoded;
-  if (!http::percent_decode(target, &decoded)) {
-    return make_error(ErrorCode::kPreconditionFailed, "Bad X-Symlink-Target");
+  const std::string form =
+      "X-Symlink-Target header must be of the form <container name>/<object name>";
+  std::string target = py_unquote(req.header("X-Symlink-Target"));
+  if (!target.empty() && target.front() == '/') {
+    return make_plain_error(ErrorCode::kPreconditionFailed, form);
   }
-  o->meta["x-symlink-target"] = decoded;
+  size_t slash = target.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == target.size()) {
+    return make_error(ErrorCode::kPreconditionFailed, form);
+  }
+  o->meta["x-symlink-target"] = target;
   if (req.has_header("X-Symlink-Target-Account")) {
-    o->meta["x-symlink-target-account"] = std::string(req.header("X-Symlink-Target-Account"));
+    std::string account = py_unquote(req.header("X-Symlink-Target-Account"));
+    if (account.empty()) {
+      return make_error(ErrorCode::kPreconditionFailed, "Account name cannot be empty");
+    }
+    if (account.find('/') != std::string::npos) {
+      return make_error(ErrorCode::kPreconditionFailed, "Account name cannot contain slashes");
+    }
+    o->meta["x-symlink-target-account"] = account;
   }
   // A link the client gave no type is a symlink, not what its name suggests.
   if (req.header("Content-Type").empty()) o->content_type = "application/symlink";
@@ -111,15 +122,15 @@ awaitable<Status> symlink_put_check(Env env, Request& req, Target t, store::Obje
   if (!target.ok()) co_return target.error();
   if (target->account == t.account && target->container == t.container &&
       target->object == t.object) {
-    co_return make_error(ErrorCode::kInvalidArgument, "Symlink cannot target itself");
+    co_return make_plain_error(ErrorCode::kInvalidArgument, "Symlink cannot target itself");
   }
   if (!req.has_header("X-Symlink-Target-Etag")) co_return Status{};
   std::string_view etag = req.header("X-Symlink-Target-Etag");
   if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
     etag = etag.substr(1, etag.size() - 2);
   }
-  if (etag.find_first_of("\";") != std::string_view::npos) {
-    co_return make_error(ErrorCode::kInvalidArgument, "Bad X-Symlink-Target-Etag format");
+  if (etag.find_first_of("\";\\") != std::string_view::npos) {
+    co_return make_plain_error(ErrorCode::kInvalidArgument, "Bad X-Symlink-Target-Etag format");
   }
   // Swift HEADs the target, following static links but not dynamic ones,
   // and checks the etag of what it reaches.
@@ -128,19 +139,21 @@ awaitable<Status> symlink_put_check(Env env, Request& req, Target t, store::Obje
   for (int hops = 0;; ++hops) {
     auto r = co_await read_target(env, req, cur);
     if (!r.ok()) co_return r.error();
-    if (!*r) co_return make_error(ErrorCode::kConflict, "X-Symlink-Target does not exist");
+    if (!*r) co_return make_plain_error(ErrorCode::kConflict, "X-Symlink-Target does not exist");
     row = std::move(*r);
     if (!row->meta.count("x-symlink-target") || !row->meta.count("x-symlink-target-etag")) break;
     if (hops >= kSymloopMax) {
-      co_return make_error(ErrorCode::kConflict,
-                           "Too many levels of symbolic links, maximum allowed is " +
-                               std::to_string(kSymloopMax));
+      co_return make_plain_error(ErrorCode::kConflict,
+                                 "Too many levels of symbolic links, maximum allowed is " +
+                                     std::to_string(kSymloopMax));
     }
     auto next = next_hop(cur, *row);
     if (!next.ok()) co_return next.error();
     cur = std::move(next).value();
   }
-  if (row->etag != etag) co_return make_error(ErrorCode::kConflict, etag_mismatch(row->etag, etag));
+  if (row->etag != etag) {
+    co_return make_plain_error(ErrorCode::kConflict, etag_mismatch(row->etag, etag));
+  }
   o->meta["x-symlink-target-etag"] = std::string(etag);
   o->meta["x-symlink-target-bytes"] = std::to_string(row->size);
   if (!req.has_header("Content-Type")) o->content_type = row->content_type;
@@ -149,8 +162,8 @@ awaitable<Status> symlink_put_check(Env env, Request& req, Target t, store::Obje
 
 std::optional<Response> object_post_precheck(const Request& req) {
   if (req.has_header("X-Symlink-Target")) {
-    return error_for(req, make_error(ErrorCode::kInvalidArgument,
-                                     "A PUT request is required to set a symlink target"));
+    return error_for(req, make_plain_error(ErrorCode::kInvalidArgument,
+                                           "A PUT request is required to set a symlink target"));
   }
   if (req.query.has("version-id")) {
     return error_for(req, make_error(ErrorCode::kInvalidArgument,

@@ -130,6 +130,7 @@ void ObjectService::start() {
   if (thread_.joinable()) return;
   stopping_ = false;
   thread_ = std::thread([this] { background_loop(); });
+  reaper_thread_ = std::thread([this] { reaper_loop(); });
 }
 
 void ObjectService::stop() {
@@ -139,6 +140,7 @@ void ObjectService::stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (reaper_thread_.joinable()) reaper_thread_.join();
 }
 
 size_t ObjectService::reap_expired_once(int64_t now_unix) {
@@ -461,6 +463,27 @@ bool ObjectService::holds_lease(const std::string& job, std::chrono::seconds ttl
   return *held;
 }
 
+// Each job runs on the node that holds its lease. A lease outlives a few of
+// its job's intervals, so a node that dies hands its jobs on after at most
+// that long, and a live holder renews it every pass.
+void ObjectService::reaper_loop() {
+  const auto reaper_ttl = std::max<std::chrono::seconds>(
+      std::chrono::seconds(30),
+      std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::milliseconds(3 * int64_t{config_.reaper_interval_ms})));
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, std::chrono::milliseconds(config_.reaper_interval_ms),
+                   [this] { return stopping_; });
+      if (stopping_) return;
+    }
+    if (holds_lease("object-expirer", reaper_ttl)) {
+      reap_expired_once(static_cast<int64_t>(std::time(nullptr)));
+    }
+  }
+}
+
 void ObjectService::background_loop() {
   auto next_audit = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   auto next_sync = std::chrono::steady_clock::now();
@@ -470,16 +493,6 @@ void ObjectService::background_loop() {
       cv_.wait_for(lock, std::chrono::milliseconds(config_.reaper_interval_ms),
                    [this] { return stopping_; });
       if (stopping_) return;
-    }
-    // Each job runs on the node that holds its lease. A lease outlives a
-    // few of its job's intervals, so a node that dies hands its jobs on
-    // after at most that long, and a live holder renews it every pass.
-    const auto reaper_ttl = std::max<std::chrono::seconds>(
-        std::chrono::seconds(30),
-        std::chrono::duration_cast<std::chrono::seconds>(
-            std::chrono::milliseconds(3 * int64_t{config_.reaper_interval_ms})));
-    if (holds_lease("object-expirer", reaper_ttl)) {
-      reap_expired_once(static_cast<int64_t>(std::time(nullptr)));
     }
     if (std::chrono::steady_clock::now() >= next_sync) {
       if (holds_lease("container-sync",

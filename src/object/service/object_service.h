@@ -125,7 +125,8 @@ class ObjectService {
 
   // Start-up recovery: removes half-written temp blobs. Blocking.
   Status recover();
-  // Starts / stops the background thread (reaper + auditor).
+  // Starts / stops the background threads (the expiry reaper; the auditor
+  // and container sync).
   void start();
   void stop();
 
@@ -152,6 +153,10 @@ class ObjectService {
   SyncResult sync_containers_once();
 
  private:
+  // The expiry reaper runs on a thread of its own, every reaper interval:
+  // the auditor's paced pass over every blob, or a slow container sync,
+  // must not hold expired objects back for its whole length.
+  void reaper_loop();
   void background_loop();
   // Whether this node may run background job `job` now: it holds the job's
   // lease (taken or renewed for `ttl`). A store error counts as no.
@@ -169,7 +174,8 @@ class ObjectService {
   std::mutex mu_;                 // guards stopping_ with cv_
   std::condition_variable cv_;
   bool stopping_ = false;
-  std::thread thread_;
+  std::thread thread_;         // auditor and container sync
+  std::thread reaper_thread_;  // expiry
 };
 
 // Current time in microseconds since the epoch.

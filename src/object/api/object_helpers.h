@@ -38,9 +38,10 @@ std::string quote_path(std::string_view s);
 // SLO), Last-Modified, X-Timestamp, Accept-Ranges and its metadata (system
 // metadata left out).
 void object_headers(Response& res, const store::ObjectRecord& o);
-// The container and account quotas for `incoming` more bytes (and one more
-// object when `new_object`): kTooLarge (413) when over.
-Status check_quotas(const Rows& rows, uint64_t incoming, bool new_object);
+// The container and account quotas for `incoming` more bytes and one more
+// object (an upload counts as one more object even when it replaces one, as
+// container_quotas.py counts it): kTooLarge (413) when over.
+Status check_quotas(const Rows& rows, uint64_t incoming);
 // An account write's row and the caller's access: kUnauthenticated without
 // a token, kForbidden unless the caller owns the account.
 struct AccountWrite {

@@ -176,7 +176,7 @@ void object_headers(Response& res, const store::ObjectRecord& o) {
 }
 
 // Quota checks before bytes arrive (container_quotas / account_quotas).
-Status check_quotas(const Rows& rows, uint64_t incoming, bool new_object) {
+Status check_quotas(const Rows& rows, uint64_t incoming) {
   const auto& cm = rows.container->meta;
   if (auto it = cm.find("x-container-meta-quota-bytes"); it != cm.end() && !it->second.empty()) {
     uint64_t q = std::strtoull(it->second.c_str(), nullptr, 10);
@@ -188,7 +188,6 @@ Status check_quotas(const Rows& rows, uint64_t incoming, bool new_object) {
     uint64_t q = std::strtoull(it->second.c_str(), nullptr, 10);
     // Swift counts the upload as one more object even when it replaces one
     // (container_quotas.py: object_count + 1).
-    (void)new_object;
     if (rows.container->object_count + 1 > q) {
       return make_error(ErrorCode::kTooLarge, "Upload exceeds quota.");
     }
@@ -489,7 +488,7 @@ awaitable<Response> do_copy(Env env, Request& req, Target src, Target dst) {
     if (!cond.blob_shared && !o.blob_id.empty()) (void)env.svc->blobs().remove(o.blob_id);
     return true;
   };
-  Status quota = check_quotas(*drows, o.size, !drows->object);
+  Status quota = check_quotas(*drows, o.size);
   if (!quota.ok()) {
     co_await env.svc->pool().run(drop_new);
     co_return error_for(req, quota.error());
@@ -599,7 +598,7 @@ awaitable<Response> object_put(Env env, Request& req) {
   // middlewares do. Swift stops there, so a chunked upload passes any bytes
   // quota; here its size is checked again once known (docs/operations.md,
   // "Where object storage differs from Swift").
-  ONESTACK_SWIFT_TRY(req, check_quotas(*rows, cl.value_or(0), !live));
+  ONESTACK_SWIFT_TRY(req, check_quotas(*rows, cl.value_or(0)));
 
   // The object server compares the ETag as sent: case matters. Its 422
   // carries the Last-Modified the proxy gives every stored write.
@@ -630,7 +629,7 @@ awaitable<Response> object_put(Env env, Request& req) {
       }
       if (!cl) {
         // A chunked upload's size is known only now.
-        if (auto st = check_quotas(*rows, b.size, !live); !st.ok()) return drop(st.error());
+        if (auto st = check_quotas(*rows, b.size); !st.ok()) return drop(st.error());
       }
       o.blob_id = b.blob_id;
       o.size = b.size;
@@ -659,7 +658,7 @@ awaitable<Response> object_put(Env env, Request& req) {
   }
   if (!cl) {
     // A chunked upload's size is known only now.
-    auto st = check_quotas(*rows, received->size, !live);
+    auto st = check_quotas(*rows, received->size);
     if (!st.ok()) {
       co_await env.svc->pool().run(drop);
       co_return error_for(req, st.error());

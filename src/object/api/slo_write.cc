@@ -371,7 +371,7 @@ awaitable<Response> slo_put(Env env, Request& req, Target t, Rows rows) {
   o.meta[kSloManifestEtagMeta] = md5_hex(manifest);
   o.meta[kSloManifestSizeMeta] = std::to_string(manifest.size());
   // Quotas see the manifest's own bytes, as Swift's see the manifest PUT.
-  ONESTACK_SWIFT_TRY(req, check_quotas(rows, manifest.size(), !live));
+  ONESTACK_SWIFT_TRY(req, check_quotas(rows, manifest.size()));
   auto stored = co_await store_bytes(*env.svc, manifest);
   ONESTACK_SWIFT_TRY(req, stored);
   o.blob_id = stored->blob_id;

@@ -54,7 +54,7 @@ swift_describe() {
 Swift $ver (Debian packages): proxy on 127.0.0.1:$SWIFT_PROXY_PORT with
 object, container and account servers (\`swift-*-server\` as the Debian units
 run them, eventlet, workers = $SWIFT_WORKERS, i.e. $(swift_worker_count) per server, running as
-user swift), one storage device (a plain directory on the temp dir's
+user ${BENCH_SWIFT_USER:-swift}), one storage device (a plain directory on the temp dir's
 $(stat -f -c %T "${BENCH_WORK:-/tmp}" 2>/dev/null | sed 's|ext2/ext3|ext4|') filesystem,
 mount_check off), 1-replica rings of 2^10 partitions; no replicator, auditor or
 updater running. Proxy pipeline: $SWIFT_PIPELINE;

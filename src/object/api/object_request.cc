@@ -76,6 +76,19 @@ Status read_delete_headers(const Request& req, ObjectWrite* w) {
   return {};
 }
 
+// The proxy guesses a type for a PUT that names none, or asks to detect;
+// the type must be UTF-8 (check_object_creation).
+Status read_content_type(const Request& req, const Target& t, ObjectWrite* w) {
+  std::string_view ct = req.header("Content-Type");
+  w->content_type = ct.empty() || truthy(req.header("X-Detect-Content-Type"))
+                        ? guess_content_type(t.object)
+                        : std::string(ct);
+  if (!valid_utf8(*w->content_type)) {
+    return make_plain_error(ErrorCode::kInvalidArgument, "Invalid Content-Type");
+  }
+  return {};
+}
+
 Status read_metadata(const Limits& limits, const Request& req,
                      std::initializer_list<std::string_view> extras, ObjectWrite* w) {
   auto updates = metadata_updates(limits, req, "x-object-meta-", extras, &w->removed);
@@ -171,14 +184,7 @@ Result<ObjectWrite> parse_object_put(const Limits& limits, const Request& req, c
   }
   if (auto st = check_name_length(limits, t, NameLevel::kObject); !st.ok()) return st.error();
   if (auto st = read_delete_headers(req, &w); !st.ok()) return st.error();
-  // The proxy guesses a type for a PUT that names none, or asks to detect.
-  std::string_view ct = req.header("Content-Type");
-  w.content_type = ct.empty() || truthy(req.header("X-Detect-Content-Type"))
-                       ? guess_content_type(t.object)
-                       : std::string(ct);
-  if (!valid_utf8(*w.content_type)) {
-    return make_plain_error(ErrorCode::kInvalidArgument, "Invalid Content-Type");
-  }
+  if (auto st = read_content_type(req, t, &w); !st.ok()) return st.error();
   if (auto st = read_metadata(limits, req, kObjectExtras, &w); !st.ok()) return st.error();
   // check_content_type: swift_* parameters are the cluster's own.
   std::string_view params = *w.content_type;
@@ -198,13 +204,7 @@ Result<ObjectWrite> parse_manifest_put(const Limits& limits, const Request& req,
   ObjectWrite w;
   if (auto st = check_name_length(limits, t, NameLevel::kObject); !st.ok()) return st.error();
   if (auto st = read_delete_headers(req, &w); !st.ok()) return st.error();
-  std::string_view ct = req.header("Content-Type");
-  w.content_type = ct.empty() || truthy(req.header("X-Detect-Content-Type"))
-                       ? guess_content_type(t.object)
-                       : std::string(ct);
-  if (!valid_utf8(*w.content_type)) {
-    return make_plain_error(ErrorCode::kInvalidArgument, "Invalid Content-Type");
-  }
+  if (auto st = read_content_type(req, t, &w); !st.ok()) return st.error();
   if (auto st = read_metadata(limits, req, kPostExtras, &w); !st.ok()) return st.error();
   if (req.has_header("ETag")) w.etag = strip_quotes(req.header("ETag"));
   w.if_none_match = req.has_header("If-None-Match");

@@ -448,21 +448,20 @@ awaitable<Response> do_copy(Env env, Request& req, Target src, Target dst) {
       slice = range.ranges[0];
     }
   }
+  // A range of the source, or a large object's segments, is written as a
+  // blob of the copy's own; anything else shares the source's blob.
+  std::optional<std::vector<Part>> own_bytes;
   if (slice) {
-    std::vector<Part> parts;
-    parts.push_back(Part{"", source.blob_id, slice->begin, slice->end - slice->begin, nullptr});
-    PartsBody body(*env.svc, std::move(parts));
-    PartsReader reader(body);
-    auto received = co_await receive_blob(*env.svc, reader, env.svc->limits().max_file_size);
-    ONESTACK_SWIFT_TRY(req, received);
-    o.blob_id = received->blob_id;
-    o.size = received->size;
-    o.etag = received->md5;
+    own_bytes.emplace();
+    own_bytes->push_back(Part{"", source.blob_id, slice->begin, slice->end - slice->begin, nullptr});
   } else if (manifest && !manifest_get) {
     uint64_t size = 0;
     auto parts = co_await large_object_parts(env, req, src_target, source, &size);
     ONESTACK_SWIFT_TRY(req, parts);
-    PartsBody body(*env.svc, std::move(parts).value());
+    own_bytes = std::move(parts).value();
+  }
+  if (own_bytes) {
+    PartsBody body(*env.svc, std::move(*own_bytes));
     PartsReader reader(body);
     auto received = co_await receive_blob(*env.svc, reader, env.svc->limits().max_file_size);
     ONESTACK_SWIFT_TRY(req, received);

@@ -25,7 +25,9 @@
 
 #include "core/json.h"
 #include "object/api/features.h"
+#include "object/api/heartbeat.h"
 #include "object/api/middleware.h"
+#include "object/api/py_format.h"
 
 namespace onestack::object::api {
 
@@ -38,8 +40,10 @@ std::string lower(std::string_view s) {
 }
 
 std::string status_line(unsigned code) {
+  auto reason = swob_reason(code);
   return std::to_string(code) + " " +
-         std::string(bhttp::obsolete_reason(static_cast<bhttp::status>(code)));
+         (reason ? std::string(reason->title)
+                 : std::string(bhttp::obsolete_reason(static_cast<bhttp::status>(code))));
 }
 
 // swob's Accept.best_match over bulk.py's ACCEPTABLE_FORMATS; "" when the
@@ -97,60 +101,93 @@ struct Field {
   std::string text;
   std::optional<uint64_t> number;
 };
-using Failures = std::vector<std::pair<std::string, std::string>>;
+
+// What a bulk request reports: its fields in bulk.py's order (Response
+// Status and Response Body first) and the names that failed.
+struct BulkOutcome {
+  std::vector<Field> fields;
+  std::vector<std::pair<std::string, std::string>> failed;
+
+  void set_status(unsigned code, std::string body) {
+    fields[0].text = status_line(code);
+    fields[1].text = std::move(body);
+  }
+};
+
+// bulk.py's resp_dict of each operation, as it starts.
+BulkOutcome delete_outcome() {
+  BulkOutcome o;
+  o.fields = {{"Response Status", "200 OK", std::nullopt},
+              {"Response Body", "", std::nullopt},
+              {"Number Deleted", "", 0},
+              {"Number Not Found", "", 0}};
+  return o;
+}
+BulkOutcome extract_outcome() {
+  BulkOutcome o;
+  o.fields = {{"Response Status", "201 Created", std::nullopt},
+              {"Response Body", "", std::nullopt},
+              {"Number Files Created", "", 0}};
+  return o;
+}
 
 // bulk.py get_response_body: JSON (keys in Swift's order, then Errors), XML
-// (sorted keys), else text ("Key: value" sorted, then "Errors:").
-std::string render(const std::string& format, std::vector<Field> fields, const Failures& errors,
-                   std::string_view root) {
+// (sorted keys; the declaration comes only as the first heartbeat), else
+// text ("Key: value" sorted, then "Errors:").
+std::string render(const std::string& format, BulkOutcome out, std::string_view root) {
   if (format == "application/json") {
     boost::json::object o;
-    for (const auto& f : fields) {
+    for (const auto& f : out.fields) {
       if (f.number) o[f.key] = *f.number;
       else o[f.key] = f.text;
     }
     boost::json::array errs;
-    for (const auto& [name, status] : errors) errs.push_back(boost::json::array{name, status});
+    for (const auto& [name, status] : out.failed) errs.push_back(boost::json::array{name, status});
     o["Errors"] = std::move(errs);
     return to_json(o);
   }
+  auto& fields = out.fields;
   std::sort(fields.begin(), fields.end(), [](const Field& a, const Field& b) { return a.key < b.key; });
   auto value = [](const Field& f) { return f.number ? std::to_string(*f.number) : f.text; };
   if (format.size() >= 4 && format.substr(format.size() - 4) == "/xml") {
-    std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<" + std::string(root) + ">\n";
+    std::string xml = "<" + std::string(root) + ">\n";
     for (const auto& f : fields) {
       std::string key = lower(f.key);
       std::replace(key.begin(), key.end(), ' ', '_');
-      out += "<" + key + ">" + xml_escape(value(f)) + "</" + key + ">\n";
+      xml += "<" + key + ">" + xml_escape(value(f)) + "</" + key + ">\n";
     }
-    out += "<errors>\n";
-    bool first = true;
-    for (const auto& [name, status] : errors) {
-      if (!first) out += "\n";
-      first = false;
-      out += "<object><name>" + xml_escape(name) + "</name><status>" + xml_escape(status) +
-             "</status></object>";
+    xml += "<errors>\n";
+    for (const auto& [name, status] : out.failed) {
+      xml += "<object><name>" + xml_escape(name) + "</name><status>" + xml_escape(status) +
+             "</status></object>\n";
     }
-    out += "</errors>\n</" + std::string(root) + ">\n";
-    return out;
+    xml += "</errors>\n</" + std::string(root) + ">\n";
+    return xml;
   }
-  std::string out;
-  for (const auto& f : fields) out += f.key + ": " + value(f) + "\n";
-  out += "Errors:\n";
-  bool first = true;
-  for (const auto& [name, status] : errors) {
-    if (!first) out += "\n";
-    first = false;
-    out += name + ", " + status;
-  }
-  return out;
+  std::string text;
+  for (const auto& f : fields) text += f.key + ": " + value(f) + "\n";
+  text += "Errors:\n";
+  for (const auto& [name, status] : out.failed) text += name + ", " + status + "\n";
+  return text;
 }
 
-Response bulk_response(const Request& req, const std::string& format, std::string body) {
-  Response r = Response::with_body(bhttp::status::ok, std::move(body),
-                                   format.empty() ? "text/plain; charset=UTF-8" : format);
+// The bulk answer: 200 at once, the outcome in a chunked body in the
+// negotiated format (swob's default type when the client accepts none).
+Response bulk_response(const Request& req, const std::string& format,
+                       std::shared_ptr<http::BodySource> body) {
+  Response r;
+  r.headers.set(bhttp::field::content_type, format.empty() ? "text/html; charset=UTF-8" : format);
+  r.stream = std::move(body);
   add_trans_id(req, r);
   return r;
+}
+
+HeartbeatOptions heartbeat_options(std::string_view format) {
+  HeartbeatOptions o;
+  if (format.size() >= 4 && format.substr(format.size() - 4) == "/xml") {
+    o.first_beat = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  }
+  return o;
 }
 
 // A subrequest on behalf of `req`: same caller, same origin, another path.
@@ -176,52 +213,43 @@ bool has_length(const Request& req) {
          lower(req.header("Transfer-Encoding")).find("chunked") != std::string::npos;
 }
 
-// swob's default bodies for the statuses bulk.py raises.
-std::string default_body(unsigned code) {
-  switch (code) {
-    case 401:
-      return "<html><h1>Unauthorized</h1><p>This server could not verify that you are "
-             "authorized to access the document you requested.</p></html>";
-    case 404: return "<html><h1>Not Found</h1><p>The resource could not be found.</p></html>";
-    case 406:
-      return "<html><h1>Not Acceptable</h1><p>The server has no replies acceptable by the "
-             "client.</p></html>";
-    case 411: return "<html><h1>Length Required</h1><p>Length required.</p></html>";
-    default: return "";
-  }
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------- bulk delete
 
-Status take_delete_lines(std::string& pending, bool eof, size_t max_count, size_t max_line,
-                         std::vector<std::string>* out) {
-  auto take = [&](std::string_view line) -> Status {
-    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front()))) line.remove_prefix(1);
-    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.remove_suffix(1);
-    if (line.empty()) return {};
-    std::string decoded;
-    // urllib.unquote leaves a bad escape as it is.
-    if (!http::percent_decode(line, &decoded)) decoded = std::string(line);
-    out->push_back(std::move(decoded));
-    if (out->size() > max_count) {
-      return make_error(ErrorCode::kTooLarge,
-                        "Maximum Bulk Deletes: " + std::to_string(max_count) + " per request");
-    }
-    return {};
-  };
-  size_t start = 0;
-  for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
-    if (auto st = take(std::string_view(pending).substr(start, nl - start)); !st.ok()) return st;
+DeleteList::DeleteList(size_t max_count, size_t max_path) : max_count_(max_count), max_path_(max_path) {}
+
+Status DeleteList::check() const {
+  if (names_.size() > max_count_) {
+    return make_error(ErrorCode::kTooLarge,
+                      "Maximum Bulk Deletes: " + std::to_string(max_count_) + " per request");
   }
-  pending.erase(0, start);
-  if (eof) {
-    auto st = take(pending);
-    pending.clear();
-    return st;
+  if (line_.size() > max_path_ * 2) return make_error(ErrorCode::kInvalidArgument, "Invalid File Name");
+  return {};
+}
+
+void DeleteList::take(std::string_view line) {
+  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front()))) line.remove_prefix(1);
+  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.remove_suffix(1);
+  names_.push_back(py_unquote(line));
+}
+
+Status DeleteList::feed(std::string_view data) {
+  if (data.empty()) {
+    std::string rest = std::move(line_);
+    line_.clear();
+    size_t before = names_.size();
+    take(rest);
+    if (names_.back().empty()) names_.resize(before);  // a blank last line is no name
+    return check();
   }
-  if (pending.size() > max_line) return make_error(ErrorCode::kInvalidArgument, "Invalid File Name");
+  line_.append(data);
+  if (auto st = check(); !st.ok()) return st;
+  for (size_t nl; (nl = line_.find('\n')) != std::string::npos;) {
+    take(std::string_view(line_).substr(0, nl));
+    line_.erase(0, nl + 1);
+    if (auto st = check(); !st.ok()) return st;
+  }
   return {};
 }
 
@@ -233,91 +261,103 @@ bool split_delete_path(std::string_view line, std::string* container, std::strin
   return !container->empty();
 }
 
+namespace {
+
+// Whether a bulk-delete name is an object ("c/o"), not a container ("c",
+// "/c/"): bulk.py deletes every object before any container.
+bool names_object(std::string_view name) {
+  while (!name.empty() && name.front() == '/') name.remove_prefix(1);
+  while (!name.empty() && name.back() == '/') name.remove_suffix(1);
+  return name.find('/') != std::string_view::npos;
+}
+
+// bulk.py handle_delete_iter after the names are read: objects first, then
+// containers, each deleted by its own route as the caller.
+awaitable<std::string> delete_names(Env env, Request base, std::string format,
+                                    std::vector<std::string> names) {
+  const Limits& limits = env.svc->limits();
+  const std::string account = base.path_params.at(0);
+  BulkOutcome out = delete_outcome();
+  uint64_t& deleted = *out.fields[2].number;
+  uint64_t& not_found = *out.fields[3].number;
+  unsigned failure_type = 400;
+  for (bool objects : {true, false}) {
+    for (const auto& name : names) {
+      if (name.empty() || names_object(name) != objects) continue;
+      std::string quoted = py_quote(name);
+      std::string container, object;
+      if (!valid_utf8(name) || name.find('\0') != std::string::npos) {
+        out.failed.emplace_back(quoted, status_line(412));
+        continue;
+      }
+      if (!split_delete_path(name, &container, &object)) {
+        out.failed.emplace_back(quoted, status_line(400));
+        continue;
+      }
+      Response r;
+      if (object.empty()) {
+        Request sub = subrequest(base, bhttp::verb::delete_, {account, container});
+        r = co_await container_delete(env, sub);
+      } else {
+        Request sub = subrequest(base, bhttp::verb::delete_, {account, container, object});
+        r = co_await object_delete(env, sub);
+      }
+      unsigned code = static_cast<unsigned>(r.status);
+      if (code / 100 == 2) {
+        ++deleted;
+      } else if (code == 404) {
+        ++not_found;
+      } else {
+        if (code / 100 == 5) failure_type = 502;
+        out.failed.emplace_back(quoted, status_line(code));
+        if (out.failed.size() >= limits.max_failed_deletes) {
+          out.set_status(400, "Max delete failures exceeded");
+          co_return render(format, out, "delete");
+        }
+      }
+    }
+  }
+  if (!out.failed.empty()) {
+    out.set_status(failure_type, "");
+  } else if (deleted == 0 && not_found == 0) {
+    out.set_status(400, "Invalid bulk delete.");
+  }
+  co_return render(format, out, "delete");
+}
+
+}  // namespace
+
 awaitable<Response> bulk_delete(Env env, Request& req) {
   const Limits& limits = env.svc->limits();
-  Target t = target_of(req);
   std::string format = best_format(req.header("Accept"));
-  std::vector<Field> fields = {{"Response Status", "200 OK", std::nullopt},
-                               {"Response Body", "", std::nullopt},
-                               {"Number Deleted", "", 0},
-                               {"Number Not Found", "", 0}};
-  auto set_status = [&](unsigned code, std::string body) {
-    fields[0].text = status_line(code);
-    fields[1].text = std::move(body);
+  BulkOutcome early = delete_outcome();
+  auto fail = [&](unsigned code, std::string body) {
+    early.set_status(code, std::move(body));
+    return bulk_response(req, format, finished_body(render(format, early, "delete")));
   };
-  Failures failed;
-  auto finish = [&]() { return bulk_response(req, format, render(format, fields, failed, "delete")); };
-  if (format.empty()) {
-    set_status(406, default_body(406));
-    co_return finish();
-  }
+  if (format.empty()) co_return fail(406, "");
   std::string_view incoming = req.header("Content-Type");
-  if (!incoming.empty() && incoming.rfind("text/plain", 0) != 0) {
-    set_status(406, default_body(406));
-    co_return finish();
-  }
-  if (!has_length(req)) {
-    set_status(411, default_body(411));
-    co_return finish();
-  }
-  // The list of names, read as it streams in (bounded by
-  // max_deletes_per_request names of bounded length).
+  if (!incoming.empty() && incoming.rfind("text/plain", 0) != 0) co_return fail(406, "");
+  if (!has_length(req)) co_return fail(411, "");
+  // The list of names, read max_path bytes at a time as bulk.py reads it.
   const size_t max_path = limits.max_object_name_length + limits.max_container_name_length + 2;
-  std::vector<std::string> names;
-  std::string pending;
+  DeleteList list(limits.max_deletes_per_request, max_path);
   std::string chunk(max_path, '\0');
   for (;;) {
-    auto n = co_await req.body_reader->read(chunk.data(), chunk.size());
-    if (!n.ok()) co_return error_for(req, n.error());
-    pending.append(chunk.data(), *n);
-    auto st = take_delete_lines(pending, *n == 0, limits.max_deletes_per_request, max_path * 2, &names);
-    if (!st.ok()) {
-      set_status(st.error().code == ErrorCode::kTooLarge ? 413 : 400, st.error().message);
-      co_return finish();
+    size_t got = 0;
+    while (got < chunk.size()) {
+      auto n = co_await req.body_reader->read(chunk.data() + got, chunk.size() - got);
+      if (!n.ok()) co_return error_for(req, n.error());
+      if (*n == 0) break;
+      got += *n;
     }
-    if (*n == 0) break;
+    auto st = list.feed(std::string_view(chunk.data(), got));
+    if (!st.ok()) co_return fail(st.error().code == ErrorCode::kTooLarge ? 413 : 400, st.error().message);
+    if (got == 0) break;
   }
-
-  unsigned failure_type = 400;
-  for (const auto& name : names) {
-    if (failed.size() >= limits.max_failed_deletes) {
-      set_status(400, "Max delete failures exceeded");
-      co_return finish();
-    }
-    std::string container, object;
-    std::string quoted = py_quote(name);
-    if (!valid_utf8(name) || name.find('\0') != std::string::npos) {
-      failed.emplace_back(quoted, status_line(412));
-      continue;
-    }
-    if (!split_delete_path(name, &container, &object)) {
-      failed.emplace_back(quoted, status_line(400));
-      continue;
-    }
-    Response r;
-    if (object.empty()) {
-      Request sub = subrequest(req, bhttp::verb::delete_, {t.account, container});
-      r = co_await container_delete(env, sub);
-    } else {
-      Request sub = subrequest(req, bhttp::verb::delete_, {t.account, container, object});
-      r = co_await object_delete(env, sub);
-    }
-    unsigned code = static_cast<unsigned>(r.status);
-    if (code / 100 == 2) {
-      ++*fields[2].number;
-    } else if (code == 404) {
-      ++*fields[3].number;
-    } else {
-      if (code / 100 == 5) failure_type = 502;
-      failed.emplace_back(quoted, status_line(code));
-    }
-  }
-  if (!failed.empty()) {
-    set_status(failure_type, "");
-  } else if (*fields[2].number == 0 && *fields[3].number == 0) {
-    set_status(400, "Invalid bulk delete.");
-  }
-  co_return finish();
+  Job job = [env, base = subrequest(req, bhttp::verb::delete_, {target_of(req).account}), format,
+             names = std::move(list).names()]() { return delete_names(env, base, format, names); };
+  co_return bulk_response(req, format, heartbeat_body(std::move(job), heartbeat_options(format)));
 }
 
 // ------------------------------------------------------------ extract archive
@@ -342,8 +382,10 @@ class ArchiveStream {
     std::vector<std::pair<std::string, std::string>> xattrs;  // "user.meta.color" → value
   };
 
-  ArchiveStream(http::BodyReader& body, WorkerPool& pool, Compression c)
-      : body_(body), pool_(pool), compression_(c), thread_([this] { run(); }) {}
+  // `head` is the start of the body, already read.
+  ArchiveStream(http::BodyReader& body, WorkerPool& pool, Compression c, std::string head)
+      : body_(body), pool_(pool), compression_(c), input_(std::move(head)),
+        input_ready_(!input_.empty()), thread_([this] { run(); }) {}
   ~ArchiveStream() {
     {
       std::lock_guard lk(mu_);
@@ -417,9 +459,11 @@ class ArchiveStream {
   static la_ssize_t read_cb(struct archive*, void* self, const void** out) {
     auto* s = static_cast<ArchiveStream*>(self);
     std::unique_lock lk(s->mu_);
-    s->answer_ = Answer::kNeedInput;
-    s->cv_.notify_all();
-    s->cv_.wait(lk, [s] { return s->input_ready_ || s->stop_; });
+    if (!s->input_ready_) {
+      s->answer_ = Answer::kNeedInput;
+      s->cv_.notify_all();
+      s->cv_.wait(lk, [s] { return s->input_ready_ || s->stop_; });
+    }
     if (s->stop_) return -1;
     s->input_ready_ = false;
     *out = s->input_.data();
@@ -552,45 +596,59 @@ std::string xattr_header(std::string_view name) {
   return "";
 }
 
-}  // namespace
+// Python's tarfile.open(mode="r|...") on the first bytes of the stream,
+// whose error Swift reports as "Invalid Tar File: <message>"; "" when the
+// stream opens. Past these checks libarchive's own words stand.
+std::string tar_open_error(Compression c, std::string_view head) {
+  if (c == Compression::kGzip) {
+    if (head.size() < 2 || head.substr(0, 2) != "\x1f\x8b") return "not a gzip file";
+    if (head.size() > 2 && head[2] != 8) return "unsupported compression method";
+    return "";
+  }
+  if (c == Compression::kBzip2) {
+    if (head.empty()) return "empty file";
+    return head.rfind("BZh", 0) == 0 ? "" : "invalid compressed data";
+  }
+  constexpr size_t kBlock = 512;
+  if (head.empty()) return "empty file";
+  if (head.size() < kBlock) return "truncated header";
+  head = head.substr(0, kBlock);
+  if (head.find_first_not_of('\0') == std::string_view::npos) return "";  // an empty archive
+  // The checksum field: octal digits up to a NUL, blanks around them.
+  std::string_view field = head.substr(148, 8);
+  if (auto nul = field.find('\0'); nul != std::string_view::npos) field = field.substr(0, nul);
+  while (!field.empty() && std::isspace(static_cast<unsigned char>(field.front()))) field.remove_prefix(1);
+  while (!field.empty() && std::isspace(static_cast<unsigned char>(field.back()))) field.remove_suffix(1);
+  int64_t declared = 0;
+  for (char ch : field) {
+    if (ch < '0' || ch > '7') return "invalid header";
+    declared = declared * 8 + (ch - '0');
+  }
+  // The sum of the block with the checksum field read as blanks, over
+  // unsigned and over signed bytes (old tars wrote either).
+  int64_t unsigned_sum = 8 * ' ', signed_sum = 8 * ' ';
+  for (size_t i = 0; i < kBlock; ++i) {
+    if (i >= 148 && i < 156) continue;
+    unsigned_sum += static_cast<unsigned char>(head[i]);
+    signed_sum += static_cast<signed char>(head[i]);
+  }
+  return declared == unsigned_sum || declared == signed_sum ? "" : "bad checksum";
+}
 
-awaitable<Response> bulk_extract(Env env, Request& req) {
+// The counts and failures of one extraction (bulk.py handle_extract_iter).
+// Reading the archive needs the request body, so extraction runs before
+// the answer goes out; its outcome is the chunked body.
+awaitable<std::string> extract_entries(Env env, Request& req, const std::string& format,
+                                       Compression compression, std::string head) {
   const Limits& limits = env.svc->limits();
   Target t = target_of(req);
-  std::string type = lower(req.query.get("extract-archive").value_or(""));
-  while (!type.empty() && type.front() == '.') type.erase(0, 1);
-  while (!type.empty() && type.back() == '.') type.pop_back();
-  Compression compression;
-  if (type == "tar") compression = Compression::kNone;
-  else if (type == "tar.gz") compression = Compression::kGzip;
-  else if (type == "tar.bz2") compression = Compression::kBzip2;
-  else co_return error_for(req, make_error(ErrorCode::kInvalidArgument, "Unsupported archive format"));
-
-  std::string format = best_format(req.header("Accept"));
-  std::vector<Field> fields = {{"Response Status", "201 Created", std::nullopt},
-                               {"Response Body", "", std::nullopt},
-                               {"Number Files Created", "", 0}};
-  auto set_status = [&](unsigned code, std::string body) {
-    fields[0].text = status_line(code);
-    fields[1].text = std::move(body);
+  BulkOutcome out = extract_outcome();
+  uint64_t& created = *out.fields[2].number;
+  auto fail = [&](unsigned code, std::string body) {
+    out.set_status(code, std::move(body));
+    return render(format, out, "extract");
   };
-  Failures failed;
-  auto finish = [&]() { return bulk_response(req, format, render(format, fields, failed, "extract")); };
-  if (format.empty()) {
-    set_status(406, default_body(406));
-    co_return finish();
-  }
-  if (!has_length(req)) {
-    set_status(411, default_body(411));
-    co_return finish();
-  }
-  if (active_extractions.fetch_add(1) >= kMaxActiveExtractions) {
-    active_extractions.fetch_sub(1);
-    co_return error_for(req, make_error(ErrorCode::kUnavailable, "Too many archive extractions"));
-  }
-  struct Release {
-    ~Release() { active_extractions.fetch_sub(1); }
-  } release;
+  if (auto err = tar_open_error(compression, head); !err.empty()) co_return fail(400, "Invalid Tar File: " + err);
 
   std::string base = t.container;
   if (!t.object.empty()) base += "/" + t.object;
@@ -598,17 +656,20 @@ awaitable<Response> bulk_extract(Env env, Request& req) {
   const size_t max_path = limits.max_object_name_length + limits.max_container_name_length + 2;
   auto quote_path = [&](const std::string& p) { return py_quote(p.substr(0, max_path)); };
 
-  ArchiveStream archive(*req.body_reader, env.svc->pool(), compression);
+  ArchiveStream archive(*req.body_reader, env.svc->pool(), compression, std::move(head));
   std::set<std::string> accessed;
   size_t created_containers = 0;
+  bool first_header = true;
   unsigned failure_type = 400;
   for (;;) {
     auto h = co_await archive.next();
     if (!h.ok()) {
-      set_status(400, "Invalid Tar File: " + h.error().message);
-      co_return finish();
+      // tarfile stops quietly at a bad header past the first.
+      if (!first_header) break;
+      co_return fail(400, "Invalid Tar File: " + h.error().message);
     }
-    if (h->end || failed.size() >= limits.max_failed_extractions) break;
+    first_header = false;
+    if (h->end || out.failed.size() >= limits.max_failed_extractions) break;
     if (!h->regular) continue;
     std::string path = h->name;
     if (path.rfind("./", 0) == 0) path.erase(0, 2);
@@ -618,37 +679,31 @@ awaitable<Response> bulk_extract(Env env, Request& req) {
     if (slash == std::string::npos) continue;  // files at the top level are ignored
     std::string container = path.substr(0, slash), object = path.substr(slash + 1);
     if (!valid_utf8(path) || path.find('\0') != std::string::npos) {
-      failed.emplace_back(quote_path(path), status_line(412));
+      out.failed.emplace_back(quote_path(path), status_line(412));
       continue;
     }
     if (h->size < 0 || static_cast<uint64_t>(h->size) > limits.max_file_size) {
-      failed.emplace_back(quote_path(path), status_line(413));
+      out.failed.emplace_back(quote_path(path), status_line(413));
       continue;
     }
     std::optional<std::pair<std::string, std::string>> container_failure;
     if (!accessed.count(container)) {
-      Request head = subrequest(req, bhttp::verb::head, {t.account, container});
-      Response hr = co_await container_head_get(env, head);
+      Request head_req = subrequest(req, bhttp::verb::head, {t.account, container});
+      Response hr = co_await container_head_get(env, head_req);
       unsigned code = static_cast<unsigned>(hr.status);
       if (code == 404) {
         Request put = subrequest(req, bhttp::verb::put, {t.account, container});
         Response pr = co_await container_put(env, put);
         code = static_cast<unsigned>(pr.status);
-        if (code / 100 == 2) {
-          if (++created_containers > limits.max_containers_per_extraction) {
-            set_status(400, "More than " + std::to_string(limits.max_containers_per_extraction) +
-                                " containers to create from tar.");
-            co_return finish();
-          }
+        if (code / 100 == 2 && ++created_containers > limits.max_containers_per_extraction) {
+          co_return fail(400, "More than " + std::to_string(limits.max_containers_per_extraction) +
+                                  " containers to create from tar.");
         }
       }
       if (code / 100 != 2) {
         // The object PUT may still succeed if ACLs allow it.
         container_failure.emplace(quote_path("/v1/" + t.account + "/" + container), status_line(code));
-        if (code == 401) {
-          set_status(401, default_body(401));
-          co_return finish();
-        }
+        if (code == 401) co_return fail(401, "");
       }
     }
 
@@ -667,31 +722,67 @@ awaitable<Response> bulk_extract(Env env, Request& req) {
     EntryBody body(archive, static_cast<uint64_t>(h->size));
     put.body_reader = &body;
     Response r = co_await object_put(env, put);
-    if (!body.error().empty()) {
-      set_status(400, "Invalid Tar File: " + body.error());
-      co_return finish();
-    }
+    if (!body.error().empty()) co_return fail(400, "Invalid Tar File: " + body.error());
     accessed.insert(container);
     unsigned code = static_cast<unsigned>(r.status);
     if (code / 100 == 2) {
-      ++*fields[2].number;
+      ++created;
       continue;
     }
-    if (container_failure) failed.push_back(*container_failure);
+    if (container_failure) out.failed.push_back(*container_failure);
     if (code == 401) {
-      failed.emplace_back(quote_path(path), status_line(401));
-      set_status(401, default_body(401));
-      co_return finish();
+      out.failed.emplace_back(quote_path(path), status_line(401));
+      co_return fail(401, "");
     }
     if (code / 100 == 5) failure_type = 502;
-    failed.emplace_back(quote_path(path), status_line(code));
+    out.failed.emplace_back(quote_path(path), status_line(code));
   }
-  if (!failed.empty()) {
-    set_status(failure_type, "");
-  } else if (*fields[2].number == 0) {
-    set_status(400, "Invalid Tar File: No Valid Files");
+  if (!out.failed.empty()) {
+    out.set_status(failure_type, "");
+  } else if (created == 0) {
+    out.set_status(400, "Invalid Tar File: No Valid Files");
   }
-  co_return finish();
+  co_return render(format, out, "extract");
+}
+
+}  // namespace
+
+awaitable<Response> bulk_extract(Env env, Request& req) {
+  std::string type = lower(req.query.get("extract-archive").value_or(""));
+  while (!type.empty() && type.front() == '.') type.erase(0, 1);
+  while (!type.empty() && type.back() == '.') type.pop_back();
+  Compression compression;
+  if (type == "tar") compression = Compression::kNone;
+  else if (type == "tar.gz") compression = Compression::kGzip;
+  else if (type == "tar.bz2") compression = Compression::kBzip2;
+  else co_return error_for(req, make_error(ErrorCode::kInvalidArgument, "Unsupported archive format"));
+
+  std::string format = best_format(req.header("Accept"));
+  auto answer = [&](std::string body) { return bulk_response(req, format, finished_body(std::move(body))); };
+  BulkOutcome early = extract_outcome();
+  if (format.empty() || !has_length(req)) {
+    early.set_status(format.empty() ? 406 : 411, "");
+    co_return answer(render(format, early, "extract"));
+  }
+  if (active_extractions.fetch_add(1) >= kMaxActiveExtractions) {
+    active_extractions.fetch_sub(1);
+    co_return error_for(req, make_error(ErrorCode::kUnavailable, "Too many archive extractions"));
+  }
+  struct Release {
+    ~Release() { active_extractions.fetch_sub(1); }
+  } release;
+  // The first tar block (or compression magic), read whole before libarchive
+  // sees it, to answer a stream that does not open as tarfile answers it.
+  std::string head(512, '\0');
+  size_t got = 0;
+  while (got < head.size()) {
+    auto n = co_await req.body_reader->read(head.data() + got, head.size() - got);
+    if (!n.ok()) co_return error_for(req, n.error());
+    if (*n == 0) break;
+    got += *n;
+  }
+  head.resize(got);
+  co_return answer(co_await extract_entries(env, req, format, compression, std::move(head)));
 }
 
 }  // namespace onestack::object::api

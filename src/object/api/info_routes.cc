@@ -152,24 +152,19 @@ awaitable<Response> account_not_allowed(Env env, Request& req) {
   co_return co_await not_allowed(env, req);
 }
 
-awaitable<Response> account_put(Env env, Request& req) {
-  if (req.query.has("extract-archive")) co_return co_await bulk_extract(env, req);
-  co_return co_await account_not_allowed(env, req);
-}
-
-awaitable<Response> account_delete(Env env, Request& req) {
-  if (req.query.has("bulk-delete")) co_return co_await bulk_delete(env, req);
-  co_return co_await account_not_allowed(env, req);
-}
-
-awaitable<Response> account_post_route(Env env, Request& req) {
-  if (req.query.has("bulk-delete")) co_return co_await bulk_delete(env, req);
-  co_return co_await account_post(env, req);
-}
-
-awaitable<Response> container_put_route(Env env, Request& req) {
-  if (req.query.has("extract-archive")) co_return co_await bulk_extract(env, req);
-  co_return co_await container_put(env, req);
+// bulk.py comes before everything else in Swift's pipeline: a PUT with
+// ?extract-archive and a POST or DELETE with ?bulk-delete are its own on
+// any path under an account.
+template <awaitable<Response> (*Handler)(Env, Request&)>
+awaitable<Response> bulk_first(Env env, Request& req) {
+  if (req.method == bhttp::verb::put && req.query.has("extract-archive")) {
+    co_return co_await bulk_extract(env, req);
+  }
+  if ((req.method == bhttp::verb::post || req.method == bhttp::verb::delete_) &&
+      req.query.has("bulk-delete")) {
+    co_return co_await bulk_delete(env, req);
+  }
+  co_return co_await Handler(env, req);
 }
 
 awaitable<Response> container_post_route(Env env, Request& req) {
@@ -208,25 +203,25 @@ http::Router build_router(const Env& env) {
   const std::string a = "/v1/{account}";
   r.add(V::head, a, bind<account_head_get>(env));
   r.add(V::get, a, bind<account_head_get>(env));
-  r.add(V::post, a, bind<account_post_route>(env), stream);
-  r.add(V::put, a, bind<account_put>(env), stream);
-  r.add(V::delete_, a, bind<account_delete>(env), stream);
+  r.add(V::post, a, bind<bulk_first<account_post>>(env), stream);
+  r.add(V::put, a, bind<bulk_first<account_not_allowed>>(env), stream);
+  r.add(V::delete_, a, bind<bulk_first<account_not_allowed>>(env), stream);
   r.add(V::options, a, bind<cors_preflight>(env));
 
   const std::string c = a + "/{container}";
-  r.add(V::put, c, bind<container_put_route>(env), stream);
+  r.add(V::put, c, bind<bulk_first<container_put>>(env), stream);
   r.add(V::head, c, bind<container_head_get>(env));
   r.add(V::get, c, bind<container_get_route>(env));
-  r.add(V::post, c, bind<container_post_route>(env), stream);
-  r.add(V::delete_, c, bind<container_delete>(env));
+  r.add(V::post, c, bind<bulk_first<container_post_route>>(env), stream);
+  r.add(V::delete_, c, bind<bulk_first<container_delete>>(env), stream);
   r.add(V::options, c, bind<cors_preflight>(env));
 
   const std::string o = c + "/{object+}";
-  r.add(V::put, o, bind<object_put>(env), stream);
+  r.add(V::put, o, bind<bulk_first<object_put>>(env), stream);
   r.add(V::head, o, bind<object_head_get>(env));
   r.add(V::get, o, bind<object_head_get>(env));
-  r.add(V::post, o, bind<object_post>(env), stream);
-  r.add(V::delete_, o, bind<object_delete>(env));
+  r.add(V::post, o, bind<bulk_first<object_post>>(env), stream);
+  r.add(V::delete_, o, bind<bulk_first<object_delete>>(env), stream);
   r.add(V::copy, o, bind<object_copy>(env));
   r.add(V::options, o, bind<cors_preflight>(env));
   return r;

@@ -103,12 +103,27 @@ std::string parse_header_params(std::string_view header,
                                 std::vector<std::pair<std::string, std::string>>* params);
 
 // ---- bulk delete ----
-// Splits complete lines off `pending` into `out` as URL-decoded names
-// (blank lines skipped); with `eof` the unterminated rest is a line too.
-// kTooLarge when `out` would pass `max_count` names, kInvalidArgument when
-// a line is longer than `max_line` bytes.
-Status take_delete_lines(std::string& pending, bool eof, size_t max_count, size_t max_line,
-                         std::vector<std::string>* out);
+// The body of a bulk delete, read as bulk.py get_objs_to_delete reads it:
+// lines split off one at a time, stripped and URL-decoded as Python's
+// unquote decodes (a bad escape stays as it is). A blank line counts as a
+// name (one that is skipped later); an unterminated blank last line does
+// not. Feed it the body `max_path` bytes at a time, then "" at its end.
+class DeleteList {
+ public:
+  DeleteList(size_t max_count, size_t max_path);
+  // kTooLarge once there are more than max_count names, kInvalidArgument
+  // ("Invalid File Name") once the unsplit rest passes 2 * max_path bytes.
+  Status feed(std::string_view data);
+  std::vector<std::string> names() && { return std::move(names_); }
+
+ private:
+  Status check() const;
+  void take(std::string_view line);
+  size_t max_count_;
+  size_t max_path_;
+  std::string line_;  // read and not yet split
+  std::vector<std::string> names_;
+};
 // Splits "/container/object" or "container" (an already decoded bulk-delete
 // line) into container and object ("" for a container). False when the
 // container part is empty.

@@ -527,7 +527,6 @@ awaitable<Response> do_copy(Env env, Request& req, Target src, Target dst) {
 awaitable<Response> object_put(Env env, Request& req) {
   Target t = target_of(req);
   ONESTACK_SWIFT_TRY(req, check_names(t));
-  if (req.query.has("extract-archive")) co_return co_await bulk_extract(env, req);
   if (req.has_header("X-Copy-From")) {
     std::string account = t.account;
     if (req.has_header("X-Copy-From-Account")) {

@@ -274,29 +274,36 @@ TEST(MultipartReader, ParsesHeaderParameters) {
 
 // ---- bulk delete ----
 
-TEST(BulkDeleteBody, SplitsDecodesAndSkipsBlankLines) {
-  std::string pending = "/c/o%201\n\n  c2/dir/o2  \r\nc3";
-  std::vector<std::string> names;
-  ASSERT_TRUE(take_delete_lines(pending, false, 10, 100, &names).ok());
-  EXPECT_EQ(names, (std::vector<std::string>{"/c/o 1", "c2/dir/o2"}));
-  EXPECT_EQ(pending, "c3");
-  ASSERT_TRUE(take_delete_lines(pending, true, 10, 100, &names).ok());
-  EXPECT_EQ(names.back(), "c3");
-  EXPECT_TRUE(pending.empty());
+TEST(BulkDeleteBody, SplitsAndDecodesLinesKeepingBlankOnes) {
+  DeleteList list(10, 100);
+  ASSERT_TRUE(list.feed("/c/o%201\n\n  c2/dir/o2  \r\nc3%zz").ok());
+  ASSERT_TRUE(list.feed("").ok());
+  EXPECT_EQ(std::move(list).names(), (std::vector<std::string>{"/c/o 1", "", "c2/dir/o2", "c3%zz"}));
 }
 
-TEST(BulkDeleteBody, EnforcesTheCountAndLineLimits) {
-  std::string pending = "a\nb\nc\n";
-  std::vector<std::string> names;
-  auto st = take_delete_lines(pending, false, 2, 100, &names);
+TEST(BulkDeleteBody, ABlankLastLineIsNoName) {
+  DeleteList list(10, 100);
+  ASSERT_TRUE(list.feed("a\n  ").ok());
+  ASSERT_TRUE(list.feed("").ok());
+  EXPECT_EQ(std::move(list).names(), (std::vector<std::string>{"a"}));
+}
+
+TEST(BulkDeleteBody, BlankLinesCountTowardTheLimit) {
+  DeleteList list(2, 100);
+  auto st = list.feed("a\n\n\n");
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().code, ErrorCode::kTooLarge);
   EXPECT_EQ(st.error().message, "Maximum Bulk Deletes: 2 per request");
-  std::string long_line(50, 'x');
-  names.clear();
-  st = take_delete_lines(long_line, false, 10, 20, &names);
+}
+
+TEST(BulkDeleteBody, ALineLongerThanTwoPathsIsRefused) {
+  DeleteList list(10, 20);
+  ASSERT_TRUE(list.feed(std::string(20, 'x')).ok());
+  ASSERT_TRUE(list.feed(std::string(20, 'x')).ok());
+  auto st = list.feed("x");
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(st.error().message, "Invalid File Name");
 }
 
 TEST(BulkDeleteBody, SplitsContainerAndObject) {

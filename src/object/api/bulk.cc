@@ -16,16 +16,14 @@
 
 #include <algorithm>
 #include <atomic>
-#include <boost/json.hpp>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
 #include <set>
 #include <thread>
 
-#include "core/json.h"
 #include "object/api/features.h"
-#include "object/api/heartbeat.h"
+#include "object/api/bulk_reply.h"
 #include "object/api/middleware.h"
 #include "object/api/py_format.h"
 
@@ -37,157 +35,6 @@ std::string lower(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-std::string status_line(unsigned code) {
-  auto reason = swob_reason(code);
-  return std::to_string(code) + " " +
-         (reason ? std::string(reason->title)
-                 : std::string(bhttp::obsolete_reason(static_cast<bhttp::status>(code))));
-}
-
-// swob's Accept.best_match over bulk.py's ACCEPTABLE_FORMATS; "" when the
-// client accepts none of them.
-std::string best_format(std::string_view accept) {
-  static const char* kFormats[] = {"text/plain", "application/json", "application/xml", "text/xml"};
-  if (accept.empty()) return "text/plain";
-  struct Entry {
-    std::string type;
-    double q;
-  };
-  std::vector<Entry> entries;
-  size_t i = 0;
-  while (i <= accept.size()) {
-    size_t j = accept.find(',', i);
-    if (j == std::string_view::npos) j = accept.size();
-    std::vector<std::pair<std::string, std::string>> params;
-    std::string type = parse_header_params(accept.substr(i, j - i), &params);
-    double q = 1;
-    for (const auto& [k, v] : params) {
-      if (k == "q") q = std::atof(v.c_str());
-    }
-    if (!type.empty() && q > 0) entries.push_back({type, q});
-    i = j + 1;
-  }
-  std::stable_sort(entries.begin(), entries.end(),
-                   [](const Entry& a, const Entry& b) { return a.q > b.q; });
-  for (const auto& e : entries) {
-    for (const char* f : kFormats) {
-      std::string_view fv = f;
-      if (e.type == "*/*" || e.type == fv ||
-          (e.type.size() > 2 && e.type.substr(e.type.size() - 2) == "/*" &&
-           fv.rfind(e.type.substr(0, e.type.size() - 1), 0) == 0)) {
-        return f;
-      }
-    }
-  }
-  return "";
-}
-
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '&') out += "&amp;";
-    else if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else out.push_back(c);
-  }
-  return out;
-}
-
-// One result value: a count or a string.
-struct Field {
-  std::string key;
-  std::string text;
-  std::optional<uint64_t> number;
-};
-
-// What a bulk request reports: its fields in bulk.py's order (Response
-// Status and Response Body first) and the names that failed.
-struct BulkOutcome {
-  std::vector<Field> fields;
-  std::vector<std::pair<std::string, std::string>> failed;
-
-  void set_status(unsigned code, std::string body) {
-    fields[0].text = status_line(code);
-    fields[1].text = std::move(body);
-  }
-};
-
-// bulk.py's resp_dict of each operation, as it starts.
-BulkOutcome delete_outcome() {
-  BulkOutcome o;
-  o.fields = {{"Response Status", "200 OK", std::nullopt},
-              {"Response Body", "", std::nullopt},
-              {"Number Deleted", "", 0},
-              {"Number Not Found", "", 0}};
-  return o;
-}
-BulkOutcome extract_outcome() {
-  BulkOutcome o;
-  o.fields = {{"Response Status", "201 Created", std::nullopt},
-              {"Response Body", "", std::nullopt},
-              {"Number Files Created", "", 0}};
-  return o;
-}
-
-// bulk.py get_response_body: JSON (keys in Swift's order, then Errors), XML
-// (sorted keys; the declaration comes only as the first heartbeat), else
-// text ("Key: value" sorted, then "Errors:").
-std::string render(const std::string& format, BulkOutcome out, std::string_view root) {
-  if (format == "application/json") {
-    boost::json::object o;
-    for (const auto& f : out.fields) {
-      if (f.number) o[f.key] = *f.number;
-      else o[f.key] = f.text;
-    }
-    boost::json::array errs;
-    for (const auto& [name, status] : out.failed) errs.push_back(boost::json::array{name, status});
-    o["Errors"] = std::move(errs);
-    return to_json(o);
-  }
-  auto& fields = out.fields;
-  std::sort(fields.begin(), fields.end(), [](const Field& a, const Field& b) { return a.key < b.key; });
-  auto value = [](const Field& f) { return f.number ? std::to_string(*f.number) : f.text; };
-  if (format.size() >= 4 && format.substr(format.size() - 4) == "/xml") {
-    std::string xml = "<" + std::string(root) + ">\n";
-    for (const auto& f : fields) {
-      std::string key = lower(f.key);
-      std::replace(key.begin(), key.end(), ' ', '_');
-      xml += "<" + key + ">" + xml_escape(value(f)) + "</" + key + ">\n";
-    }
-    xml += "<errors>\n";
-    for (const auto& [name, status] : out.failed) {
-      xml += "<object><name>" + xml_escape(name) + "</name><status>" + xml_escape(status) +
-             "</status></object>\n";
-    }
-    xml += "</errors>\n</" + std::string(root) + ">\n";
-    return xml;
-  }
-  std::string text;
-  for (const auto& f : fields) text += f.key + ": " + value(f) + "\n";
-  text += "Errors:\n";
-  for (const auto& [name, status] : out.failed) text += name + ", " + status + "\n";
-  return text;
-}
-
-// The bulk answer: 200 at once, the outcome in a chunked body in the
-// negotiated format (swob's default type when the client accepts none).
-Response bulk_response(const Request& req, const std::string& format,
-                       std::shared_ptr<http::BodySource> body) {
-  Response r;
-  r.headers.set(bhttp::field::content_type, format.empty() ? "text/html; charset=UTF-8" : format);
-  r.stream = std::move(body);
-  add_trans_id(req, r);
-  return r;
-}
-
-HeartbeatOptions heartbeat_options(std::string_view format) {
-  HeartbeatOptions o;
-  if (format.size() >= 4 && format.substr(format.size() - 4) == "/xml") {
-    o.first_beat = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  }
-  return o;
 }
 
 // A subrequest on behalf of `req`: same caller, same origin, another path.
@@ -278,8 +125,8 @@ awaitable<std::string> delete_names(Env env, Request base, std::string format,
   const Limits& limits = env.svc->limits();
   const std::string account = base.path_params.at(0);
   BulkOutcome out = delete_outcome();
-  uint64_t& deleted = *out.fields[2].number;
-  uint64_t& not_found = *out.fields[3].number;
+  uint64_t& deleted = out.count("Number Deleted");
+  uint64_t& not_found = out.count("Number Not Found");
   unsigned failure_type = 400;
   for (bool objects : {true, false}) {
     for (const auto& name : names) {
@@ -312,7 +159,7 @@ awaitable<std::string> delete_names(Env env, Request base, std::string format,
         out.failed.emplace_back(quoted, status_line(code));
         if (out.failed.size() >= limits.max_failed_deletes) {
           out.set_status(400, "Max delete failures exceeded");
-          co_return render(format, out, "delete");
+          co_return render_outcome(format, out, "delete");
         }
       }
     }
@@ -322,18 +169,18 @@ awaitable<std::string> delete_names(Env env, Request base, std::string format,
   } else if (deleted == 0 && not_found == 0) {
     out.set_status(400, "Invalid bulk delete.");
   }
-  co_return render(format, out, "delete");
+  co_return render_outcome(format, out, "delete");
 }
 
 }  // namespace
 
 awaitable<Response> bulk_delete(Env env, Request& req) {
   const Limits& limits = env.svc->limits();
-  std::string format = best_format(req.header("Accept"));
+  std::string format = bulk_format(req.header("Accept"));
   BulkOutcome early = delete_outcome();
   auto fail = [&](unsigned code, std::string body) {
     early.set_status(code, std::move(body));
-    return bulk_response(req, format, finished_body(render(format, early, "delete")));
+    return bulk_response(req, format, finished_body(render_outcome(format, early, "delete")));
   };
   if (format.empty()) co_return fail(406, "");
   std::string_view incoming = req.header("Content-Type");
@@ -357,7 +204,7 @@ awaitable<Response> bulk_delete(Env env, Request& req) {
   }
   Job job = [env, base = subrequest(req, bhttp::verb::delete_, {target_of(req).account}), format,
              names = std::move(list).names()]() { return delete_names(env, base, format, names); };
-  co_return bulk_response(req, format, heartbeat_body(std::move(job), heartbeat_options(format)));
+  co_return bulk_response(req, format, heartbeat_body(std::move(job), bulk_heartbeat(format)));
 }
 
 // ------------------------------------------------------------ extract archive
@@ -643,10 +490,10 @@ awaitable<std::string> extract_entries(Env env, Request& req, const std::string&
   const Limits& limits = env.svc->limits();
   Target t = target_of(req);
   BulkOutcome out = extract_outcome();
-  uint64_t& created = *out.fields[2].number;
+  uint64_t& created = out.count("Number Files Created");
   auto fail = [&](unsigned code, std::string body) {
     out.set_status(code, std::move(body));
-    return render(format, out, "extract");
+    return render_outcome(format, out, "extract");
   };
   if (auto err = tar_open_error(compression, head); !err.empty()) co_return fail(400, "Invalid Tar File: " + err);
 
@@ -742,7 +589,7 @@ awaitable<std::string> extract_entries(Env env, Request& req, const std::string&
   } else if (created == 0) {
     out.set_status(400, "Invalid Tar File: No Valid Files");
   }
-  co_return render(format, out, "extract");
+  co_return render_outcome(format, out, "extract");
 }
 
 }  // namespace
@@ -757,12 +604,12 @@ awaitable<Response> bulk_extract(Env env, Request& req) {
   else if (type == "tar.bz2") compression = Compression::kBzip2;
   else co_return error_for(req, make_error(ErrorCode::kInvalidArgument, "Unsupported archive format"));
 
-  std::string format = best_format(req.header("Accept"));
+  std::string format = bulk_format(req.header("Accept"));
   auto answer = [&](std::string body) { return bulk_response(req, format, finished_body(std::move(body))); };
   BulkOutcome early = extract_outcome();
   if (format.empty() || !has_length(req)) {
     early.set_status(format.empty() ? 406 : 411, "");
-    co_return answer(render(format, early, "extract"));
+    co_return answer(render_outcome(format, early, "extract"));
   }
   if (active_extractions.fetch_add(1) >= kMaxActiveExtractions) {
     active_extractions.fetch_sub(1);

@@ -52,7 +52,9 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-bhttp::status status_for(ErrorCode c) {
+}  // namespace
+
+bhttp::status swift_status(ErrorCode c) {
   switch (c) {
     case ErrorCode::kNotFound: return bhttp::status::not_found;
     case ErrorCode::kConflict: return bhttp::status::conflict;
@@ -74,7 +76,6 @@ bhttp::status status_for(ErrorCode c) {
   return bhttp::status::internal_server_error;
 }
 
-}  // namespace
 
 std::optional<SwobReason> swob_reason(unsigned code) {
   // swift/common/swob.py RESPONSE_REASONS: the title and explanation swob
@@ -151,7 +152,7 @@ std::string swob_default_body(unsigned code) {
 
 Response swift_error(const Error& e) {
   Response r;
-  r.status = status_for(e.code);
+  r.status = swift_status(e.code);
   const auto code = static_cast<unsigned>(r.status);
   // A server-side failure's message names files, databases and system
   // errors: the operator's business (error_for logs it), never the
@@ -168,6 +169,13 @@ Response swift_error(const Error& e) {
   r.headers.set(bhttp::field::content_type,
                 own_words ? e.media_type : std::string_view("text/html; charset=UTF-8"));
   return r;
+}
+
+Request detached(const Request& req) {
+  Request copy = req;
+  copy.body.clear();
+  copy.body_reader = nullptr;
+  return copy;
 }
 
 void add_trans_id(const Request& req, Response& res) {

@@ -29,6 +29,9 @@ struct Env {
   ObjectService* svc;
 };
 
+// The status Swift answers for an error of this kind.
+bhttp::status swift_status(ErrorCode c);
+
 // swob's title and explanation of an HTTP status (RESPONSE_REASONS), for
 // the statuses that have them.
 struct SwobReason {
@@ -52,6 +55,9 @@ Response error_for(const Request& req, const Error& e);
 Response empty_response(const Request& req, bhttp::status status);
 // Sets X-Trans-Id (and Swift's X-Openstack-Request-Id twin) on `res`.
 void add_trans_id(const Request& req, Response& res);
+// A copy of `req` without its body, for work that goes on after the
+// handler returns (a job behind a heartbeat).
+Request detached(const Request& req);
 // The object-store listener's last word on every response, the core's own
 // 404/405/413 included: a transaction id, and X-Openstack-Request-Id equal
 // to it (as Swift's catch_errors middleware answers).

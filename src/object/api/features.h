@@ -25,9 +25,10 @@ awaitable<std::optional<Response>> large_object_get(Env env, Request& req, Targe
 // list of {name, hash, bytes, ...}; with &format=raw the PUT form); nullopt
 // when `o` is not an SLO (a DLO's manifest is the object itself).
 awaitable<std::optional<Response>> slo_manifest_get(Env env, Request& req, store::ObjectRecord o);
-// DELETE ?multipart-manifest=delete of an SLO: deletes the segments and the
-// manifest; Swift's bulk-delete style response.
-awaitable<Response> slo_delete(Env env, Request& req, Target t, store::ObjectRecord o);
+// DELETE ?multipart-manifest=delete (slo.py takes it before any check):
+// deletes an SLO's segments, nested manifests' segments, then the manifest,
+// each as the caller may; a bulk-delete answer, streamed with heartbeats.
+awaitable<Response> slo_delete(Env env, Request& req, Target t);
 // The parts making up the whole content of a manifest object, for COPY of a
 // large object (a copy is a plain object holding the concatenation).
 // kNotFound etc. as for GET.
@@ -134,17 +135,12 @@ bool is_formpost(const Request& req);
 awaitable<Response> bulk_extract(Env env, Request& req);
 // POST/DELETE ?bulk-delete on the account.
 awaitable<Response> bulk_delete(Env env, Request& req);
-// StaticWeb: anonymous GET of a container (or pseudo-directory) with
-// X-Container-Meta-Web-Index / -Listings / -Error set. nullopt when
-// StaticWeb does not apply.
-awaitable<std::optional<Response>> staticweb_get(Env env, Request& req, Target t,
-                                                 store::ContainerRecord c);
-// StaticWeb for an object path that names no object: a pseudo-directory
-// ("docs/") serves its index or listing, a directory without its slash
-// redirects, anything else gets the Web-Error page. nullopt when StaticWeb
-// does not apply (the caller answers 404).
-awaitable<std::optional<Response>> staticweb_object_get(Env env, Request& req, Target t,
-                                                        store::ContainerRecord c);
+// StaticWeb: the GET/HEAD routes of containers and objects. A request
+// without a token, or with X-Web-Mode: true, is served as the container's
+// web site (index, listing, error pages, directory redirects); any other
+// goes to the ordinary API handler.
+awaitable<Response> staticweb_container(Env env, Request& req);
+awaitable<Response> staticweb_object(Env env, Request& req);
 // CORS: adds Access-Control-* headers to a response to a request with an
 // Origin, from the container's X-Container-Meta-Access-Control-* settings.
 void cors_decorate(const Request& req, const store::ContainerRecord* c, Response& res);

@@ -37,7 +37,14 @@ class HeartbeatBody final : public http::BodySource {
 
   asio::awaitable<Result<Piece>> next() override {
     if (sent_result_) co_return end_piece();
-    if (!outcome_) start(co_await asio::this_coro::executor);
+    if (!outcome_) {
+      start(co_await asio::this_coro::executor);
+      if (options_.first_at_once) {
+        piece_ = options_.first_beat;
+        ++beats_;
+        co_return Piece{.data = piece_};
+      }
+    }
     // One thread runs both coroutines: nothing ends the job between this
     // check and the wait, and the job's end cancels the wait.
     if (!outcome_->result) {

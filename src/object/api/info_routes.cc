@@ -167,20 +167,26 @@ awaitable<Response> bulk_first(Env env, Request& req) {
   co_return co_await Handler(env, req);
 }
 
+// slo.py: only a manifest PUT (?multipart-manifest=put) may name an object
+// a static large object; any other write that sends the header is refused
+// before anything else looks at it.
+template <awaitable<Response> (*Handler)(Env, Request&)>
+awaitable<Response> slo_header_guarded(Env env, Request& req) {
+  std::string_view mm = req.query.get("multipart-manifest").value_or("");
+  bool own = (req.method == bhttp::verb::put && mm == "put") ||
+             (req.method == bhttp::verb::delete_ && mm == "delete");
+  if (!own && req.has_header("X-Static-Large-Object")) {
+    co_return error_for(req, make_error(ErrorCode::kInvalidArgument,
+                                        "X-Static-Large-Object is a reserved header. To create a "
+                                        "static large object add query param "
+                                        "multipart-manifest=put."));
+  }
+  co_return co_await Handler(env, req);
+}
+
 awaitable<Response> container_post_route(Env env, Request& req) {
   if (is_formpost(req)) co_return co_await formpost(env, req);
   co_return co_await container_post(env, req);
-}
-
-awaitable<Response> container_get_route(Env env, Request& req) {
-  if (!req.auth) {
-    Target t = target_of(req);
-    auto rows = co_await load_rows(env, t, static_cast<int>(Want::kContainer));
-    if (rows.ok() && rows->container) {
-      if (auto r = co_await staticweb_get(env, req, t, *rows->container)) co_return std::move(*r);
-    }
-  }
-  co_return co_await container_head_get(env, req);
 }
 
 }  // namespace
@@ -210,19 +216,19 @@ http::Router build_router(const Env& env) {
 
   const std::string c = a + "/{container}";
   r.add(V::put, c, bind<bulk_first<container_put>>(env), stream);
-  r.add(V::head, c, bind<container_head_get>(env));
-  r.add(V::get, c, bind<container_get_route>(env));
+  r.add(V::head, c, bind<staticweb_container>(env));
+  r.add(V::get, c, bind<staticweb_container>(env));
   r.add(V::post, c, bind<bulk_first<container_post_route>>(env), stream);
   r.add(V::delete_, c, bind<bulk_first<container_delete>>(env), stream);
   r.add(V::options, c, bind<cors_preflight>(env));
 
   const std::string o = c + "/{object+}";
-  r.add(V::put, o, bind<bulk_first<object_put>>(env), stream);
-  r.add(V::head, o, bind<object_head_get>(env));
-  r.add(V::get, o, bind<object_head_get>(env));
-  r.add(V::post, o, bind<bulk_first<object_post>>(env), stream);
-  r.add(V::delete_, o, bind<bulk_first<object_delete>>(env), stream);
-  r.add(V::copy, o, bind<object_copy>(env));
+  r.add(V::put, o, bind<bulk_first<slo_header_guarded<object_put>>>(env), stream);
+  r.add(V::head, o, bind<staticweb_object>(env));
+  r.add(V::get, o, bind<staticweb_object>(env));
+  r.add(V::post, o, bind<bulk_first<slo_header_guarded<object_post>>>(env), stream);
+  r.add(V::delete_, o, bind<bulk_first<slo_header_guarded<object_delete>>>(env), stream);
+  r.add(V::copy, o, bind<slo_header_guarded<object_copy>>(env));
   r.add(V::options, o, bind<cors_preflight>(env));
   return r;
 }

@@ -136,6 +136,10 @@ Result<ListFormat> listing_format(const http::Request& req) {
     from_format = v == "json" ? "application/json" : v == "xml" ? "application/xml" : "text/plain";
     accept = from_format;
   }
+  return accept_best_match(accept);
+}
+
+Result<ListFormat> accept_best_match(std::string_view accept) {
   if (accept.empty()) return ListFormat::kPlain;
   auto types = parse_accept(accept);
   if (!types) return make_error(ErrorCode::kInvalidArgument, "Invalid Accept header");
@@ -147,6 +151,16 @@ Result<ListFormat> listing_format(const http::Request& req) {
     }
   }
   return make_error(ErrorCode::kNotAcceptable, "");
+}
+
+const char* format_type(ListFormat f) {
+  switch (f) {
+    case ListFormat::kJson: return "application/json";
+    case ListFormat::kXml: return "application/xml";
+    case ListFormat::kTextXml: return "text/xml";
+    case ListFormat::kPlain: return "text/plain";
+  }
+  return "text/plain";
 }
 
 const char* listing_content_type(ListFormat f) {

@@ -22,6 +22,12 @@ enum class ListFormat { kPlain, kJson, kXml, kTextXml };
 // is absent. kInvalidArgument ("Invalid Accept header") for a malformed one,
 // kNotAcceptable when it accepts none of them.
 Result<ListFormat> listing_format(const http::Request& req);
+// swob's Accept.best_match over the four types (bulk.py's ACCEPTABLE_FORMATS
+// too): text/plain for an absent header, kInvalidArgument for a malformed
+// one, kNotAcceptable when it accepts none of them.
+Result<ListFormat> accept_best_match(std::string_view accept);
+// "text/plain", "application/json", "application/xml" or "text/xml".
+const char* format_type(ListFormat f);
 const char* listing_content_type(ListFormat f);
 // The Content-Type of `f`, and Vary: Accept on a 200 or 204 when the
 // request did not name its format in the query (listing_formats.py).

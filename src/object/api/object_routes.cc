@@ -687,10 +687,6 @@ awaitable<Response> object_head_get(Env env, Request& req) {
   ONESTACK_SWIFT_TRY(req, access);
   if (auto r = co_await version_read(env, req, t, &*rows)) co_return std::move(*r);
   if (!rows->object || expired(*rows->object)) {
-    if (rows->container) {
-      store::ContainerRecord container = *rows->container;
-      if (auto r = co_await staticweb_object_get(env, req, t, container)) co_return std::move(*r);
-    }
     if (if_match_any(req)) co_return failed_condition(req);
     co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
   }
@@ -891,15 +887,12 @@ awaitable<Response> object_post(Env env, Request& req) {
 awaitable<Response> object_delete(Env env, Request& req) {
   Target t = target_of(req);
   ONESTACK_SWIFT_TRY(req, check_names(t));
+  if (req.query.get("multipart-manifest") == "delete") co_return co_await slo_delete(env, req, t);
   auto rows = co_await load_rows(env, t, 7);
   ONESTACK_SWIFT_TRY(req, rows);
   auto access = co_await authorize_object(env, req, t, Op::kObjectWrite, *rows);
   ONESTACK_SWIFT_TRY(req, access);
   if (!rows->container) co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
-  if (req.query.get("multipart-manifest") == "delete" && rows->object &&
-      rows->object->meta.count("x-static-large-object")) {
-    co_return co_await slo_delete(env, req, t, *rows->object);
-  }
   if (auto r = co_await version_delete(env, req, t, *rows->container)) co_return std::move(*r);
   if (!rows->object) co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
   bool was_expired = expired(*rows->object);

@@ -495,7 +495,7 @@ awaitable<Status> versioning_container_update(Env env, Request& req, Target t,
     updates->erase(it);
     co_return Status{};
   }
-  bool on = versioning::truthy(it->second);
+  bool on = truthy(it->second);
   it->second = on ? "True" : "False";
   if (!on) co_return Status{};
   store::Metadata merged = current ? current->meta : store::Metadata{};

@@ -279,7 +279,7 @@ Result<std::vector<SegmentSpec>> parse_manifest_put(std::string_view body,
   if (!errors.empty()) {
     std::string msg;
     for (const auto& e : errors) msg += e + "\n";
-    return make_error(ErrorCode::kInvalidArgument, std::move(msg));
+    return make_plain_error(ErrorCode::kInvalidArgument, std::move(msg));
   }
   return out;
 }

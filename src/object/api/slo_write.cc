@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 
+#include "object/api/bulk_reply.h"
 #include "object/api/features.h"
 #include "object/api/large_object.h"
 #include "object/api/listing.h"
@@ -18,108 +19,7 @@ namespace {
 bool is_slo(const store::ObjectRecord& o) { return o.meta.count("x-static-large-object") > 0; }
 
 // Swift's status line for an error, as bulk responses list them.
-std::string status_line(ErrorCode c) {
-  switch (c) {
-    case ErrorCode::kNotFound: return "404 Not Found";
-    case ErrorCode::kUnauthenticated: return "401 Unauthorized";
-    case ErrorCode::kForbidden: return "403 Forbidden";
-    case ErrorCode::kConflict: return "409 Conflict";
-    case ErrorCode::kPreconditionFailed: return "412 Precondition Failed";
-    case ErrorCode::kInvalidArgument: return "400 Bad Request";
-    case ErrorCode::kUnavailable: return "503 Service Unavailable";
-    default: return "500 Internal Error";
-  }
-}
-
-// The response format a bulk-style answer takes: swob's Accept.best_match
-// over bulk's ACCEPTABLE_FORMATS, text/plain when the header is absent,
-// malformed or matches none (Swift's slo falls back the same way).
-std::string accept_format(const Request& req) {
-  static const char* kFormats[] = {"text/plain", "application/json", "application/xml", "text/xml"};
-  std::string_view h = req.header("Accept");
-  struct Entry {
-    std::string type, sub;
-    double q;
-  };
-  std::vector<Entry> entries;
-  while (!h.empty()) {
-    size_t comma = h.find(',');
-    std::string item(h.substr(0, comma));
-    h = comma == std::string_view::npos ? std::string_view() : h.substr(comma + 1);
-    for (auto& c : item) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    std::string media = item.substr(0, item.find(';'));
-    media.erase(0, media.find_first_not_of(" \t"));
-    media.erase(media.find_last_not_of(" \t") + 1);
-    if (media.empty()) continue;
-    size_t slash = media.find('/');
-    if (slash == std::string::npos) return "text/plain";
-    double q = 1.0;
-    if (size_t p = item.find("q="); p != std::string::npos) q = std::atof(item.c_str() + p + 2);
-    if (q <= 0) continue;
-    entries.push_back({media.substr(0, slash), media.substr(slash + 1), q});
-  }
-  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
-    auto rank = [](const Entry& e) { return (e.type == "*" ? 2 : 0) + (e.sub == "*" ? 1 : 0); };
-    return a.q != b.q ? a.q > b.q : rank(a) < rank(b);
-  });
-  for (const auto& e : entries) {
-    for (const char* f : kFormats) {
-      std::string_view fv(f);
-      size_t slash = fv.find('/');
-      if ((e.type == "*" || e.type == fv.substr(0, slash)) &&
-          (e.sub == "*" || e.sub == fv.substr(slash + 1))) {
-        return f;
-      }
-    }
-  }
-  return "text/plain";
-}
-
-// One "key: value" of a bulk answer; numbers are unquoted in JSON.
-struct BulkField {
-  std::string key;
-  std::string value;
-  bool number = false;
-};
-
-// bulk.get_response_body: JSON in insertion order, XML and text with the
-// keys sorted, then the errors as (name, status) pairs.
-std::string bulk_body(const std::string& fmt, std::vector<BulkField> fields,
-                      const std::vector<SegmentProblem>& errors, std::string_view root) {
-  if (fmt == "application/json") {
-    std::string out = "{";
-    for (const auto& f : fields) {
-      out += py_json_string(f.key) + ": " + (f.number ? f.value : py_json_string(f.value)) + ", ";
-    }
-    out += "\"Errors\": [";
-    for (size_t i = 0; i < errors.size(); ++i) {
-      if (i) out += ", ";
-      out += "[" + py_json_string(errors[i].name) + ", " + py_json_string(errors[i].reason) + "]";
-    }
-    return out + "]}";
-  }
-  std::sort(fields.begin(), fields.end(),
-            [](const BulkField& a, const BulkField& b) { return a.key < b.key; });
-  if (fmt == "application/xml" || fmt == "text/xml") {
-    std::string out = "<" + std::string(root) + ">\n";
-    for (const auto& f : fields) {
-      std::string tag;
-      for (char c : f.key) tag.push_back(c == ' ' ? '_' : static_cast<char>(std::tolower(c)));
-      out += "<" + tag + ">" + xml_escape(f.value) + "</" + tag + ">\n";
-    }
-    out += "<errors>\n";
-    for (const auto& e : errors) {
-      out += "<object><name>" + xml_escape(e.name) + "</name><status>" + xml_escape(e.reason) +
-             "</status></object>\n";
-    }
-    return out + "</errors>\n</" + std::string(root) + ">\n";
-  }
-  std::string out;
-  for (const auto& f : fields) out += f.key + ": " + f.value + "\n";
-  out += "Errors:\n";
-  for (const auto& e : errors) out += e.name + ", " + e.reason + "\n";
-  return out;
-}
+std::string error_status_line(ErrorCode c) { return status_line(static_cast<unsigned>(swift_status(c))); }
 
 // The whole request body, at most `max` bytes (kTooLarge past that).
 awaitable<Result<std::string>> read_body(Request& req, size_t max) {
@@ -138,8 +38,9 @@ awaitable<Result<std::string>> read_body(Request& req, size_t max) {
   co_return out;
 }
 
+// swob's answer to an HTTPException raised with a body and no type.
 Response text_error(const Request& req, bhttp::status status, std::string body,
-                    std::string_view type = "text/plain") {
+                    std::string_view type = "text/html; charset=UTF-8") {
   Response r = error_for(req, make_error(ErrorCode::kInvalidArgument, ""));
   r.status = status;
   r.body = std::move(body);
@@ -159,12 +60,12 @@ std::map<std::string, SegmentHead> head_segments(const Env& env, const Request& 
     if (heads.count(key)) continue;
     SegmentHead& h = heads[key];
     if (auto st = access.may(s.container, Op::kObjectRead); !st.ok()) {
-      h.status = status_line(st.error().code);
+      h.status = error_status_line(st.error().code);
       continue;
     }
     auto row = env.svc->store().get_object(account, s.container, s.object);
     if (!row.ok() || expired(*row)) {
-      h.status = status_line(row.ok() ? ErrorCode::kNotFound : row.error().code);
+      h.status = error_status_line(row.ok() ? ErrorCode::kNotFound : row.error().code);
       continue;
     }
     h.size = row->size;
@@ -176,34 +77,27 @@ std::map<std::string, SegmentHead> head_segments(const Env& env, const Request& 
   return heads;
 }
 
-struct DeleteOutcome {
-  uint64_t deleted = 0;
-  uint64_t not_found = 0;
-  std::vector<SegmentProblem> failed;
-  std::string status = "200 OK";
-  std::string body;
-};
-
 // Deletes the segments of the manifest `name` ("/c/o"), recursively, then
 // the manifest, as slo.py's get_segments_to_delete_iter feeds bulk's
 // handle_delete_iter. Blocking.
-DeleteOutcome delete_manifest_tree(const Env& env, const Request& req, const std::string& account,
-                                   const std::string& name) {
+BulkOutcome delete_manifest_tree(const Env& env, const Request& req, const std::string& account,
+                                 const std::string& name) {
   const Limits& limits = env.svc->limits();
   struct Item {
     std::string name;
     bool sub_slo = false;
     std::optional<Error> error;  // why its manifest could not be read
   };
-  DeleteOutcome out;
-  std::string failed_status = "400 Bad Request";
+  BulkOutcome out = delete_outcome();
+  uint64_t& deleted = out.count("Number Deleted");
+  uint64_t& not_found = out.count("Number Not Found");
+  unsigned failed_status = 400;
   AccessCache access(env, req, account);
   std::vector<std::string> freed;
   std::deque<Item> queue{{name, true, std::nullopt}};
   while (!queue.empty()) {
     if (queue.size() > limits.max_manifest_segments * 10) {
-      out.status = "400 Bad Request";
-      out.body = "Too many buffered slo segments to delete.";
+      out.set_status(400, "Too many buffered slo segments to delete.");
       break;
     }
     Item item = std::move(queue.front());
@@ -243,94 +137,65 @@ DeleteOutcome delete_manifest_tree(const Env& env, const Request& req, const std
     std::string quoted = py_quote(item.name);
     if (item.error) {
       if (item.error->code == ErrorCode::kNotFound) {
-        ++out.not_found;
+        ++not_found;
       } else {
-        out.failed.push_back({quoted, item.error->message});
+        out.failed.emplace_back(quoted, item.error->message);
       }
     } else if (!named) {
-      out.failed.push_back({quoted, "400 Bad Request"});
+      out.failed.emplace_back(quoted, status_line(400));
     } else if (auto st = access.may(c, Op::kObjectWrite); !st.ok()) {
-      out.failed.push_back({quoted, status_line(st.error().code)});
-      if (st.error().code == ErrorCode::kUnauthenticated) failed_status = "401 Unauthorized";
+      out.failed.emplace_back(quoted, error_status_line(st.error().code));
     } else {
       auto r = env.svc->store().delete_object(account, c, o, std::nullopt);
       if (r.ok()) {
         freed.insert(freed.end(), r->freed_blobs.begin(), r->freed_blobs.end());
         if (expired(r->previous)) {
-          ++out.not_found;
+          ++not_found;
         } else {
-          ++out.deleted;
+          ++deleted;
         }
       } else if (r.error().code == ErrorCode::kNotFound) {
-        ++out.not_found;
+        ++not_found;
       } else {
-        out.failed.push_back({quoted, status_line(r.error().code)});
-        failed_status = "502 Bad Gateway";
+        out.failed.emplace_back(quoted, error_status_line(r.error().code));
+        failed_status = 502;
       }
     }
     if (out.failed.size() >= limits.max_failed_deletes) {
-      out.status = "400 Bad Request";
-      out.body = "Max delete failures exceeded";
+      out.set_status(400, "Max delete failures exceeded");
       break;
     }
   }
   env.svc->free_blobs(freed);
-  if (out.body.empty()) {
+  if (out.fields[1].text.empty()) {
     if (!out.failed.empty()) {
-      out.status = failed_status;
-    } else if (out.deleted == 0 && out.not_found == 0) {
-      out.status = "400 Bad Request";
-      out.body = "Invalid bulk delete.";
+      out.set_status(failed_status, "");
+    } else if (deleted == 0 && not_found == 0) {
+      out.set_status(400, "Invalid bulk delete.");
     }
   }
   return out;
 }
 
-}  // namespace
+// What storing a checked manifest came to: the answer a PUT without
+// heartbeat gives, and the segments that failed their checks (400).
+struct StoreOutcome {
+  Response response;
+  std::vector<std::pair<std::string, std::string>> problems;
+};
 
-awaitable<Response> slo_put(Env env, Request& req, Target t, Rows rows) {
+// slo.py's resp_iter after the body is parsed: HEAD the segments, check
+// them, and store the manifest. With heartbeat=on this runs while the
+// client hears heartbeats, so it owns its request.
+awaitable<StoreOutcome> store_manifest(Env env, Request req, Target t, Rows rows, ObjectWrite w,
+                                       std::vector<SegmentSpec> specs, std::string fmt) {
   const Limits& limits = env.svc->limits();
-  std::optional<uint64_t> cl = req.body_reader ? req.body_reader->content_length()
-                                               : std::optional<uint64_t>(req.body.size());
-  bool chunked = req.header("Transfer-Encoding").find("chunked") != std::string_view::npos;
-  if (!cl && !chunked) {
-    co_return text_error(req, bhttp::status::length_required,
-                         "<html><h1>Length Required</h1><p>Length Required</p></html>",
-                         "text/html; charset=UTF-8");
-  }
-  std::string too_large = "Manifest File > " + std::to_string(limits.max_manifest_size) + " bytes";
-  if (cl && *cl > limits.max_manifest_size) {
-    co_return text_error(req, bhttp::status::payload_too_large, too_large);
-  }
-  auto body = co_await read_body(req, limits.max_manifest_size);
-  if (!body.ok()) {
-    if (body.error().code == ErrorCode::kTooLarge) {
-      co_return text_error(req, bhttp::status::payload_too_large, too_large);
-    }
-    co_return error_for(req, body.error());
-  }
-  auto specs = parse_manifest_put(*body, t.container, t.object);
-  if (!specs.ok()) co_return text_error(req, bhttp::status::bad_request, specs.error().message);
-  size_t object_segments = 0;
-  for (const auto& s : *specs) object_segments += s.is_data ? 0 : 1;
-  if (object_segments > limits.max_manifest_segments) {
-    co_return text_error(req, bhttp::status::payload_too_large,
-                         "Number of object-backed segments must be <= " +
-                             std::to_string(limits.max_manifest_segments));
-  }
-  std::string fmt = accept_format(req);
-  auto parsed = parse_manifest_put(limits, req, t);
-  ONESTACK_SWIFT_TRY(req, parsed);
-  const ObjectWrite& w = *parsed;
-  bool live = rows.object && !expired(*rows.object);
-  if (w.if_none_match && live) co_return error_for(req, make_error(ErrorCode::kPreconditionFailed, ""));
-
-  auto job = [&]() { return head_segments(env, req, t.account, *specs); };
-  auto heads = co_await env.svc->pool().run(job);
+  StoreOutcome out;
+  auto heads = co_await env.svc->pool().run([&]() { return head_segments(env, req, t.account, specs); });
   std::vector<StoredSegment> segs;
   std::vector<SegmentProblem> problems;
-  for (size_t i = 0; i < specs->size(); ++i) {
-    const SegmentSpec& spec = (*specs)[i];
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const SegmentSpec& spec = specs[i];
     if (spec.is_data) {
       StoredSegment s;
       s.is_data = true;
@@ -339,20 +204,26 @@ awaitable<Response> slo_put(Env env, Request& req, Target t, Rows rows) {
       continue;
     }
     const SegmentHead& head = heads.at(spec.container + "/" + spec.object);
-    auto s = check_segment(spec, head, i + 1 == specs->size(), limits.min_segment_size, &problems);
+    auto s = check_segment(spec, head, i + 1 == specs.size(), limits.min_segment_size, &problems);
     if (s) segs.push_back(std::move(*s));
   }
   if (!problems.empty()) {
-    co_return text_error(req, bhttp::status::bad_request, bulk_body(fmt, {}, problems, "upload"), fmt);
+    // HTTPBadRequest(content_type=fmt).
+    BulkOutcome listed;
+    for (auto& p : problems) out.problems.emplace_back(std::move(p.name), std::move(p.reason));
+    listed.failed = out.problems;
+    out.response = text_error(req, bhttp::status::bad_request, render_outcome(fmt, listed, "upload"), fmt);
+    co_return out;
   }
   std::string etag = slo_etag(segs);
-  if (w.etag) {
-    if (*w.etag != etag) {
-      co_return text_error(req, bhttp::status::unprocessable_entity,
-                           "<html><h1>Unprocessable Entity</h1><p>Unable to process the contained "
-                           "instructions</p></html>",
-                           "text/html; charset=UTF-8");
-    }
+  if (w.etag && *w.etag != etag) {
+    out.response = error_for(req, make_error(ErrorCode::kUnprocessable, ""));
+    co_return out;
+  }
+  bool live = rows.object && !expired(*rows.object);
+  if (w.if_none_match && live) {
+    out.response = error_for(req, make_error(ErrorCode::kPreconditionFailed, ""));
+    co_return out;
   }
   std::string manifest = serialize_manifest(segs);
   uint64_t total = slo_size(segs);
@@ -363,17 +234,21 @@ awaitable<Response> slo_put(Env env, Request& req, Target t, Rows rows) {
   o.name = t.object;
   o.delete_at = w.delete_at.value_or(0);
   set_object_meta(o.meta, w.meta, w.removed);
-  ONESTACK_SWIFT_TRY(req, check_metadata_limits(limits, o.meta, "x-object-meta-"));
+  if (auto st = check_metadata_limits(limits, o.meta, "x-object-meta-"); !st.ok()) {
+    out.response = error_for(req, st.error());
+    co_return out;
+  }
   o.content_type = *w.content_type;
   o.meta["x-static-large-object"] = "True";
   o.meta[kSloEtagMeta] = etag;
   o.meta[kSloSizeMeta] = std::to_string(total);
   o.meta[kSloManifestEtagMeta] = md5_hex(manifest);
   o.meta[kSloManifestSizeMeta] = std::to_string(manifest.size());
-  // Quotas see the manifest's own bytes, as Swift's see the manifest PUT.
-  ONESTACK_SWIFT_TRY(req, check_quotas(rows, manifest.size()));
   auto stored = co_await store_bytes(*env.svc, manifest);
-  ONESTACK_SWIFT_TRY(req, stored);
+  if (!stored.ok()) {
+    out.response = error_for(req, stored.error());
+    co_return out;
+  }
   o.blob_id = stored->blob_id;
   // The row lists the large object's size and ETag, as Swift's container
   // listing does for a manifest.
@@ -392,34 +267,117 @@ awaitable<Response> slo_put(Env env, Request& req, Target t, Rows rows) {
       return true;
     };
     co_await env.svc->pool().run(drop);
-    co_return error_for(req, versioned.error());
+    out.response = error_for(req, versioned.error());
+    co_return out;
   }
   auto put = co_await commit_row(env, o, cond);
-  ONESTACK_SWIFT_TRY(req, put);
-  Response res = empty_response(req, bhttp::status::created);
-  res.headers.set(bhttp::field::etag, "\"" + etag + "\"");
-  res.headers.set(bhttp::field::last_modified, http_date(last_modified_seconds(o.timestamp_us)));
-  co_return res;
+  if (!put.ok()) {
+    out.response = error_for(req, put.error());
+    co_return out;
+  }
+  out.response = empty_response(req, bhttp::status::created);
+  out.response.headers.set(bhttp::field::etag, "\"" + etag + "\"");
+  out.response.headers.set(bhttp::field::last_modified, http_date(last_modified_seconds(o.timestamp_us)));
+  co_return out;
 }
 
-awaitable<Response> slo_delete(Env env, Request& req, Target t, store::ObjectRecord o) {
-  (void)o;  // re-read inside the job, with the segments
-  std::string fmt = accept_format(req);
-  std::string name = "/" + t.container + "/" + t.object;
-  auto job = [&]() { return delete_manifest_tree(env, req, t.account, name); };
-  DeleteOutcome r = co_await env.svc->pool().run(job);
-  std::vector<BulkField> fields = {
-      {"Response Status", r.status, false},
-      {"Response Body", r.body, false},
-      {"Number Deleted", std::to_string(r.deleted), true},
-      {"Number Not Found", std::to_string(r.not_found), true},
+// The body of a heartbeat PUT: the dictionary slo.py yields after its
+// heartbeats, from the answer a plain PUT would have had.
+std::string heartbeat_result(const std::string& fmt, StoreOutcome out) {
+  unsigned code = static_cast<unsigned>(out.response.status);
+  BulkOutcome r;
+  r.fields.push_back({"Response Status", status_line(code), std::nullopt});
+  if (code / 100 == 2) {
+    r.fields.push_back({"Etag", std::string(out.response.headers[bhttp::field::etag]), std::nullopt});
+    r.fields.push_back(
+        {"Last Modified", std::string(out.response.headers[bhttp::field::last_modified]), std::nullopt});
+    r.fields.push_back({"Response Body", "", std::nullopt});
+  } else if (!out.problems.empty() || code == 422) {
+    // The exception carried no body: swob's title and explanation stand in.
+    auto reason = swob_reason(code);
+    r.fields.push_back({"Response Body",
+                        reason ? std::string(reason->title) + "\n" + std::string(reason->explanation) : "",
+                        std::nullopt});
+    r.failed = std::move(out.problems);
+  } else {
+    r.fields.push_back({"Response Body", out.response.body, std::nullopt});
+  }
+  return render_outcome(fmt, std::move(r), "upload");
+}
+
+}  // namespace
+
+awaitable<Response> slo_put(Env env, Request& req, Target t, Rows rows) {
+  const Limits& limits = env.svc->limits();
+  std::optional<uint64_t> cl = req.body_reader ? req.body_reader->content_length()
+                                               : std::optional<uint64_t>(req.body.size());
+  bool chunked = req.header("Transfer-Encoding").find("chunked") != std::string_view::npos;
+  // The quota middlewares sit before slo in Swift's pipeline: they see the
+  // manifest PUT as sent (its length; a chunked one once it is read).
+  ONESTACK_SWIFT_TRY(req, check_quotas(rows, cl.value_or(0)));
+  if (!cl && !chunked) co_return error_for(req, make_error(ErrorCode::kLengthRequired, ""));
+  std::string too_large = "Manifest File > " + std::to_string(limits.max_manifest_size) + " bytes";
+  if (cl && *cl > limits.max_manifest_size) {
+    co_return text_error(req, bhttp::status::payload_too_large, too_large);
+  }
+  auto body = co_await read_body(req, limits.max_manifest_size);
+  if (!body.ok()) {
+    if (body.error().code == ErrorCode::kTooLarge) {
+      co_return text_error(req, bhttp::status::payload_too_large, too_large);
+    }
+    co_return error_for(req, body.error());
+  }
+  if (!cl) ONESTACK_SWIFT_TRY(req, check_quotas(rows, body->size()));
+  auto specs = parse_manifest_put(*body, t.container, t.object);
+  // Entry checks answer in text/plain, a body that is no JSON list in html.
+  if (!specs.ok()) {
+    co_return text_error(req, bhttp::status::bad_request, specs.error().message,
+                         specs.error().media_type.empty() ? "text/html; charset=UTF-8"
+                                                          : specs.error().media_type);
+  }
+  size_t object_segments = 0;
+  for (const auto& s : *specs) object_segments += s.is_data ? 0 : 1;
+  if (object_segments > limits.max_manifest_segments) {
+    co_return text_error(req, bhttp::status::payload_too_large,
+                         "Number of object-backed segments must be <= " +
+                             std::to_string(limits.max_manifest_segments));
+  }
+  // slo.py answers a malformed or unmatched Accept in text.
+  std::string fmt = bulk_format(req.header("Accept"));
+  if (fmt.empty()) fmt = "text/plain";
+  auto parsed = parse_manifest_put(limits, req, t);
+  ONESTACK_SWIFT_TRY(req, parsed);
+  Request owned = detached(req);
+  if (!truthy(req.query.get("heartbeat").value_or(""))) {
+    StoreOutcome out = co_await store_manifest(env, std::move(owned), t, std::move(rows),
+                                               std::move(parsed).value(), std::move(specs).value(), fmt);
+    co_return std::move(out.response);
+  }
+  // 202 at once, heartbeats while the segments are checked, then the
+  // outcome of the PUT in the body.
+  Job job = [env, owned = std::move(owned), t, rows = std::move(rows), w = std::move(parsed).value(),
+             specs = std::move(specs).value(), fmt]() -> awaitable<std::string> {
+    co_return heartbeat_result(fmt, co_await store_manifest(env, owned, t, rows, w, specs, fmt));
   };
-  Response res;
-  res.status = bhttp::status::ok;
-  res.body = bulk_body(fmt, std::move(fields), r.failed, "delete");
-  res.headers.set(bhttp::field::content_type, fmt);
-  add_trans_id(req, res);
-  co_return res;
+  HeartbeatOptions beats;
+  beats.first_at_once = true;
+  co_return bulk_response(req, fmt, heartbeat_body(std::move(job), beats), bhttp::status::accepted);
+}
+
+awaitable<Response> slo_delete(Env env, Request& req, Target t) {
+  std::string fmt = bulk_format(req.header("Accept"));
+  if (fmt.empty()) {
+    BulkOutcome out = delete_outcome();
+    out.set_status(406, "");
+    co_return bulk_response(req, fmt, finished_body(render_outcome(fmt, out, "delete")));
+  }
+  Job job = [env, owned = detached(req), account = t.account, name = "/" + t.container + "/" + t.object,
+             fmt]() -> awaitable<std::string> {
+    BulkOutcome out = co_await env.svc->pool().run(
+        [&]() { return delete_manifest_tree(env, owned, account, name); });
+    co_return render_outcome(fmt, std::move(out), "delete");
+  };
+  co_return bulk_response(req, fmt, heartbeat_body(std::move(job), bulk_heartbeat(fmt)));
 }
 
 }  // namespace onestack::object::api

@@ -15,12 +15,6 @@ namespace onestack::object::api {
 
 namespace versioning {
 
-bool truthy(std::string_view v) {
-  std::string s(v);
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s == "true" || s == "1" || s == "yes" || s == "on" || s == "t" || s == "y";
-}
-
 bool live(const store::ObjectRecord& o) {
   return o.delete_at <= 0 || o.delete_at > static_cast<int64_t>(std::time(nullptr));
 }

@@ -9,12 +9,11 @@
 #include <vector>
 
 #include "object/api/common.h"
+#include "object/api/object_helpers.h"
 #include "object/api/routes.h"
 
 namespace onestack::object::api::versioning {
 
-// Swift's config_true_value: true, 1, yes, on, t, y (any case).
-bool truthy(std::string_view v);
 // Whether the row exists for clients (not past its X-Delete-At).
 bool live(const store::ObjectRecord& o);
 

@@ -92,6 +92,10 @@ bool Router::match_pattern(const Compiled& c, std::string_view path,
       raw = std::string_view(begin, static_cast<size_t>(end - begin));
     }
     if (raw.empty()) return false;
+    if (decode_whole_path_) {
+      if (params) params->emplace_back(raw);
+      continue;
+    }
     if (!params) {
       if (!well_escaped(raw)) return false;
       continue;
@@ -105,6 +109,23 @@ bool Router::match_pattern(const Compiled& c, std::string_view path,
 
 Router::Match Router::match(beast_http::verb method, std::string_view path) const {
   Match m;
+  std::string decoded;
+  if (decode_whole_path_) {
+    // Python's unquote: each valid %XX becomes its byte, any other "%"
+    // stays.
+    decoded.reserve(path.size());
+    for (size_t i = 0; i < path.size(); ++i) {
+      int hi = i + 2 < path.size() && path[i] == '%' ? hex_value(path[i + 1]) : -1;
+      int lo = hi >= 0 ? hex_value(path[i + 2]) : -1;
+      if (lo >= 0) {
+        decoded.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+      } else {
+        decoded.push_back(path[i]);
+      }
+    }
+    path = decoded;
+  }
   auto segs = split_path(path);
   std::vector<std::string> params;
   const Route* head_fallback = nullptr;

@@ -52,6 +52,12 @@ class Router {
 
   const std::vector<Route>& routes() const { return routes_; }
 
+  // Swift's WSGI paths: the whole path is percent-decoded before it is
+  // split at "/" (so "%2F" separates segments), and a bad escape stays as
+  // it is, as Python's unquote leaves it. Off by default: a "%2F" stays
+  // inside its segment and a bad escape matches no route.
+  void decode_whole_path(bool on) { decode_whole_path_ = on; }
+
  private:
   struct Compiled {
     std::vector<std::string> segments;  // "{...}" marks a parameter
@@ -65,6 +71,7 @@ class Router {
 
   std::vector<Route> routes_;
   std::vector<Compiled> compiled_;
+  bool decode_whole_path_ = false;
 };
 
 // Percent-decodes `s` ("+" is left as is). Returns false on a bad escape.

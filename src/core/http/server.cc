@@ -219,6 +219,19 @@ awaitable<void> Connection<Stream>::serve() {
   }
   beast::error_code ignored;
   lowest(stream_).socket().shutdown(tcp::socket::shutdown_send, ignored);
+  // A lingering close: what the client is still sending (the body of a
+  // request refused from its header) is read and dropped for a moment, so
+  // the kernel does not answer it with a reset that can destroy the answer
+  // before the client reads it.
+  auto& tcp_stream = lowest(stream_);
+  std::array<char, 16 * 1024> sink;
+  size_t dropped = 0;
+  tcp_stream.expires_after(std::chrono::seconds(1));
+  while (dropped < 1024 * 1024) {
+    auto [ec, n] = co_await tcp_stream.async_read_some(asio::buffer(sink), kTuple);
+    if (ec) break;
+    dropped += n;
+  }
 }
 
 template <typename Stream>

@@ -30,7 +30,9 @@ namespace onestack::http {
 
 struct ServerLimits {
   size_t max_header_bytes = 16 * 1024;
-  size_t max_header_count = 100;
+  // Swift's proxy takes up to 201 (MAX_HEADER_COUNT x 1.6): 90 metadata
+  // items and the usual headers fit with room to spare.
+  size_t max_header_count = 201;
   size_t max_body_bytes = 1024 * 1024;  // buffered (JSON) bodies
   // Streamed bodies (object uploads): Swift's max_file_size plus its slack.
   uint64_t max_stream_body_bytes = 5368709122ULL;

@@ -263,6 +263,12 @@ void finalize_response(const Request& req, Response& res, std::string_view auth_
     res.body.clear();
     res.headers.erase(bhttp::field::content_length);
   }
+  // swob names the realm of a 401 made as one; the OPTIONS handler turns
+  // its 200 into a 401 afterwards, which keeps only Keystone's header.
+  if (res.status == bhttp::status::unauthorized && req.method == bhttp::verb::options &&
+      !auth_uri.empty()) {
+    res.headers.set(bhttp::field::www_authenticate, "Keystone uri=\"" + std::string(auth_uri) + "\"");
+  }
   if (res.status == bhttp::status::unauthorized &&
       res.headers.find(bhttp::field::www_authenticate) == res.headers.end()) {
     // TempURL and FormPost build their 401 without the request: realm

@@ -41,12 +41,15 @@ std::string meta_value(const store::ContainerRecord* c, const char* key) {
   return it == c->meta.end() ? "" : it->second;
 }
 
-// The methods Swift's controllers list in Allow (their public methods, sorted).
+// The methods Swift's controllers list in Allow (their public methods,
+// sorted): the account's PUT and DELETE need allow_account_management; the
+// copy middleware adds COPY to an object's successful answer.
 const char* allowed_methods(size_t depth) {
   switch (depth) {
     case 0: return "GET, HEAD, OPTIONS";
-    case 3: return "COPY, DELETE, GET, HEAD, OPTIONS, POST, PUT";
-    default: return "DELETE, GET, HEAD, OPTIONS, POST, PUT";
+    case 1: return "GET, HEAD, OPTIONS, POST";
+    case 2: return "DELETE, GET, HEAD, OPTIONS, POST, PUT";
+    default: return "COPY, DELETE, GET, HEAD, OPTIONS, POST, PUT";
   }
 }
 
@@ -86,9 +89,13 @@ awaitable<Response> cors_preflight(Env env, Request& req) {
   if (!cors_origin_allowed(allow_origin, origin) ||
       !method_listed(methods, req.header("Access-Control-Request-Method"))) {
     Response r = error_for(req, make_error(ErrorCode::kUnauthenticated, ""));
-    r.headers.set(bhttp::field::allow, methods);
+    std::string_view listed = methods;
+    if (listed.rfind("COPY, ", 0) == 0) listed.remove_prefix(6);
+    r.headers.set(bhttp::field::allow, listed);
     co_return r;
   }
+  // The preflight's headers replace the default answer's, Content-Type too.
+  res.headers.erase(bhttp::field::content_type);
   std::string trimmed(allow_origin);
   trimmed.erase(0, trimmed.find_first_not_of(' '));
   trimmed.erase(trimmed.find_last_not_of(' ') + 1);
@@ -116,7 +123,13 @@ awaitable<Response> cors_preflight(Env env, Request& req) {
       if (!item.empty() && seen.insert(item).second) list += (list.empty() ? "" : ", ") + item;
       i = j + 1;
     }
-    if (!list.empty()) res.headers.set(bhttp::field::access_control_allow_headers, list);
+    if (!list.empty()) {
+      res.headers.set(bhttp::field::access_control_allow_headers, list);
+      auto vary = res.headers.find(bhttp::field::vary);
+      res.headers.set(bhttp::field::vary, vary == res.headers.end()
+                                              ? std::string("Access-Control-Request-Headers")
+                                              : std::string(vary->value()) + ", Access-Control-Request-Headers");
+    }
   }
   co_return res;
 }
@@ -152,11 +165,15 @@ void cors_decorate(const Request& req, const store::ContainerRecord* c, Response
       res.headers.set(bhttp::field::access_control_allow_origin, "*");
     } else {
       res.headers.set(bhttp::field::access_control_allow_origin, origin);
+      // A listing's "Accept" is listing_formats' word, added outside the
+      // proxy controller that adds "Origin": Origin comes first.
       auto vary = res.headers.find(bhttp::field::vary);
-      if (vary != res.headers.end()) {
-        res.headers.set(bhttp::field::vary, std::string(vary->value()) + ", Origin");
-      } else {
+      if (vary == res.headers.end()) {
         res.headers.set(bhttp::field::vary, "Origin");
+      } else if (vary->value() == "Accept") {
+        res.headers.set(bhttp::field::vary, "Origin, Accept");
+      } else {
+        res.headers.set(bhttp::field::vary, std::string(vary->value()) + ", Origin");
       }
     }
   }

@@ -24,6 +24,8 @@ std::string upper(std::string s) {
 }  // namespace
 
 awaitable<Response> info_get(Env env, Request& req) {
+  // The proxy takes /info only as it is spelled: "/info/" names no account.
+  if (req.path != "/info") co_return error_for(req, make_error(ErrorCode::kPreconditionFailed, "Bad URL"));
   const Limits& l = env.svc->limits();
   const ObjectConfig& cfg = env.svc->config();
   namespace json = boost::json;
@@ -94,6 +96,11 @@ awaitable<Response> info_get(Env env, Request& req) {
   }
   Response res = Response::json(bhttp::status::ok, py_json(info));
   res.headers.set(bhttp::field::content_type, "application/json; charset=UTF-8");
+  if (req.has_header("Origin")) {
+    // The info controller's own CORS answer: any origin, the transaction id.
+    res.headers.set(bhttp::field::access_control_allow_origin, req.header("Origin"));
+    res.headers.set(bhttp::field::access_control_expose_headers, "x-trans-id");
+  }
   add_trans_id(req, res);
   co_return res;
 }
@@ -167,6 +174,32 @@ awaitable<Response> bulk_first(Env env, Request& req) {
   co_return co_await Handler(env, req);
 }
 
+// The proxy's cors_validation: an answer to a container or object request
+// with an Origin the container allows carries Access-Control-Allow-Origin
+// and -Expose-Headers. The settings are read before the handler runs (a
+// DELETE may remove the container).
+template <awaitable<Response> (*Handler)(Env, Request&)>
+awaitable<Response> with_cors(Env env, Request& req) {
+  if (!req.has_header("Origin")) co_return co_await Handler(env, req);
+  auto rows = co_await load_rows(env, target_of(req), static_cast<int>(Want::kContainer));
+  std::optional<store::ContainerRecord> container;
+  if (rows.ok() && rows->container) container = std::move(rows->container);
+  Response r = co_await Handler(env, req);
+  if (is_formpost(req)) {
+    // formpost.py answers with only the Access-Control-* headers of its
+    // upload's answer: no Vary.
+    auto vary = r.headers.find(bhttp::field::vary);
+    std::optional<std::string> kept;
+    if (vary != r.headers.end()) kept = std::string(vary->value());
+    cors_decorate(req, container ? &*container : nullptr, r);
+    if (kept) r.headers.set(bhttp::field::vary, *kept);
+    else r.headers.erase(bhttp::field::vary);
+    co_return r;
+  }
+  cors_decorate(req, container ? &*container : nullptr, r);
+  co_return r;
+}
+
 // slo.py: only a manifest PUT (?multipart-manifest=put) may name an object
 // a static large object; any other write that sends the header is refused
 // before anything else looks at it.
@@ -194,6 +227,7 @@ awaitable<Response> container_post_route(Env env, Request& req) {
 http::Router build_router(const Env& env) {
   using V = bhttp::verb;
   http::Router r;
+  r.decode_whole_path(true);  // Swift routes on its decoded PATH_INFO
   http::RouteOptions stream{.stream_body = true};
   r.add(V::get, "/info", bind<info_get>(env));
   r.add(V::options, "/info", bind<cors_preflight>(env));
@@ -215,20 +249,20 @@ http::Router build_router(const Env& env) {
   r.add(V::options, a, bind<cors_preflight>(env));
 
   const std::string c = a + "/{container}";
-  r.add(V::put, c, bind<bulk_first<container_put>>(env), stream);
-  r.add(V::head, c, bind<staticweb_container>(env));
-  r.add(V::get, c, bind<staticweb_container>(env));
-  r.add(V::post, c, bind<bulk_first<container_post_route>>(env), stream);
-  r.add(V::delete_, c, bind<bulk_first<container_delete>>(env), stream);
+  r.add(V::put, c, bind<bulk_first<with_cors<container_put>>>(env), stream);
+  r.add(V::head, c, bind<with_cors<staticweb_container>>(env));
+  r.add(V::get, c, bind<with_cors<staticweb_container>>(env));
+  r.add(V::post, c, bind<bulk_first<with_cors<container_post_route>>>(env), stream);
+  r.add(V::delete_, c, bind<bulk_first<with_cors<container_delete>>>(env), stream);
   r.add(V::options, c, bind<cors_preflight>(env));
 
   const std::string o = c + "/{object+}";
-  r.add(V::put, o, bind<bulk_first<slo_header_guarded<object_put>>>(env), stream);
-  r.add(V::head, o, bind<staticweb_object>(env));
-  r.add(V::get, o, bind<staticweb_object>(env));
-  r.add(V::post, o, bind<bulk_first<slo_header_guarded<object_post>>>(env), stream);
-  r.add(V::delete_, o, bind<bulk_first<slo_header_guarded<object_delete>>>(env), stream);
-  r.add(V::copy, o, bind<slo_header_guarded<object_copy>>(env));
+  r.add(V::put, o, bind<bulk_first<slo_header_guarded<with_cors<object_put>>>>(env), stream);
+  r.add(V::head, o, bind<with_cors<staticweb_object>>(env));
+  r.add(V::get, o, bind<with_cors<staticweb_object>>(env));
+  r.add(V::post, o, bind<bulk_first<slo_header_guarded<with_cors<object_post>>>>(env), stream);
+  r.add(V::delete_, o, bind<bulk_first<slo_header_guarded<with_cors<object_delete>>>>(env), stream);
+  r.add(V::copy, o, bind<slo_header_guarded<with_cors<object_copy>>>(env));
   r.add(V::options, o, bind<cors_preflight>(env));
   return r;
 }

@@ -725,7 +725,6 @@ awaitable<Response> object_head_get(Env env, Request& req) {
   } else if (auto r = co_await large_object_get(env, req, resolved, o)) {
     add_trans_id(req, *r);
     tempurl_decorate(req, t, *r);
-    cors_decorate(req, rows->container ? &*rows->container : nullptr, *r);
     co_return std::move(*r);
   }
 
@@ -733,7 +732,6 @@ awaitable<Response> object_head_get(Env env, Request& req) {
   object_headers(res, o);
   add_trans_id(req, res);
   tempurl_decorate(req, t, res);
-  cors_decorate(req, rows->container ? &*rows->container : nullptr, res);
   // swob answers a HEAD before it looks at Range.
   auto range = req.has_header("Range") && !head
                    ? parse_range(req.header("Range"), o.size, env.svc->limits().max_ranges)

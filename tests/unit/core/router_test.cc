@@ -143,6 +143,28 @@ TEST(Router, RestParameterKeepsATrailingSlash) {
   EXPECT_EQ(m.params, (std::vector<std::string>{"AUTH_a", "c", "a/b/"}));
 }
 
+TEST(Router, WholePathDecodingSplitsAtAnEncodedSlashAndKeepsBadEscapes) {
+  Router r;
+  r.add(Verb::get, "/v1/{account}/{container}", noop);
+  r.add(Verb::get, "/v1/{account}/{container}/{object+}", noop);
+  // By default "%2F" stays inside its segment and a bad escape matches nothing.
+  auto m = r.match(Verb::get, "/v1/a/c%2Fd");
+  ASSERT_EQ(m.kind, Kind::kFound);
+  EXPECT_EQ(m.params, (std::vector<std::string>{"a", "c/d"}));
+  EXPECT_EQ(r.match(Verb::get, "/v1/a/c/o%zz").kind, Kind::kNoPath);
+
+  r.decode_whole_path(true);
+  m = r.match(Verb::get, "/v1/a/c%2Fd");
+  ASSERT_EQ(m.kind, Kind::kFound);
+  EXPECT_EQ(m.params, (std::vector<std::string>{"a", "c", "d"}));
+  m = r.match(Verb::get, "/v1/a/c/100%25/o%zz%4");
+  ASSERT_EQ(m.kind, Kind::kFound);
+  EXPECT_EQ(m.params, (std::vector<std::string>{"a", "c", "100%/o%zz%4"}));
+  m = r.match(Verb::get, "/v1/a/c%2f%2fo");
+  ASSERT_EQ(m.kind, Kind::kFound);
+  EXPECT_EQ(m.params, (std::vector<std::string>{"a", "c", "/o"}));
+}
+
 TEST(Router, MatchesInTheOrderRoutesWereAdded) {
   Router r;
   r.add(Verb::get, "/v3/users/me", noop);

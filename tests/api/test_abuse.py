@@ -821,7 +821,7 @@ def test_deeply_nested_json_is_400_without_recursing(abuse_cloud):
     """Bodies of up to ~1 MB nested 150,000-500,000 deep (arrays, objects,
     both) to Keystone's token, project and user creation and to an SLO
     manifest PUT, 120 of them from 4 threads: Keystone answers 400 in its JSON
-    format, Swift 400 in its text; the parser's depth limit stops them long
+    format, Swift 400 in its html; the parser's depth limit stops them long
     before the stack would, and the server stays up."""
     cloud = abuse_cloud
     token, account = cloud.abuse_token, cloud.abuse_account
@@ -856,7 +856,7 @@ def test_deeply_nested_json_is_400_without_recursing(abuse_cloud):
                     errors.append(('slo', kind, repr(e)))
                     continue
                 if (r.status_code, r.text) != (400, 'Manifest must be valid JSON.\n') or \
-                        not r.headers.get('Content-Type', '').startswith('text/plain'):
+                        not r.headers.get('Content-Type', '').startswith('text/html'):
                     errors.append(('slo', kind, r.status_code, r.text[:200]))
                 else:
                     answered[0] += 1

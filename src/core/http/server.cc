@@ -207,6 +207,7 @@ class Connection {
   bool secure_;
   bool* idle_;
   unsigned version_ = 11;  // of the request being answered: 10 or 11
+  bool linger_ = false;    // a request was refused from its header
   beast::flat_buffer buffer_;
 };
 
@@ -219,12 +220,13 @@ awaitable<void> Connection<Stream>::serve() {
   }
   beast::error_code ignored;
   lowest(stream_).socket().shutdown(tcp::socket::shutdown_send, ignored);
-  // A lingering close: what the client is still sending (the body of a
-  // request refused from its header) is read and dropped for a moment, so
-  // the kernel does not answer it with a reset that can destroy the answer
-  // before the client reads it.
+  // After refusing a request from its header, a lingering close: what the
+  // client is still sending (that request's body) is read and dropped for a
+  // moment, so the kernel does not answer it with a reset that can destroy
+  // the answer before the client reads it.
+  if (!linger_) co_return;
   auto& tcp_stream = lowest(stream_);
-  std::array<char, 16 * 1024> sink;
+  std::array<char, 1024> sink;
   size_t dropped = 0;
   tcp_stream.expires_after(std::chrono::seconds(1));
   while (dropped < 1024 * 1024) {
@@ -236,6 +238,7 @@ awaitable<void> Connection<Stream>::serve() {
 
 template <typename Stream>
 awaitable<void> Connection<Stream>::reject(const Error& e) {
+  linger_ = true;
   Request req;
   req.request_id = "req-" + new_request_uuid();
   req.remote = remote_;

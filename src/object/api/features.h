@@ -49,16 +49,22 @@ struct Resolved {
 // error it names the path that caused it (symlink.py's Content-Location).
 awaitable<Result<Resolved>> resolve_symlink(Env env, Request& req, Target t,
                                             store::ObjectRecord o, Target* last_hop = nullptr);
+// The answer to a failed symlink walk: the error, with Content-Location
+// naming the path that caused it once a link was followed (not for
+// symloop_max, which symlink.py answers on its own).
+Response symlink_error(const Request& req, const Error& e, const Target& reached);
 // Reads a symlink PUT's X-Symlink-Target(-Account) into `o`: the target
-// must be "<container>/<object>" (412) and the body empty (400); a link sent
+// must be "<container>/<object>" (412) and the request without a body
+// (400); a link sent
 // without a Content-Type gets application/symlink.
-Status symlink_put_headers(const Request& req, std::optional<uint64_t> content_length,
-                           store::ObjectRecord* o);
+Status symlink_put_headers(const Request& req, bool has_body, store::ObjectRecord* o);
 // Validates a symlink PUT to `t` (`o` already carries x-symlink-target):
 // a link to itself is 400; with X-Symlink-Target-Etag (a static link) the
 // target must exist with that etag (409 otherwise), and `o` records the
 // target's etag and size and, when the request named none, its content type.
-awaitable<Status> symlink_put_check(Env env, Request& req, Target t, store::ObjectRecord* o);
+// A 409 about the target sets `failed_at` to it (its Content-Location).
+awaitable<Status> symlink_put_check(Env env, Request& req, Target t, store::ObjectRecord* o,
+                                    Target* failed_at);
 // Checks a POST before anything is applied: 400 for X-Symlink-Target (only
 // a PUT makes a link) or ?version-id (versions are read-only).
 std::optional<Response> object_post_precheck(const Request& req);

@@ -1,5 +1,7 @@
 #include "object/api/slo_manifest.h"
 
+#include "object/api/middleware.h"
+
 #include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
@@ -478,21 +480,6 @@ bool split_segment_name(std::string_view name, std::string* container, std::stri
   return true;
 }
 
-std::string py_quote(std::string_view s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '_' || c == '.' || c == '-' || c == '~' || c == '/') {
-      out.push_back(ch);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
 
 std::string py_json_string(std::string_view s) {
   std::string out = "\"";

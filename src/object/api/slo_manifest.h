@@ -139,9 +139,6 @@ std::vector<SegmentSlice> slice_segments(const std::vector<StoredSegment>& segs,
 // no object part.
 bool split_segment_name(std::string_view name, std::string* container, std::string* object);
 
-// Python's urllib.parse.quote(s) (safe "/"), as Swift quotes names in its
-// error listings.
-std::string py_quote(std::string_view s);
 // A JSON string literal as Python's json.dumps writes it (non-ASCII as \uXXXX).
 std::string py_json_string(std::string_view s);
 // Standard base64 without line breaks.

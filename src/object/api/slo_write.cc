@@ -9,6 +9,7 @@
 #include "object/api/features.h"
 #include "object/api/large_object.h"
 #include "object/api/listing.h"
+#include "object/api/middleware.h"
 #include "object/api/object_helpers.h"
 #include "object/api/object_request.h"
 

@@ -6,6 +6,7 @@
 #include "object/api/features.h"
 #include "object/api/middleware.h"
 #include "object/api/py_format.h"
+#include "object/api/slo_manifest.h"
 #include "object/api/versioning_names.h"
 
 namespace onestack::object::api {
@@ -52,6 +53,15 @@ std::string symlink_location(const Target& t) {
   return py_quote("/v1/" + t.account + "/" + t.container + "/" + t.object);
 }
 
+Response symlink_error(const Request& req, const Error& e, const Target& reached) {
+  Response err = error_for(req, e);
+  bool loop = e.message.rfind("Too many levels", 0) == 0;
+  if (!reached.object.empty() && !loop) {
+    err.headers.set(bhttp::field::content_location, symlink_location(reached));
+  }
+  return err;
+}
+
 awaitable<Result<Resolved>> resolve_symlink(Env env, Request& req, Target t,
                                             store::ObjectRecord o, Target* last_hop) {
   Resolved cur{std::move(t), std::move(o)};
@@ -82,12 +92,11 @@ awaitable<Result<Resolved>> resolve_symlink(Env env, Request& req, Target t,
   co_return cur;
 }
 
-Status symlink_put_headers(const Request& req, std::optional<uint64_t> content_length,
-                           store::ObjectRecord* o) {
+Status symlink_put_headers(const Request& req, bool has_body, store::ObjectRecord* o) {
   // symlink.py's order: the body, a leading slash (its own check, in
   // text/plain), then the path and account checks it shares with copy
   // (check_path_header, check_account_format: swob's text/html).
-  if (content_length && *content_length != 0) {
+  if (has_body) {
     return make_plain_error(ErrorCode::kInvalidArgument,
                             "Symlink requests require a zero byte body");
   }
@@ -117,7 +126,8 @@ Status symlink_put_headers(const Request& req, std::optional<uint64_t> content_l
   return {};
 }
 
-awaitable<Status> symlink_put_check(Env env, Request& req, Target t, store::ObjectRecord* o) {
+awaitable<Status> symlink_put_check(Env env, Request& req, Target t, store::ObjectRecord* o,
+                                    Target* failed_at) {
   auto target = next_hop(t, *o);
   if (!target.ok()) co_return target.error();
   if (target->account == t.account && target->container == t.container &&
@@ -139,7 +149,10 @@ awaitable<Status> symlink_put_check(Env env, Request& req, Target t, store::Obje
   for (int hops = 0;; ++hops) {
     auto r = co_await read_target(env, req, cur);
     if (!r.ok()) co_return r.error();
-    if (!*r) co_return make_plain_error(ErrorCode::kConflict, "X-Symlink-Target does not exist");
+    if (!*r) {
+      *failed_at = cur;
+      co_return make_plain_error(ErrorCode::kConflict, "X-Symlink-Target does not exist");
+    }
     row = std::move(*r);
     if (!row->meta.count("x-symlink-target") || !row->meta.count("x-symlink-target-etag")) break;
     if (hops >= kSymloopMax) {
@@ -151,8 +164,13 @@ awaitable<Status> symlink_put_check(Env env, Request& req, Target t, store::Obje
     if (!next.ok()) co_return next.error();
     cur = std::move(next).value();
   }
-  if (row->etag != etag) {
-    co_return make_plain_error(ErrorCode::kConflict, etag_mismatch(row->etag, etag));
+  // symlink.py HEADs the target past the SLO middleware: a manifest's etag
+  // is the manifest's own, not its segments'.
+  std::string found = row->etag;
+  if (auto it = row->meta.find(kSloManifestEtagMeta); it != row->meta.end()) found = it->second;
+  if (found != etag) {
+    *failed_at = cur;
+    co_return make_plain_error(ErrorCode::kConflict, etag_mismatch(found, etag));
   }
   o->meta["x-symlink-target-etag"] = std::string(etag);
   o->meta["x-symlink-target-bytes"] = std::to_string(row->size);

@@ -1,4 +1,5 @@
 #include "object/api/slo_manifest.h"
+#include "object/api/middleware.h"
 
 #include <gtest/gtest.h>
 

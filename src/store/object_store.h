@@ -70,7 +70,15 @@ struct ObjectRecord {
   int64_t timestamp_us = 0; // last modification (X-Timestamp)
   int64_t delete_at = 0;    // X-Delete-At, unix seconds; 0: never
   Metadata meta;            // x-object-meta-*, content-encoding, x-static-large-object, ...
+  // The bytes the row counts toward its container's and account's usage
+  // when that is not `size`: a large object's manifest counts the
+  // manifest, a row that shares its data with another row (a versioned
+  // object and its version) nothing. nullopt: `size`.
+  std::optional<uint64_t> held_bytes;
 };
+
+// What a row counts toward usage.
+inline uint64_t usage_of(const ObjectRecord& o) { return o.held_bytes.value_or(o.size); }
 
 // Listing parameters, as Swift's query string gives them. Unset means no
 // bound. `limit` is already clamped by the caller.

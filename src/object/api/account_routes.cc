@@ -7,6 +7,8 @@
 #include "object/api/listing.h"
 #include "object/api/object_helpers.h"
 #include "object/api/routes.h"
+#include "object/api/versioning_names.h"
+#include "object/api/versioning_rows.h"
 #include "object/service/blob_io.h"
 
 namespace onestack::object::api {
@@ -57,7 +59,9 @@ std::optional<Rows> cached_rows(ReadCache& cache, const Target& t, int want) {
 
 }  // namespace
 
-awaitable<Result<Rows>> load_rows(Env env, Target t, int want) {
+namespace {
+
+awaitable<Result<Rows>> load_stored_rows(Env env, Target t, int want) {
   ReadCache& cache = env.svc->cache();
   if (auto hit = cached_rows(cache, t, want)) co_return std::move(*hit);
   auto job = [&]() -> Result<Rows> {
@@ -106,6 +110,21 @@ awaitable<Result<Rows>> load_rows(Env env, Target t, int want) {
     return rows;
   };
   co_return co_await env.svc->pool().run(job);
+}
+
+}  // namespace
+
+awaitable<Result<Rows>> load_rows(Env env, Target t, int want) {
+  auto rows = co_await load_stored_rows(env, t, want);
+  if (!rows.ok() || !rows->container || wants(want, Want::kSettingsOnly) ||
+      !versioning::ov_configured(*rows->container)) {
+    co_return rows;
+  }
+  std::string hidden = versions_container_name(t.container);
+  auto job = [&]() { return env.svc->store().get_container(t.account, hidden); };
+  auto versions = co_await env.svc->pool().run(job);
+  if (versions.ok()) rows->versions_bytes = versions->bytes_used;
+  co_return rows;
 }
 
 void account_headers(Response& res, const std::string& name,
@@ -185,7 +204,19 @@ awaitable<Response> account_head_get(Env env, Request& req) {
     hide_reserved_names(*q);
     std::vector<store::ContainerListEntry> items;
     if (rows->account) {
-      auto job = [&]() { return env.svc->store().list_containers(t.account, *q); };
+      auto job = [&]() -> Result<std::vector<store::ContainerListEntry>> {
+        auto listed = env.svc->store().list_containers(t.account, *q);
+        if (!listed.ok()) return listed;
+        // object_versioning.py lists a versioned container with its
+        // versions' bytes.
+        for (auto& item : *listed) {
+          if (!item.subdir.empty() || !versioning::ov_configured(item.container)) continue;
+          auto versions = env.svc->store().get_container(
+              t.account, versions_container_name(item.container.name));
+          if (versions.ok()) item.container.bytes_used += versions->bytes_used;
+        }
+        return listed;
+      };
       auto listed = co_await env.svc->pool().run(job);
       ONESTACK_SWIFT_TRY(req, listed);
       items = std::move(listed).value();

@@ -7,6 +7,8 @@
 #include "object/api/features.h"
 #include "object/api/listing.h"
 #include "object/api/routes.h"
+#include "object/api/versioning_names.h"
+#include "object/api/versioning_rows.h"
 
 namespace onestack::object::api {
 
@@ -258,6 +260,8 @@ awaitable<Response> container_head_get(Env env, Request& req) {
   listing_headers(req, fmt, res);
   if (res.status == bhttp::status::no_content) res.headers.set(bhttp::field::content_length, "0");
   container_headers(res, c, access->owner);
+  // object_versioning.py counts the versions' bytes as the container's.
+  res.headers.set("X-Container-Bytes-Used", std::to_string(c.bytes_used + rows->versions_bytes));
   add_trans_id(req, res);
   co_return res;
 }

@@ -22,6 +22,11 @@ void set_object_meta(store::Metadata& meta, const store::Metadata& updates,
                      const std::vector<std::string>& removed);
 // Swift's config_true_value ("true", "1", "yes", "on", "t", "y").
 bool truthy(std::string_view v);
+// What a row being written counts toward usage (store::ObjectRecord::
+// held_bytes), as Swift's container databases count it: a large object
+// its manifest, a versioned object's visible row nothing (Swift's is a
+// zero-byte symlink; the data counts once, in the versions container).
+std::optional<uint64_t> held_bytes_of(const store::ObjectRecord& o);
 // `s` without one pair of surrounding double quotes.
 std::string strip_quotes(std::string_view s);
 // A POST's timestamp, kept in the row's metadata: Swift's fast-POST moves

@@ -16,6 +16,7 @@
 #include "object/api/object_request.h"
 #include "object/api/py_format.h"
 #include "object/api/range.h"
+#include "object/api/slo_manifest.h"
 #include "object/service/blob_io.h"
 
 namespace onestack::object::api {
@@ -129,6 +130,20 @@ bool truthy(std::string_view v) {
   return s == "true" || s == "1" || s == "yes" || s == "on" || s == "t" || s == "y";
 }
 
+std::optional<uint64_t> held_bytes_of(const store::ObjectRecord& o) {
+  if (o.container.rfind(std::string_view("\0versions\0", 10), 0) != 0 &&
+      o.meta.count("x-object-version-id")) {
+    return 0;  // a versioned object's data is its version row's
+  }
+  if (auto it = o.meta.find(kSloManifestSizeMeta); it != o.meta.end() &&
+                                                    o.meta.count("x-static-large-object")) {
+    uint64_t n = 0;
+    auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), n);
+    if (ec == std::errc() && p == it->second.data() + it->second.size()) return n;
+  }
+  return std::nullopt;
+}
+
 std::string strip_quotes(std::string_view s) {
   if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
   return std::string(s);
@@ -180,7 +195,7 @@ Status check_quotas(const Rows& rows, uint64_t incoming) {
   const auto& cm = rows.container->meta;
   if (auto it = cm.find("x-container-meta-quota-bytes"); it != cm.end() && !it->second.empty()) {
     uint64_t q = std::strtoull(it->second.c_str(), nullptr, 10);
-    if (rows.container->bytes_used + incoming > q) {
+    if (rows.container->bytes_used + rows.versions_bytes + incoming > q) {
       return make_error(ErrorCode::kTooLarge, "Upload exceeds quota.");
     }
   }
@@ -233,8 +248,14 @@ awaitable<Result<Access>> authorize_object(Env env, const Request& req, Target t
 
 // Writes the row and frees what it replaced. The new row's blob is removed
 // again if the row cannot be written.
-Result<store::PutObjectResult> put_row(ObjectService& svc, const store::ObjectRecord& o,
+Result<store::PutObjectResult> put_row(ObjectService& svc, const store::ObjectRecord& row,
                                        const store::PutConditions& cond) {
+  std::optional<store::ObjectRecord> counted;
+  if (auto held = held_bytes_of(row); held != row.held_bytes) {
+    counted = row;
+    counted->held_bytes = held;
+  }
+  const store::ObjectRecord& o = counted ? *counted : row;
   auto r = svc.store().put_object(o, cond);
   if (!r.ok()) {
     const bool stored = !cond.blob_shared && !cond.blob_bytes && !o.blob_id.empty();

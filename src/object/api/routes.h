@@ -40,6 +40,10 @@ struct Rows {
   // kVerifiedReadLimit, read and MD5-checked in the same pool hop (a damaged
   // blob is quarantined and gives kNotFound). Unset when not applicable.
   std::optional<Result<std::string>> small_body;
+  // The bytes of the container's versions, when it keeps them (object
+  // versioning): Swift counts them as the container's, in its HEAD and in
+  // its quotas. Not loaded with kSettingsOnly.
+  uint64_t versions_bytes = 0;
 };
 // kSettingsOnly: the caller reads the account's and container's settings
 // (metadata, policy) but not their counts, so a cached row whose counts an

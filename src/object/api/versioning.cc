@@ -32,6 +32,7 @@ awaitable<Result<std::optional<store::ObjectRecord>>> get_row(Env env, std::stri
 }
 
 awaitable<Status> put_row(Env env, store::ObjectRecord o, bool shared) {
+  o.held_bytes = held_bytes_of(o);
   store::PutConditions cond;
   cond.blob_shared = shared && !o.blob_id.empty();
   auto job = [&]() -> Status {

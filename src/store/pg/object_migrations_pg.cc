@@ -79,11 +79,17 @@ CREATE TABLE leases (
 );
 )sql";
 
+// What a row counts toward usage when not its size (ObjectRecord::held_bytes).
+constexpr std::string_view kHeldBytes = R"sql(
+ALTER TABLE objects ADD COLUMN held_bytes bigint;
+)sql";
+
 // Append new steps at the end; never edit or reorder a released one.
 constexpr Migration kMigrations[] = {
     {1, "objects: accounts, containers, objects, small blobs; sync, blob and expiry indexes",
      kObjectSchema},
     {2, "leases: background jobs on one node at a time", kLeases},
+    {3, "objects: held_bytes, what a row counts toward usage", kHeldBytes},
 };
 
 }  // namespace

@@ -105,7 +105,8 @@ Result<ContainerRecord> read_container(const Rows& rows, int row) {
 }
 
 constexpr std::string_view kObjectColumns =
-    "account, container, name, blob_id, size, etag, content_type, timestamp_us, delete_at, meta";
+    "account, container, name, blob_id, size, etag, content_type, timestamp_us, delete_at, meta, "
+    "held_bytes";
 
 Result<ObjectRecord> read_object(const Rows& rows, int row) {
   ObjectRecord o;
@@ -121,6 +122,7 @@ Result<ObjectRecord> read_object(const Rows& rows, int row) {
   auto meta = decode_meta(rows.bytes(row, 9));
   if (!meta.ok()) return std::move(meta).error();
   o.meta = std::move(*meta);
+  if (!rows.is_null(row, 10)) o.held_bytes = static_cast<uint64_t>(rows.int64(row, 10));
   return o;
 }
 
@@ -975,7 +977,7 @@ namespace {
 
 // The previous row's columns, as put and delete return them.
 constexpr std::string_view kPreviousColumns =
-    "blob_id, size, etag, content_type, timestamp_us, delete_at, meta";
+    "blob_id, size, etag, content_type, timestamp_us, delete_at, meta, held_bytes";
 
 Result<ObjectRecord> read_previous(const Rows& rows, const std::string& account,
                                    const std::string& container, const std::string& name) {
@@ -992,6 +994,7 @@ Result<ObjectRecord> read_previous(const Rows& rows, const std::string& account,
   auto meta = decode_meta(rows.bytes(0, 6));
   if (!meta.ok()) return std::move(meta).error();
   o.meta = std::move(*meta);
+  if (!rows.is_null(0, 7)) o.held_bytes = static_cast<uint64_t>(rows.int64(0, 7));
   return o;
 }
 
@@ -1012,16 +1015,17 @@ Result<PutObjectResult> PgObjectStore::put_object(const ObjectRecord& o,
       "sb AS (INSERT INTO small_blobs (id, data, mtime_unix) "
       "SELECT $4, $12::bytea, $13::bigint FROM go WHERE go.ok AND $12::bytea IS NOT NULL), "
       "ins AS (INSERT INTO objects (account, container, name, blob_id, size, etag, "
-      "content_type, timestamp_us, delete_at, meta) "
-      "SELECT $1, $2, $3, $4, $5::bigint, $6, $7, $8::bigint, $9::bigint, $10::bytea "
-      "FROM go WHERE go.ok "
+      "content_type, timestamp_us, delete_at, meta, held_bytes) "
+      "SELECT $1, $2, $3, $4, $5::bigint, $6, $7, $8::bigint, $9::bigint, $10::bytea, "
+      "$14::bigint FROM go WHERE go.ok "
       "ON CONFLICT (account, container, name) DO UPDATE SET blob_id = excluded.blob_id, "
       "size = excluded.size, etag = excluded.etag, content_type = excluded.content_type, "
       "timestamp_us = excluded.timestamp_us, delete_at = excluded.delete_at, "
-      "meta = excluded.meta RETURNING 1), "
+      "meta = excluded.meta, held_bytes = excluded.held_bytes RETURNING 1), "
       "cnt AS (UPDATE containers SET "
       "object_count = object_count + CASE WHEN EXISTS (SELECT 1 FROM prev) THEN 0 ELSE 1 END, "
-      "bytes_used = bytes_used + $5::bigint - coalesce((SELECT size FROM prev), 0) "
+      "bytes_used = bytes_used + coalesce($14::bigint, $5::bigint) "
+      "- coalesce((SELECT coalesce(held_bytes, size) FROM prev), 0) "
       "WHERE account = $1 AND name = $2 AND EXISTS (SELECT 1 FROM ins)) "
       "SELECT " + std::string(kPreviousColumns) + " FROM prev";
   if (cond.blob_bytes && o.blob_id.empty()) {
@@ -1054,6 +1058,11 @@ Result<PutObjectResult> PgObjectStore::put_object(const ObjectRecord& o,
     // row replaced had expired.
     const int64_t now_unix = static_cast<int64_t>(std::time(nullptr));
     p.add(now_unix);
+    if (o.held_bytes) {
+      p.add(static_cast<int64_t>(*o.held_bytes));
+    } else {
+      p.add_null();
+    }
     auto rows = conn.query(kSql, p);
     if (!rows.ok()) return std::move(rows).error();
     if (rows->empty()) return ok_status();
@@ -1101,7 +1110,7 @@ Result<DeleteObjectResult> PgObjectStore::delete_object(const std::string& accou
       "AND ($4::bigint IS NULL OR delete_at = $4::bigint) RETURNING " +
       std::string(kPreviousColumns) + "), "
       "cnt AS (UPDATE containers SET object_count = object_count - 1, "
-      "bytes_used = bytes_used - (SELECT size FROM del) "
+      "bytes_used = bytes_used - (SELECT coalesce(held_bytes, size) FROM del) "
       "WHERE account = $1 AND name = $2 AND EXISTS (SELECT 1 FROM del)) "
       "SELECT " + std::string(kPreviousColumns) + " FROM del";
   DeleteObjectResult result;

@@ -73,11 +73,17 @@ CREATE TABLE quarantined_small_blobs (
 );
 )sql";
 
+// What a row counts toward usage when not its size (ObjectRecord::held_bytes).
+constexpr std::string_view kHeldBytes = R"sql(
+ALTER TABLE objects ADD COLUMN held_bytes INTEGER;
+)sql";
+
 // Append new steps at the end; never edit or reorder a released one.
 constexpr Migration kMigrations[] = {
     {1, "objects: accounts, containers, objects, blob and expiry indexes", kObjectSchema},
     {2, "containers: partial index of the containers that sync", kSyncIndex},
     {3, "small_blobs: small objects' bytes beside their rows", kSmallBlobs},
+    {4, "objects: held_bytes, what a row counts toward usage", kHeldBytes},
 };
 
 }  // namespace

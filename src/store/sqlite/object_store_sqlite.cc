@@ -98,7 +98,8 @@ Result<ContainerRecord> read_container(const Statement& stmt) {
 }
 
 constexpr std::string_view kObjectColumns =
-    "account, container, name, blob_id, size, etag, content_type, timestamp_us, delete_at, meta";
+    "account, container, name, blob_id, size, etag, content_type, timestamp_us, delete_at, meta, "
+    "held_bytes";
 
 Result<ObjectRecord> read_object(const Statement& stmt) {
   ObjectRecord o;
@@ -114,6 +115,7 @@ Result<ObjectRecord> read_object(const Statement& stmt) {
   auto meta = decode_meta(stmt.text(9));
   if (!meta.ok()) return std::move(meta).error();
   o.meta = std::move(*meta);
+  if (!stmt.is_null(10)) o.held_bytes = static_cast<uint64_t>(stmt.int64(10));
   return o;
 }
 
@@ -803,17 +805,22 @@ Result<PutObjectResult> SqliteObjectStore::put_object(const ObjectRecord& o,
     }
     auto stmt = conn.prepare(
         "INSERT OR REPLACE INTO objects (account, container, name, blob_id, size, etag, "
-        "content_type, timestamp_us, delete_at, meta) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+        "content_type, timestamp_us, delete_at, meta, held_bytes) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
     if (!stmt.ok()) return std::move(stmt).error();
     stmt->bind(1, o.account).bind(2, o.container).bind(3, o.name).bind(4, o.blob_id);
     stmt->bind(5, static_cast<int64_t>(o.size)).bind(6, o.etag).bind(7, o.content_type);
     stmt->bind(8, o.timestamp_us).bind(9, o.delete_at).bind(10, encode_meta(o.meta));
+    if (o.held_bytes) {
+      stmt->bind(11, static_cast<int64_t>(*o.held_bytes));
+    } else {
+      stmt->bind_null(11);
+    }
     ONESTACK_TRY(stmt->run());
 
-    const int64_t old_size = *previous ? static_cast<int64_t>((*previous)->size) : 0;
+    const int64_t old_usage = *previous ? static_cast<int64_t>(usage_of(**previous)) : 0;
     ONESTACK_TRY(add_to_container_counters(conn, o.account, o.container, *previous ? 0 : 1,
-                                           static_cast<int64_t>(o.size) - old_size));
+                                           static_cast<int64_t>(usage_of(o)) - old_usage));
     if (*previous && (*previous)->blob_id != o.blob_id) {
       ONESTACK_TRY(collect_if_unreferenced(conn, (*previous)->blob_id, result.freed_blobs));
     }
@@ -859,7 +866,7 @@ Result<DeleteObjectResult> SqliteObjectStore::delete_object(
     stmt->bind(1, account).bind(2, container).bind(3, name);
     ONESTACK_TRY(stmt->run());
     ONESTACK_TRY(add_to_container_counters(conn, account, container, -1,
-                                           -static_cast<int64_t>((*previous)->size)));
+                                           -static_cast<int64_t>(usage_of(**previous))));
     ONESTACK_TRY(collect_if_unreferenced(conn, (*previous)->blob_id, result.freed_blobs));
     result.previous = std::move(**previous);
     return ok_status();

@@ -872,6 +872,37 @@ TEST_P(ObjectStoreContract, ContainerListingsFollowSwiftsSemantics) {
   }
 }
 
+TEST_P(ObjectStoreContract, HeldBytesCountInsteadOfTheSizeAndAreReadBack) {
+  ASSERT_OK(store_->create_container(container("c")));
+  ObjectRecord manifest = object("c", "m", "b1", 1000);
+  manifest.held_bytes = 120;  // a large object counts its manifest
+  ASSERT_OK(store_->put_object(manifest, {}));
+  ObjectRecord linked = object("c", "v", "b2", 50);
+  linked.held_bytes = 0;  // its data counts elsewhere
+  ASSERT_OK(store_->put_object(linked, {}));
+  ASSERT_OK(store_->put_object(object("c", "p", "b3", 7), {}));
+  ContainerRecord c = get_container("c");
+  EXPECT_EQ(c.object_count, 3u);
+  EXPECT_EQ(c.bytes_used, 127u);
+  auto read = store_->get_object(kAccount, "c", "m");
+  ASSERT_OK(read);
+  EXPECT_EQ(read->size, 1000u);
+  EXPECT_EQ(read->held_bytes, std::optional<uint64_t>(120));
+  read = store_->get_object(kAccount, "c", "p");
+  ASSERT_OK(read);
+  EXPECT_FALSE(read->held_bytes);
+
+  // Replacing a row takes back what the old one held, not its size.
+  ASSERT_OK(store_->put_object(object("c", "m", "b4", 10), {}));
+  c = get_container("c");
+  EXPECT_EQ(c.bytes_used, 17u);
+  ASSERT_OK(store_->put_object(object("c", "p", "b5", 7), {}));  // same size again
+  ASSERT_OK(store_->delete_object(kAccount, "c", "v", std::nullopt));
+  c = get_container("c");
+  EXPECT_EQ(c.object_count, 2u);
+  EXPECT_EQ(c.bytes_used, 17u);
+}
+
 TEST_P(ObjectStoreContract, ListedContainersCarryTheirCounters) {
   ASSERT_OK(store_->create_container(container("c", {{"x-container-meta-a", "1"}})));
   ASSERT_OK(store_->put_object(object("c", "o", "b1", 42), {}));

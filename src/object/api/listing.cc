@@ -9,6 +9,7 @@
 
 #include "core/json.h"
 #include "object/api/common.h"
+#include "object/api/middleware.h"
 #include "object/api/py_format.h"
 #include "object/service/object_service.h"
 
@@ -176,9 +177,10 @@ const char* listing_content_type(ListFormat f) {
 void listing_headers(const http::Request& req, ListFormat f, Response& res) {
   res.headers.set(bhttp::field::content_type, listing_content_type(f));
   // listing_formats adds Vary: Accept to 200 and 204 answers unless the
-  // format came from the query.
+  // format came from the query; object versioning's ?versions listings go
+  // without it.
   const auto code = static_cast<unsigned>(res.status);
-  if (!req.query.has("format") && (code == 200 || code == 204)) {
+  if (!req.query.has("format") && !req.query.has("versions") && (code == 200 || code == 204)) {
     res.headers.set(bhttp::field::vary, "Accept");
   }
 }
@@ -308,7 +310,7 @@ std::string render_containers(ListFormat f, const std::string& account,
 
 ObjectListingWriter::ObjectListingWriter(ListFormat f, std::string_view account,
                                          std::string_view container, size_t expected_rows)
-    : format_(f), account_(account) {
+    : format_(f), account_(account), container_(container) {
   // About what a row of JSON or XML takes with a short name; a body this
   // large is mapped fresh, so pages reserved but not written cost nothing,
   // and growing it would copy it.
@@ -429,7 +431,14 @@ void ObjectListingWriter::add(const store::ObjectListRow& o) {
     out_ += ", \"last_modified\": \"";
     append_iso_timestamp(out_, o.timestamp_us);
     out_ += "\"";
-    if (!o.symlink_target.empty()) {
+    if (!o.version_id.empty()) {
+      // object_versioning.py shows a versioned object as the link to its
+      // version that Swift keeps it as.
+      out_ += ", \"symlink_path\": ";
+      append_py_json_string(out_, py_quote("/v1/" + account_ + "/" + container_ + "/" + o.name) +
+                                      "?version-id=" + o.version_id);
+      out_ += ", \"version_symlink\": true";
+    } else if (!o.symlink_target.empty()) {
       const std::string& acct = o.symlink_account.empty() ? account_ : o.symlink_account;
       out_ += ", \"symlink_path\": ";
       append_py_json_string(out_, "/v1/" + acct + "/" + o.symlink_target);

@@ -50,7 +50,8 @@ std::string render_containers(ListFormat f, const std::string& account,
 // (ObjectStore::scan_objects), so a page costs its body and nothing per row.
 class ObjectListingWriter {
  public:
-  // `account` names a symlink's target when its row gives none.
+  // `account` names a symlink's target when its row gives none; `account`
+  // and `container` name a versioned object's version link.
   // `expected_rows` sizes the body once (a guess; it may be exceeded).
   ObjectListingWriter(ListFormat f, std::string_view account, std::string_view container,
                       size_t expected_rows = 0);
@@ -62,6 +63,7 @@ class ObjectListingWriter {
  private:
   ListFormat format_;
   std::string account_;
+  std::string container_;
   std::string out_;
   size_t count_ = 0;
 };

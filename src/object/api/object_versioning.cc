@@ -18,6 +18,7 @@
 #include "object/api/features.h"
 #include "object/api/listing.h"
 #include "object/api/middleware.h"
+#include "object/api/py_format.h"
 #include "object/api/range.h"
 #include "object/api/versioning_names.h"
 #include "object/api/versioning_rows.h"
@@ -46,7 +47,7 @@ bool ov_enabled(const store::ContainerRecord& c) {
 }
 
 Error no_versions_container() {
-  return make_error(ErrorCode::kInternal,
+  return make_plain_error(ErrorCode::kInternal,
                     "The versions container does not exist. You may want to re-enable object "
                     "versioning.");
 }
@@ -128,7 +129,7 @@ awaitable<Status> put_version(Env env, Target t, store::ContainerRecord c,
     auto job = [&]() { return env.svc->store().get_container(t.account, hidden); };
     auto hc = co_await env.svc->pool().run(job);
     if (!hc.ok() && hc.error().code == ErrorCode::kNotFound) co_return no_versions_container();
-    co_return make_error(ErrorCode::kNotFound, "The specified version does not exist");
+    co_return make_plain_error(ErrorCode::kNotFound, "The specified version does not exist");
   }
   if (current && live(*current) && version_of(*current) != p.id &&
       (ov_enabled(c) || current->meta.count(kVersionKey))) {
@@ -325,18 +326,21 @@ struct VersionItem {
 boost::json::object render_version(const VersionItem& v) {
   if (v.subdir) return boost::json::object{{"subdir", v.key}};
   const auto& o = v.object;
-  boost::json::object j{{"name", v.key},
+  // The container server's record (bytes, hash, name, content_type,
+  // last_modified, then symlink.py's symlink_path), then
+  // object_versioning.py's is_latest and version_id.
+  boost::json::object j{{"bytes", o.size},
                         {"hash", o.etag},
-                        {"bytes", o.size},
-                        {"content_type", o.content_type},
-                        {"last_modified", iso_timestamp(o.timestamp_us)},
-                        {"version_id", v.version_id},
-                        {"is_latest", v.is_latest}};
+                        {"name", v.key},
+                        {"content_type", listed_content_type(o.content_type)},
+                        {"last_modified", iso_timestamp(o.timestamp_us)}};
   if (auto it = o.meta.find("x-symlink-target"); it != o.meta.end()) {
     std::string acct = o.account;
     if (auto a = o.meta.find("x-symlink-target-account"); a != o.meta.end()) acct = a->second;
     j["symlink_path"] = "/v1/" + acct + "/" + it->second;
   }
+  j["is_latest"] = v.is_latest;
+  j["version_id"] = v.version_id;
   return j;
 }
 
@@ -466,7 +470,7 @@ awaitable<Result<std::string>> versions_listing(Env env, Request& req, Target t,
   if (all.size() > q->limit) all.resize(q->limit);
   boost::json::array arr;
   for (const auto& v : all) arr.push_back(render_version(v));
-  co_return to_json(arr);
+  co_return py_json(arr);
 }
 
 awaitable<Status> versioning_container_update(Env env, Request& req, Target t,

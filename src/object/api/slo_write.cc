@@ -279,6 +279,9 @@ awaitable<StoreOutcome> store_manifest(Env env, Request req, Target t, Rows rows
   out.response = empty_response(req, bhttp::status::created);
   out.response.headers.set(bhttp::field::etag, "\"" + etag + "\"");
   out.response.headers.set(bhttp::field::last_modified, http_date(last_modified_seconds(o.timestamp_us)));
+  if (auto it = o.meta.find("x-object-version-id"); it != o.meta.end()) {
+    out.response.headers.set("X-Object-Version-Id", it->second);
+  }
   co_return out;
 }
 

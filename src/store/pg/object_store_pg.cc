@@ -391,7 +391,8 @@ Status read_entry(const Rows& rows, int row, ObjectListEntry& e) {
 // that most rows carry and decode none.
 constexpr std::string_view kObjectListColumns =
     "name, etag, size, content_type, timestamp_us, "
-    "CASE WHEN position('\"x-symlink-target\"'::bytea IN meta) > 0 THEN meta END";
+    "CASE WHEN position('\"x-symlink-target\"'::bytea IN meta) > 0 "
+    "OR position('\"x-object-version-id\"'::bytea IN meta) > 0 THEN meta END";
 
 Status read_entry(const Rows& rows, int row, ObjectListRow& e) {
   e.name.assign(rows.text(row, 0));
@@ -401,6 +402,7 @@ Status read_entry(const Rows& rows, int row, ObjectListRow& e) {
   e.timestamp_us = rows.int64(row, 4);
   e.symlink_target.clear();
   e.symlink_account.clear();
+  e.version_id.clear();
   if (!rows.is_null(row, 5)) {
     auto m = decode_meta(rows.bytes(row, 5));
     if (!m.ok()) return std::move(m).error();
@@ -408,6 +410,7 @@ Status read_entry(const Rows& rows, int row, ObjectListRow& e) {
     if (auto it = m->find("x-symlink-target-account"); it != m->end()) {
       e.symlink_account = it->second;
     }
+    if (auto it = m->find("x-object-version-id"); it != m->end()) e.version_id = it->second;
   }
   return ok_status();
 }

@@ -295,7 +295,8 @@ Status read_entry(const Statement& stmt, ObjectListEntry& e) {
 constexpr std::string_view kObjectListColumns = "name, etag, size, content_type, timestamp_us, meta";
 
 // Reads into the strings already there (no allocation once they are big
-// enough); the metadata is parsed only for a symlink's target.
+// enough); the metadata is parsed only for a symlink's target or a
+// versioned object's version.
 Status read_entry(const Statement& stmt, ObjectListRow& e) {
   e.name.assign(stmt.text_view(0));
   e.etag.assign(stmt.text_view(1));
@@ -304,14 +305,17 @@ Status read_entry(const Statement& stmt, ObjectListRow& e) {
   e.timestamp_us = stmt.int64(4);
   e.symlink_target.clear();
   e.symlink_account.clear();
+  e.version_id.clear();
   std::string_view meta = stmt.text_view(5);
-  if (meta.find("x-symlink-target") != std::string_view::npos) {
+  if (meta.find("x-symlink-target") != std::string_view::npos ||
+      meta.find("x-object-version-id") != std::string_view::npos) {
     auto m = decode_meta(std::string(meta));
     if (!m.ok()) return std::move(m).error();
     if (auto it = m->find("x-symlink-target"); it != m->end()) e.symlink_target = it->second;
     if (auto it = m->find("x-symlink-target-account"); it != m->end()) {
       e.symlink_account = it->second;
     }
+    if (auto it = m->find("x-object-version-id"); it != m->end()) e.version_id = it->second;
   }
   return ok_status();
 }

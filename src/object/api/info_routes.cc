@@ -174,6 +174,25 @@ awaitable<Response> bulk_first(Env env, Request& req) {
   co_return co_await Handler(env, req);
 }
 
+// tempurl.py hands on a TempURL request with only its own parameters: a
+// signed URL cannot ask for ?symlink=get, ?multipart-manifest=get, a
+// version or anything else its signature does not cover.
+template <awaitable<Response> (*Handler)(Env, Request&)>
+awaitable<Response> tempurl_query(Env env, Request& req) {
+  if (req.query.has("temp_url_sig") && req.query.has("temp_url_expires")) {
+    http::QueryParams kept;
+    for (const auto& item : req.query.items()) {
+      if (item.key == "temp_url_sig" || item.key == "temp_url_expires" ||
+          item.key == "temp_url_prefix" || item.key == "temp_url_ip_range" ||
+          item.key == "filename" || item.key == "inline") {
+        kept.add(item.key, item.value, item.has_value);
+      }
+    }
+    req.query = std::move(kept);
+  }
+  co_return co_await Handler(env, req);
+}
+
 // The proxy's cors_validation: an answer to a container or object request
 // with an Origin the container allows carries Access-Control-Allow-Origin
 // and -Expose-Headers. The settings are read before the handler runs (a
@@ -257,11 +276,11 @@ http::Router build_router(const Env& env) {
   r.add(V::options, c, bind<cors_preflight>(env));
 
   const std::string o = c + "/{object+}";
-  r.add(V::put, o, bind<bulk_first<slo_header_guarded<with_cors<object_put>>>>(env), stream);
-  r.add(V::head, o, bind<with_cors<staticweb_object>>(env));
-  r.add(V::get, o, bind<with_cors<staticweb_object>>(env));
-  r.add(V::post, o, bind<bulk_first<slo_header_guarded<with_cors<object_post>>>>(env), stream);
-  r.add(V::delete_, o, bind<bulk_first<slo_header_guarded<with_cors<object_delete>>>>(env), stream);
+  r.add(V::put, o, bind<bulk_first<tempurl_query<slo_header_guarded<with_cors<object_put>>>>>(env), stream);
+  r.add(V::head, o, bind<tempurl_query<with_cors<staticweb_object>>>(env));
+  r.add(V::get, o, bind<tempurl_query<with_cors<staticweb_object>>>(env));
+  r.add(V::post, o, bind<bulk_first<tempurl_query<slo_header_guarded<with_cors<object_post>>>>>(env), stream);
+  r.add(V::delete_, o, bind<bulk_first<tempurl_query<slo_header_guarded<with_cors<object_delete>>>>>(env), stream);
   r.add(V::copy, o, bind<slo_header_guarded<with_cors<object_copy>>>(env));
   r.add(V::options, o, bind<cors_preflight>(env));
   return r;

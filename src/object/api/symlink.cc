@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "object/api/features.h"
+#include "object/api/object_helpers.h"
 #include "object/api/middleware.h"
 #include "object/api/py_format.h"
 #include "object/api/slo_manifest.h"
@@ -38,10 +39,16 @@ std::string etag_mismatch(std::string_view found, std::string_view wanted) {
 awaitable<Result<std::optional<store::ObjectRecord>>> read_target(Env env, Request& req, Target t) {
   auto rows = co_await load_rows(env, t, 7);
   if (!rows.ok()) co_return rows.error();
-  auto access = authorize(env, req, t, Op::kObjectRead,
-                          rows->account ? &rows->account->meta : nullptr,
-                          rows->container ? &rows->container->meta : nullptr);
-  if (!access.ok()) co_return access.error();
+  // As the caller reads the link: a TempURL's key reaches a target in the
+  // signed account (an account key) or container (a container key).
+  auto access = co_await authorize_object(env, req, t, Op::kObjectRead, *rows);
+  if (!access.ok()) {
+    // Past the signed path a TempURL's refusal is the proxy's plain 401.
+    if (access.error().code == ErrorCode::kUnauthenticated) {
+      co_return make_error(ErrorCode::kUnauthenticated, "");
+    }
+    co_return access.error();
+  }
   if (!rows->object || gone(*rows->object)) co_return std::optional<store::ObjectRecord>{};
   co_return std::optional<store::ObjectRecord>(std::move(*rows->object));
 }

@@ -296,7 +296,7 @@ awaitable<Response> web_object(Env env, Request& req, Target t) {
   const store::ContainerRecord* c = rows.ok() && rows->container ? &*rows->container : nullptr;
   Site site(c);
   if (ok_or_redirect(r)) {
-    std::string_view dir_type = site.dir_type.empty() ? "application/directory" : site.dir_type;
+    const std::string dir_type = site.dir_type.empty() ? "application/directory" : site.dir_type;
     auto length = r.headers.find(bhttp::field::content_length);
     uint64_t size = length == r.headers.end() ? 0 : std::strtoull(std::string(length->value()).c_str(), nullptr, 10);
     bool marker = r.headers[bhttp::field::content_type] == dir_type && size <= 1;

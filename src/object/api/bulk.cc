@@ -55,6 +55,18 @@ Request subrequest(const Request& req, bhttp::verb method, std::vector<std::stri
   return sub;
 }
 
+// Reads until `buf` is full or the body ends; the count read.
+awaitable<Result<size_t>> read_full(http::BodyReader& body, char* buf, size_t len) {
+  size_t got = 0;
+  while (got < len) {
+    auto n = co_await body.read(buf + got, len - got);
+    if (!n.ok()) co_return n.error();
+    if (*n == 0) break;
+    got += *n;
+  }
+  co_return got;
+}
+
 bool has_length(const Request& req) {
   return (req.body_reader && req.body_reader->content_length()) ||
          lower(req.header("Transfer-Encoding")).find("chunked") != std::string::npos;
@@ -191,13 +203,9 @@ awaitable<Response> bulk_delete(Env env, Request& req) {
   DeleteList list(limits.max_deletes_per_request, max_path);
   std::string chunk(max_path, '\0');
   for (;;) {
-    size_t got = 0;
-    while (got < chunk.size()) {
-      auto n = co_await req.body_reader->read(chunk.data() + got, chunk.size() - got);
-      if (!n.ok()) co_return error_for(req, n.error());
-      if (*n == 0) break;
-      got += *n;
-    }
+    auto read = co_await read_full(*req.body_reader, chunk.data(), chunk.size());
+    if (!read.ok()) co_return error_for(req, read.error());
+    size_t got = *read;
     auto st = list.feed(std::string_view(chunk.data(), got));
     if (!st.ok()) co_return fail(st.error().code == ErrorCode::kTooLarge ? 413 : 400, st.error().message);
     if (got == 0) break;
@@ -621,14 +629,9 @@ awaitable<Response> bulk_extract(Env env, Request& req) {
   // The first tar block (or compression magic), read whole before libarchive
   // sees it, to answer a stream that does not open as tarfile answers it.
   std::string head(512, '\0');
-  size_t got = 0;
-  while (got < head.size()) {
-    auto n = co_await req.body_reader->read(head.data() + got, head.size() - got);
-    if (!n.ok()) co_return error_for(req, n.error());
-    if (*n == 0) break;
-    got += *n;
-  }
-  head.resize(got);
+  auto got = co_await read_full(*req.body_reader, head.data(), head.size());
+  if (!got.ok()) co_return error_for(req, got.error());
+  head.resize(*got);
   co_return answer(co_await extract_entries(env, req, format, compression, std::move(head)));
 }
 

@@ -67,10 +67,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)lq;
   (void)api::py_quote(decoded);
 
-  std::string pending(in);
-  std::vector<std::string> names;
-  if (api::take_delete_lines(pending, true, 100, 4096, &names).ok()) {
-    for (const std::string& line : names) {
+  // The delete list arrives in pieces: feed the input split in two, then the
+  // end of the body.
+  api::DeleteList list(100, 4096);
+  std::string_view whole(in);
+  size_t cut = whole.empty() ? 0 : static_cast<unsigned char>(whole.front()) % whole.size();
+  onestack::Status fed;
+  for (std::string_view piece : {whole.substr(0, cut), whole.substr(cut)}) {
+    if (fed.ok() && !piece.empty()) fed = list.feed(piece);  // an empty piece would end the body
+  }
+  if (fed.ok() && list.feed({}).ok()) {
+    for (const std::string& line : std::move(list).names()) {
       std::string c, o;
       (void)api::split_delete_path(line, &c, &o);
     }

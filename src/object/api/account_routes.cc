@@ -5,6 +5,7 @@
 #include "core/json.h"
 #include "object/api/features.h"
 #include "object/api/listing.h"
+#include "object/api/py_format.h"
 #include "object/api/object_helpers.h"
 #include "object/api/routes.h"
 #include "object/api/versioning_names.h"
@@ -250,18 +251,32 @@ void record_project_domain(const Request& req, const Target& t, store::Metadata&
 namespace {
 
 // X-Account-Access-Control must be a JSON object whose keys are the three
-// levels and whose values are lists of strings (swift/common/middleware/acl.py).
+// levels and whose values are lists of strings: the checks and words of
+// Swift's tempauth, the Swift auth that honours account ACLs.
 Status check_account_acl(std::string_view v) {
   if (v.empty()) return {};
+  auto invalid = [&](std::string_view why) {
+    return make_error(ErrorCode::kInvalidArgument, "X-Account-Access-Control invalid: " + std::string(why) +
+                                                       "\n\nInput: " + std::string(v) + "\n");
+  };
+  auto quoted = [](std::string_view key) {
+    std::string out;
+    append_py_json_string(out, key);
+    return out;
+  };
   auto parsed = parse_json_object(v, 4);
-  if (!parsed.ok()) return make_error(ErrorCode::kInvalidArgument, "Invalid JSON in X-Account-Access-Control");
+  if (!parsed.ok()) return invalid("Syntax error in input ('" + std::string(v) + "')");
   for (const auto& [k, val] : *parsed) {
     if (k != "admin" && k != "read-write" && k != "read-only") {
-      return make_error(ErrorCode::kInvalidArgument, "Invalid key in X-Account-Access-Control: " + std::string(k));
+      return invalid("Key " + quoted(k) + " not recognized");
     }
-    if (!val.is_array()) return make_error(ErrorCode::kInvalidArgument, "Invalid X-Account-Access-Control");
-    for (const auto& e : val.as_array()) {
-      if (!e.is_string()) return make_error(ErrorCode::kInvalidArgument, "Invalid X-Account-Access-Control");
+  }
+  for (std::string_view level : {"admin", "read-write", "read-only"}) {
+    const boost::json::value* val = parsed->if_contains(level);
+    if (!val) continue;
+    if (!val->is_array()) return invalid("Value for key " + quoted(level) + " must be a list");
+    for (const auto& e : val->as_array()) {
+      if (!e.is_string()) return invalid("Elements of " + quoted(level) + " list must be strings");
     }
   }
   return {};

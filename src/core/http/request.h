@@ -37,6 +37,10 @@ class QueryParams {
     return std::nullopt;
   }
   bool has(std::string_view key) const { return get(key).has_value(); }
+  // Drops every value of `key`.
+  void remove(std::string_view key) {
+    std::erase_if(items_, [&](const Item& i) { return i.key == key; });
+  }
   struct Item {
     std::string key;
     std::string value;

@@ -17,6 +17,7 @@
 #include "object/api/py_format.h"
 #include "object/api/range.h"
 #include "object/api/slo_manifest.h"
+#include "object/api/versioning_names.h"
 #include "object/service/blob_io.h"
 
 namespace onestack::object::api {
@@ -182,7 +183,10 @@ void object_headers(Response& res, const store::ObjectRecord& o) {
     }
     if (k == "x-symlink-target") {
       // symlink.py shows the target quoted, as it keeps it.
-      res.headers.set("X-Symlink-Target", py_quote(v));
+      // Object versioning's link names its version after the path.
+      auto version = o.meta.find(std::string(kVersionsLinkSysmeta));
+      res.headers.set("X-Symlink-Target",
+                      py_quote(v) + (version == o.meta.end() ? "" : "?version-id=" + version->second));
       continue;
     }
     res.headers.set(title_case(k), v);
@@ -405,6 +409,10 @@ awaitable<Response> do_copy(Env env, Request& req, Target src, Target dst) {
   ONESTACK_SWIFT_TRY(req, drows);
   auto daccess = co_await authorize_object(env, req, dst, Op::kObjectWrite, *drows);
   ONESTACK_SWIFT_TRY(req, daccess);
+  // copy.py reads the source with the request's query, so a version-id
+  // names the version to copy; the write drops it.
+  if (auto r = co_await version_read(env, req, src, &*srows)) co_return std::move(*r);
+  req.query.remove("version-id");
   if (!srows->object || expired(*srows->object)) co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
   if (!drows->container) co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
   store::ObjectRecord source = *srows->object;
@@ -440,7 +448,7 @@ awaitable<Response> do_copy(Env env, Request& req, Target src, Target dst) {
     for (const auto& [k, v] : source.meta) {
       bool link = k.rfind("x-symlink-target", 0) == 0 && req.query.get("symlink") != "get";
       if (k == "x-static-large-object" || k == "x-object-manifest" || link ||
-          k.rfind("x-object-sysmeta-", 0) == 0) {
+          k == "x-object-version-id" || k == "content-location" || k.rfind("x-object-sysmeta-", 0) == 0) {
         continue;
       }
       o.meta[k] = v;

@@ -81,6 +81,22 @@ Result<std::optional<VersionParam>> version_param(const Request& req,
   return std::optional<VersionParam>(p);
 }
 
+// ?symlink=get of a versioned object: Swift's visible object is a static
+// link to its version, shown as the link (no body, the target's etag and
+// bytes, the target named by its version-id).
+void show_version_link(store::ObjectRecord& o, const Target& t) {
+  for (const char* k : {"x-static-large-object", "x-object-manifest", "x-symlink-target-account"}) {
+    o.meta.erase(k);
+  }
+  o.meta["x-symlink-target"] = t.container + "/" + t.object;
+  o.meta[std::string(kVersionsLinkSysmeta)] = o.meta[kVersionKey];
+  o.meta["x-symlink-target-etag"] = o.etag;
+  o.meta["x-symlink-target-bytes"] = std::to_string(o.size);
+  o.etag = md5_hex("");
+  o.size = 0;
+  o.blob_id.clear();
+}
+
 // The version id a visible row carries, "null" when none.
 std::string version_of(const store::ObjectRecord& o) {
   auto it = o.meta.find(kVersionKey);
@@ -280,7 +296,9 @@ awaitable<std::optional<Response>> version_read(Env env, Request& req, Target t,
     }
     if (!cur->meta.count(key)) {
       cur->meta[key] = "null";
-    } else if (req.query.get("symlink") != "get") {  // the link itself names no target
+    } else if (req.query.get("symlink") == "get") {
+      versioning::show_version_link(*cur, t);
+    } else {
       cur->meta["content-location"] = py_quote("/v1/" + t.account + "/" + t.container + "/" +
                                                t.object) +
                                       "?version-id=" + cur->meta[key];

@@ -20,6 +20,9 @@
 namespace onestack::object::api {
 
 // The content type of a versioning delete marker (both versioning flavours).
+// Marks a visible row shown as object versioning's link to its version
+// (?symlink=get), holding the version id; never stored.
+inline constexpr std::string_view kVersionsLinkSysmeta = "x-object-sysmeta-versions-symlink";
 inline constexpr std::string_view kDeleteMarkerType =
     "application/x-deleted;swift_versions_deleted=1";
 

@@ -159,9 +159,10 @@ Response swift_error(const Error& e) {
   // client's, who gets swob's body for the status.
   const bool server_side = e.code == ErrorCode::kInternal || e.code == ErrorCode::kUnavailable ||
                            e.code == ErrorCode::kInsufficientStorage;
-  // Swift never words a 404 or 405 its own way; the messages here (the
-  // router's among them) are for logs.
-  const bool fixed = e.code == ErrorCode::kNotFound || e.code == ErrorCode::kMethodNotAllowed;
+  // Swift words a 404 or 405 its own way only in plain text (a missing
+  // version); other messages here (the router's among them) are for logs.
+  const bool fixed = (e.code == ErrorCode::kNotFound || e.code == ErrorCode::kMethodNotAllowed) &&
+                     e.media_type.empty();
   r.body = e.message.empty() || server_side || fixed ? swob_default_body(code) : e.message;
   // swob's Response starts with this Content-Type whatever its body; a check
   // that words its own answer may say text/plain.

@@ -33,6 +33,10 @@ std::string strip_quotes(std::string_view s);
 // an object's X-Timestamp and Last-Modified but not the data timestamp its
 // container lists (the object server's metadata vs data timestamps).
 inline constexpr const char* kMetaTimestampSysmeta = "x-object-sysmeta-onestack-meta-timestamp";
+// The timestamp a row's data was written at when the row itself was
+// written later (a restored version keeps its own, as Swift's link to it
+// shows the version's). Shown unless a later POST moved it.
+inline constexpr const char* kDataTimestampSysmeta = "x-object-sysmeta-onestack-data-timestamp";
 // The timestamp a GET or HEAD shows: the last POST's, else the data's.
 int64_t shown_timestamp_us(const store::ObjectRecord& o);
 // Whether the row's X-Delete-At has passed.

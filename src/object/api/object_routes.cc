@@ -151,11 +151,15 @@ std::string strip_quotes(std::string_view s) {
 }
 
 int64_t shown_timestamp_us(const store::ObjectRecord& o) {
-  auto it = o.meta.find(kMetaTimestampSysmeta);
-  if (it == o.meta.end()) return o.timestamp_us;
-  int64_t us = 0;
-  auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), us);
-  return ec == std::errc() && us > o.timestamp_us ? us : o.timestamp_us;
+  auto read = [&](const char* key) -> std::optional<int64_t> {
+    auto it = o.meta.find(key);
+    if (it == o.meta.end()) return std::nullopt;
+    int64_t us = 0;
+    auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), us);
+    return ec == std::errc() ? std::optional<int64_t>(us) : std::nullopt;
+  };
+  int64_t data_us = read(kDataTimestampSysmeta).value_or(o.timestamp_us);
+  return std::max(data_us, read(kMetaTimestampSysmeta).value_or(data_us));
 }
 
 bool expired(const store::ObjectRecord& o) {
@@ -508,7 +512,9 @@ awaitable<Response> do_copy(Env env, Request& req, Target src, Target dst) {
       if (auto it = source.meta.find(k); it != source.meta.end()) o.meta[k] = it->second;
     }
     for (const auto& [k, v] : source.meta) {
-      if (k.rfind("x-object-sysmeta-", 0) == 0 && k != kMetaTimestampSysmeta) o.meta[k] = v;
+      if (k.rfind("x-object-sysmeta-", 0) == 0 && k != kMetaTimestampSysmeta && k != kDataTimestampSysmeta) {
+        o.meta[k] = v;
+      }
     }
   }
   // A copy of a large object wrote a new blob: it goes again if the copy

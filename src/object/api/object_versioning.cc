@@ -132,8 +132,8 @@ awaitable<Status> put_version(Env env, Target t, store::ContainerRecord c,
     co_return make_error(ErrorCode::kInvalidArgument, "Invalid version parameter");
   }
   if (incoming->size != 0) {
-    co_return make_error(ErrorCode::kInvalidArgument,
-                         "PUT version-id requests require a zero byte body");
+    co_return make_plain_error(ErrorCode::kInvalidArgument,
+                               "PUT version-id requests require a zero byte body");
   }
   std::string hidden = versions_container_name(t.container);
   // Arguments of a co_await call are named first: g++ 12 destroys a
@@ -155,6 +155,7 @@ awaitable<Status> put_version(Env env, Target t, store::ContainerRecord c,
   store::ObjectRecord o = std::move(**row);
   o.container = t.container;
   o.name = t.object;
+  o.meta[kDataTimestampSysmeta] = std::to_string(shown_timestamp_us(o));
   o.timestamp_us = now_us();
   o.delete_at = 0;
   o.meta[kVersionKey] = p.id;

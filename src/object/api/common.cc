@@ -260,9 +260,12 @@ void finalize_response(const Request& req, Response& res, std::string_view auth_
                                                     : "DELETE, GET, HEAD, OPTIONS, POST, PUT");
   }
   if (req.method == bhttp::verb::head && static_cast<unsigned>(res.status) >= 400) {
-    // A HEAD answer has no body and says so (Content-Length: 0).
+    // A HEAD answer has no body. swob still counts one a check worded
+    // itself; its default page is never made for a HEAD (Content-Length 0).
+    const bool own_words = !res.body.empty() && res.body != swob_default_body(static_cast<unsigned>(res.status));
+    if (own_words) res.headers.set(bhttp::field::content_length, std::to_string(res.body.size()));
+    else res.headers.erase(bhttp::field::content_length);
     res.body.clear();
-    res.headers.erase(bhttp::field::content_length);
   }
   // swob names the realm of a 401 made as one; the OPTIONS handler turns
   // its 200 into a 401 afterwards, which keeps only Keystone's header.

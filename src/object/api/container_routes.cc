@@ -235,7 +235,8 @@ awaitable<Response> container_head_get(Env env, Request& req) {
   Response res;
   res.status = bhttp::status::no_content;
   if (req.method == bhttp::verb::get && req.query.has("versions")) {
-    // Object versioning's listing of every version: always JSON.
+    // Object versioning's listing of every version: JSON only.
+    if (!accepts_json(req)) co_return error_for(req, make_error(ErrorCode::kNotAcceptable, ""));
     auto listed = co_await versions_listing(env, req, t, c);
     ONESTACK_SWIFT_TRY(req, listed);
     fmt = ListFormat::kJson;

@@ -140,6 +140,22 @@ Result<ListFormat> listing_format(const http::Request& req) {
   return accept_best_match(accept);
 }
 
+bool accepts_json(const http::Request& req) {
+  std::string_view accept = req.header("Accept");
+  if (auto f = req.query.get("format"); f && !f->empty()) {
+    std::string v(*f);
+    for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return v == "json";
+  }
+  if (accept.empty()) return true;
+  auto types = parse_accept(accept);
+  if (!types) return false;
+  for (const auto& t : *types) {
+    if ((t.type == "*" || t.type == "application") && (t.subtype == "*" || t.subtype == "json")) return true;
+  }
+  return false;
+}
+
 Result<ListFormat> accept_best_match(std::string_view accept) {
   if (accept.empty()) return ListFormat::kPlain;
   auto types = parse_accept(accept);

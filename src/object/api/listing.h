@@ -22,6 +22,10 @@ enum class ListFormat { kPlain, kJson, kXml, kTextXml };
 // is absent. kInvalidArgument ("Invalid Accept header") for a malformed one,
 // kNotAcceptable when it accepts none of them.
 Result<ListFormat> listing_format(const http::Request& req);
+// Whether a listing only JSON can answer (object versioning's ?versions)
+// may be sent: swob's Accept.best_match(["application/json"]) on the Accept
+// header, or on the type ?format= stands for.
+bool accepts_json(const http::Request& req);
 // swob's Accept.best_match over the four types (bulk.py's ACCEPTABLE_FORMATS
 // too): text/plain for an absent header, kInvalidArgument for a malformed
 // one, kNotAcceptable when it accepts none of them.

@@ -379,13 +379,16 @@ awaitable<Result<std::string>> versions_listing(Env env, Request& req, Target t,
   hq.delimiter = q->delimiter;
   hq.limit = q->limit;
   hq.reverse = q->reverse;
-  if (!q->end_marker.empty()) hq.end_marker = std::string(1, '\0') + q->end_marker;
+  // No end_marker for the versions (object_versioning.py: "no end_marker
+  // support (yet)"); the visible rows' listing takes it.
   auto vm = req.query.get("version_marker");
   if (!q->marker.empty()) {
     if (!vm) {
       hq.marker = version_object_prefix(q->marker) + ":";  // past all of its versions
     } else if (*vm == "null") {
-      hq.marker = version_object_prefix(q->marker);  // before all of its versions
+      // Swift passes the marker on unchanged: past every (reserved) version
+      // name, or before all of them in reverse.
+      hq.marker = q->marker;
     } else {
       auto us = parse_swift_timestamp(*vm);
       if (!us) co_return make_error(ErrorCode::kInvalidArgument, "invalid version_marker param");
@@ -401,23 +404,22 @@ awaitable<Result<std::string>> versions_listing(Env env, Request& req, Target t,
   auto hidden = co_await versioning::list_rows(env, t.account, hidden_name, hq);
   if (!hidden.ok() && hidden.error().code != ErrorCode::kNotFound) co_return hidden.error();
 
-  // Swift's order: null versions, versions, subdirs, then visible rows whose
-  // version row was not found; a stable sort by name then keeps, for each
-  // name, the null version first and the versions newest first.
-  std::vector<VersionItem> nulls, versions, subdirs, broken;
+  // Swift's order: null versions, versions, subdirs; a stable sort by name
+  // then keeps, for each name, the null version first and the versions
+  // newest first. As in Swift, only the visible rows of this page (after
+  // the marker) mark a version the latest, and a visible row whose version
+  // is not on the versions' page is not listed (object_versioning.py's
+  // "broken" entries never match: it splits their path the wrong way).
+  std::vector<VersionItem> nulls, versions, subdirs;
   std::set<std::string> subdir_seen, latest_seen;
-  std::map<std::string, const store::ObjectRecord*> current;  // name -> visible versioned row
-  std::map<std::string, store::ObjectRecord> visible;         // name -> visible row, any
+  std::map<std::string, store::ObjectRecord> visible;  // name -> visible row
   for (const auto& e : *primary) {
     if (!e.subdir.empty()) {
       if (subdir_seen.insert(e.subdir).second) subdirs.push_back({e.subdir, true, {}, "", false});
       continue;
     }
     visible[e.object.name] = e.object;
-    if (e.object.meta.count(versioning::kVersionKey)) {
-      current[e.object.name] = &e.object;
-      continue;
-    }
+    if (e.object.meta.count(versioning::kVersionKey)) continue;
     nulls.push_back({e.object.name, false, e.object, "null", true});
     latest_seen.insert(e.object.name);
   }
@@ -427,27 +429,6 @@ awaitable<Result<std::string>> versions_listing(Env env, Request& req, Target t,
       if (!e.subdir.empty()) continue;
       if (auto split = split_version_object_name(e.object.name)) names.push_back(*split);
     }
-  }
-  // Versions of names the page of visible rows does not cover (before the
-  // marker, or past a full page): which one is visible decides is_latest.
-  std::vector<std::string> unknown;
-  for (const auto& [name, us] : names) {
-    if (!visible.count(name) && (unknown.empty() || unknown.back() != name)) unknown.push_back(name);
-  }
-  if (!unknown.empty()) {
-    auto job = [&]() -> Status {
-      for (const auto& name : unknown) {
-        auto r = env.svc->store().get_object(t.account, t.container, name);
-        if (r.ok()) {
-          visible[name] = std::move(r).value();
-        } else if (r.error().code != ErrorCode::kNotFound) {
-          return r.error();
-        }
-      }
-      return {};
-    };
-    auto st = co_await env.svc->pool().run(job);
-    if (!st.ok()) co_return st.error();
   }
   if (hidden.ok()) {
     size_t i = 0;
@@ -466,20 +447,15 @@ awaitable<Result<std::string>> versions_listing(Env env, Request& req, Target t,
         v.object = vis->second;
         v.is_latest = true;
         latest_seen.insert(v.key);
-        current.erase(v.key);
-      } else if (v.object.content_type == kDeleteMarkerType && vis == visible.end() &&
-                 !latest_seen.count(v.key)) {
+      } else if (v.object.content_type == kDeleteMarkerType && !latest_seen.count(v.key)) {
         v.is_latest = true;
         latest_seen.insert(v.key);
       }
       versions.push_back(std::move(v));
     }
   }
-  for (const auto& [name, row] : current) {
-    broken.push_back({name, false, *row, versioning::version_of(*row), true});
-  }
   std::vector<VersionItem> all;
-  for (auto* part : {&nulls, &versions, &subdirs, &broken}) {
+  for (auto* part : {&nulls, &versions, &subdirs}) {
     for (auto& v : *part) all.push_back(std::move(v));
   }
   bool reverse = q->reverse;

@@ -352,7 +352,8 @@ boost::json::object render_version(const VersionItem& v) {
                         {"hash", o.etag},
                         {"name", v.key},
                         {"content_type", listed_content_type(o.content_type)},
-                        {"last_modified", iso_timestamp(o.timestamp_us)}};
+                        // The row's meta timestamp: a POST moves it.
+                        {"last_modified", iso_timestamp(shown_timestamp_us(o))}};
   if (auto it = o.meta.find("x-symlink-target"); it != o.meta.end()) {
     std::string acct = o.account;
     if (auto a = o.meta.find("x-symlink-target-account"); a != o.meta.end()) acct = a->second;

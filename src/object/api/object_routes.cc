@@ -195,7 +195,12 @@ void object_headers(Response& res, const store::ObjectRecord& o) {
     }
     res.headers.set(title_case(k), v);
   }
-  if (o.delete_at > 0) res.headers.set("X-Delete-At", std::to_string(o.delete_at));
+  // In Swift a versioned object's expiry is its link's: the version it
+  // reads (and shows) has none.
+  auto version = o.meta.find("x-object-version-id");
+  bool versioned = version != o.meta.end() && version->second != "null" &&
+                   !o.meta.count(std::string(kVersionsLinkSysmeta));
+  if (o.delete_at > 0 && !versioned) res.headers.set("X-Delete-At", std::to_string(o.delete_at));
 }
 
 // Quota checks before bytes arrive (container_quotas / account_quotas).

@@ -307,6 +307,14 @@ awaitable<std::optional<Response>> version_read(Env env, Request& req, Target t,
     co_return std::nullopt;
   }
   const versioning::VersionParam& p = **vp;
+  if (!p.null) {
+    // Swift reads a version by id from the hidden container, which has no
+    // ACLs: the caller must be allowed there without them.
+    Target hidden{t.account, versions_container_name(t.container), t.object};
+    auto access = authorize(env, req, hidden, Op::kObjectRead,
+                            rows->account ? &rows->account->meta : nullptr, nullptr);
+    if (!access.ok()) co_return error_for(req, access.error());
+  }
   if (p.null) {
     // Asked for the null version: the visible row, unless it is a version.
     if (cur && cur->meta.count(key)) {

@@ -278,7 +278,20 @@ awaitable<Response> container_post(Env env, Request& req) {
                           rows->container ? &rows->container->meta : nullptr);
   ONESTACK_SWIFT_TRY(req, access);
   if (!access->owner) co_return error_for(req, make_error(ErrorCode::kForbidden, ""));
-  if (!rows->container) co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
+  if (!rows->container) {
+    if (!rows->account && truthy(req.header("X-Versions-Enabled"))) {
+      // Swift's object versioning makes the hidden versions container
+      // before the POST finds no container: that creates the account
+      // (with its policy, without a project domain), and the account stays.
+      store::Metadata account_updates{{std::string(kPolicyStatSysmeta), "1"}};
+      const int64_t account_us = now_us();
+      auto made = [&]() {
+        return env.svc->store().update_account_meta(t.account, account_updates, account_us);
+      };
+      ONESTACK_SWIFT_TRY(req, co_await env.svc->pool().run(made));
+    }
+    co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
+  }
   auto updates = metadata_updates(env.svc->limits(), req, "x-container-meta-", kContainerExtras);
   ONESTACK_SWIFT_TRY(req, updates);
   ONESTACK_SWIFT_TRY(req, clean_acls(*updates));

@@ -104,14 +104,20 @@ std::string version_of(const store::ObjectRecord& o) {
 }
 
 // Writes (or refreshes) the version row of `cur`, the visible row of `t`:
-// a null version becomes a version named by its timestamp; a versioned row
-// refreshes its version row with metadata a POST may have changed since.
+// a null version becomes a version named by its X-Timestamp and written now
+// (Swift copies it into the versions container as a new object); a
+// versioned row refreshes its version row with metadata a POST may have
+// changed since.
 awaitable<Status> keep_current(Env env, Target t, store::ObjectRecord cur) {
-  int64_t us = cur.timestamp_us;
+  store::ObjectRecord v = cur;
+  int64_t us = shown_timestamp_us(cur);
   if (auto it = cur.meta.find(kVersionKey); it != cur.meta.end()) {
     if (auto p = parse_swift_timestamp(it->second)) us = *p;
+  } else {
+    v.timestamp_us = now_us();
+    v.meta.erase(kMetaTimestampSysmeta);
+    v.meta.erase(kDataTimestampSysmeta);
   }
-  store::ObjectRecord v = cur;
   v.container = versions_container_name(t.container);
   v.name = version_object_name(t.object, us);
   v.delete_at = 0;

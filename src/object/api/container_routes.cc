@@ -41,8 +41,8 @@ Status check_container_updates(const store::Metadata& u) {
   auto loc = u.find("x-versions-location");
   auto hist = u.find("x-history-location");
   if (loc != u.end() && hist != u.end() && !loc->second.empty() && !hist->second.empty()) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "Only one of X-Versions-Location or X-History-Location may be provided");
+    return make_plain_error(ErrorCode::kInvalidArgument,
+                            "Only one of x-versions-location or x-history-location may be specified");
   }
   for (auto it : {loc, hist}) {
     if (it != u.end() && it->second.find('/') != std::string::npos) {

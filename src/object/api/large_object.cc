@@ -447,6 +447,7 @@ Result<DloPlan> plan_dlo(const Env& env, const Request& req, const Target& t,
 
   // dlo.py honours a single range only, and when the listing is
   // incomplete only a bounded one that ends within the first page.
+  // A HEAD ignores a range it can satisfy (swob), not one it cannot.
   std::string_view rh = req.header("Range");
   if (req.has_header("Range") && rh.find(',') == std::string_view::npos) {
     auto end = bounded_range_end(rh);
@@ -456,7 +457,7 @@ Result<DloPlan> plan_dlo(const Env& env, const Request& req, const Target& t,
         plan.unsatisfiable = true;
         return plan;
       }
-      if (r.decision == RangeDecision::kPartial) plan.range = std::move(r);
+      if (r.decision == RangeDecision::kPartial && !head) plan.range = std::move(r);
     }
   }
   if (head) return plan;
@@ -504,7 +505,18 @@ awaitable<Response> dlo_read(Env env, Request& req, Target t, store::ObjectRecor
   } else {
     leaves.push_back(std::move(plan->leaves));
   }
+  // An If-Match the manifest row itself does not match gives Swift's
+  // backend a 412 for the manifest, whose headers dlo.py then serves the
+  // segments with: swob's Content-Type and no Accept-Ranges.
+  bool manifest_mismatch =
+      req.has_header("If-Match") &&
+      check_conditions(req, o.etag, last_modified_seconds(shown_timestamp_us(o)), true) ==
+          Condition::kPreconditionFailed;
   frame(env, req, res, o.content_type, plan->total, range, std::move(leaves));
+  if (manifest_mismatch) {
+    res.headers.set(bhttp::field::content_type, "text/html; charset=UTF-8");
+    res.headers.erase(bhttp::field::accept_ranges);
+  }
   co_return res;
 }
 

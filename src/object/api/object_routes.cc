@@ -326,6 +326,19 @@ Response created(const Request& req, const store::ObjectRecord& o) {
 // copy.py's _check_path_header: the value of header `name` unquoted, then
 // split as "/container/object" (a leading slash optional, the object may
 // hold slashes); 412 naming the header otherwise.
+// dlo.py's check of X-Object-Manifest: "container/prefix", both parts
+// non-empty, the prefix not starting with "/", no "?" or "&" anywhere (an
+// empty value is refused too).
+Status check_manifest_header(const Request& req) {
+  if (!req.has_header("X-Object-Manifest")) return {};
+  std::string_view v = req.header("X-Object-Manifest");
+  size_t slash = v.find('/');
+  bool valid = slash != std::string_view::npos && slash > 0 && slash + 1 < v.size() &&
+               v[slash + 1] != '/' && v.find_first_of("?&") == std::string_view::npos;
+  if (valid) return {};
+  return make_error(ErrorCode::kInvalidArgument, "X-Object-Manifest must be in the format container/prefix");
+}
+
 Result<Target> parse_ref(std::string_view name, std::string_view v, std::string account) {
   std::string path = py_unquote(v);
   std::string_view rest = path;
@@ -616,15 +629,7 @@ awaitable<Response> object_put(Env env, Request& req) {
   o.delete_at = w.delete_at.value_or(0);
   o.content_type = *w.content_type;
   set_object_meta(o.meta, w.meta, {});
-  if (auto it = o.meta.find("x-object-manifest"); it != o.meta.end()) {
-    const std::string& v = it->second;
-    size_t slash = v.find('/');
-    if (slash == std::string::npos || slash == 0 || v.find('?') != std::string::npos ||
-        v.find('&') != std::string::npos) {
-      co_return error_for(req, make_error(ErrorCode::kInvalidArgument,
-                                          "X-Object-Manifest must be in the format container/prefix"));
-    }
-  }
+  ONESTACK_SWIFT_TRY(req, check_manifest_header(req));
   if (req.has_header("X-Symlink-Target")) {
     // A chunked link has a body if one byte of it comes.
     bool has_body = cl ? *cl != 0 : true;
@@ -897,6 +902,9 @@ awaitable<Response> object_post(Env env, Request& req) {
   auto access = co_await authorize_object(env, req, t, Op::kObjectWrite, *rows);
   ONESTACK_SWIFT_TRY(req, access);
   if (auto r = object_post_precheck(req)) co_return std::move(*r);
+  // Swift stores any X-Object-Manifest a POST sends and then fails every
+  // read of the object (500); onestack checks it as a PUT's.
+  ONESTACK_SWIFT_TRY(req, check_manifest_header(req));
   if (!rows->object || expired(*rows->object)) {
     co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
   }
@@ -904,11 +912,13 @@ awaitable<Response> object_post(Env env, Request& req) {
   auto parsed = parse_object_post(env.svc->limits(), req);
   ONESTACK_SWIFT_TRY(req, parsed);
   const ObjectWrite& w = *parsed;
-  // A POST replaces the user metadata wholesale (Swift's fast-POST); what
-  // makes the object a manifest or a symlink, and system metadata, stay.
+  // A POST replaces the user metadata wholesale (Swift's fast-POST), and
+  // X-Object-Manifest with it: a DLO POSTed without one is a plain object
+  // again. What makes the object an SLO or a symlink, and system metadata,
+  // stay.
   store::Metadata meta;
   for (const auto& [k, v] : cur.meta) {
-    if (k == "x-static-large-object" || k == "x-object-manifest" ||
+    if (k == "x-static-large-object" ||
         k.rfind("x-symlink-target", 0) == 0 || k == "x-object-version-id" ||
         k.rfind("x-object-sysmeta-", 0) == 0) {
       meta[k] = v;

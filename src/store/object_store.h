@@ -115,6 +115,8 @@ struct ObjectListRow {
   int64_t timestamp_us = 0;
   std::string symlink_target;   // "container/object" of a symlink, else ""
   std::string symlink_account;  // the symlink's target account when given, else ""
+  std::string symlink_etag;     // a static link's target etag ("x-symlink-target-etag"), else ""
+  std::string symlink_bytes;    // a static link's target size ("x-symlink-target-bytes"), else ""
   std::string version_id;       // "x-object-version-id" of a versioned object's row, else ""
 };
 using ObjectRowVisitor = std::function<void(const ObjectListRow&)>;

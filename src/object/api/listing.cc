@@ -455,9 +455,20 @@ void ObjectListingWriter::add(const store::ObjectListRow& o) {
                                       "?version-id=" + o.version_id);
       out_ += ", \"version_symlink\": true";
     } else if (!o.symlink_target.empty()) {
+      // symlink.py: a static link's target etag and size, then the path
+      // as the link keeps its target, quoted.
+      if (!o.symlink_etag.empty()) {
+        out_ += ", \"symlink_etag\": ";
+        append_py_json_string(out_, o.symlink_etag);
+        out_ += ", \"symlink_bytes\": ";
+        bool digits = !o.symlink_bytes.empty() &&
+                      std::all_of(o.symlink_bytes.begin(), o.symlink_bytes.end(),
+                                  [](char c) { return c >= '0' && c <= '9'; });
+        out_ += digits ? std::string_view(o.symlink_bytes) : std::string_view("0");
+      }
       const std::string& acct = o.symlink_account.empty() ? account_ : o.symlink_account;
       out_ += ", \"symlink_path\": ";
-      append_py_json_string(out_, "/v1/" + acct + "/" + o.symlink_target);
+      append_py_json_string(out_, py_quote("/v1/" + acct + "/" + o.symlink_target));
     }
     out_.push_back('}');
     return;

@@ -581,7 +581,7 @@ awaitable<Response> do_copy(Env env, Request& req, Target src, Target dst) {
 awaitable<Response> object_put(Env env, Request& req) {
   Target t = target_of(req);
   ONESTACK_SWIFT_TRY(req, check_names(t));
-  if (req.has_header("X-Copy-From")) {
+  if (!req.header("X-Copy-From").empty()) {  // copy.py: an empty one is no copy
     std::string account = t.account;
     if (req.has_header("X-Copy-From-Account")) {
       auto a = parse_ref_account(req.header("X-Copy-From-Account"));

@@ -402,6 +402,8 @@ Status read_entry(const Rows& rows, int row, ObjectListRow& e) {
   e.timestamp_us = rows.int64(row, 4);
   e.symlink_target.clear();
   e.symlink_account.clear();
+  e.symlink_etag.clear();
+  e.symlink_bytes.clear();
   e.version_id.clear();
   if (!rows.is_null(row, 5)) {
     auto m = decode_meta(rows.bytes(row, 5));
@@ -410,6 +412,8 @@ Status read_entry(const Rows& rows, int row, ObjectListRow& e) {
     if (auto it = m->find("x-symlink-target-account"); it != m->end()) {
       e.symlink_account = it->second;
     }
+    if (auto it = m->find("x-symlink-target-etag"); it != m->end()) e.symlink_etag = it->second;
+    if (auto it = m->find("x-symlink-target-bytes"); it != m->end()) e.symlink_bytes = it->second;
     if (auto it = m->find("x-object-version-id"); it != m->end()) e.version_id = it->second;
   }
   return ok_status();

@@ -305,6 +305,8 @@ Status read_entry(const Statement& stmt, ObjectListRow& e) {
   e.timestamp_us = stmt.int64(4);
   e.symlink_target.clear();
   e.symlink_account.clear();
+  e.symlink_etag.clear();
+  e.symlink_bytes.clear();
   e.version_id.clear();
   std::string_view meta = stmt.text_view(5);
   if (meta.find("x-symlink-target") != std::string_view::npos ||
@@ -315,6 +317,8 @@ Status read_entry(const Statement& stmt, ObjectListRow& e) {
     if (auto it = m->find("x-symlink-target-account"); it != m->end()) {
       e.symlink_account = it->second;
     }
+    if (auto it = m->find("x-symlink-target-etag"); it != m->end()) e.symlink_etag = it->second;
+    if (auto it = m->find("x-symlink-target-bytes"); it != m->end()) e.symlink_bytes = it->second;
     if (auto it = m->find("x-object-version-id"); it != m->end()) e.version_id = it->second;
   }
   return ok_status();

@@ -756,10 +756,18 @@ awaitable<Response> object_head_get(Env env, Request& req) {
   if (o.meta.count("x-symlink-target") && req.query.get("symlink") != "get") {
     Target reached;
     auto r = co_await resolve_symlink(env, req, t, o, &reached);
-    if (!r.ok()) co_return symlink_error(req, r.error(), reached);
+    // object_versioning names the version of what Content-Location points
+    // at: the link's target, never a version.
+    const bool versioned = rows->object->meta.count("x-object-version-id") > 0;
+    if (!r.ok()) {
+      Response err = symlink_error(req, r.error(), reached);
+      if (versioned) err.headers.set("X-Object-Version-Id", "null");
+      co_return err;
+    }
     o = r->object;
     resolved = r->target;
     o.meta["content-location"] = symlink_location(resolved);
+    if (versioned) o.meta["x-object-version-id"] = "null";
   }
   bool head = req.method == bhttp::verb::head;
   std::string_view mm = req.query.get("multipart-manifest").value_or("");

@@ -6,6 +6,7 @@
 
 #include "core/http/router.h"
 #include "core/json.h"
+#include "object/api/features.h"
 
 namespace onestack::object::api {
 
@@ -269,17 +270,19 @@ void finalize_response(const Request& req, Response& res, std::string_view auth_
   }
   // swob names the realm of a 401 made as one; the OPTIONS handler turns
   // its 200 into a 401 afterwards, which keeps only Keystone's header.
-  if (res.status == bhttp::status::unauthorized && req.method == bhttp::verb::options &&
-      !auth_uri.empty()) {
+  if (res.status == bhttp::status::unauthorized && !auth_uri.empty() &&
+      (req.method == bhttp::verb::options ||
+       res.headers[bhttp::field::www_authenticate] == kKeystoneChallengeOnly)) {
     res.headers.set(bhttp::field::www_authenticate, "Keystone uri=\"" + std::string(auth_uri) + "\"");
+  }
+  if (res.headers[bhttp::field::www_authenticate] == kKeystoneChallengeOnly) {
+    res.headers.erase(bhttp::field::www_authenticate);  // no Keystone to name
   }
   if (res.status == bhttp::status::unauthorized &&
       res.headers.find(bhttp::field::www_authenticate) == res.headers.end()) {
     // TempURL and FormPost build their 401 without the request: realm
     // "unknown".
-    const bool signed_request = req.query.has("temp_url_sig") ||
-                                (req.method == bhttp::verb::post && req.has_header("Content-Type") &&
-                                 req.header("Content-Type").find("multipart/form-data") == 0);
+    const bool signed_request = has_tempurl_params(req) || is_formpost(req);
     res.headers.insert(bhttp::field::www_authenticate,
                        "Swift realm=\"" + (signed_request ? std::string("unknown")
                                                            : swift_realm(req.path)) + "\"");

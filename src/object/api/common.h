@@ -65,7 +65,10 @@ Request detached(const Request& req);
 // TempURL or FormPost signature was refused (those middlewares answer
 // before authtoken sees the request), keystonemiddleware's
 // Keystone uri="<auth_uri>".
+// A 401 whose WWW-Authenticate is kKeystoneChallengeOnly gets Keystone's
+// challenge alone (the answer of a signed request refused past its path).
 void finalize_response(const Request& req, Response& res, std::string_view auth_uri);
+inline constexpr std::string_view kKeystoneChallengeOnly = "Keystone";
 
 #define ONESTACK_SWIFT_TRY(req, expr)                          \
   do {                                                         \

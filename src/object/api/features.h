@@ -133,6 +133,12 @@ std::optional<Result<Access>> tempurl_authorize(const Env& env, const Request& r
 // Response headers a TempURL GET adds (Content-Disposition for
 // filename= / inline).
 void tempurl_decorate(const Request& req, const Target& t, Response& res);
+// Whether the request carries TempURL parameters (temp_url_sig or
+// temp_url_expires): tempurl.py takes it, and refuses it on anything but
+// an object.
+bool has_tempurl_params(const Request& req);
+// tempurl.py's _invalid: 401 "Temp URL invalid" (no body for a HEAD).
+Response tempurl_invalid(const Request& req);
 // POST of a multipart/form-data body to a container (or prefix) path
 // signed with the account's Temp-URL key.
 awaitable<Response> formpost(Env env, Request& req);

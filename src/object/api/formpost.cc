@@ -287,7 +287,6 @@ struct FileResult {
   std::optional<FormError> error;  // ends the whole form
   unsigned status = 0;
   std::string status_line;
-  std::string body;                // the PUT's body on failure
   std::vector<std::pair<std::string, std::string>> cors_headers;
 };
 
@@ -379,7 +378,6 @@ awaitable<FileResult> upload_file(Env env, const Request& req, Target t,
   }
   out.status = static_cast<unsigned>(res.status);
   out.status_line = std::to_string(out.status) + " " + std::string(bhttp::obsolete_reason(res.status));
-  out.body = res.body;
   for (const auto& f : res.headers) {
     if (lower(f.name_string()).rfind("access-control", 0) == 0) {
       out.cors_headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
@@ -429,7 +427,7 @@ awaitable<Response> formpost(Env env, Request& req) {
   MultipartReader mr(*req.body_reader, boundary);
   std::map<std::string, std::string> attrs;
   int64_t file_count = 0;
-  std::string status_line, message, resp_body;
+  std::string status_line, message;
   unsigned status = 0;
   std::vector<std::pair<std::string, std::string>> cors_headers;
   for (;;) {
@@ -462,7 +460,6 @@ awaitable<Response> formpost(Env env, Request& req) {
       if (r.error) co_return form_error(req, *r.error);
       status = r.status;
       status_line = r.status_line;
-      resp_body = r.body;
       cors_headers = r.cors_headers;
       if (status / 100 != 2) break;
     } else {
@@ -494,7 +491,6 @@ awaitable<Response> formpost(Env env, Request& req) {
     res.status = static_cast<bhttp::status>(status);
     res.body = status_line;
     if (!message.empty()) res.body += "\r\nFormPost: " + title(message);
-    if (status / 100 != 2 && !resp_body.empty()) res.body = resp_body;
     res.headers.set(bhttp::field::content_type, "text/plain");
     add_trans_id(req, res);
     co_return res;
@@ -503,7 +499,7 @@ awaitable<Response> formpost(Env env, Request& req) {
   redirect += "status=" + std::to_string(status) + "&message=" + py_quote(message);
   res.status = bhttp::status::see_other;
   res.headers.set(bhttp::field::location, redirect);
-  res.headers.set(bhttp::field::content_type, "text/html; charset=UTF-8");
+  // formpost.py's 303 names no Content-Type.
   res.body = "<html><body><p><a href=\"" + redirect + "\">Click to continue...</a></p></body></html>";
   add_trans_id(req, res);
   co_return res;

@@ -193,6 +193,14 @@ awaitable<Response> tempurl_query(Env env, Request& req) {
   co_return co_await Handler(env, req);
 }
 
+// tempurl.py takes any request with its parameters and refuses one on an
+// account or a container (401).
+template <awaitable<Response> (*Handler)(Env, Request&)>
+awaitable<Response> tempurl_refused(Env env, Request& req) {
+  if (has_tempurl_params(req)) co_return tempurl_invalid(req);
+  co_return co_await Handler(env, req);
+}
+
 // The proxy's cors_validation: an answer to a container or object request
 // with an Origin the container allows carries Access-Control-Allow-Origin
 // and -Expose-Headers. The settings are read before the handler runs (a
@@ -260,19 +268,19 @@ http::Router build_router(const Env& env) {
   }
 
   const std::string a = "/v1/{account}";
-  r.add(V::head, a, bind<account_head_get>(env));
-  r.add(V::get, a, bind<account_head_get>(env));
-  r.add(V::post, a, bind<bulk_first<account_post>>(env), stream);
-  r.add(V::put, a, bind<bulk_first<account_not_allowed>>(env), stream);
-  r.add(V::delete_, a, bind<bulk_first<account_not_allowed>>(env), stream);
+  r.add(V::head, a, bind<tempurl_refused<account_head_get>>(env));
+  r.add(V::get, a, bind<tempurl_refused<account_head_get>>(env));
+  r.add(V::post, a, bind<bulk_first<tempurl_refused<account_post>>>(env), stream);
+  r.add(V::put, a, bind<bulk_first<tempurl_refused<account_not_allowed>>>(env), stream);
+  r.add(V::delete_, a, bind<bulk_first<tempurl_refused<account_not_allowed>>>(env), stream);
   r.add(V::options, a, bind<cors_preflight>(env));
 
   const std::string c = a + "/{container}";
-  r.add(V::put, c, bind<bulk_first<with_cors<container_put>>>(env), stream);
-  r.add(V::head, c, bind<with_cors<staticweb_container>>(env));
-  r.add(V::get, c, bind<with_cors<staticweb_container>>(env));
-  r.add(V::post, c, bind<bulk_first<with_cors<container_post_route>>>(env), stream);
-  r.add(V::delete_, c, bind<bulk_first<with_cors<container_delete>>>(env), stream);
+  r.add(V::put, c, bind<bulk_first<tempurl_refused<with_cors<container_put>>>>(env), stream);
+  r.add(V::head, c, bind<tempurl_refused<with_cors<staticweb_container>>>(env));
+  r.add(V::get, c, bind<tempurl_refused<with_cors<staticweb_container>>>(env));
+  r.add(V::post, c, bind<bulk_first<tempurl_refused<with_cors<container_post_route>>>>(env), stream);
+  r.add(V::delete_, c, bind<bulk_first<tempurl_refused<with_cors<container_delete>>>>(env), stream);
   r.add(V::options, c, bind<cors_preflight>(env));
 
   const std::string o = c + "/{object+}";

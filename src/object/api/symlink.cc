@@ -62,6 +62,11 @@ std::string symlink_location(const Target& t) {
 
 Response symlink_error(const Request& req, const Error& e, const Target& reached) {
   Response err = error_for(req, e);
+  // A TempURL refused past the signed path: the proxy's 401 passed back
+  // through authtoken, which gives only Keystone's challenge.
+  if (e.code == ErrorCode::kUnauthenticated && has_tempurl_params(req)) {
+    err.headers.set(bhttp::field::www_authenticate, kKeystoneChallengeOnly);
+  }
   bool loop = e.message.rfind("Too many levels", 0) == 0;
   if (!reached.object.empty() && !loop) {
     err.headers.set(bhttp::field::content_location, symlink_location(reached));

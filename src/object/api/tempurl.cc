@@ -277,31 +277,39 @@ void add_keys(const store::Metadata* meta, std::string_view prefix,
   }
 }
 
-Result<Access> invalid() {
+// tempurl.py's _invalid: its words, but no body at all for a HEAD.
+Result<Access> invalid(const Request& req) {
+  if (req.method == bhttp::verb::head) return make_error(ErrorCode::kUnauthenticated, "");
   return make_error(ErrorCode::kUnauthenticated, "401 Unauthorized: Temp URL invalid\n");
 }
 
 }  // namespace
+
+bool has_tempurl_params(const Request& req) {
+  return req.query.has("temp_url_sig") || req.query.has("temp_url_expires");
+}
+
+Response tempurl_invalid(const Request& req) { return error_for(req, invalid(req).error()); }
 
 std::optional<Result<Access>> tempurl_authorize(const Env& env, const Request& req,
                                                 const Target& t,
                                                 const store::Metadata* account_meta,
                                                 const store::Metadata* container_meta) {
   (void)env;
-  if (!req.query.has("temp_url_sig") && !req.query.has("temp_url_expires")) return std::nullopt;
+  if (!has_tempurl_params(req)) return std::nullopt;
   if (req.method == bhttp::verb::options) return std::nullopt;
   auto p = tempurl_params(req);
-  if (!p) return invalid();
+  if (!p) return invalid(req);
   auto sig = parse_signature(p->sig);
-  if (!sig) return invalid();
+  if (!sig) return invalid(req);
 
   // The signed path is the request's own, whatever `t` is.
   Target self = target_of(req);
   if (!is_tempurl_method(req.method) || self.account.empty() || self.container.empty() ||
       self.object.find_first_not_of('/') == std::string::npos) {
-    return invalid();
+    return invalid(req);
   }
-  if (!p->ip_range.empty() && !ip_in_range(req.remote, p->ip_range)) return invalid();
+  if (!p->ip_range.empty() && !ip_in_range(req.remote, p->ip_range)) return invalid(req);
 
   // Keys: the account's when `t` is in the signed account, the container's
   // when `t` is in the signed container (the metadata we were given is t's).
@@ -310,11 +318,11 @@ std::optional<Result<Access>> tempurl_authorize(const Env& env, const Request& r
     add_keys(account_meta, "x-account-meta-", &account_keys);
     if (t.container == self.container) add_keys(container_meta, "x-container-meta-", &container_keys);
   }
-  if (account_keys.empty() && container_keys.empty()) return invalid();
+  if (account_keys.empty() && container_keys.empty()) return invalid(req);
 
   std::string path;
   if (p->prefix) {
-    if (self.object.rfind(*p->prefix, 0) != 0) return invalid();
+    if (self.object.rfind(*p->prefix, 0) != 0) return invalid(req);
     path = "prefix:/v1/" + self.account + "/" + self.container + "/" + std::string(*p->prefix);
   } else {
     path = "/v1/" + self.account + "/" + self.container + "/" + self.object;
@@ -335,14 +343,14 @@ std::optional<Result<Access>> tempurl_authorize(const Env& env, const Request& r
       }
     }
   }
-  if (!valid) return invalid();
+  if (!valid) return invalid(req);
 
   bool same_object = t.account == self.account && t.container == self.container &&
                      t.object == self.object;
   if (!same_object) {
     // A segment or link target read on behalf of a GET/HEAD; scope was
     // enforced above by which keys could verify.
-    if (req.method != bhttp::verb::get && req.method != bhttp::verb::head) return invalid();
+    if (req.method != bhttp::verb::get && req.method != bhttp::verb::head) return invalid(req);
     return Access{};
   }
   if (req.method != bhttp::verb::get && req.method != bhttp::verb::head) {

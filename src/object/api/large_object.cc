@@ -268,6 +268,8 @@ awaitable<Response> slo_read(Env env, Request& req, Target t, store::ObjectRecor
                           ? parse_range(req.header("Range"), total, env.svc->limits().max_ranges)
                           : RangeResult{};
   if (range.decision == RangeDecision::kUnsatisfiable) co_return range_not_satisfiable(req, total);
+  // A HEAD answers the whole object to a range it can satisfy (swob).
+  if (req.method == bhttp::verb::head) range = RangeResult{};
   std::vector<ByteRange> want = spans(range, total);
   std::vector<std::vector<Leaf>> leaves(want.size());
   if (req.method == bhttp::verb::head) {

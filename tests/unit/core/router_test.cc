@@ -231,3 +231,24 @@ TEST(PercentDecode, DecodesEscapesAndRejectsBadOnes) {
 
 }  // namespace
 }  // namespace onestack::http
+
+namespace onestack::http {
+namespace {
+
+TEST(QueryParams, RemoveDropsEveryValueOfTheKeyAndKeepsTheOrderOfTheRest) {
+  QueryParams q;
+  q.add("version-id", "1", true);
+  q.add("a", "x", true);
+  q.add("version-id", "2", true);
+  q.add("b", "", false);
+  q.remove("version-id");
+  EXPECT_FALSE(q.has("version-id"));
+  ASSERT_EQ(q.items().size(), 2u);
+  EXPECT_EQ(q.items()[0].key, "a");
+  EXPECT_EQ(q.items()[1].key, "b");
+  q.remove("missing");
+  EXPECT_EQ(q.items().size(), 2u);
+}
+
+}  // namespace
+}  // namespace onestack::http

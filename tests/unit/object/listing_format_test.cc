@@ -204,6 +204,19 @@ TEST(ListingFormat, RefusesMalformedAndUnsatisfiableAcceptHeaders) {
   }
 }
 
+TEST(ListingFormat, AcceptsJsonAsSwobsBestMatchOverJsonAlone) {
+  EXPECT_TRUE(accepts_json(with_query({})));
+  EXPECT_TRUE(accepts_json(with_query({{"format", "JSON"}})));
+  EXPECT_TRUE(accepts_json(with_query({}, "*/*")));
+  EXPECT_TRUE(accepts_json(with_query({}, "application/*;q=0.5, text/plain")));
+  EXPECT_FALSE(accepts_json(with_query({{"format", "xml"}})));
+  EXPECT_FALSE(accepts_json(with_query({{"format", "plain"}})));
+  EXPECT_FALSE(accepts_json(with_query({}, "text/plain")));
+  EXPECT_FALSE(accepts_json(with_query({}, "garbage")));
+  // ?format= stands for the Accept header.
+  EXPECT_FALSE(accepts_json(with_query({{"format", "xml"}}, "application/json")));
+}
+
 TEST(ListingFormat, NamesSwiftsContentTypes) {
   EXPECT_STREQ(listing_content_type(ListFormat::kPlain), "text/plain; charset=utf-8");
   EXPECT_STREQ(listing_content_type(ListFormat::kJson), "application/json; charset=utf-8");
@@ -334,6 +347,29 @@ TEST(RenderObjects, JsonSymlinkPathNamesTheTargetAccountWhenGiven) {
   items[3].symlink_account = "AUTH_other";
   boost::json::value v = boost::json::parse(render_objects(ListFormat::kJson, "c", items));
   EXPECT_EQ(v.as_array()[3].at("symlink_path").as_string(), "/v1/AUTH_other/c2/target");
+}
+
+TEST(RenderObjects, JsonSymlinkPathIsQuotedAsTheLinkKeepsItsTarget) {
+  auto items = objects();
+  items[3].symlink_target = "c2/caf\xc3\xa9 au lait";
+  boost::json::value v = boost::json::parse(render_objects(ListFormat::kJson, "c", items));
+  EXPECT_EQ(v.as_array()[3].at("symlink_path").as_string(), "/v1/AUTH_p/c2/caf%C3%A9%20au%20lait");
+}
+
+TEST(RenderObjects, JsonStaticLinkNamesItsTargetEtagAndBytesBeforeThePath) {
+  auto items = objects();
+  items[3].symlink_etag = "42aefbae01d2dfd981f7da7d823d689e";
+  items[3].symlink_bytes = "6";
+  std::string json = render_objects(ListFormat::kJson, "c", {items[3]});
+  EXPECT_NE(json.find("\"symlink_etag\": \"42aefbae01d2dfd981f7da7d823d689e\", \"symlink_bytes\": 6, "
+                      "\"symlink_path\": \"/v1/AUTH_p/c2/target\""),
+            std::string::npos)
+      << json;
+  // A size that is not a number never breaks the JSON.
+  items[3].symlink_bytes = "6, \"x\": 1";
+  boost::json::value v = boost::json::parse(render_objects(ListFormat::kJson, "c", {items[3]}));
+  EXPECT_EQ(v.as_array()[0].at("symlink_bytes"), 0);
+  EXPECT_FALSE(v.as_array()[0].as_object().contains("x"));
 }
 
 TEST(RenderObjects, XmlEscapesNamesContentTypesAndTheContainer) {

@@ -264,8 +264,11 @@ void finalize_response(const Request& req, Response& res, std::string_view auth_
     // A HEAD answer has no body. swob still counts one a check worded
     // itself; its default page is never made for a HEAD (Content-Length 0).
     const bool own_words = !res.body.empty() && res.body != swob_default_body(static_cast<unsigned>(res.status));
-    if (own_words) res.headers.set(bhttp::field::content_length, std::to_string(res.body.size()));
-    else res.headers.erase(bhttp::field::content_length);
+    if (own_words) {
+      res.headers.set(bhttp::field::content_length, std::to_string(res.body.size()));
+    } else {
+      res.headers.erase(bhttp::field::content_length);
+    }
     res.body.clear();
   }
   // swob names the realm of a 401 made as one; the OPTIONS handler turns

@@ -323,9 +323,6 @@ Response created(const Request& req, const store::ObjectRecord& o) {
   return res;
 }
 
-// copy.py's _check_path_header: the value of header `name` unquoted, then
-// split as "/container/object" (a leading slash optional, the object may
-// hold slashes); 412 naming the header otherwise.
 // dlo.py's check of X-Object-Manifest: "container/prefix", both parts
 // non-empty, the prefix not starting with "/", no "?" or "&" anywhere (an
 // empty value is refused too).
@@ -339,6 +336,9 @@ Status check_manifest_header(const Request& req) {
   return make_error(ErrorCode::kInvalidArgument, "X-Object-Manifest must be in the format container/prefix");
 }
 
+// copy.py's _check_path_header: the value of header `name` unquoted, then
+// split as "/container/object" (a leading slash optional, the object may
+// hold slashes); 412 naming the header otherwise.
 Result<Target> parse_ref(std::string_view name, std::string_view v, std::string account) {
   std::string path = py_unquote(v);
   std::string_view rest = path;

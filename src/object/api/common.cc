@@ -273,13 +273,13 @@ void finalize_response(const Request& req, Response& res, std::string_view auth_
   }
   // swob names the realm of a 401 made as one; the OPTIONS handler turns
   // its 200 into a 401 afterwards, which keeps only Keystone's header.
-  if (res.status == bhttp::status::unauthorized && !auth_uri.empty() &&
-      (req.method == bhttp::verb::options ||
-       res.headers[bhttp::field::www_authenticate] == kKeystoneChallengeOnly)) {
-    res.headers.set(bhttp::field::www_authenticate, "Keystone uri=\"" + std::string(auth_uri) + "\"");
-  }
-  if (res.headers[bhttp::field::www_authenticate] == kKeystoneChallengeOnly) {
-    res.headers.erase(bhttp::field::www_authenticate);  // no Keystone to name
+  if (res.status == bhttp::status::unauthorized) {
+    const bool marked = res.headers[bhttp::field::www_authenticate] == kKeystoneChallengeOnly;
+    if ((marked || req.method == bhttp::verb::options) && !auth_uri.empty()) {
+      res.headers.set(bhttp::field::www_authenticate, "Keystone uri=\"" + std::string(auth_uri) + "\"");
+    } else if (marked) {
+      res.headers.erase(bhttp::field::www_authenticate);  // no Keystone to name
+    }
   }
   if (res.status == bhttp::status::unauthorized &&
       res.headers.find(bhttp::field::www_authenticate) == res.headers.end()) {

@@ -150,6 +150,15 @@ void container_headers(Response& res, const store::ContainerRecord& c, bool owne
   res.headers.set(bhttp::field::accept_ranges, "bytes");
 }
 
+// Swift's account_autocreate: writes the account with the policy it then
+// reports for good, plus `updates`, at a timestamp of its own.
+awaitable<Status> autocreate_account(Env env, const Target& t, store::Metadata updates) {
+  updates[std::string(kPolicyStatSysmeta)] = "1";
+  const int64_t account_us = now_us();
+  auto made = [&]() { return env.svc->store().update_account_meta(t.account, updates, account_us); };
+  co_return co_await env.svc->pool().run(made);
+}
+
 }  // namespace
 
 awaitable<Response> container_put(Env env, Request& req) {
@@ -181,21 +190,11 @@ awaitable<Response> container_put(Env env, Request& req) {
   merge_metadata(merged, *updates);
   ONESTACK_SWIFT_TRY(req, check_metadata_limits(env.svc->limits(), merged, "x-container-meta-",
                                                 MetaCheck::kStored));
-  if (!rows->container && rows->account) {
-    // Swift's max_containers_per_account is unlimited by default; nothing to check.
-  }
   if (!rows->account || !rows->account->meta.count(std::string(kPolicyStatSysmeta))) {
-    // Swift's proxy creates a missing account first (account_autocreate),
-    // with a timestamp of its own, before the container; the account then
-    // reports the container's policy for good.
+    // Swift's proxy creates a missing account first, before the container.
     store::Metadata account_updates;
     if (!rows->account) record_project_domain(req, t, account_updates);
-    account_updates[std::string(kPolicyStatSysmeta)] = "1";
-    const int64_t account_us = now_us();
-    auto made = [&]() {
-      return env.svc->store().update_account_meta(t.account, account_updates, account_us);
-    };
-    ONESTACK_SWIFT_TRY(req, co_await env.svc->pool().run(made));
+    ONESTACK_SWIFT_TRY(req, co_await autocreate_account(env, t, std::move(account_updates)));
   }
   store::ContainerRecord c;
   c.account = t.account;
@@ -282,13 +281,8 @@ awaitable<Response> container_post(Env env, Request& req) {
     if (!rows->account && truthy(req.header("X-Versions-Enabled"))) {
       // Swift's object versioning makes the hidden versions container
       // before the POST finds no container: that creates the account
-      // (with its policy, without a project domain), and the account stays.
-      store::Metadata account_updates{{std::string(kPolicyStatSysmeta), "1"}};
-      const int64_t account_us = now_us();
-      auto made = [&]() {
-        return env.svc->store().update_account_meta(t.account, account_updates, account_us);
-      };
-      ONESTACK_SWIFT_TRY(req, co_await env.svc->pool().run(made));
+      // (without a project domain), and the account stays.
+      ONESTACK_SWIFT_TRY(req, co_await autocreate_account(env, t, {}));
     }
     co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
   }

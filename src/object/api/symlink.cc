@@ -34,6 +34,13 @@ std::string etag_mismatch(std::string_view found, std::string_view wanted) {
          std::string(wanted) + "'";
 }
 
+// The etag a static link is checked against: symlink.py sits below the SLO
+// middleware, so a manifest's is the manifest's own, not its segments'.
+const std::string& link_target_etag(const store::ObjectRecord& o) {
+  auto it = o.meta.find(kSloManifestEtagMeta);
+  return it != o.meta.end() ? it->second : o.etag;
+}
+
 // Reads `t`'s row after checking that the caller may read it. nullopt when
 // the object does not exist (or has expired).
 awaitable<Result<std::optional<store::ObjectRecord>>> read_target(Env env, Request& req, Target t) {
@@ -97,11 +104,9 @@ awaitable<Result<Resolved>> resolve_symlink(Env env, Request& req, Target t,
     if (!*row) co_return make_error(ErrorCode::kNotFound, "");
     cur = Resolved{std::move(next).value(), std::move(**row)};
   }
-  // A static link answers only while its target keeps the etag it was made
-  // with: a manifest's own, as symlink.py sits below the SLO middleware.
+  // A static link answers only while its target keeps the etag it was made with.
   if (!want_etag.empty()) {
-    std::string found = cur.object.etag;
-    if (auto it = cur.object.meta.find(kSloManifestEtagMeta); it != cur.object.meta.end()) found = it->second;
+    const std::string& found = link_target_etag(cur.object);
     if (found != want_etag) co_return make_plain_error(ErrorCode::kConflict, etag_mismatch(found, want_etag));
   }
   co_return cur;
@@ -179,10 +184,7 @@ awaitable<Status> symlink_put_check(Env env, Request& req, Target t, store::Obje
     if (!next.ok()) co_return next.error();
     cur = std::move(next).value();
   }
-  // symlink.py HEADs the target past the SLO middleware: a manifest's etag
-  // is the manifest's own, not its segments'.
-  std::string found = row->etag;
-  if (auto it = row->meta.find(kSloManifestEtagMeta); it != row->meta.end()) found = it->second;
+  const std::string& found = link_target_etag(*row);
   if (found != etag) {
     *failed_at = cur;
     co_return make_plain_error(ErrorCode::kConflict, etag_mismatch(found, etag));

@@ -31,6 +31,7 @@ import pytest
 import requests
 
 from conftest import Cloud, free_port, shut_down, unique
+from identity_consistency import run_cycles
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PG_SH = os.path.join(ROOT, 'scripts', 'pg.sh')
@@ -316,6 +317,13 @@ def test_user_made_on_one_node_logs_in_on_the_other_at_once(cluster):
         'scope': {'project': {'id': project['id']}}}}
     r = requests.post(b.auth_url + '/auth/tokens', json=body, timeout=30)
     assert r.status_code == 401, (r.status_code, r.text)
+
+
+def test_login_on_the_other_node_sees_every_acknowledged_grant_and_revoke(cluster):
+    a, b = cluster.nodes
+    failures = run_cycles(a, b, cycles=200)
+    assert not failures, '%d of 200 cycles failed; first: %s' % (
+        len(failures), failures[0])
 
 
 def test_key_rotation_locks_no_one_out(cluster):

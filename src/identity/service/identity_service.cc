@@ -42,6 +42,28 @@ bool revoked(const store::RevocationEvent& ev, const token::TokenPayload& p,
   return true;
 }
 
+// The Fernet timestamp of a token issued at `now`. A token's timestamp is
+// whole seconds and a revocation event revokes every token stamped at or
+// before its `issued_before`, which has microseconds: a token issued in the
+// same second as an event that came before it (a password change, then a
+// login) would be stamped inside the event's second and refused. Such a
+// token is stamped with the next whole second instead, so what the event
+// revoked is exactly what was issued before it. Keystone has the same
+// window and lets it stand; a stamp up to a second ahead is well inside the
+// 60 s clock skew Fernet validators accept (cryptography's fernet.py),
+// and the events that move it carry the clock's own time, so the stamp is
+// never more than one second ahead.
+uint64_t issue_stamp(double now, const Snapshot& snap) {
+  double stamp = std::floor(now);
+  for (const auto& ev : snap.revocations()) {
+    // An event naming one token (its audit id) never matches a new token,
+    // and its issued_before is that token's own stamp: it moves nothing.
+    if (!ev.audit_id.empty()) continue;
+    if (ev.issued_before >= stamp) stamp = std::floor(ev.issued_before) + 1;
+  }
+  return static_cast<uint64_t>(stamp);
+}
+
 }  // namespace
 
 double now_seconds() {
@@ -396,9 +418,9 @@ Result<TokenInfo> IdentityService::issue(const std::string& user_id,
         break;
     }
   }
-  auto text = formatter_->issue(p);
+  p.issued_at = issue_stamp(now, *snap);
+  auto text = formatter_->issue_at(p, p.issued_at);
   if (!text.ok()) return std::move(text).error();
-  p.issued_at = static_cast<uint64_t>(now);
   auto ctx = build_context(p, *snap);
   if (!ctx.ok()) {
     std::string what = p.scope == token::Scope::kDomain   ? "domain " + p.domain_id

@@ -29,7 +29,9 @@
 #include "object/api/common.h"
 #include "object/api/routes.h"
 #include "object/service/object_service.h"
-#include "store/sqlite/identity_store_sqlite.h"
+#include "store/sql/identity_store_sql.h"
+#include "store/sqlite/migrations.h"
+#include "store/sqlite/sqlite_db.h"
 #include "store/sqlite/object_store_sqlite.h"
 
 namespace onestack::fuzz {
@@ -46,7 +48,7 @@ namespace {
 // Everything lives until the process exits: the server's threads keep
 // running between inputs, and libFuzzer exits without unwinding.
 struct World {
-  std::unique_ptr<store::sqlite::SqliteIdentityStore> identity_store;
+  std::unique_ptr<store::sql::SqlIdentityStore> identity_store;
   std::unique_ptr<identity::IdentityService> identity;
   std::unique_ptr<WorkerPool> pool;
   std::unique_ptr<identity::api::Env> identity_env;
@@ -93,9 +95,10 @@ Harness start() {
 
   const fs::path keys = dir / "fernet-keys";
   if (Status st = identity::token::KeyRepository::setup(keys, 3); !st.ok()) die(st.error().message);
-  auto store = store::sqlite::SqliteIdentityStore::open((dir / "identity.db").string());
-  if (!store.ok()) die(store.error().message);
-  w->identity_store = std::move(store).value();
+  auto db = store::sqlite::SqliteDb::open((dir / "identity.db").string(), {},
+                                          store::sqlite::schema_migrations());
+  if (!db.ok()) die(db.error().message);
+  w->identity_store = std::make_unique<store::sql::SqlIdentityStore>(std::move(db).value());
   identity::BootstrapOptions boot;
   boot.password = "fuzz-admin-secret";
   boot.bcrypt_rounds = 4;

@@ -26,13 +26,16 @@
 #include "blob/gluster/gluster_blob_store.h"
 #include "blob/tiered/tiered_blob_store.h"
 #include "fault/faulty_blob_store.h"
-#include "fault/faulty_identity_store.h"
+#include "fault/faulty_db.h"
 #include "fault/faulty_object_store.h"
 #include "object/api/routes.h"
 #include "object/service/object_service.h"
-#include "store/pg/identity_store_pg.h"
+#include "store/pg/identity_migrations_pg.h"
+#include "store/pg/pg_db.h"
 #include "store/pg/object_store_pg.h"
-#include "store/sqlite/identity_store_sqlite.h"
+#include "store/sql/identity_store_sql.h"
+#include "store/sqlite/migrations.h"
+#include "store/sqlite/sqlite_db.h"
 #include "store/sqlite/object_store_sqlite.h"
 
 #ifndef ONESTACK_VERSION
@@ -88,16 +91,21 @@ store::pg::PoolOptions pool_options(const AppSettings& s) {
 }
 
 // The identity store the settings name: the SQLite file, or the shared
-// PostgreSQL database.
-Result<std::unique_ptr<store::IdentityStore>> open_identity_store(const AppSettings& s) {
+// PostgreSQL database, one store written on the transaction seam either way.
+Result<std::unique_ptr<store::sql::SqlIdentityStore>> open_identity_store(const AppSettings& s) {
+  std::unique_ptr<store::sql::Db> db;
   if (shared(s)) {
-    auto pg = store::pg::PgIdentityStore::open(s.pg_conninfo, pool_options(s));
+    auto pg = store::pg::PgDb::open(s.pg_conninfo, pool_options(s), "identity",
+                                    store::pg::identity_migrations(), "the identity store");
     if (!pg.ok()) return std::move(pg).error();
-    return std::unique_ptr<store::IdentityStore>(std::move(pg).value());
+    db = std::move(pg).value();
+  } else {
+    auto lite = store::sqlite::SqliteDb::open(s.database_path, {},
+                                              store::sqlite::schema_migrations());
+    if (!lite.ok()) return std::move(lite).error();
+    db = std::move(lite).value();
   }
-  auto lite = store::sqlite::SqliteIdentityStore::open(s.database_path);
-  if (!lite.ok()) return std::move(lite).error();
-  return std::unique_ptr<store::IdentityStore>(std::move(lite).value());
+  return std::make_unique<store::sql::SqlIdentityStore>(std::move(db));
 }
 
 std::string identity_store_name(const AppSettings& s) {
@@ -132,9 +140,7 @@ Status reload_keys(const AppSettings& s, store::IdentityStore& store,
 // and policy loaded), and the object database with the blob tiers over it.
 // Each opener prints why it failed and returns nullopt.
 struct IdentityParts {
-  std::unique_ptr<store::IdentityStore> store;
-  // [debug] fault_file: `store` behind fault injection (tests only).
-  std::unique_ptr<store::IdentityStore> faulty_store;
+  std::unique_ptr<store::sql::SqlIdentityStore> store;
   std::unique_ptr<identity::IdentityService> service;
 };
 
@@ -160,16 +166,14 @@ std::optional<IdentityParts> open_identity(const AppSettings& s) {
   if (!policy.ok()) return failed("policy", policy.error());
   IdentityParts parts;
   parts.store = std::move(store).value();
-  store::IdentityStore* rows = parts.store.get();
   if (!s.fault_file.empty()) {
     spdlog::warn("fault injection enabled: the identity store obeys {} (a test setting)",
                  s.fault_file);
-    parts.faulty_store = std::make_unique<fault::FaultyIdentityStore>(
-        *parts.store, std::make_shared<fault::FaultPlan>(s.fault_file));
-    rows = parts.faulty_store.get();
+    parts.store->db().set_fault_hook(
+        fault::db_fault_hook(std::make_shared<fault::FaultPlan>(s.fault_file)));
   }
   parts.service = std::make_unique<identity::IdentityService>(
-      s.identity, *rows, std::move(formatter), std::move(policy).value());
+      s.identity, *parts.store, std::move(formatter), std::move(policy).value());
   return parts;
 }
 
@@ -253,6 +257,10 @@ int run_serve(const AppSettings& s) {
   identity::api::build_router(router, env);
 
   http::Server server(s.io_threads, s.limits, &service);
+  store::sql::Db& identity_db = ident->store->db();
+  server.metrics().add_source([&identity_db](std::string* out) {
+    store::sql::render_stats({{"identity", identity_db.stats()}}, out);
+  });
   http::ListenerConfig listener;
   listener.service = "identity";
   listener.host = s.identity_host;

@@ -3,9 +3,10 @@
 // The error paths of a write (a full disk, an I/O error, a short write, a
 // failed fsync, a full or locked database) decide whether a client that saw
 // an error can still see half of what it sent. They are hard to reach with
-// real disks, so tests reach them through wrappers around the metadata store
-// and the blob store (faulty_object_store.h, faulty_blob_store.h; the
-// identity store too, faulty_identity_store.h) that fail
+// real disks, so tests reach them through wrappers around the object store
+// and the blob store (faulty_object_store.h, faulty_blob_store.h) and
+// through the transaction seam every other store is written on
+// (faulty_db.h), which fail
 // at named points as a FaultPlan says, with exactly the errors the real
 // backends return for the same failure (blob/fs maps ENOSPC and EDQUOT to
 // kInsufficientStorage and other errno values to kInternal; store/sqlite

@@ -118,6 +118,20 @@ def test_metrics_count_identity_requests(cloud):
     assert sum(float(line.rsplit(' ', 1)[1]) for line in identity) >= 1
 
 
+def test_metrics_count_database_transactions_by_point(cloud):
+    def creates():
+        r = cloud.request('GET', '/metrics')
+        assert r.status_code == 200
+        for line in r.text.splitlines():
+            if line.startswith('onestack_db_transactions_total{store="identity",'
+                               'point="identity.create"}'):
+                return float(line.rsplit(' ', 1)[1])
+        return 0.0
+    before = creates()
+    cloud.new_project()
+    assert creates() == before + 1
+
+
 # -- error shapes and bad input -------------------------------------------
 
 def test_malformed_json_is_400_and_changes_nothing(cloud):

@@ -63,7 +63,9 @@ std::string Metrics::render() const {
       pos = nl + 1;
     }
   }
-  return out + hist;
+  out += hist;
+  for (const auto& source : sources_) source(&out);
+  return out;
 }
 
 }  // namespace onestack::http

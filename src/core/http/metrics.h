@@ -6,6 +6,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,10 +38,17 @@ class Metrics {
   // unmatched requests); returns the base slot index for that service.
   size_t add_service(const std::string& service, const std::vector<std::string>& routes);
   RouteMetrics& slot(size_t i) { return *slots_[i].metrics; }
+  // Adds series kept elsewhere (database transactions): `source` appends
+  // them, in the text exposition format, after the HTTP series on every
+  // render. Call before the server starts; `source` must be thread-safe.
+  void add_source(std::function<void(std::string*)> source) {
+    sources_.push_back(std::move(source));
+  }
   // Renders every series in the Prometheus text exposition format.
   std::string render() const;
 
  private:
+  std::vector<std::function<void(std::string*)>> sources_;
   struct Slot {
     std::string labels;
     std::unique_ptr<RouteMetrics> metrics;

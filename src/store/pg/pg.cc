@@ -219,6 +219,13 @@ bool Rows::is_null(int row, int col) const {
   return res_ == nullptr || PQgetisnull(res_, row, col) != 0;
 }
 
+int Rows::columns() const { return res_ == nullptr ? 0 : PQnfields(res_); }
+
+bool Rows::is_bytea(int col) const {
+  constexpr Oid kByteaOid = 17;  // pg_type.oid of bytea (catalog/pg_type.dat)
+  return res_ != nullptr && PQftype(res_, col) == kByteaOid;
+}
+
 std::string Rows::bytes(int row, int col) const {
   std::string_view t = text(row, col);
   if (t.size() >= 2 && t[0] == '\\' && t[1] == 'x') {

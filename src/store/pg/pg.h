@@ -94,6 +94,9 @@ class Rows {
   double real(int row, int col) const;
   bool boolean(int row, int col) const;  // 't' / 'f'
   bool is_null(int row, int col) const;
+  int columns() const;
+  // Whether column `col` is of type bytea (read it with bytes()).
+  bool is_bytea(int col) const;
   // A bytea column's bytes, decoded from the text format's "\x<hex>".
   std::string bytes(int row, int col) const;
 

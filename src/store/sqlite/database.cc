@@ -107,6 +107,18 @@ int64_t Statement::int64(int column) const { return sqlite3_column_int64(stmt_, 
 
 double Statement::real(int column) const { return sqlite3_column_double(stmt_, column); }
 
+int Statement::column_count() const { return sqlite3_column_count(stmt_); }
+
+Statement::ColumnType Statement::column_type(int column) const {
+  switch (sqlite3_column_type(stmt_, column)) {
+    case SQLITE_INTEGER: return ColumnType::kInteger;
+    case SQLITE_FLOAT: return ColumnType::kReal;
+    case SQLITE_TEXT: return ColumnType::kText;
+    case SQLITE_BLOB: return ColumnType::kBlob;
+    default: return ColumnType::kNull;
+  }
+}
+
 bool Statement::is_null(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }

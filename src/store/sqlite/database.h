@@ -75,6 +75,11 @@ class Statement {
   int64_t int64(int column) const;
   double real(int column) const;
   bool is_null(int column) const;
+  // The current row's column count, and the storage class of one of its
+  // values (SQLite types values, not columns).
+  enum class ColumnType { kNull, kInteger, kReal, kText, kBlob };
+  int column_count() const;
+  ColumnType column_type(int column) const;
 
  private:
   friend class Connection;

@@ -70,9 +70,32 @@ CREATE TABLE revocations (
 CREATE INDEX revocations_by_issued_before ON revocations (issued_before);
 )sql";
 
+// The identity store is written once for both engines (store/sql/
+// identity_store_sql.cc): the tables take PostgreSQL's names, and the
+// generation counter and Fernet key table join them. ALTER TABLE RENAME
+// carries indexes and the AUTOINCREMENT sequence along.
+constexpr std::string_view kIdentityOneStore = R"sql(
+ALTER TABLE records RENAME TO identity_records;
+ALTER TABLE memberships RENAME TO identity_memberships;
+ALTER TABLE assignments RENAME TO identity_assignments;
+ALTER TABLE implied_roles RENAME TO identity_implied_roles;
+ALTER TABLE revocations RENAME TO identity_revocations;
+CREATE TABLE identity_state (
+  name  TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO identity_state (name, value) VALUES ('generation', 1), ('fernet_keys', 0);
+CREATE TABLE identity_fernet_keys (
+  idx INTEGER PRIMARY KEY,
+  key TEXT NOT NULL
+);
+)sql";
+
 // Append new steps at the end; never edit or reorder a released one.
 constexpr Migration kMigrations[] = {
     {1, "identity: records, memberships, assignments, implied roles, revocations", kIdentitySchema},
+    {2, "identity: PostgreSQL's table names, generation counter, Fernet key table",
+     kIdentityOneStore},
 };
 
 Result<int> read_version(Connection& conn) {

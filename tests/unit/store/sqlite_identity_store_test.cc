@@ -1,6 +1,6 @@
 // SQLite-specific behaviour of the identity store: persistence across
 // re-opening, start-up migration, and many threads at once.
-#include "store/sqlite/identity_store_sqlite.h"
+#include "store/sql/identity_store_sql.h"
 
 #include <gtest/gtest.h>
 
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "store/sqlite/migrations.h"
+#include "store/sqlite/sqlite_db.h"
 #include "temp_dir.h"
 
 namespace onestack::store::sqlite {
@@ -18,10 +19,22 @@ namespace {
 
 using onestack::store::testing::TempDir;
 
-std::unique_ptr<SqliteIdentityStore> open_store(const std::string& path) {
-  auto s = SqliteIdentityStore::open(path);
+using sql::SqlIdentityStore;
+
+Result<std::unique_ptr<SqlIdentityStore>> open_identity(const std::string& path) {
+  auto db = SqliteDb::open(path, {}, schema_migrations());
+  if (!db.ok()) return std::move(db).error();
+  return std::make_unique<SqlIdentityStore>(std::move(db).value());
+}
+
+std::unique_ptr<SqlIdentityStore> open_store(const std::string& path) {
+  auto s = open_identity(path);
   EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
   return s.ok() ? std::move(*s) : nullptr;
+}
+
+Database& database_of(SqlIdentityStore& store) {
+  return static_cast<SqliteDb&>(store.db()).database();
 }
 
 TEST(SqliteIdentityStore, EverythingSurvivesReopening) {
@@ -51,7 +64,7 @@ TEST(SqliteIdentityStore, EverythingSurvivesReopening) {
   ASSERT_TRUE(revs.ok());
   ASSERT_EQ(revs->size(), 1u);
   EXPECT_EQ((*revs)[0].id, revocation_id);
-  EXPECT_EQ(*schema_version(store->database()), static_cast<int>(schema_migrations().size()));
+  EXPECT_EQ(*schema_version(database_of(*store)), static_cast<int>(schema_migrations().size()));
 }
 
 TEST(SqliteIdentityStore, OpeningADatabaseFromANewerBinaryFails) {
@@ -60,14 +73,59 @@ TEST(SqliteIdentityStore, OpeningADatabaseFromANewerBinaryFails) {
   {
     auto store = open_store(path);
     ASSERT_NE(store, nullptr);
-    ASSERT_TRUE(store->database()
+    ASSERT_TRUE(database_of(*store)
                     .write([](Connection& c) { return c.exec("PRAGMA user_version = 1000"); })
                     .ok());
   }
-  auto store = SqliteIdentityStore::open(path);
+  auto store = open_identity(path);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().code, ErrorCode::kInternal);
   EXPECT_NE(store.error().message.find("1000"), std::string::npos) << store.error().message;
+}
+
+TEST(SqliteIdentityStore, AFileWrittenBeforeTheSharedStoreKeepsEverythingAfterItsMigration) {
+  // A version-1 file (tables without the identity_ prefix), as an earlier
+  // onestack left it; opening it renames the tables and adds the counter.
+  TempDir dir;
+  const std::string path = dir.file("identity.db");
+  {
+    auto db = Database::open(path);
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    ASSERT_TRUE(migrate(**db, schema_migrations().first(1)).ok());
+    ASSERT_TRUE((*db)
+                    ->write([](Connection& c) {
+                      return c.exec(
+                          "INSERT INTO records (kind, id, scope, name, doc, unique_key) VALUES "
+                          "('project', 'p1', 'd', 'one', '{}', 'd' || char(31) || 'one');"
+                          "INSERT INTO assignments VALUES ('user', 'u1', 'project', 'p1', 'r1', 0);"
+                          "INSERT INTO revocations (user_id, issued_before, revoked_at) "
+                          "VALUES ('u1', 5, 5), ('u2', 6, 6);"
+                          "DELETE FROM revocations WHERE user_id = 'u2';");
+                    })
+                    .ok());
+  }
+  auto store = open_store(path);
+  ASSERT_NE(store, nullptr);
+  auto p = store->get(Kind::kProject, "p1");
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_EQ(p->name, "one");
+  // The unique name still holds, under its new table's constraint.
+  auto clash = store->create(Kind::kProject, Record{"p2", "d", "one", "", "", "{}"});
+  ASSERT_FALSE(clash.ok());
+  EXPECT_EQ(clash.error().code, ErrorCode::kConflict);
+  EXPECT_NE(clash.error().message.find("duplicate project name"), std::string::npos);
+  auto grants = store->list_assignments({});
+  ASSERT_TRUE(grants.ok());
+  ASSERT_EQ(grants->size(), 1u);
+  EXPECT_EQ(grants->front().role_id, "r1");
+  // Revocation ids keep growing past a pruned one: the sequence moved along.
+  auto ev = store->add_revocation(RevocationEvent{.user_id = "u3", .issued_before = 7});
+  ASSERT_TRUE(ev.ok()) << ev.error().message;
+  EXPECT_EQ(ev->id, 3);
+  auto g0 = store->generation();
+  ASSERT_TRUE(g0.ok());
+  ASSERT_TRUE(store->remove(Kind::kProject, "p1").ok());
+  EXPECT_GT(*store->generation(), *g0);
 }
 
 // Records the first failure seen by any thread, and whether any failure was

@@ -64,9 +64,13 @@ TEST(SqliteMigrations, AFreshDatabaseReachesTheLatestVersion) {
   EXPECT_EQ(version_of(*db), 0);
   ASSERT_TRUE(migrate(*db).ok());
   EXPECT_EQ(version_of(*db), static_cast<int>(schema_migrations().size()));
-  for (const char* table : {"records", "memberships", "assignments", "implied_roles", "revocations"}) {
+  for (const char* table :
+       {"identity_records", "identity_memberships", "identity_assignments",
+        "identity_implied_roles", "identity_revocations", "identity_state",
+        "identity_fernet_keys"}) {
     EXPECT_TRUE(table_exists(*db, table)) << table;
   }
+  EXPECT_FALSE(table_exists(*db, "records"));
 }
 
 TEST(SqliteMigrations, MigratingAgainOrAfterReopeningIsANoOp) {

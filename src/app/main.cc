@@ -257,6 +257,7 @@ int run_serve(const AppSettings& s) {
   identity::api::build_router(router, env);
 
   http::Server server(s.io_threads, s.limits, &service);
+  server.set_blocking_pool(&pool);
   store::sql::Db& identity_db = ident->store->db();
   server.metrics().add_source([&identity_db](std::string* out) {
     store::sql::render_stats({{"identity", identity_db.stats()}}, out);

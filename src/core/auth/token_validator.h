@@ -18,6 +18,18 @@ class TokenValidator {
   // an expired token that is past the grace window. Must not block on disk or
   // database: it is called on I/O threads. Thread-safe.
   virtual Result<AuthContext> validate(std::string_view token, bool allow_expired) const = 0;
+
+  // Whether validate() answers from a view other processes write to (a
+  // database several nodes share), which sync() must bring up to date
+  // before each request's validation. False by default.
+  virtual bool needs_sync() const { return false; }
+  // Brings the view validate() reads up to date with every write committed
+  // before the call, where the database answers promptly; where it does not
+  // (stalled, unreachable), returns without waiting long and validation
+  // answers from the view it has. Blocking: the server runs it on its
+  // blocking pool, never on an I/O thread. kUnavailable only when there is
+  // no view at all. Thread-safe.
+  virtual Status sync() const { return ok_status(); }
 };
 
 }  // namespace onestack::auth

@@ -393,7 +393,12 @@ awaitable<Response> Connection<Stream>::run_handler(const Route& route, Request&
   auto token = req.header("X-Auth-Token");
   if (token.empty()) token = req.header("X-Storage-Token");
   if (!token.empty() && server_->validator_) {
-    auto ctx = server_->validator_->validate(token, false);
+    const auth::TokenValidator* validator = server_->validator_;
+    if (validator->needs_sync() && server_->blocking_pool_ != nullptr) {
+      Status synced = co_await server_->blocking_pool_->run([validator] { return validator->sync(); });
+      if (!synced.ok()) co_return error(std::move(synced).error());
+    }
+    auto ctx = validator->validate(token, false);
     if (ctx.ok()) {
       req.auth = std::move(ctx).value();
     } else if (ctx.error().code == ErrorCode::kUnavailable) {

@@ -25,6 +25,7 @@
 #include "core/auth/token_validator.h"
 #include "core/http/metrics.h"
 #include "core/http/router.h"
+#include "core/worker_pool.h"
 
 namespace onestack::http {
 
@@ -87,6 +88,11 @@ class Server {
 
   Metrics& metrics() { return metrics_; }
 
+  // The pool that runs blocking work the server itself needs: the
+  // validator's sync() (token_validator.h). Not owned; set before run().
+  // Without one, a validator that needs sync() is never synced.
+  void set_blocking_pool(WorkerPool* pool) { blocking_pool_ = pool; }
+
   struct Listener;  // internal: one bound listener and its state
 
  private:
@@ -101,6 +107,7 @@ class Server {
 
   ServerLimits limits_;
   const auth::TokenValidator* validator_;
+  WorkerPool* blocking_pool_ = nullptr;
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   Metrics metrics_;

@@ -494,7 +494,7 @@ awaitable<Response> create_app_cred(Env& env, Request& req) {
     if (!ts) {
       co_return error_response(validation_message("Timestamp not in expected format."));
     }
-    if (*ts <= now_seconds()) {
+    if (*ts <= env.svc.clock().now_seconds()) {
       co_return error_response(validation_message("The 'expires_at' must not be before now."));
     }
     // Rendered as Keystone renders it: UTC, microseconds, no zone suffix.

@@ -1,7 +1,6 @@
 #include "identity/service/identity_service.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -66,12 +65,7 @@ uint64_t issue_stamp(double now, const Snapshot& snap) {
 
 }  // namespace
 
-double now_seconds() {
-  using namespace std::chrono;
-  return static_cast<double>(duration_cast<microseconds>(system_clock::now().time_since_epoch())
-                                 .count()) /
-         1e6;
-}
+double now_seconds() { return SystemClock::instance().now_seconds(); }
 
 std::string format_time(double unix_seconds) {
   auto whole = static_cast<std::time_t>(std::floor(unix_seconds));
@@ -131,9 +125,23 @@ std::optional<double> parse_time(std::string_view text) {
 
 IdentityService::IdentityService(Settings settings, store::IdentityStore& store,
                                  std::unique_ptr<token::TokenFormatter> formatter,
-                                 policy::PolicyEngine policy)
-    : settings_(std::move(settings)), store_(store), formatter_(std::move(formatter)),
-      policy_(std::move(policy)), cache_(store) {}
+                                 policy::PolicyEngine policy, const Clock& clock)
+    : settings_(std::move(settings)), store_(store), clock_(clock),
+      formatter_(std::move(formatter)), policy_(std::move(policy)), cache_(store) {
+  if (settings_.shared_store) catch_up_thread_ = std::thread([this] { catch_up_loop(); });
+}
+
+IdentityService::~IdentityService() { stop(); }
+
+void IdentityService::stop() {
+  {
+    std::lock_guard lock(gen_mu_);
+    stopping_ = true;
+  }
+  gen_cv_.notify_all();
+  gen_done_.notify_all();
+  if (catch_up_thread_.joinable()) catch_up_thread_.join();
+}
 
 Status IdentityService::refresh() { return cache_.refresh(); }
 
@@ -232,7 +240,7 @@ Result<token::TokenPayload> IdentityService::decode(std::string_view token) cons
 }
 
 Status IdentityService::check_expiry(double expires_at, bool allow_expired) const {
-  double now = now_seconds();
+  double now = clock_.now_seconds();
   if (expires_at <= now) {
     if (!allow_expired || now > expires_at + static_cast<double>(settings_.allow_expired_window)) {
       return unauthenticated("The token has expired.");
@@ -244,7 +252,6 @@ Status IdentityService::check_expiry(double expires_at, bool allow_expired) cons
 Result<auth::AuthContext> IdentityService::validate(std::string_view token,
                                                     bool allow_expired) const {
   if (token.empty() || token.size() > 1024) return unauthenticated();
-  if (settings_.shared_store) ONESTACK_TRY(catch_up());
   auto snap = cache_.current();
   if (!snap) return make_error(ErrorCode::kUnavailable, "identity data not loaded");
   const std::string key(token);
@@ -272,39 +279,70 @@ Result<auth::AuthContext> IdentityService::validate(std::string_view token,
   return ctx;
 }
 
-Status IdentityService::catch_up() const {
+Status IdentityService::catch_up() const { return wait_for_check(/*bounded=*/false); }
+
+Status IdentityService::sync() const { return wait_for_check(/*bounded=*/true); }
+
+Status IdentityService::wait_for_check(bool bounded) const {
+  if (!settings_.shared_store) return ok_status();
+  const auto deadline = std::chrono::steady_clock::now() + settings_.sync_patience;
   std::unique_lock lock(gen_mu_);
-  const uint64_t wanted = gen_started_ + 1;
-  while (gen_finished_ < wanted) {
-    if (gen_running_) {
-      gen_cv_.wait(lock);
-      continue;
-    }
-    gen_running_ = true;
-    const uint64_t mine = ++gen_started_;
-    lock.unlock();
-    Status st;
-    try {
-      auto generation = store_.generation();
-      if (!generation.ok()) {
-        st = std::move(generation).error();
-      } else if (*generation != cache_.built_generation()) {
-        st = cache_.refresh();
-      }
-    } catch (const std::exception& e) {  // waiters must never wait for good
-      st = make_error(ErrorCode::kInternal, std::string("unexpected exception: ") + e.what());
-    }
-    if (!st.ok()) {
-      spdlog::warn("identity: cannot catch up with the shared store: {}", st.error().message);
-      st = make_error(ErrorCode::kUnavailable, "The identity data cannot be read right now.");
-    }
-    lock.lock();
-    gen_running_ = false;
-    gen_finished_ = mine;
-    gen_status_ = std::move(st);
-    gen_cv_.notify_all();
+  // A check running longer than the patience means the database is stalled:
+  // a bounded caller does not queue behind it.
+  if (bounded && running_since_ &&
+      std::chrono::steady_clock::now() - *running_since_ > settings_.sync_patience) {
+    return ok_status();
   }
+  const uint64_t ticket = ++requested_;
+  gen_cv_.notify_one();
+  while (finished_ < ticket && !stopping_) {
+    if (!bounded) {
+      gen_done_.wait(lock);
+    } else if (gen_done_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      if (finished_ < ticket) return ok_status();  // stalled: the snapshot we have
+    }
+  }
+  if (stopping_ && finished_ < ticket) {
+    return make_error(ErrorCode::kUnavailable, "The identity service is stopping.");
+  }
+  if (!gen_status_.ok() && bounded) return ok_status();
   return gen_status_;
+}
+
+void IdentityService::catch_up_loop() {
+  std::unique_lock lock(gen_mu_);
+  while (true) {
+    gen_cv_.wait(lock, [this] { return stopping_ || requested_ > finished_; });
+    if (stopping_) return;
+    const uint64_t covering = requested_;
+    running_since_ = std::chrono::steady_clock::now();
+    lock.unlock();
+    Status st = check_generation();
+    lock.lock();
+    running_since_.reset();
+    finished_ = covering;
+    gen_status_ = std::move(st);
+    gen_done_.notify_all();
+  }
+}
+
+Status IdentityService::check_generation() const {
+  Status st;
+  try {
+    auto generation = store_.generation();
+    if (!generation.ok()) {
+      st = std::move(generation).error();
+    } else if (*generation != cache_.built_generation()) {
+      st = cache_.refresh();
+    }
+  } catch (const std::exception& e) {  // waiters must never wait for good
+    st = make_error(ErrorCode::kInternal, std::string("unexpected exception: ") + e.what());
+  }
+  if (!st.ok()) {
+    spdlog::warn("identity: cannot catch up with the shared store: {}", st.error().message);
+    st = make_error(ErrorCode::kUnavailable, "The identity data cannot be read right now.");
+  }
+  return st;
 }
 
 Result<std::string> IdentityService::check_password(const std::string& user_id,
@@ -370,7 +408,7 @@ Result<TokenInfo> IdentityService::issue(const std::string& user_id,
   token::TokenPayload p;
   p.user_id = user_id;
   p.methods = std::move(methods);
-  double now = now_seconds();
+  double now = clock_.now_seconds();
   p.expires_at = now + static_cast<double>(settings_.token_expiration);
   p.audit_ids.push_back(token::TokenFormatter::new_audit_id());
   if (parent != nullptr) {
@@ -440,7 +478,7 @@ Result<TokenInfo> IdentityService::issue(const std::string& user_id,
 }
 
 Status IdentityService::add_revocation(store::RevocationEvent ev) {
-  ev.revoked_at = now_seconds();
+  ev.revoked_at = clock_.now_seconds();
   if (ev.issued_before == 0) ev.issued_before = ev.revoked_at;
   auto added = store_.add_revocation(std::move(ev));
   if (!added.ok()) return std::move(added).error();

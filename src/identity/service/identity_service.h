@@ -9,15 +9,18 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "core/auth/token_validator.h"
+#include "core/clock.h"
 #include "identity/policy/policy.h"
 #include "identity/service/snapshot.h"
 #include "identity/token/token_formatter.h"
@@ -36,6 +39,9 @@ struct Settings {
   // answering for a token, check that no node has written identity data
   // this node's snapshot lacks (a revocation, a removed role).
   bool shared_store = false;
+  // How long a request's token validation waits for the shared store to
+  // answer before going on with the snapshot it has (see sync()).
+  std::chrono::milliseconds sync_patience{2000};
 };
 
 // What the caller asked to be scoped to.
@@ -55,30 +61,47 @@ struct TokenInfo {
 
 class IdentityService final : public auth::TokenValidator {
  public:
+  // Borrows `store` and `clock`, which must outlive the service. Every time
+  // the service reads (token stamps and expiry, revocation events, the
+  // expiry check of validate()) comes from `clock`.
   IdentityService(Settings settings, store::IdentityStore& store,
-                  std::unique_ptr<token::TokenFormatter> formatter, policy::PolicyEngine policy);
+                  std::unique_ptr<token::TokenFormatter> formatter, policy::PolicyEngine policy,
+                  const Clock& clock = SystemClock::instance());
 
   const Settings& settings() const { return settings_; }
   store::IdentityStore& store() { return store_; }
   const policy::PolicyEngine& policy() const { return policy_; }
   token::TokenFormatter& formatter() { return *formatter_; }
   std::shared_ptr<const Snapshot> snapshot() const { return cache_.current(); }
+  const Clock& clock() const { return clock_; }
 
   // Rebuilds the snapshot after a write. Blocking. Every write path calls it
   // before answering.
   Status refresh();
 
   // With a shared store (Settings::shared_store): reloads the snapshot if
-  // another node wrote since it was built. Blocking (one query). Concurrent
-  // callers share one query, as long as it started after they arrived, so a
-  // write committed before a request came is always seen. kUnavailable
-  // when the store cannot be read. validate() calls it; so must anything
-  // else that reads snapshot() for a decision (a password login).
+  // another node wrote since it was built. Blocking (one query, run by the
+  // catch-up thread: concurrent callers share one query, as long as it
+  // started after they arrived, so a write committed before a request came
+  // is always seen). kUnavailable when the store cannot be read. Anything
+  // that reads snapshot() for a decision no token validation covers (a
+  // password login) calls it first.
   Status catch_up() const;
 
-  // auth::TokenValidator. Non-blocking, except that with a shared store it
-  // calls catch_up().
+  // auth::TokenValidator. validate() never touches the store; with a shared
+  // store the server calls sync() first, on its blocking pool: catch_up(),
+  // but bounded. When the database does not answer within
+  // Settings::sync_patience (or
+  // fails), validation goes on with the snapshot it has rather than stall
+  // every request: nothing can commit to a stalled database, so the
+  // snapshot lacks at most the writes of the moment before it stalled.
   Result<auth::AuthContext> validate(std::string_view token, bool allow_expired) const override;
+  bool needs_sync() const override { return settings_.shared_store; }
+  Status sync() const override;
+
+  // Stops the catch-up thread (the destructor does too). Idempotent.
+  void stop();
+  ~IdentityService() override;
 
   // Checks a password for a user id. kUnauthenticated with one message for
   // an unknown user, a disabled one or a wrong password; the unknown-user
@@ -115,19 +138,28 @@ class IdentityService final : public auth::TokenValidator {
 
   Settings settings_;
   store::IdentityStore& store_;
+  const Clock& clock_;
   std::unique_ptr<token::TokenFormatter> formatter_;
   policy::PolicyEngine policy_;
   mutable SnapshotCache cache_;  // catch_up() reloads it from const methods
 
-  // catch_up()'s shared generation query: checks are numbered as they
-  // start; a caller waits for one numbered above the last that had
-  // started when it arrived.
+  // The catch-up thread runs the generation checks callers ask for.
+  // Callers take a ticket (requested_ + 1); a check covers every ticket
+  // taken before it started; a caller waits until finished_ reaches its
+  // ticket. Started with the service when the store is shared.
+  Status wait_for_check(bool bounded) const;
+  void catch_up_loop();
+  Status check_generation() const;
   mutable std::mutex gen_mu_;
-  mutable std::condition_variable gen_cv_;
-  mutable bool gen_running_ = false;   // guarded by gen_mu_
-  mutable uint64_t gen_started_ = 0;   // guarded by gen_mu_
-  mutable uint64_t gen_finished_ = 0;  // guarded by gen_mu_: number of the last finished check
-  mutable Status gen_status_;          // guarded by gen_mu_: its outcome
+  mutable std::condition_variable gen_cv_;    // wakes the thread: a ticket or stop
+  mutable std::condition_variable gen_done_;  // wakes callers: a check finished
+  mutable uint64_t requested_ = 0;            // guarded by gen_mu_: last ticket
+  mutable uint64_t finished_ = 0;             // guarded by gen_mu_: last ticket covered
+  mutable Status gen_status_;                 // guarded by gen_mu_: the last check's outcome
+  // guarded by gen_mu_: when the running check began (nullopt: none runs)
+  mutable std::optional<std::chrono::steady_clock::time_point> running_since_;
+  bool stopping_ = false;  // guarded by gen_mu_
+  std::thread catch_up_thread_;
 
   // Decrypted payloads of recently seen tokens, with the key set that
   // opened them: a client sends the same token with every request, and
@@ -155,7 +187,8 @@ class IdentityService final : public auth::TokenValidator {
 std::string format_time(double unix_seconds);
 // Parses ISO 8601 ("2026-11-22T21:50:00Z", optional fraction and offset).
 std::optional<double> parse_time(std::string_view text);
-// Seconds since the epoch, with microseconds.
+// Seconds since the epoch, with microseconds, by the system clock. Code
+// that can reach the service reads its clock() instead.
 double now_seconds();
 
 }  // namespace onestack::identity

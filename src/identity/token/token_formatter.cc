@@ -1,7 +1,5 @@
 #include "identity/token/token_formatter.h"
 
-#include <chrono>
-
 #include "core/ids.h"
 #include "identity/token/base64url.h"
 #include "identity/token/fernet.h"
@@ -13,12 +11,14 @@ Error no_keys() { return make_error(ErrorCode::kUnavailable, "no fernet keys loa
 
 }  // namespace
 
-TokenFormatter::TokenFormatter(std::filesystem::path key_dir, std::vector<std::string> auth_methods)
-    : key_dir_(std::move(key_dir)), auth_methods_(std::move(auth_methods)) {}
+TokenFormatter::TokenFormatter(std::filesystem::path key_dir, std::vector<std::string> auth_methods,
+                               const Clock& clock)
+    : key_dir_(std::move(key_dir)), auth_methods_(std::move(auth_methods)), clock_(clock) {}
 
 Result<std::unique_ptr<TokenFormatter>> TokenFormatter::open(std::filesystem::path key_dir,
-                                                             std::vector<std::string> auth_methods) {
-  auto f = std::make_unique<TokenFormatter>(std::move(key_dir), std::move(auth_methods));
+                                                             std::vector<std::string> auth_methods,
+                                                             const Clock& clock) {
+  auto f = std::make_unique<TokenFormatter>(std::move(key_dir), std::move(auth_methods), clock);
   ONESTACK_TRY(f->reload());
   return f;
 }
@@ -39,9 +39,7 @@ std::shared_ptr<const KeySet> TokenFormatter::keys() const {
 }
 
 Result<std::string> TokenFormatter::issue(const TokenPayload& payload) const {
-  auto now = std::chrono::duration_cast<std::chrono::seconds>(
-      std::chrono::system_clock::now().time_since_epoch());
-  return issue_at(payload, static_cast<uint64_t>(now.count()));
+  return issue_at(payload, static_cast<uint64_t>(clock_.now_unix()));
 }
 
 Result<std::string> TokenFormatter::issue_at(const TokenPayload& payload, uint64_t now_unix) const {

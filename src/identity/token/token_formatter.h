@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/result.h"
 #include "identity/token/key_repository.h"
 #include "identity/token/payload.h"
@@ -31,14 +32,17 @@ class TokenFormatter {
  public:
   // A formatter for the repository at `key_dir`, with no keys loaded yet:
   // call reload() before use. `auth_methods` is the `[auth] methods` list
-  // (defaults to keystone's).
+  // (defaults to keystone's). issue() stamps tokens with `clock`'s time;
+  // the clock is borrowed and must outlive the formatter.
   explicit TokenFormatter(std::filesystem::path key_dir,
-                          std::vector<std::string> auth_methods = default_auth_methods());
+                          std::vector<std::string> auth_methods = default_auth_methods(),
+                          const Clock& clock = SystemClock::instance());
 
   // Builds a formatter and loads its keys. Returns load's error (kUnavailable
   // when the repository is missing or empty, kInvalidArgument for a bad key).
   static Result<std::unique_ptr<TokenFormatter>> open(
-      std::filesystem::path key_dir, std::vector<std::string> auth_methods = default_auth_methods());
+      std::filesystem::path key_dir, std::vector<std::string> auth_methods = default_auth_methods(),
+      const Clock& clock = SystemClock::instance());
 
   TokenFormatter(const TokenFormatter&) = delete;
   TokenFormatter& operator=(const TokenFormatter&) = delete;
@@ -56,7 +60,7 @@ class TokenFormatter {
   std::shared_ptr<const KeySet> keys() const;
 
   // Returns a token for `payload` (its issued_at is ignored) encrypted with
-  // the primary key and stamped with the current time. Returns
+  // the primary key and stamped with the clock's time (whole seconds). Returns
   // kInvalidArgument for a payload encode_payload() rejects, kUnavailable when
   // no keys are loaded.
   Result<std::string> issue(const TokenPayload& payload) const;
@@ -77,6 +81,7 @@ class TokenFormatter {
  private:
   const std::filesystem::path key_dir_;
   const std::vector<std::string> auth_methods_;
+  const Clock& clock_;
   // Swapped whole by reload()/set_keys(); never mutated in place.
   std::atomic<std::shared_ptr<const KeySet>> keys_;
 };

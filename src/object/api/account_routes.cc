@@ -130,13 +130,13 @@ awaitable<Result<Rows>> load_rows(Env env, Target t, int want) {
 
 void account_headers(Response& res, const std::string& name,
                      const std::optional<store::AccountRecord>& account,
-                     const ObjectConfig& cfg, bool owner) {
+                     const ObjectConfig& cfg, bool owner, int64_t now_us) {
   (void)name;
   if (!account) {
     // An account not created yet answers as account_autocreate makes the
     // proxy answer (swift/account/utils.py FakeAccountBroker): empty, both
     // timestamps now, no policy totals.
-    const std::string now = format_timestamp(now_us());
+    const std::string now = format_timestamp(now_us);
     res.headers.set("X-Account-Container-Count", "0");
     res.headers.set("X-Account-Object-Count", "0");
     res.headers.set("X-Account-Bytes-Used", "0");
@@ -234,7 +234,8 @@ awaitable<Response> account_head_get(Env env, Request& req) {
   if (res.status == bhttp::status::no_content || req.method == bhttp::verb::head) {
     res.headers.set(bhttp::field::content_length, "0");
   }
-  account_headers(res, t.account, rows->account, env.svc->config(), access->owner);
+  account_headers(res, t.account, rows->account, env.svc->config(), access->owner,
+                  env.svc->clock().now_us());
   add_trans_id(req, res);
   co_return res;
 }
@@ -323,7 +324,7 @@ awaitable<Response> account_post(Env env, Request& req) {
   merge_metadata(merged, *updates);
   ONESTACK_SWIFT_TRY(req, check_metadata_limits(env.svc->limits(), merged, "x-account-meta-",
                                                 MetaCheck::kStored));
-  int64_t now = now_us();
+  int64_t now = env.svc->clock().now_us();
   auto job = [&]() { return env.svc->store().update_account_meta(t.account, *updates, now); };
   ONESTACK_SWIFT_TRY(req, co_await env.svc->pool().run(job));
   co_return empty_response(req, bhttp::status::no_content);

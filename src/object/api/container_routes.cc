@@ -154,7 +154,7 @@ void container_headers(Response& res, const store::ContainerRecord& c, bool owne
 // reports for good, plus `updates`, at a timestamp of its own.
 awaitable<Status> autocreate_account(Env env, const Target& t, store::Metadata updates) {
   updates[std::string(kPolicyStatSysmeta)] = "1";
-  const int64_t account_us = now_us();
+  const int64_t account_us = env.svc->clock().now_us();
   auto made = [&]() { return env.svc->store().update_account_meta(t.account, updates, account_us); };
   co_return co_await env.svc->pool().run(made);
 }
@@ -199,7 +199,7 @@ awaitable<Response> container_put(Env env, Request& req) {
   store::ContainerRecord c;
   c.account = t.account;
   c.name = t.container;
-  c.created_us = c.put_us = now_us();
+  c.created_us = c.put_us = env.svc->clock().now_us();
   c.meta = *updates;
   c.storage_policy = cfg.storage_policy;
   auto job = [&]() { return env.svc->store().create_container(c); };
@@ -299,7 +299,7 @@ awaitable<Response> container_post(Env env, Request& req) {
                                                 MetaCheck::kStored));
   // A POST moves the container's Last-Modified (its put timestamp), not its
   // X-Timestamp.
-  const int64_t put_us = now_us();
+  const int64_t put_us = env.svc->clock().now_us();
   auto job = [&]() {
     return env.svc->store().update_container_meta(t.account, t.container, *updates, put_us);
   };

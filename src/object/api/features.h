@@ -132,7 +132,7 @@ std::optional<Result<Access>> tempurl_authorize(const Env& env, const Request& r
                                                 const store::Metadata* container_meta);
 // Response headers a TempURL GET adds (Content-Disposition for
 // filename= / inline).
-void tempurl_decorate(const Request& req, const Target& t, Response& res);
+void tempurl_decorate(const Env& env, const Request& req, const Target& t, Response& res);
 // Whether the request carries TempURL parameters (temp_url_sig or
 // temp_url_expires): tempurl.py takes it, and refuses it on anything but
 // an object.

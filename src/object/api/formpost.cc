@@ -320,7 +320,7 @@ awaitable<FileResult> upload_file(Env env, const Request& req, Target t,
     out.error = FormError{false, "expired not an integer"};
     co_return out;
   }
-  if (expires < static_cast<int64_t>(std::time(nullptr))) {
+  if (expires < env.svc->clock().now_unix()) {
     out.error = FormError{true, "form expired"};
     co_return out;
   }

@@ -130,7 +130,7 @@ class SegmentReader {
       it = rows_.emplace(s.name, std::move(r).value()).first;
     }
     const store::ObjectRecord& row = it->second;
-    if (expired(row)) return conflict(s.name + " not found");
+    if (expired(row, env_.svc->clock().now_unix())) return conflict(s.name + " not found");
     if (row.etag != s.hash || row.size != s.bytes) {
       return conflict("Object segment no longer valid: " + s.name + " etag: " + row.etag +
                       " != " + s.hash + " or " + std::to_string(row.size) +
@@ -335,7 +335,7 @@ Result<DloPage> list_dlo_page(ObjectService& svc, const std::string& account, co
   for (auto& e : *r) {
     if (!e.subdir.empty()) continue;
     page.marker = e.object.name;
-    if (expired(e.object)) continue;
+    if (expired(e.object, svc.clock().now_unix())) continue;
     page.rows.push_back(std::move(e.object));
   }
   return page;

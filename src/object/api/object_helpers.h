@@ -39,8 +39,9 @@ inline constexpr const char* kMetaTimestampSysmeta = "x-object-sysmeta-onestack-
 inline constexpr const char* kDataTimestampSysmeta = "x-object-sysmeta-onestack-data-timestamp";
 // The timestamp a GET or HEAD shows: the last POST's, else the data's.
 int64_t shown_timestamp_us(const store::ObjectRecord& o);
-// Whether the row's X-Delete-At has passed.
-bool expired(const store::ObjectRecord& o);
+// Whether the row's X-Delete-At has passed at `now_unix` (the service
+// clock's now_unix()).
+bool expired(const store::ObjectRecord& o, int64_t now_unix);
 // Percent-encodes a name for a header value.
 std::string quote_path(std::string_view s);
 // The headers of a GET or HEAD of `o`: Content-Type, ETag (quoted for an

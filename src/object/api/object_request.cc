@@ -47,12 +47,9 @@ bool py_digits(std::string_view v, std::string* out) {
   return true;
 }
 
-double now_seconds() { return static_cast<double>(now_us()) / 1e6; }
-
 // constraints.check_delete_headers: X-Delete-After becomes an X-Delete-At
 // (After wins when both come); each must be an integer in the future.
-Status read_delete_headers(const Request& req, ObjectWrite* w) {
-  const double now = now_seconds();
+Status read_delete_headers(const Request& req, double now, ObjectWrite* w) {
   std::optional<int64_t> at;
   if (req.has_header("X-Delete-After")) {
     auto after = py_int(req.header("X-Delete-After"));
@@ -156,7 +153,8 @@ Status check_put_preconditions(const Request& req) {
   return {};
 }
 
-Result<ObjectWrite> parse_object_put(const Limits& limits, const Request& req, const Target& t) {
+Result<ObjectWrite> parse_object_put(const Limits& limits, const Request& req, const Target& t,
+                                     const Clock& clock) {
   ObjectWrite w;
   // swob's Request.message_length: one transfer coding, and it is chunked.
   const bool has_te = req.has_header("Transfer-Encoding");
@@ -183,7 +181,7 @@ Result<ObjectWrite> parse_object_put(const Limits& limits, const Request& req, c
     return make_plain_error(ErrorCode::kLengthRequired, "Missing Content-Length header.");
   }
   if (auto st = check_name_length(limits, t, NameLevel::kObject); !st.ok()) return st.error();
-  if (auto st = read_delete_headers(req, &w); !st.ok()) return st.error();
+  if (auto st = read_delete_headers(req, clock.now_seconds(), &w); !st.ok()) return st.error();
   if (auto st = read_content_type(req, t, &w); !st.ok()) return st.error();
   if (auto st = read_metadata(limits, req, kObjectExtras, &w); !st.ok()) return st.error();
   // check_content_type: swift_* parameters are the cluster's own.
@@ -200,10 +198,11 @@ Result<ObjectWrite> parse_object_put(const Limits& limits, const Request& req, c
   return w;
 }
 
-Result<ObjectWrite> parse_manifest_put(const Limits& limits, const Request& req, const Target& t) {
+Result<ObjectWrite> parse_manifest_put(const Limits& limits, const Request& req, const Target& t,
+                                       const Clock& clock) {
   ObjectWrite w;
   if (auto st = check_name_length(limits, t, NameLevel::kObject); !st.ok()) return st.error();
-  if (auto st = read_delete_headers(req, &w); !st.ok()) return st.error();
+  if (auto st = read_delete_headers(req, clock.now_seconds(), &w); !st.ok()) return st.error();
   if (auto st = read_content_type(req, t, &w); !st.ok()) return st.error();
   if (auto st = read_metadata(limits, req, kPostExtras, &w); !st.ok()) return st.error();
   if (req.has_header("ETag")) w.etag = strip_quotes(req.header("ETag"));
@@ -211,19 +210,21 @@ Result<ObjectWrite> parse_manifest_put(const Limits& limits, const Request& req,
   return w;
 }
 
-Result<ObjectWrite> parse_object_post(const Limits& limits, const Request& req) {
+Result<ObjectWrite> parse_object_post(const Limits& limits, const Request& req,
+                                      const Clock& clock) {
   ObjectWrite w;
   if (auto st = read_metadata(limits, req, kPostExtras, &w); !st.ok()) return st.error();
-  if (auto st = read_delete_headers(req, &w); !st.ok()) return st.error();
+  if (auto st = read_delete_headers(req, clock.now_seconds(), &w); !st.ok()) return st.error();
   if (req.has_header("Content-Type")) w.content_type = std::string(req.header("Content-Type"));
   return w;
 }
 
-Result<ObjectWrite> parse_object_copy(const Limits& limits, const Request& req, const Target& dst) {
+Result<ObjectWrite> parse_object_copy(const Limits& limits, const Request& req, const Target& dst,
+                                      const Clock& clock) {
   ObjectWrite w;
   if (auto st = check_name_length(limits, dst, NameLevel::kObject); !st.ok()) return st.error();
   if (auto st = read_metadata(limits, req, kObjectExtras, &w); !st.ok()) return st.error();
-  if (auto st = read_delete_headers(req, &w); !st.ok()) return st.error();
+  if (auto st = read_delete_headers(req, clock.now_seconds(), &w); !st.ok()) return st.error();
   if (req.has_header("Content-Type")) w.content_type = std::string(req.header("Content-Type"));
   w.fresh_metadata = truthy(req.header("X-Fresh-Metadata"));
   return w;

@@ -46,20 +46,26 @@ Status check_put_preconditions(const Request& req);
 // The validate phase of a PUT (after authorization), in the order of
 // Swift's proxy: transfer coding and length (400, 501, 413, 411), name
 // length, X-Delete-At/After, Content-Type, metadata, swift_* parameters.
-// Errors carry Swift's statuses and media types.
-Result<ObjectWrite> parse_object_put(const Limits& limits, const Request& req, const Target& t);
+// Errors carry Swift's statuses and media types. X-Delete-After counts from
+// `clock`'s now (the service's clock()); so does X-Delete-At's "in past"
+// check, in every parse_* below.
+Result<ObjectWrite> parse_object_put(const Limits& limits, const Request& req, const Target& t,
+                                     const Clock& clock = SystemClock::instance());
 
 // The validate phase of an SLO manifest PUT once the slo middleware has
 // checked the manifest: what the proxy checks of the PUT it then sends
 // (name length, X-Delete-At/After, Content-Type, metadata).
-Result<ObjectWrite> parse_manifest_put(const Limits& limits, const Request& req, const Target& t);
+Result<ObjectWrite> parse_manifest_put(const Limits& limits, const Request& req, const Target& t,
+                                       const Clock& clock = SystemClock::instance());
 
 // The validate phase of a POST: metadata, then X-Delete-At/After.
-Result<ObjectWrite> parse_object_post(const Limits& limits, const Request& req);
+Result<ObjectWrite> parse_object_post(const Limits& limits, const Request& req,
+                                      const Clock& clock = SystemClock::instance());
 
 // The headers of a COPY, or of a PUT with X-Copy-From, that shape the new
 // object: metadata, X-Delete-At/After, Content-Type, X-Fresh-Metadata.
-Result<ObjectWrite> parse_object_copy(const Limits& limits, const Request& req, const Target& dst);
+Result<ObjectWrite> parse_object_copy(const Limits& limits, const Request& req, const Target& dst,
+                                      const Clock& clock = SystemClock::instance());
 
 // X-If-Delete-At of a DELETE (the expirer's guard): nullopt when absent,
 // its value as a Swift Timestamp (seconds, 5 decimals), or 400 "Bad

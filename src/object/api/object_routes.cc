@@ -162,8 +162,8 @@ int64_t shown_timestamp_us(const store::ObjectRecord& o) {
   return std::max(data_us, read(kMetaTimestampSysmeta).value_or(data_us));
 }
 
-bool expired(const store::ObjectRecord& o) {
-  return o.delete_at > 0 && o.delete_at <= static_cast<int64_t>(std::time(nullptr));
+bool expired(const store::ObjectRecord& o, int64_t now_unix) {
+  return o.delete_at > 0 && o.delete_at <= now_unix;
 }
 
 std::string quote_path(std::string_view s) {
@@ -435,7 +435,9 @@ awaitable<Response> do_copy(Env env, Request& req, Target src, Target dst) {
   // names the version to copy; the write drops it.
   if (auto r = co_await version_read(env, req, src, &*srows)) co_return std::move(*r);
   req.query.remove("version-id");
-  if (!srows->object || expired(*srows->object)) co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
+  if (!srows->object || expired(*srows->object, env.svc->clock().now_unix())) {
+    co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
+  }
   if (!drows->container) co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
   store::ObjectRecord source = *srows->object;
   Target src_target = src;
@@ -453,7 +455,7 @@ awaitable<Response> do_copy(Env env, Request& req, Target src, Target dst) {
       cond != Condition::kProceed) {
     co_return condition_response(req, cond, source);
   }
-  auto parsed = parse_object_copy(env.svc->limits(), req, dst);
+  auto parsed = parse_object_copy(env.svc->limits(), req, dst, env.svc->clock());
   ONESTACK_SWIFT_TRY(req, parsed);
   const ObjectWrite& w = *parsed;
 
@@ -461,7 +463,7 @@ awaitable<Response> do_copy(Env env, Request& req, Target src, Target dst) {
   o.account = dst.account;
   o.container = dst.container;
   o.name = dst.object;
-  o.timestamp_us = now_us();
+  o.timestamp_us = env.svc->clock().now_us();
   // The copy keeps the source's X-Delete-At unless it names its own or
   // starts from fresh metadata (copy.py copies it with the metadata).
   o.delete_at = w.delete_at.value_or(w.fresh_metadata ? 0 : source.delete_at);
@@ -618,7 +620,7 @@ awaitable<Response> object_put(Env env, Request& req) {
   }
 
   const Limits& limits = env.svc->limits();
-  auto parsed = parse_object_put(limits, req, t);
+  auto parsed = parse_object_put(limits, req, t, env.svc->clock());
   ONESTACK_SWIFT_TRY(req, parsed);
   const ObjectWrite& w = *parsed;
   const std::optional<uint64_t> cl = w.content_length;
@@ -649,7 +651,7 @@ awaitable<Response> object_put(Env env, Request& req) {
       co_return err;
     }
   }
-  bool live = rows->object && !expired(*rows->object);
+  bool live = rows->object && !expired(*rows->object, env.svc->clock().now_unix());
   if (w.if_none_match && live) {
     co_return error_for(req, make_error(ErrorCode::kPreconditionFailed, ""));
   }
@@ -664,7 +666,8 @@ awaitable<Response> object_put(Env env, Request& req) {
   const bool check_etag = w.etag.has_value();
   auto etag_mismatch = [&]() {
     Response r = error_for(req, make_error(ErrorCode::kUnprocessable, ""));
-    r.headers.set(bhttp::field::last_modified, http_date(last_modified_seconds(now_us())));
+    r.headers.set(bhttp::field::last_modified,
+                  http_date(last_modified_seconds(env.svc->clock().now_us())));
     return r;
   };
   store::PutConditions cond;
@@ -693,7 +696,7 @@ awaitable<Response> object_put(Env env, Request& req) {
       o.blob_id = b.blob_id;
       o.size = b.size;
       o.etag = b.md5;
-      o.timestamp_us = now_us();
+      o.timestamp_us = env.svc->clock().now_us();
       cond.blob_bytes = b.row_bytes;
       put = put_row(*env.svc, o, cond);
       cond.blob_bytes = nullptr;
@@ -726,7 +729,7 @@ awaitable<Response> object_put(Env env, Request& req) {
   o.blob_id = received->blob_id;
   o.size = received->size;
   o.etag = received->md5;
-  o.timestamp_us = now_us();
+  o.timestamp_us = env.svc->clock().now_us();
   auto versioned = co_await version_before_overwrite(env, req, t, *rows->container, current, &o,
                                                      &cond);
   if (!versioned.ok()) {
@@ -747,7 +750,7 @@ awaitable<Response> object_head_get(Env env, Request& req) {
   auto access = co_await authorize_object(env, req, t, Op::kObjectRead, *rows);
   ONESTACK_SWIFT_TRY(req, access);
   if (auto r = co_await version_read(env, req, t, &*rows)) co_return std::move(*r);
-  if (!rows->object || expired(*rows->object)) {
+  if (!rows->object || expired(*rows->object, env.svc->clock().now_unix())) {
     if (if_match_any(req)) co_return failed_condition(req);
     co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
   }
@@ -779,19 +782,19 @@ awaitable<Response> object_head_get(Env env, Request& req) {
   if (mm == "get") {
     if (auto r = co_await slo_manifest_get(env, req, o)) {
       add_trans_id(req, *r);
-      tempurl_decorate(req, t, *r);
+      tempurl_decorate(env, req, t, *r);
       co_return std::move(*r);
     }
   } else if (auto r = co_await large_object_get(env, req, resolved, o)) {
     add_trans_id(req, *r);
-    tempurl_decorate(req, t, *r);
+    tempurl_decorate(env, req, t, *r);
     co_return std::move(*r);
   }
 
   Response res;
   object_headers(res, o);
   add_trans_id(req, res);
-  tempurl_decorate(req, t, res);
+  tempurl_decorate(env, req, t, res);
   // swob answers a HEAD before it looks at Range.
   auto range = req.has_header("Range") && !head
                    ? parse_range(req.header("Range"), o.size, env.svc->limits().max_ranges)
@@ -913,11 +916,11 @@ awaitable<Response> object_post(Env env, Request& req) {
   // Swift stores any X-Object-Manifest a POST sends and then fails every
   // read of the object (500); onestack checks it as a PUT's.
   ONESTACK_SWIFT_TRY(req, check_manifest_header(req));
-  if (!rows->object || expired(*rows->object)) {
+  if (!rows->object || expired(*rows->object, env.svc->clock().now_unix())) {
     co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
   }
   const store::ObjectRecord& cur = *rows->object;
-  auto parsed = parse_object_post(env.svc->limits(), req);
+  auto parsed = parse_object_post(env.svc->limits(), req, env.svc->clock());
   ONESTACK_SWIFT_TRY(req, parsed);
   const ObjectWrite& w = *parsed;
   // A POST replaces the user metadata wholesale (Swift's fast-POST), and
@@ -933,7 +936,7 @@ awaitable<Response> object_post(Env env, Request& req) {
     }
   }
   set_object_meta(meta, w.meta, {});
-  meta[kMetaTimestampSysmeta] = std::to_string(now_us());
+  meta[kMetaTimestampSysmeta] = std::to_string(env.svc->clock().now_us());
   if (req.has_header("X-Object-Manifest")) meta["x-object-manifest"] = std::string(req.header("X-Object-Manifest"));
   ONESTACK_SWIFT_TRY(req, check_metadata_limits(env.svc->limits(), meta, "x-object-meta-"));
   std::string ct = w.content_type.value_or(cur.content_type);
@@ -958,7 +961,7 @@ awaitable<Response> object_delete(Env env, Request& req) {
   if (!rows->container) co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
   if (auto r = co_await version_delete(env, req, t, *rows->container)) co_return std::move(*r);
   if (!rows->object) co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
-  bool was_expired = expired(*rows->object);
+  bool was_expired = expired(*rows->object, env.svc->clock().now_unix());
   // X-If-Delete-At (the expirer's guard, object server DELETE): the object
   // goes, expired or not, only while its X-Delete-At is the one named.
   auto if_delete_at = parse_if_delete_at(req);

@@ -114,7 +114,7 @@ awaitable<Status> keep_current(Env env, Target t, store::ObjectRecord cur) {
   if (auto it = cur.meta.find(kVersionKey); it != cur.meta.end()) {
     if (auto p = parse_swift_timestamp(it->second)) us = *p;
   } else {
-    v.timestamp_us = now_us();
+    v.timestamp_us = env.svc->clock().now_us();
     v.meta.erase(kMetaTimestampSysmeta);
     v.meta.erase(kDataTimestampSysmeta);
   }
@@ -153,7 +153,7 @@ awaitable<Status> put_version(Env env, Target t, store::ContainerRecord c,
     if (!hc.ok() && hc.error().code == ErrorCode::kNotFound) co_return no_versions_container();
     co_return make_plain_error(ErrorCode::kNotFound, "The specified version does not exist");
   }
-  if (current && live(*current) && version_of(*current) != p.id &&
+  if (current && live(*current, env.svc->clock().now_unix()) && version_of(*current) != p.id &&
       (ov_enabled(c) || current->meta.count(kVersionKey))) {
     auto st = co_await keep_current(env, t, *current);
     if (!st.ok()) co_return st;
@@ -162,7 +162,7 @@ awaitable<Status> put_version(Env env, Target t, store::ContainerRecord c,
   o.container = t.container;
   o.name = t.object;
   o.meta[kDataTimestampSysmeta] = std::to_string(shown_timestamp_us(o));
-  o.timestamp_us = now_us();
+  o.timestamp_us = env.svc->clock().now_us();
   o.delete_at = 0;
   o.meta[kVersionKey] = p.id;
   *incoming = std::move(o);
@@ -210,7 +210,7 @@ awaitable<Status> ov_before_overwrite(Env env, Request& req, Target t,
                                    incoming, cond);
   }
   if (!ov_enabled(container)) co_return Status{};
-  if (current && live(*current)) {
+  if (current && live(*current, env.svc->clock().now_unix())) {
     auto st = co_await keep_current(env, t, *current);
     if (!st.ok()) co_return st;
   }
@@ -248,12 +248,12 @@ awaitable<std::optional<Response>> ov_delete(Env env, Request& req, Target t,
   if (!ov_enabled(container)) co_return std::nullopt;
   auto cur = co_await get_row(env, t.account, t.container, t.object);
   if (!cur.ok()) co_return error_for(req, cur.error());
-  bool existed = *cur && live(**cur);
+  bool existed = *cur && live(**cur, env.svc->clock().now_unix());
   if (existed) {
     auto st = co_await keep_current(env, t, **cur);
     if (!st.ok()) co_return error_for(req, st.error());
   }
-  int64_t ts = now_us();
+  int64_t ts = env.svc->clock().now_us();
   ts -= ts % 10;
   store::ObjectRecord marker;
   marker.account = t.account;
@@ -295,7 +295,7 @@ awaitable<std::optional<Response>> version_read(Env env, Request& req, Target t,
     // null one unless the current object is a version, which is then also
     // named by Content-Location.
     if (!ov_configured(*rows->container)) co_return std::nullopt;
-    if (!cur || !live(*cur)) {
+    if (!cur || !live(*cur, env.svc->clock().now_unix())) {
       if (if_match_any(req)) co_return std::nullopt;
       Response r = error_for(req, make_error(ErrorCode::kNotFound, ""));
       r.headers.set("X-Object-Version-Id", "null");
@@ -529,7 +529,7 @@ awaitable<Status> versioning_container_update(Env env, Request& req, Target t,
   store::ContainerRecord h;
   h.account = t.account;
   h.name = versions_container_name(t.container);
-  h.created_us = h.put_us = now_us();
+  h.created_us = h.put_us = env.svc->clock().now_us();
   h.storage_policy = current ? current->storage_policy : env.svc->config().storage_policy;
   auto job = [&]() { return env.svc->store().create_container(h); };
   auto created = co_await env.svc->pool().run(job);

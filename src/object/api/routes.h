@@ -72,9 +72,10 @@ constexpr std::string_view kVersionsContainerSysmeta = "x-container-sysmeta-vers
 void record_project_domain(const Request& req, const Target& t, store::Metadata& updates);
 
 // Sets the account-level headers (counts, timestamps, metadata) on `res`;
-// ACL headers only for `owner`.
+// ACL headers only for `owner`. An account not created yet is stamped
+// `now_us`.
 void account_headers(Response& res, const std::string& name,
                      const std::optional<store::AccountRecord>& account,
-                     const ObjectConfig& cfg, bool owner);
+                     const ObjectConfig& cfg, bool owner, int64_t now_us);
 
 }  // namespace onestack::object::api

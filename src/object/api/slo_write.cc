@@ -65,7 +65,7 @@ std::map<std::string, SegmentHead> head_segments(const Env& env, const Request& 
       continue;
     }
     auto row = env.svc->store().get_object(account, s.container, s.object);
-    if (!row.ok() || expired(*row)) {
+    if (!row.ok() || expired(*row, env.svc->clock().now_unix())) {
       h.status = error_status_line(row.ok() ? ErrorCode::kNotFound : row.error().code);
       continue;
     }
@@ -115,7 +115,8 @@ BulkOutcome delete_manifest_tree(const Env& env, const Request& req, const std::
         segs = st.error().code == ErrorCode::kUnauthenticated
                    ? make_error(ErrorCode::kUnauthenticated, "401 Unauthorized")
                    : make_error(ErrorCode::kInternal, "Unable to load SLO manifest or segment.");
-      } else if (auto row = env.svc->store().get_object(account, c, o); !row.ok() || expired(*row)) {
+      } else if (auto row = env.svc->store().get_object(account, c, o);
+                 !row.ok() || expired(*row, env.svc->clock().now_unix())) {
         segs = !row.ok() && row.error().code != ErrorCode::kNotFound
                    ? make_error(ErrorCode::kInternal, "Unable to load SLO manifest or segment.")
                    : make_error(ErrorCode::kNotFound, "SLO manifest not found");
@@ -150,7 +151,7 @@ BulkOutcome delete_manifest_tree(const Env& env, const Request& req, const std::
       auto r = env.svc->store().delete_object(account, c, o, std::nullopt);
       if (r.ok()) {
         freed.insert(freed.end(), r->freed_blobs.begin(), r->freed_blobs.end());
-        if (expired(r->previous)) {
+        if (expired(r->previous, env.svc->clock().now_unix())) {
           ++not_found;
         } else {
           ++deleted;
@@ -221,7 +222,7 @@ awaitable<StoreOutcome> store_manifest(Env env, Request req, Target t, Rows rows
     out.response = error_for(req, make_error(ErrorCode::kUnprocessable, ""));
     co_return out;
   }
-  bool live = rows.object && !expired(*rows.object);
+  bool live = rows.object && !expired(*rows.object, env.svc->clock().now_unix());
   if (w.if_none_match && live) {
     out.response = error_for(req, make_error(ErrorCode::kPreconditionFailed, ""));
     co_return out;
@@ -255,7 +256,7 @@ awaitable<StoreOutcome> store_manifest(Env env, Request req, Target t, Rows rows
   // listing does for a manifest.
   o.size = total;
   o.etag = etag;
-  o.timestamp_us = now_us();
+  o.timestamp_us = env.svc->clock().now_us();
   store::PutConditions cond;
   cond.if_none_match = w.if_none_match;
   // Named first: g++ 12 destroys a temporary of a co_await expression twice.
@@ -349,7 +350,7 @@ awaitable<Response> slo_put(Env env, Request& req, Target t, Rows rows) {
   // slo.py answers a malformed or unmatched Accept in text.
   std::string fmt = bulk_format(req.header("Accept"));
   if (fmt.empty()) fmt = "text/plain";
-  auto parsed = parse_manifest_put(limits, req, t);
+  auto parsed = parse_manifest_put(limits, req, t, env.svc->clock());
   ONESTACK_SWIFT_TRY(req, parsed);
   Request owned = detached(req);
   if (!truthy(req.query.get("heartbeat").value_or(""))) {

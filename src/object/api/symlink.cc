@@ -17,8 +17,8 @@ namespace {
 // Swift's default symloop_max (announced by /info).
 constexpr int kSymloopMax = 2;
 
-bool gone(const store::ObjectRecord& o) {
-  return o.delete_at > 0 && o.delete_at <= static_cast<int64_t>(std::time(nullptr));
+bool gone(const store::ObjectRecord& o, int64_t now_unix) {
+  return o.delete_at > 0 && o.delete_at <= now_unix;
 }
 
 // The next hop of link `o` in `from`'s account.
@@ -56,7 +56,9 @@ awaitable<Result<std::optional<store::ObjectRecord>>> read_target(Env env, Reque
     }
     co_return access.error();
   }
-  if (!rows->object || gone(*rows->object)) co_return std::optional<store::ObjectRecord>{};
+  if (!rows->object || gone(*rows->object, env.svc->clock().now_unix())) {
+    co_return std::optional<store::ObjectRecord>{};
+  }
   co_return std::optional<store::ObjectRecord>(std::move(*rows->object));
 }
 

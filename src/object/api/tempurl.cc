@@ -249,12 +249,12 @@ struct TempUrlParams {
 };
 
 // The TempURL query parameters when they are present and unexpired.
-std::optional<TempUrlParams> tempurl_params(const Request& req) {
+std::optional<TempUrlParams> tempurl_params(const Request& req, int64_t now_unix) {
   auto sig = req.query.get("temp_url_sig");
   auto exp = req.query.get("temp_url_expires");
   if (!sig || !exp || sig->empty() || exp->empty()) return std::nullopt;
   auto expires = parse_expires(*exp);
-  if (!expires || *expires < static_cast<int64_t>(std::time(nullptr))) return std::nullopt;
+  if (!expires || *expires < now_unix) return std::nullopt;
   TempUrlParams p;
   p.sig = *sig;
   p.expires = *expires;
@@ -295,10 +295,9 @@ std::optional<Result<Access>> tempurl_authorize(const Env& env, const Request& r
                                                 const Target& t,
                                                 const store::Metadata* account_meta,
                                                 const store::Metadata* container_meta) {
-  (void)env;
   if (!has_tempurl_params(req)) return std::nullopt;
   if (req.method == bhttp::verb::options) return std::nullopt;
-  auto p = tempurl_params(req);
+  auto p = tempurl_params(req, env.svc->clock().now_unix());
   if (!p) return invalid(req);
   auto sig = parse_signature(p->sig);
   if (!sig) return invalid(req);
@@ -366,12 +365,12 @@ std::optional<Result<Access>> tempurl_authorize(const Env& env, const Request& r
   return Access{};
 }
 
-void tempurl_decorate(const Request& req, const Target& t, Response& res) {
+void tempurl_decorate(const Env& env, const Request& req, const Target& t, Response& res) {
   (void)t;
   if (req.method != bhttp::verb::get && req.method != bhttp::verb::head) return;
   if (!req.query.has("temp_url_sig")) return;
   if (static_cast<unsigned>(res.status) / 100 != 2) return;
-  auto p = tempurl_params(req);
+  auto p = tempurl_params(req, env.svc->clock().now_unix());
   if (!p) return;
   // outgoing_remove_headers x-object-meta-*, outgoing_allow_headers
   // x-object-meta-public-* (the defaults /info announces).

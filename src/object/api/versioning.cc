@@ -15,8 +15,8 @@ namespace onestack::object::api {
 
 namespace versioning {
 
-bool live(const store::ObjectRecord& o) {
-  return o.delete_at <= 0 || o.delete_at > static_cast<int64_t>(std::time(nullptr));
+bool live(const store::ObjectRecord& o, int64_t now_unix) {
+  return o.delete_at <= 0 || o.delete_at > now_unix;
 }
 
 awaitable<Result<std::optional<store::ObjectRecord>>> get_row(Env env, std::string account,
@@ -128,7 +128,7 @@ awaitable<Status> snapshot(Env env, Target t, std::string versions, store::Objec
   store::ObjectRecord v = current;
   v.container = versions;
   v.name = legacy_version_name(t.object, current.timestamp_us);
-  v.timestamp_us = now_us();
+  v.timestamp_us = env.svc->clock().now_us();
   auto st = co_await put_row(env, v, true);
   // kConflict: the blob lost its last row meanwhile (the object was
   // deleted): nothing is left to keep.
@@ -146,7 +146,7 @@ awaitable<Status> legacy_before_overwrite(Env env, Request& req, Target t, Legac
   Target vt{t.account, l.container, ""};
   auto auth = co_await authorize_versions(env, req, vt);
   if (!auth.ok()) co_return auth.error();
-  if (!current || !live(*current)) co_return Status{};
+  if (!current || !live(*current, env.svc->clock().now_unix())) co_return Status{};
   co_return co_await snapshot(env, t, l.container, *current);
 }
 
@@ -159,7 +159,7 @@ awaitable<Result<bool>> restore(Env env, Target t, store::ObjectRecord v) {
   store::ObjectRecord o = std::move(**row);
   o.container = t.container;
   o.name = t.object;
-  o.timestamp_us = now_us();
+  o.timestamp_us = env.svc->clock().now_us();
   auto st = co_await put_row(env, o, true);
   if (!st.ok() && st.error().code == ErrorCode::kConflict) co_return false;
   if (!st.ok()) co_return versioning_failed(st.error());
@@ -200,7 +200,7 @@ awaitable<std::optional<Response>> delete_pop(Env env, Request& req, Target t, L
       auto cur = co_await get_row(env, t.account, t.container, t.object);
       if (!cur.ok()) co_return error_for(req, cur.error());
       // The object exists again: delete it and keep the marker.
-      if (*cur && live(**cur)) co_return std::nullopt;
+      if (*cur && live(**cur, env.svc->clock().now_unix())) co_return std::nullopt;
       for (size_t j = i + 1; j < versions.size(); ++j) {
         if (versions[j].content_type == kDeleteMarkerType) break;
         auto ok = co_await restore(env, t, versions[j]);
@@ -236,7 +236,7 @@ awaitable<std::optional<Response>> delete_push(Env env, Request& req, Target t, 
   store::ObjectRecord marker;
   marker.account = t.account;
   marker.container = l.container;
-  marker.timestamp_us = now_us();
+  marker.timestamp_us = env.svc->clock().now_us();
   marker.name = legacy_version_name(t.object, marker.timestamp_us);
   marker.etag = md5_hex("");
   marker.content_type = std::string(kDeleteMarkerType);
@@ -244,7 +244,7 @@ awaitable<std::optional<Response>> delete_push(Env env, Request& req, Target t, 
   if (!put.ok()) co_return error_for(req, versioning_failed(put.error()));
   auto del = co_await delete_row(env, t.account, t.container, t.object);
   if (!del.ok()) co_return error_for(req, del.error());
-  co_return deleted(req, *del && live(**cur));
+  co_return deleted(req, *del && live(**cur, env.svc->clock().now_unix()));
 }
 
 // Whether object versioning (rather than legacy versioning) handles the

@@ -14,8 +14,9 @@
 
 namespace onestack::object::api::versioning {
 
-// Whether the row exists for clients (not past its X-Delete-At).
-bool live(const store::ObjectRecord& o);
+// Whether the row exists for clients at `now_unix` (not past its
+// X-Delete-At).
+bool live(const store::ObjectRecord& o, int64_t now_unix);
 
 // The row, nullopt when absent.
 awaitable<Result<std::optional<store::ObjectRecord>>> get_row(Env env, std::string account,

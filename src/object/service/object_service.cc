@@ -14,12 +14,6 @@
 
 namespace onestack::object {
 
-int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string format_timestamp(int64_t us) {
   // Swift keeps 5 decimals (10 µs resolution).
   char buf[40];
@@ -101,8 +95,9 @@ int64_t last_modified_seconds(int64_t us) {
 }
 
 ObjectService::ObjectService(store::ObjectStore& store, blob::BlobStore& blobs, WorkerPool& pool,
-                             ObjectConfig config)
+                             ObjectConfig config, const Clock& clock)
     : config_(std::move(config)),
+      clock_(clock),
       cache_(config_.read_cache_bytes),
       store_(store, cache_),
       blobs_(blobs),
@@ -196,7 +191,7 @@ ObjectService::AuditResult ObjectService::audit_once(int64_t now_unix) {
   // Paced as Swift's object auditor is (files_per_second,
   // bytes_per_second): a pass over every blob must not take the disk from
   // the requests being served.
-  const auto started = std::chrono::steady_clock::now();
+  const auto started = clock_.monotonic_now();
   uint64_t bytes_read = 0;
   std::vector<char> buf(1 << 20);
   for (const auto& b : blobs) {
@@ -213,8 +208,7 @@ ObjectService::AuditResult ObjectService::audit_once(int64_t now_unix) {
       const auto due = started + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                      duration<double>(due_s));
       std::unique_lock lock(mu_);
-      cv_.wait_until(lock, due, [this] { return stopping_; });
-      if (stopping_) break;
+      if (clock_.wait_until(cv_, lock, due, [this] { return stopping_; })) break;
     }
     ++res.checked;
     auto rows = store_.rows_for_blob(b.id);
@@ -474,43 +468,45 @@ void ObjectService::reaper_loop() {
   for (;;) {
     {
       std::unique_lock lock(mu_);
-      cv_.wait_for(lock, std::chrono::milliseconds(config_.reaper_interval_ms),
-                   [this] { return stopping_; });
-      if (stopping_) return;
+      if (clock_.wait_for(cv_, lock, std::chrono::milliseconds(config_.reaper_interval_ms),
+                          [this] { return stopping_; })) {
+        return;
+      }
     }
     if (holds_lease("object-expirer", reaper_ttl)) {
-      reap_expired_once(static_cast<int64_t>(std::time(nullptr)));
+      reap_expired_once(clock_.now_unix());
     }
   }
 }
 
 void ObjectService::background_loop() {
-  auto next_audit = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  auto next_sync = std::chrono::steady_clock::now();
+  auto next_audit = clock_.monotonic_now() + std::chrono::seconds(60);
+  auto next_sync = clock_.monotonic_now();
   for (;;) {
     {
       std::unique_lock lock(mu_);
-      cv_.wait_for(lock, std::chrono::milliseconds(config_.reaper_interval_ms),
-                   [this] { return stopping_; });
-      if (stopping_) return;
+      if (clock_.wait_for(cv_, lock, std::chrono::milliseconds(config_.reaper_interval_ms),
+                          [this] { return stopping_; })) {
+        return;
+      }
     }
-    if (std::chrono::steady_clock::now() >= next_sync) {
+    if (clock_.monotonic_now() >= next_sync) {
       if (holds_lease("container-sync",
                       std::chrono::seconds(std::max(30, 3 * config_.container_sync_interval_s)))) {
         sync_containers_once();
       }
-      next_sync = std::chrono::steady_clock::now() +
+      next_sync = clock_.monotonic_now() +
                   std::chrono::seconds(config_.container_sync_interval_s);
     }
-    if (std::chrono::steady_clock::now() >= next_audit &&
+    if (clock_.monotonic_now() >= next_audit &&
         holds_lease("object-auditor",
                     std::chrono::seconds(std::max(30, 3 * config_.auditor_interval_s)))) {
-      auto r = audit_once(static_cast<int64_t>(std::time(nullptr)));
+      auto r = audit_once(clock_.now_unix());
       if (r.quarantined || r.orphans_removed) {
         spdlog::info("object: auditor checked {} blobs, quarantined {}, removed {} orphans",
                      r.checked, r.quarantined, r.orphans_removed);
       }
-      next_audit = std::chrono::steady_clock::now() + std::chrono::seconds(config_.auditor_interval_s);
+      next_audit = clock_.monotonic_now() + std::chrono::seconds(config_.auditor_interval_s);
     }
   }
 }

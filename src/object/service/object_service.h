@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "blob/blob_store.h"
+#include "core/clock.h"
 #include "core/worker_pool.h"
 #include "object/service/read_cache.h"
 #include "store/object_store.h"
@@ -103,9 +104,11 @@ Result<SyncTarget> parse_sync_to(std::string_view value, const ObjectConfig& con
 
 class ObjectService {
  public:
-  // Borrows everything; all must outlive the service.
+  // Borrows everything; all must outlive the service. Every time the
+  // service and its HTTP half read (X-Timestamp, expiry, the background
+  // jobs' schedule and the auditor's pace) comes from `clock`.
   ObjectService(store::ObjectStore& store, blob::BlobStore& blobs, WorkerPool& pool,
-                ObjectConfig config);
+                ObjectConfig config, const Clock& clock = SystemClock::instance());
   ~ObjectService();
   ObjectService(const ObjectService&) = delete;
   ObjectService& operator=(const ObjectService&) = delete;
@@ -117,6 +120,7 @@ class ObjectService {
   blob::BlobStore& blobs() { return blobs_; }
   WorkerPool& pool() { return pool_; }
   const ObjectConfig& config() const { return config_; }
+  const Clock& clock() const { return clock_; }
   const Limits& limits() const { return config_.limits; }
 
   // Removes blobs no row refers to any more. Blocking; errors are logged
@@ -166,6 +170,7 @@ class ObjectService {
   bool stopping();
 
   const ObjectConfig config_;
+  const Clock& clock_;
   ReadCache cache_;
   CachedObjectStore store_;
   blob::BlobStore& blobs_;
@@ -178,8 +183,6 @@ class ObjectService {
   std::thread reaper_thread_;  // expiry
 };
 
-// Current time in microseconds since the epoch.
-int64_t now_us();
 // Swift's X-Timestamp rendering: seconds with 5 decimals ("1700000000.12345").
 std::string format_timestamp(int64_t us);
 // HTTP date (RFC 7231) of `unix_seconds`.

@@ -8,6 +8,8 @@
 #include <ctime>
 #include <string>
 
+#include "core/clock.h"
+
 namespace onestack::object::api {
 namespace {
 
@@ -88,19 +90,18 @@ TEST(ParseObjectPut, RefusesWhatSwiftsProxyRefusesWithItsWords) {
 }
 
 TEST(ParseObjectPut, ReadsTheWriteItDescribes) {
-  const int64_t now = std::time(nullptr);
+  FakeClock clock;
   http::Request req = put_request({{"Transfer-Encoding", "chunked"},
                                    {"X-Delete-After", "100"},
                                    {"ETag", "\"ABC\""},
                                    {"If-None-Match", "*"},
                                    {"X-Object-Meta-Color", "blue"},
                                    {"X-Remove-Object-Meta-Size", "x"}});
-  auto w = parse_object_put(Limits{}, req, kTarget);
+  auto w = parse_object_put(Limits{}, req, kTarget, clock);
   ASSERT_TRUE(w.ok()) << w.error().message;
   EXPECT_FALSE(w->content_length.has_value());
   ASSERT_TRUE(w->delete_at.has_value());
-  EXPECT_GE(*w->delete_at, now + 99);
-  EXPECT_LE(*w->delete_at, now + 101);
+  EXPECT_EQ(*w->delete_at, clock.now_unix() + 100);
   EXPECT_EQ(*w->etag, "ABC");  // quotes gone, case kept
   EXPECT_TRUE(w->if_none_match);
   EXPECT_EQ(*w->content_type, "text/plain");  // guessed from "o.txt"

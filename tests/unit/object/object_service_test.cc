@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "blob/memory/memory_blob_store.h"
+#include "core/clock.h"
 #include "core/worker_pool.h"
 #include "object/service/blob_io.h"
 #include "object/service/object_service.h"
@@ -329,18 +330,21 @@ TEST_F(ObjectServiceTest, AuditorChecksOnlyTheSizeWhenTheEtagIsNotAnMd5) {
   EXPECT_TRUE(blob_exists(b));
 }
 
-TEST_F(ObjectServiceTest, AuditorIsPacedAndStopsMidPass) {
+TEST_F(ObjectServiceTest, AuditorIsPacedByItsClockAndStopsMidPass) {
   for (int i = 0; i < 5; ++i) put_object("paced-" + std::to_string(i), "bytes");
   ObjectConfig config;
-  config.auditor_files_per_second = 1;  // the second blob is due a second in
-  ObjectService paced(*racing_, blobs_, pool_, config);
+  config.auditor_files_per_second = 1;  // blob n is due n seconds in
+  FakeClock clock;
+  ObjectService paced(*racing_, blobs_, pool_, config, clock);
   ObjectService::AuditResult r;
-  std::thread auditor([&] { r = paced.audit_once(static_cast<int64_t>(std::time(nullptr))); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  paced.stop();  // wakes the auditor out of its wait
+  std::thread auditor([&] { r = paced.audit_once(clock.now_unix()); });
+  // The first blob is due at once; the auditor then waits for the second.
+  EXPECT_TRUE(clock.await_sleepers(1));
+  clock.advance(std::chrono::seconds(1));
+  EXPECT_TRUE(clock.await_sleepers(1));  // the second checked, waiting for the third
+  paced.stop();  // wakes the auditor out of its wait (also after a failed wait above)
   auditor.join();
-  EXPECT_GE(r.checked, 1u);
-  EXPECT_LT(r.checked, 5u);  // unpaced, or deaf to stop(), it would check all five
+  EXPECT_EQ(r.checked, 2u);  // unpaced, or deaf to stop(), it would check all five
 }
 
 TEST_F(ObjectServiceTest, AuditorRemovesOnlyUnreferencedBlobsOlderThanTheGracePeriod) {

@@ -1163,6 +1163,9 @@ TEST_P(ObjectStoreContract, ALeaseIsExclusiveWhileLiveRenewableAndFreeOnceItLaps
   EXPECT_TRUE(take(*other, "container-sync", "node-b", seconds(60)));
   EXPECT_FALSE(take(*store_, "container-sync", "node-a", seconds(60)));
 
+  // The waits below are real: a lease lapses by the database's clock
+  // (PostgreSQL's now(), the one clock every node shares), which no
+  // process-side FakeClock can move.
   // Renewed after 0.7 s for 1 s more, the lease outlives its first second.
   std::this_thread::sleep_for(milliseconds(700));
   EXPECT_TRUE(take(*store_, "auditor", "node-a", seconds(1)));

@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <set>
 #include <thread>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/ids.h"
 #include "identity/token/base64url.h"
 
@@ -65,6 +67,19 @@ TEST_F(TokenFormatterTest, StampsIssueWithTheCurrentTime) {
   ASSERT_TRUE(back.ok());
   EXPECT_GE(back->issued_at, before);
   EXPECT_LE(back->issued_at, before + 5);
+}
+
+TEST_F(TokenFormatterTest, StampsIssueWithItsClocksTime) {
+  FakeClock clock;
+  auto f = TokenFormatter::open(dir_, default_auth_methods(), clock);
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  auto first = (*f)->issue(project_payload());
+  ASSERT_TRUE(first.ok());
+  clock.advance(std::chrono::milliseconds(2500));
+  auto later = (*f)->issue(project_payload());
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ((*f)->validate(*first)->issued_at, 1700000000u);
+  EXPECT_EQ((*f)->validate(*later)->issued_at, 1700000002u);  // whole seconds
 }
 
 TEST_F(TokenFormatterTest, DoesNotCheckExpiry) {

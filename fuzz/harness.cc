@@ -23,6 +23,7 @@
 #include "core/worker_pool.h"
 #include "identity/api/routes.h"
 #include "identity/service/bootstrap.h"
+#include "identity/service/default_rules.h"
 #include "identity/service/identity_service.h"
 #include "identity/token/key_repository.h"
 #include "identity/token/token_formatter.h"
@@ -108,7 +109,7 @@ Harness start() {
   if (Status st = identity::bootstrap(*w->identity_store, boot); !st.ok()) die(st.error().message);
   auto formatter = identity::token::TokenFormatter::open(keys);
   if (!formatter.ok()) die(formatter.error().message);
-  auto policy = identity::policy::PolicyEngine::load("", false);
+  auto policy = policy::PolicyEngine::load(identity::default_policy_rules(), "", false);
   if (!policy.ok()) die(policy.error().message);
   identity::Settings settings;
   settings.bcrypt_rounds = 4;

@@ -18,6 +18,7 @@
 #include "core/worker_pool.h"
 #include "identity/api/routes.h"
 #include "identity/service/bootstrap.h"
+#include "identity/service/default_rules.h"
 #include "identity/service/identity_service.h"
 #include "identity/service/shared_keys.h"
 #include "identity/token/key_repository.h"
@@ -162,7 +163,7 @@ std::optional<IdentityParts> open_identity(const AppSettings& s) {
     if (!opened.ok()) return failed("fernet keys " + s.key_repository, opened.error());
     formatter = std::move(opened).value();
   }
-  auto policy = identity::policy::PolicyEngine::load(s.policy_file, s.enforce_new_defaults);
+  auto policy = policy::PolicyEngine::load(identity::default_policy_rules(), s.policy_file, s.enforce_new_defaults);
   if (!policy.ok()) return failed("policy", policy.error());
   IdentityParts parts;
   parts.store = std::move(store).value();

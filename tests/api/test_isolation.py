@@ -11,7 +11,7 @@ A's resources:
     a token of a `reader` of A (writes only)      -> 403
 
 The expected answer of each route comes from Keystone's default policy
-(keystone/common/policies, as src/identity/policy/default_rules.cc) and
+(keystone/common/policies, as src/identity/service/default_rules.cc) and
 Swift's keystoneauth semantics: PUBLIC, SPECIAL and the families
 of classify() name it. A route that they do not classify fails the test, so a new route cannot
 go untested. After every route the whole state is read back as its owners

@@ -506,15 +506,7 @@ Status IdentityService::revoke_project(const std::string& project_id) {
 
 bool IdentityService::allowed(std::string_view rule, const auth::AuthContext& caller,
                               const policy::Target& target) const {
-  policy::Credentials c;
-  c.user_id = caller.user_id;
-  c.user_domain_id = caller.user_domain_id;
-  c.project_id = caller.project_id;
-  c.project_domain_id = caller.project_domain_id;
-  c.domain_id = caller.domain_id;
-  c.system_scope = caller.system_scope;
-  c.roles = caller.role_names;
-  return policy_.enforce(rule, c, target);
+  return policy_.enforce(rule, policy::credentials_of(caller), target);
 }
 
 }  // namespace onestack::identity

@@ -21,7 +21,7 @@
 
 #include "core/auth/token_validator.h"
 #include "core/clock.h"
-#include "identity/policy/policy.h"
+#include "policy/policy.h"
 #include "identity/service/snapshot.h"
 #include "identity/token/token_formatter.h"
 #include "store/identity_store.h"

@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "identity/service/bootstrap.h"
+#include "identity/service/default_rules.h"
 #include "identity/service/identity_service.h"
 #include "identity/token/key_repository.h"
 #include "store/sql/identity_store_sql.h"
@@ -67,7 +68,7 @@ class IdentityServiceSync : public ::testing::Test {
     ASSERT_TRUE(bootstrap(*store_, boot).ok());
     auto formatter = token::TokenFormatter::open(dir_ / "keys");
     ASSERT_TRUE(formatter.ok()) << formatter.error().message;
-    auto policy = policy::PolicyEngine::load("", false);
+    auto policy = policy::PolicyEngine::load(default_policy_rules(), "", false);
     ASSERT_TRUE(policy.ok());
     Settings settings;
     settings.shared_store = true;

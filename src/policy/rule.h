@@ -32,9 +32,9 @@
 #include <vector>
 
 #include "core/result.h"
-#include "identity/policy/credentials.h"
+#include "policy/credentials.h"
 
-namespace onestack::identity::policy {
+namespace onestack::policy {
 
 class Rule;
 
@@ -101,4 +101,4 @@ class Rule {
   friend class RuleBuilder;
 };
 
-}  // namespace onestack::identity::policy
+}  // namespace onestack::policy

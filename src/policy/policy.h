@@ -1,6 +1,9 @@
-// The policy engine: decides whether a caller may perform an identity API
-// action ("identity:get_project") on a target, with Keystone's default rules
-// (default_rules.h) overridden rule by rule from an operator's policy file.
+// The policy engine (oslo.policy's): decides whether a caller may perform an
+// API action ("identity:get_project", "compute:servers:create") on a
+// target, with the service's default rules overridden rule by rule from an
+// operator's policy file. Every service registers its upstream defaults
+// (Zed) as a DefaultRule table and loads its own engine from its own file;
+// the engine itself knows no service.
 //
 // Policy files: JSON (an object of "name": "check string" or legacy
 // list-of-lists values) or a YAML subset, chosen by content: a file whose first
@@ -21,26 +24,43 @@
 
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
+#include "core/auth/auth_context.h"
 #include "core/result.h"
-#include "identity/policy/credentials.h"
-#include "identity/policy/rule.h"
+#include "policy/credentials.h"
+#include "policy/rule.h"
 
-namespace onestack::identity::policy {
+namespace onestack::policy {
+
+// One default rule of a service: its new-default check string and, where
+// upstream has one, the deprecated check string it replaced; the engine
+// joins the two with `or` unless enforce_new_defaults is set, as
+// oslo.policy does. Scope types are not enforced (Zed's
+// enforce_scope=false), so they are not recorded.
+struct DefaultRule {
+  std::string_view name;
+  std::string_view check;  // the new default; "" always allows
+  // The deprecated check string, or nullptr when the rule has none.
+  const char* deprecated = nullptr;
+};
 
 class PolicyEngine final : public RuleResolver {
  public:
-  // Builds the engine from the defaults plus `policy_file` (empty: defaults
-  // only). Fails with kInvalidArgument naming the file (and line or rule) on
-  // unreadable or malformed files, malformed check strings, or a `rule:`
-  // reference cycle; kNotFound if the file does not exist. Call at start-up.
-  static Result<PolicyEngine> load(const std::string& policy_file, bool enforce_new_defaults);
+  // Builds the engine from `defaults` (static storage; a service's table)
+  // plus `policy_file` (empty: defaults only). Fails with kInvalidArgument
+  // naming the file (and line or rule) on unreadable or malformed files,
+  // malformed check strings, or a `rule:` reference cycle; kNotFound if the
+  // file does not exist. Call at start-up.
+  static Result<PolicyEngine> load(std::span<const DefaultRule> defaults,
+                                   const std::string& policy_file, bool enforce_new_defaults);
 
   // As load(), with the policy file's contents given directly; `origin` names
   // them in error messages.
-  static Result<PolicyEngine> load_from_text(std::string_view contents,
+  static Result<PolicyEngine> load_from_text(std::span<const DefaultRule> defaults,
+                                             std::string_view contents,
                                              bool enforce_new_defaults,
                                              std::string_view origin = "<policy>");
 
@@ -73,4 +93,8 @@ class PolicyEngine final : public RuleResolver {
   std::map<std::string, Rule, std::less<>> rules_;
 };
 
-}  // namespace onestack::identity::policy
+// The policy credentials of a caller the auth middleware identified, as
+// oslo.context's to_policy_values() gives them to oslo.policy.
+Credentials credentials_of(const auth::AuthContext& caller);
+
+}  // namespace onestack::policy

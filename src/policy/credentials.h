@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-namespace onestack::identity::policy {
+namespace onestack::policy {
 
 // The caller. An empty string means "not set" (Python's None): a generic
 // check such as `domain_id:%(target.domain_id)s` compares the caller's value
@@ -47,4 +47,4 @@ using Target = std::map<std::string, std::string, std::less<>>;
 // The text a null target value must be stored as (see Target).
 inline constexpr std::string_view kNoneValue = "None";
 
-}  // namespace onestack::identity::policy
+}  // namespace onestack::policy

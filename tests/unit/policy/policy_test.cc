@@ -1,4 +1,4 @@
-#include "identity/policy/policy.h"
+#include "policy/policy.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "identity/policy/default_rules.h"
+#include "identity/service/default_rules.h"
 
-namespace onestack::identity::policy {
+namespace onestack::policy {
 namespace {
 
 // --- personas -------------------------------------------------------------
@@ -224,7 +224,7 @@ std::string explain(const std::string& got, const std::string& want) {
 }
 
 TEST(PolicyTable, DefaultModeMatchesKeystoneZed) {
-  auto engine = PolicyEngine::load("", /*enforce_new_defaults=*/false);
+  auto engine = PolicyEngine::load(identity::default_policy_rules(), "", /*enforce_new_defaults=*/false);
   ASSERT_TRUE(engine.ok()) << engine.error().message;
   for (const TableRow& row : table()) {
     ASSERT_EQ(std::string(row.legacy).size(), personas().size()) << row.rule;
@@ -234,7 +234,7 @@ TEST(PolicyTable, DefaultModeMatchesKeystoneZed) {
 }
 
 TEST(PolicyTable, StrictModeMatchesKeystoneZedWithNewDefaultsEnforced) {
-  auto engine = PolicyEngine::load("", /*enforce_new_defaults=*/true);
+  auto engine = PolicyEngine::load(identity::default_policy_rules(), "", /*enforce_new_defaults=*/true);
   ASSERT_TRUE(engine.ok()) << engine.error().message;
   for (const TableRow& row : table()) {
     std::string got = verdicts(*engine, row);
@@ -245,7 +245,7 @@ TEST(PolicyTable, StrictModeMatchesKeystoneZedWithNewDefaultsEnforced) {
 // --- the defaults ---------------------------------------------------------
 
 TEST(PolicyDefaults, CoverEveryIdentityApiOnestackServes) {
-  auto engine = PolicyEngine::load("", false);
+  auto engine = PolicyEngine::load(identity::default_policy_rules(), "", false);
   ASSERT_TRUE(engine.ok());
   const char* names[] = {
       "admin_required", "service_role", "service_or_admin", "owner", "admin_or_owner",
@@ -289,12 +289,12 @@ TEST(PolicyDefaults, CoverEveryIdentityApiOnestackServes) {
   };
   for (const char* name : names) EXPECT_TRUE(engine->has_rule(name)) << name;
   EXPECT_FALSE(engine->has_rule("identity:no_such_rule"));
-  EXPECT_EQ(engine->size(), default_rules().size());
+  EXPECT_EQ(engine->size(), identity::default_policy_rules().size());
 }
 
 TEST(PolicyDefaults, DeprecatedChecksAreJoinedOnlyWhenNewDefaultsAreNotEnforced) {
-  auto legacy = PolicyEngine::load("", false);
-  auto strict = PolicyEngine::load("", true);
+  auto legacy = PolicyEngine::load(identity::default_policy_rules(), "", false);
+  auto strict = PolicyEngine::load(identity::default_policy_rules(), "", true);
   ASSERT_TRUE(legacy.ok() && strict.ok());
   EXPECT_EQ(*legacy->describe("identity:get_project"),
             "(((role:reader and system_scope:all) or (role:reader and "
@@ -309,7 +309,7 @@ TEST(PolicyDefaults, DeprecatedChecksAreJoinedOnlyWhenNewDefaultsAreNotEnforced)
 }
 
 TEST(PolicyDefaults, UnknownRulesDeny) {
-  auto engine = PolicyEngine::load("", false);
+  auto engine = PolicyEngine::load(identity::default_policy_rules(), "", false);
   ASSERT_TRUE(engine.ok());
   for (const Persona& p : personas()) {
     EXPECT_FALSE(engine->enforce("identity:no_such_rule", p.creds, {})) << p.name;
@@ -352,7 +352,7 @@ TEST_F(PolicyFile, JsonOverridesReplaceDefaultsAndAddRules) {
     "onestack:custom": "project_id:%(project_id)s and not role:admin",
     "identity:list_regions": [["role:reader", "system_scope:all"], ["role:admin"]]
   })");
-  auto engine = PolicyEngine::load(path, false);
+  auto engine = PolicyEngine::load(identity::default_policy_rules(), path, false);
   ASSERT_TRUE(engine.ok()) << engine.error().message;
   Target project{{"target.project.id", "p1"}, {"target.project.domain_id", "d1"},
                  {"project_id", "p1"}};
@@ -369,12 +369,12 @@ TEST_F(PolicyFile, JsonOverridesReplaceDefaultsAndAddRules) {
   EXPECT_TRUE(engine->enforce("identity:list_regions", persona("project_admin"), {}));
   // Untouched defaults still apply.
   EXPECT_TRUE(engine->enforce("identity:get_region", persona("unscoped"), {}));
-  EXPECT_EQ(engine->size(), default_rules().size() + 1);
+  EXPECT_EQ(engine->size(), identity::default_policy_rules().size() + 1);
 }
 
 TEST_F(PolicyFile, OverridingABaseRuleChangesEveryRuleThatUsesIt) {
   std::string path = write("policy.json", R"({"admin_required": "role:admin and system_scope:all"})");
-  auto engine = PolicyEngine::load(path, false);
+  auto engine = PolicyEngine::load(identity::default_policy_rules(), path, false);
   ASSERT_TRUE(engine.ok()) << engine.error().message;
   Target t{{"target.project.domain_id", "d1"}};
   EXPECT_TRUE(engine->enforce("identity:create_project", persona("system_admin"), t));
@@ -395,7 +395,7 @@ TEST_F(PolicyFile, YamlSubsetAsKeystoneOperatorsWriteIt) {
                            "identity:list_regions: \"\"\n"
                            "onestack:escaped: \"x:a\\\\b\"\n"
                            "onestack:quoted: \"\\\"q\\\":%(x)s\"\n");
-  auto engine = PolicyEngine::load(path, true);
+  auto engine = PolicyEngine::load(identity::default_policy_rules(), path, true);
   ASSERT_TRUE(engine.ok()) << engine.error().message;
   EXPECT_TRUE(engine->enforce("identity:create_project", persona("project_member"), {}));
   EXPECT_FALSE(engine->enforce("identity:delete_project", persona("project_member"), {}));
@@ -410,9 +410,9 @@ TEST_F(PolicyFile, YamlSubsetAsKeystoneOperatorsWriteIt) {
 
 TEST_F(PolicyFile, EmptyFilesAndEmptyObjectsMeanDefaults) {
   for (const char* contents : {"", "\n# nothing here\n", "{}", "---\n"}) {
-    auto engine = PolicyEngine::load(write("p", contents), false);
+    auto engine = PolicyEngine::load(identity::default_policy_rules(), write("p", contents), false);
     ASSERT_TRUE(engine.ok()) << contents << ": " << engine.error().message;
-    EXPECT_EQ(engine->size(), default_rules().size());
+    EXPECT_EQ(engine->size(), identity::default_policy_rules().size());
   }
 }
 
@@ -439,7 +439,7 @@ TEST_F(PolicyFile, MalformedFilesFailAtLoadNamingTheFileAndTheProblem) {
   };
   for (const Case& c : cases) {
     std::string path = write("bad.yaml", c.contents);
-    auto engine = PolicyEngine::load(path, false);
+    auto engine = PolicyEngine::load(identity::default_policy_rules(), path, false);
     ASSERT_FALSE(engine.ok()) << c.contents;
     EXPECT_EQ(engine.error().code, ErrorCode::kInvalidArgument) << c.contents;
     EXPECT_NE(engine.error().message.find(path), std::string::npos) << engine.error().message;
@@ -460,22 +460,22 @@ TEST_F(PolicyFile, RuleCyclesAreLoadErrors) {
       {"admin_required: rule:admin_or_owner\n", "admin_or_owner -> admin_required -> admin_or_owner"},
   };
   for (const Case& c : cases) {
-    auto engine = PolicyEngine::load(write("cycle.yaml", c.contents), false);
+    auto engine = PolicyEngine::load(identity::default_policy_rules(), write("cycle.yaml", c.contents), false);
     ASSERT_FALSE(engine.ok()) << c.contents;
     EXPECT_NE(engine.error().message.find("cycle"), std::string::npos) << engine.error().message;
     EXPECT_NE(engine.error().message.find(c.cycle), std::string::npos) << engine.error().message;
   }
   // A reference to an undefined rule is not an error; it denies.
-  auto engine = PolicyEngine::load(write("undef.yaml", "a: rule:nowhere or role:x\n"), false);
+  auto engine = PolicyEngine::load(identity::default_policy_rules(), write("undef.yaml", "a: rule:nowhere or role:x\n"), false);
   ASSERT_TRUE(engine.ok()) << engine.error().message;
   EXPECT_FALSE(engine->enforce("a", persona("system_admin"), {}));
 }
 
 TEST_F(PolicyFile, AMissingFileIsNotFound) {
-  auto engine = PolicyEngine::load((dir_ / "absent.yaml").string(), false);
+  auto engine = PolicyEngine::load(identity::default_policy_rules(), (dir_ / "absent.yaml").string(), false);
   ASSERT_FALSE(engine.ok());
   EXPECT_EQ(engine.error().code, ErrorCode::kNotFound);
 }
 
 }  // namespace
-}  // namespace onestack::identity::policy
+}  // namespace onestack::policy

@@ -2,9 +2,12 @@
 // are Keystone's, so behaviour (and operator policy files written for
 // Keystone) carry over unchanged; the table covers the identity APIs onestack
 // serves. Source of truth for behaviour: keystone/common/policies/*.py.
-#include "identity/policy/default_rules.h"
+#include "identity/service/default_rules.h"
 
-namespace onestack::identity::policy {
+namespace onestack::identity {
+
+using policy::DefaultRule;
+
 namespace {
 
 // clang-format off
@@ -413,6 +416,6 @@ constexpr DefaultRule kDefaultRules[] = {
 
 }  // namespace
 
-std::span<const DefaultRule> default_rules() { return kDefaultRules; }
+std::span<const DefaultRule> default_policy_rules() { return kDefaultRules; }
 
-}  // namespace onestack::identity::policy
+}  // namespace onestack::identity

@@ -1,4 +1,4 @@
-#include "identity/policy/policy.h"
+#include "policy/policy.h"
 
 #include <boost/json.hpp>
 
@@ -8,9 +8,8 @@
 #include <utility>
 #include <vector>
 
-#include "identity/policy/default_rules.h"
 
-namespace onestack::identity::policy {
+namespace onestack::policy {
 namespace {
 
 // Policy files are a few kilobytes; anything this large is a mistake.
@@ -221,9 +220,10 @@ Result<FileRules> parse_policy_text(std::string_view contents, std::string_view 
 
 }  // namespace
 
-Result<PolicyEngine> PolicyEngine::load(const std::string& policy_file,
+Result<PolicyEngine> PolicyEngine::load(std::span<const DefaultRule> defaults,
+                                        const std::string& policy_file,
                                         bool enforce_new_defaults) {
-  if (policy_file.empty()) return load_from_text("", enforce_new_defaults);
+  if (policy_file.empty()) return load_from_text(defaults, "", enforce_new_defaults);
   std::error_code ec;
   auto size = std::filesystem::file_size(policy_file, ec);
   if (ec) {
@@ -238,10 +238,11 @@ Result<PolicyEngine> PolicyEngine::load(const std::string& policy_file,
   std::ostringstream buf;
   buf << in.rdbuf();
   if (in.bad()) return file_error(policy_file, "read failed");
-  return load_from_text(buf.str(), enforce_new_defaults, policy_file);
+  return load_from_text(defaults, buf.str(), enforce_new_defaults, policy_file);
 }
 
-Result<PolicyEngine> PolicyEngine::load_from_text(std::string_view contents,
+Result<PolicyEngine> PolicyEngine::load_from_text(std::span<const DefaultRule> defaults,
+                                                  std::string_view contents,
                                                   bool enforce_new_defaults,
                                                   std::string_view origin) {
   auto file_rules = parse_policy_text(contents, origin);
@@ -250,7 +251,7 @@ Result<PolicyEngine> PolicyEngine::load_from_text(std::string_view contents,
   PolicyEngine engine;
   for (auto& [name, rule] : *file_rules) engine.rules_.emplace(name, std::move(rule));
 
-  for (const DefaultRule& d : default_rules()) {
+  for (const DefaultRule& d : defaults) {
     if (engine.rules_.contains(d.name)) continue;  // the file overrides it
     auto rule = Rule::parse(d.name, d.check);
     if (!rule.ok()) return make_error(ErrorCode::kInternal, rule.error().message);
@@ -323,4 +324,16 @@ const Rule* PolicyEngine::find_rule(std::string_view name) const {
   return it == rules_.end() ? nullptr : &it->second;
 }
 
-}  // namespace onestack::identity::policy
+Credentials credentials_of(const auth::AuthContext& caller) {
+  Credentials c;
+  c.user_id = caller.user_id;
+  c.user_domain_id = caller.user_domain_id;
+  c.project_id = caller.project_id;
+  c.project_domain_id = caller.project_domain_id;
+  c.domain_id = caller.domain_id;
+  c.system_scope = caller.system_scope;
+  c.roles = caller.role_names;
+  return c;
+}
+
+}  // namespace onestack::policy

@@ -1,11 +1,11 @@
-#include "identity/policy/rule.h"
+#include "policy/rule.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 #include <string>
 
-namespace onestack::identity::policy {
+namespace onestack::policy {
 namespace {
 
 struct ParseCase {
@@ -266,4 +266,4 @@ TEST(RuleEvaluate, EitherAllowsWhenOneSideAllows) {
 }
 
 }  // namespace
-}  // namespace onestack::identity::policy
+}  // namespace onestack::policy

@@ -1,11 +1,11 @@
-#include "identity/policy/rule.h"
+#include "policy/rule.h"
 
 #include <algorithm>
 #include <cctype>
 #include <optional>
 #include <utility>
 
-namespace onestack::identity::policy {
+namespace onestack::policy {
 namespace {
 
 enum class NodeKind : uint8_t { kTrue, kFalse, kAnd, kOr, kNot, kRuleRef, kRole, kGeneric };
@@ -561,4 +561,4 @@ void Rule::render(uint32_t index, std::string& out) const {
   }
 }
 
-}  // namespace onestack::identity::policy
+}  // namespace onestack::policy

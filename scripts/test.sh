@@ -4,7 +4,9 @@
 # whole test suite; stages 1-3 run on that build with the sanitizer options
 # below, so any ASan, LeakSanitizer or UBSan report fails them:
 #   1. unit tests (GoogleTest), the store and blob contract suites also on
-#      PostgreSQL and GlusterFS (started here, removed after)
+#      PostgreSQL and GlusterFS (started here, removed after), and the
+#      layering check (a module including a header of a module it does not
+#      depend on must fail to compile: tests/layering)
 #   2. API tests (pytest) with Debian's openstack and swift CLIs, rclone,
 #      openstacksdk and keystone's own token code, against a real onestack
 #      process, including the hardening tests: 100 kill -9 cycles under

@@ -19,6 +19,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::kNotAcceptable: return "not_acceptable";
     case ErrorCode::kLengthRequired: return "length_required";
     case ErrorCode::kUnprocessable: return "unprocessable";
+    case ErrorCode::kOverQuota: return "over_quota";
     case ErrorCode::kInternal: return "internal";
   }
   return "unknown";

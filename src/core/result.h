@@ -29,6 +29,7 @@ enum class ErrorCode {
   kNotAcceptable,    // no representation the client accepts (406)
   kLengthRequired,   // a body of unknown length where one must be known (411)
   kUnprocessable,    // well-formed but not what it claims, e.g. a wrong checksum (422)
+  kOverQuota,        // a project's limit would be passed (each API answers its own way)
   kInternal,
 };
 

@@ -34,6 +34,8 @@ std::pair<bh::status, const char*> status_of(ErrorCode code) {
     case ErrorCode::kLengthRequired: return {bh::status::length_required, "Length Required"};
     case ErrorCode::kUnprocessable:
       return {bh::status::unprocessable_entity, "Unprocessable Entity"};
+    // Keystone keeps no quotas; a limit passed reads as what it forbids.
+    case ErrorCode::kOverQuota: return {bh::status::forbidden, "Forbidden"};
     case ErrorCode::kInternal: break;
   }
   return {bh::status::internal_server_error, "Internal Server Error"};

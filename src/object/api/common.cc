@@ -72,6 +72,8 @@ bhttp::status swift_status(ErrorCode c) {
     case ErrorCode::kNotAcceptable: return bhttp::status::not_acceptable;
     case ErrorCode::kLengthRequired: return bhttp::status::length_required;
     case ErrorCode::kUnprocessable: return bhttp::status::unprocessable_entity;
+    // Swift's quota middlewares answer 413 (account_quotas.py, container_quotas.py).
+    case ErrorCode::kOverQuota: return bhttp::status::payload_too_large;
     case ErrorCode::kInternal: return bhttp::status::internal_server_error;
   }
   return bhttp::status::internal_server_error;

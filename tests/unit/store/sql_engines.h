@@ -23,10 +23,12 @@
 
 namespace onestack::store::testing {
 
-// One schema step, in SQL both engines run.
+// One schema step, in SQL both engines run, or with PostgreSQL's own text
+// where the two differ (COLLATE "C" text columns, say).
 struct Step {
   std::string_view description;
   std::string_view sql;
+  std::string_view pg_sql = {};
 };
 
 enum class Engine { kSqlite, kPostgres };
@@ -73,7 +75,8 @@ class EngineFixture {
     }
     std::vector<pg::Migration> m;
     for (size_t i = 0; i < steps_.size(); ++i) {
-      m.push_back({static_cast<int>(i) + 1, steps_[i].description, steps_[i].sql});
+      m.push_back({static_cast<int>(i) + 1, steps_[i].description,
+                   steps_[i].pg_sql.empty() ? steps_[i].sql : steps_[i].pg_sql});
     }
     auto db = pg::PgDb::open(schema_->conninfo(), pg::PoolOptions{.max_connections = 8}, "test", m,
                              "the test store");

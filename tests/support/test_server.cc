@@ -26,6 +26,7 @@ beast_http::status status_for(ErrorCode code) {
     case ErrorCode::kNotAcceptable: return beast_http::status::not_acceptable;
     case ErrorCode::kLengthRequired: return beast_http::status::length_required;
     case ErrorCode::kUnprocessable: return beast_http::status::unprocessable_entity;
+    case ErrorCode::kOverQuota: return beast_http::status::forbidden;
     case ErrorCode::kInternal: return beast_http::status::internal_server_error;
   }
   return beast_http::status::internal_server_error;

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "blob/small_blob_table.h"
+#include "store/group_commit.h"
 #include "store/object_store.h"
 #include "store/pg/pg.h"
 
@@ -131,8 +132,8 @@ class PgObjectStore : public ObjectStore, public blob::SmallBlobTable {
   Pool& pool() { return *pool_; }
 
  private:
-  struct Writer;
   using Op = std::function<Status(Connection&)>;
+  using Writer = GroupCommit<Op>::Entry;
 
   // Runs `op` in a group-committed write transaction and returns its result
   // once the transaction holding it has committed (or failed).
@@ -155,8 +156,7 @@ class PgObjectStore : public ObjectStore, public blob::SmallBlobTable {
   // Containers whose rows the running batch's transaction holds locked;
   // touched only by the thread running a batch.
   std::set<std::pair<std::string, std::string>> locked_;
-  std::mutex queue_mu_;
-  std::deque<Writer*> queue_;  // guarded by queue_mu_; front is the leader
+  GroupCommit<Op> queue_{kMaxBatch};
   std::atomic<uint64_t> commits_{0};
   std::atomic<uint64_t> write_ops_{0};
   std::atomic<uint64_t> retries_{0};

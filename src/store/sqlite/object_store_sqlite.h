@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "blob/small_blob_table.h"
+#include "store/group_commit.h"
 #include "store/object_store.h"
 #include "store/sqlite/database.h"
 
@@ -112,8 +113,8 @@ class SqliteObjectStore : public ObjectStore, public blob::SmallBlobTable {
   Database& database() { return *db_; }
 
  private:
-  struct Writer;
   using Op = std::function<Status(Connection&)>;
+  using Writer = GroupCommit<Op>::Entry;
 
   // Runs `op` in a group-committed write transaction and returns its result
   // once the transaction holding it has committed (or failed).
@@ -122,8 +123,7 @@ class SqliteObjectStore : public ObjectStore, public blob::SmallBlobTable {
   void run_batch(const std::vector<Writer*>& batch);
 
   std::unique_ptr<Database> db_;
-  std::mutex queue_mu_;
-  std::deque<Writer*> queue_;  // guarded by queue_mu_; front is the leader
+  GroupCommit<Op> queue_{kMaxBatch};
   std::atomic<uint64_t> commits_{0};
   std::atomic<uint64_t> write_ops_{0};
   std::atomic<uint64_t> listing_rows_{0};

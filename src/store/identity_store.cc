@@ -19,6 +19,8 @@ const char* kind_name(Kind kind) {
     case Kind::kEndpointGroup: return "endpoint_group";
     case Kind::kConsumer: return "consumer";
     case Kind::kDomainConfig: return "domain_config";
+    case Kind::kRegisteredLimit: return "registered_limit";
+    case Kind::kLimit: return "limit";
   }
   return "unknown";
 }

@@ -39,6 +39,11 @@ enum class Kind {
   kEndpointGroup,  // OS-EP-FILTER endpoint group
   kConsumer,       // OS-OAUTH1 consumer
   kDomainConfig,   // id: the domain id; one record per domain
+  // Unified limits. parent_id: the service, scope: the region ("" for none),
+  // name: the resource name; unique together. A limit's owner_id is its
+  // project or domain, and it is unique per owner and registered limit.
+  kRegisteredLimit,
+  kLimit,
 };
 
 // Returns the stable table-level name of `kind` ("project").
@@ -47,9 +52,11 @@ const char* kind_name(Kind kind);
 // One entity. `scope` is the namespace in which `name` must be unique for
 // kinds that require it: the domain id for projects, users, groups and
 // domain-specific roles ("" for global roles and for domains themselves), the
-// user id for application credentials. `parent_id` is the parent project,
-// parent region, or the endpoint's service. `owner_id` is the user that owns
-// a credential or application credential. `doc` is the entity's JSON object.
+// user id for application credentials, the region of a (registered) limit.
+// `parent_id` is the parent project, parent region, or the endpoint's or
+// limit's service. `owner_id` is the user that owns a credential or
+// application credential, or the project or domain a limit applies to. `doc`
+// is the entity's JSON object.
 struct Record {
   std::string id;
   std::string scope;
@@ -121,6 +128,9 @@ class IdentityStore {
   // Inserts `rec`. kConflict if the id exists, or if `kind` requires unique
   // names and (scope, name) is taken.
   virtual Status create(Kind kind, const Record& rec) = 0;
+  // Inserts every record of `recs`, in order, in one transaction: all of
+  // them or, on the first failure (kConflict as create()), none.
+  virtual Status create_all(Kind kind, const std::vector<Record>& recs) = 0;
   // Returns the record, or kNotFound.
   virtual Result<Record> get(Kind kind, const std::string& id) = 0;
   // Returns matching records ordered by id (possibly empty).

@@ -154,8 +154,6 @@ UNIMPLEMENTED_PATTERNS = {
     '/v3/auth/OS-FEDERATION', '/v3/auth/OS-FEDERATION/{rest+}',
     '/v3/OS-REVOKE', '/v3/OS-REVOKE/{rest+}',
     '/v3/OS-SIMPLE-CERT', '/v3/OS-SIMPLE-CERT/{rest+}',
-    '/v3/limits', '/v3/limits/{rest+}',
-    '/v3/registered_limits', '/v3/registered_limits/{rest+}',
     '/v3/OS-EP-FILTER/{rest+}',
     '/v3/ec2tokens',
     '/v3/OS-OAUTH1/request_token', '/v3/OS-OAUTH1/access_token',
@@ -186,6 +184,17 @@ SPECIAL = {
     # identity:list_credentials: the list is filtered to the caller's own.
     (I, 'GET', '/v3/credentials'): Protected(
         Allow(hidden=('credential_id',)), Allow(hidden=('credential_id',))),
+    # identity:get/list_registered_limits and get_limit_model: "" (any
+    # token); registered limits are the operator's defaults, no tenant's.
+    (I, 'GET', '/v3/registered_limits'): ANY_TOKEN,
+    (I, 'GET', '/v3/registered_limits/{registered_limit_id}'): ANY_TOKEN,
+    (I, 'GET', '/v3/limits/model'): ANY_TOKEN,
+    # identity:list_limits: "", the list narrowed to the caller's project
+    # (keystone/api/limits.py): A's limit is not shown. get_limit (a
+    # system reader, or the limit's project or domain) and the writes
+    # (a system-scoped admin) fall in the admin-only family.
+    (I, 'GET', '/v3/limits'): Protected(
+        Allow(hidden=('limit_id',)), Allow(hidden=('limit_id',))),
 }
 
 
@@ -210,7 +219,7 @@ def classify(service, method, pattern):
 
 # The identity families whose every route is refused to a caller that is
 # neither an admin nor the owner of A's resource (each rule in
-# default_rules.cc is admin_required, a system reader, the owner
+# default_rules.cc is admin_required, a system reader or admin, the owner
 # (user_id:%(user_id)s / target.credential.user_id), or a reader of the
 # target's project or domain -- and the cases here are none of those).
 IDENTITY_FAMILIES = (
@@ -219,6 +228,7 @@ IDENTITY_FAMILIES = (
     '/v3/roles', '/v3/role_inferences', '/v3/role_assignments', '/v3/policies',
     '/v3/OS-EP-FILTER/endpoint_groups', '/v3/OS-OAUTH1/consumers',
     '/v3/OS-INHERIT', '/v3/system', '/v3/users/{user_id}/application_credentials',
+    '/v3/registered_limits', '/v3/limits',
 )
 
 
@@ -394,6 +404,19 @@ def _build_world(cloud):
     r = _ok(req('POST', '/v3/OS-OAUTH1/consumers',
                 json={'consumer': {'description': 'consumer-a'}}), 201)
     ids['consumer_id'] = r.json()['consumer']['id']
+    # Unified limits are written by a system-scoped admin only (Zed): a
+    # limit of A on one registered limit, and one registered limit free of
+    # limits, so a refused PATCH or DELETE of it would otherwise succeed.
+    w.system = cloud.issue_token(system=True)[0]
+    r = _ok(req('POST', '/v3/registered_limits', w.system, json={'registered_limits': [
+        {'service_id': ids['service_id'], 'resource_name': 'res-a', 'default_limit': 5},
+        {'service_id': ids['service_id'], 'resource_name': 'res-free',
+         'default_limit': 5}]}), 201)
+    ids['registered_limit_id'] = r.json()['registered_limits'][1]['id']
+    r = _ok(req('POST', '/v3/limits', w.system, json={'limits': [
+        {'project_id': pa['id'], 'service_id': ids['service_id'],
+         'resource_name': 'res-a', 'resource_limit': 1}]}), 201)
+    ids['limit_id'] = r.json()['limits'][0]['id']
     ids['credential_id'] = cloud.create('credentials', {
         'type': 'cert', 'user_id': ids['user_id'], 'project_id': pa['id'],
         'blob': 'secret-a'})['id']
@@ -489,6 +512,14 @@ def request_for(route, ids):
         elif method == 'POST' and pattern == '/v3/endpoints':
             kw['json'] = {'endpoint': {'service_id': ids['service_id'],
                                        'interface': 'admin', 'url': 'http://evil'}}
+        elif method == 'POST' and pattern == '/v3/registered_limits':
+            kw['json'] = {'registered_limits': [{
+                'service_id': ids['service_id'], 'resource_name': 'evil',
+                'default_limit': 1}]}
+        elif method == 'POST' and pattern == '/v3/limits':
+            kw['json'] = {'limits': [{
+                'project_id': ids['project_id'], 'service_id': ids['service_id'],
+                'resource_name': 'res-free', 'resource_limit': 1000}]}
         elif method == 'POST' and pattern == '/v3/credentials':
             kw['json'] = {'credential': {'type': 'cert', 'user_id': ids['user_id'],
                                          'blob': 'evil'}}
@@ -533,6 +564,7 @@ def fingerprint(w):
                 '/v3/services', '/v3/endpoints', '/v3/credentials',
                 '/v3/policies', '/v3/OS-EP-FILTER/endpoint_groups',
                 '/v3/OS-OAUTH1/consumers', '/v3/role_inferences',
+                '/v3/registered_limits',
                 '/v3/projects/%s/tags' % ids['project_id'],
                 '/v3/groups/%s/users' % ids['group_id'],
                 '/v3/domains/default/config',
@@ -540,6 +572,9 @@ def fingerprint(w):
     for path in listings:
         r = w.req('GET', path)
         out.append((path, r.status_code, _canon(r)))
+    # Only a system scope sees every project's limits.
+    r = w.req('GET', '/v3/limits', w.system)
+    out.append(('/v3/limits', r.status_code, _canon(r)))
     for path in ['/v3/users/%s/application_credentials' % ids['user_id'],
                  '/v3/users/%s/credentials/OS-EC2' % ids['user_id'],
                  '/v3/users/%s/access_rules' % ids['user_id']]:

@@ -249,6 +249,19 @@ awaitable<Response> delete_region(Env& env, Request& req) {
                                      "endpoints."));
       }
     }
+    // Keystone's registered_limit.region_id is a foreign key: deleting a
+    // region a registered limit names fails there (a 500); here it is
+    // refused as the endpoints' case is.
+    auto limits = st.list(Kind::kRegisteredLimit, {});
+    if (!limits.ok()) return Status(std::move(limits).error());
+    for (const auto& l : *limits) {
+      if (subtree.count(l.scope)) {
+        return Status(make_error(ErrorCode::kForbidden,
+                                 "Unable to delete region " + id +
+                                     " because it or its child regions have associated "
+                                     "registered limits."));
+      }
+    }
     for (const auto& r : subtree) {
       Status s = st.remove(Kind::kRegion, r);
       if (!s.ok() && s.error().code != ErrorCode::kNotFound) return s;
@@ -366,10 +379,19 @@ awaitable<Response> delete_service(Env& env, Request& req) {
   ONESTACK_API_TRY(rec);
   std::string id = rec->id;
   ONESTACK_API_TRY(co_await write(env, [&env, &id] {
-    // A service takes its endpoints with it.
+    // A service takes its endpoints with it. Keystone's
+    // registered_limit.service_id is a foreign key: deleting a service a
+    // registered limit names fails there (a 500); here it is refused.
     auto& st = env.svc.store();
     store::RecordQuery q;
     q.parent_id = id;
+    auto limits = st.list(Kind::kRegisteredLimit, q);
+    if (!limits.ok()) return Status(std::move(limits).error());
+    if (!limits->empty()) {
+      return Status(make_error(
+          ErrorCode::kForbidden,
+          "Unable to delete service " + id + " because it has associated registered limits."));
+    }
     auto endpoints = st.list(Kind::kEndpoint, q);
     if (!endpoints.ok()) return Status(std::move(endpoints).error());
     for (const auto& e : *endpoints) {

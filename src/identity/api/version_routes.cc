@@ -53,8 +53,6 @@ constexpr Missing kMissing[] = {
     {"/v3/auth/OS-FEDERATION", "Federated authentication (OS-FEDERATION)"},
     {"/v3/OS-REVOKE", "The revocation event list (OS-REVOKE)"},
     {"/v3/OS-SIMPLE-CERT", "PKI certificates (OS-SIMPLE-CERT)"},
-    {"/v3/limits", "Unified limits"},
-    {"/v3/registered_limits", "Unified limits"},
 };
 
 awaitable<Response> not_implemented(Env&, Request& req) {
@@ -95,6 +93,7 @@ void build_router(http::Router& r, Env& env) {
   register_unimplemented_routes(r, env);
   register_extension_routes(r, env);
   register_ec2_routes(r, env);
+  register_limit_routes(r, env);
 }
 
 }  // namespace onestack::identity::api

@@ -311,6 +311,31 @@ constexpr DefaultRule kDefaultRules[] = {
     {"identity:update_endpoint", "rule:admin_required", "rule:admin_required"},
     {"identity:delete_endpoint", "rule:admin_required", "rule:admin_required"},
 
+    // /v3/registered_limits and /v3/limits (keystone/common/policies/
+    // registered_limit.py, limit.py). Zed defines these without deprecated
+    // check strings, and the writes (named create_registered_limits and
+    // create_limits, plural, as Keystone names them) need a system-scoped
+    // admin. Target keys: get_limit: the limit's fields under "target.limit.*"
+    // ("target.limit.project_id", a JSON null as "None"), and
+    // "target.limit.project.domain_id" for a project's limit or
+    // "target.limit.domain.id" for a domain's; none when the limit does not
+    // exist. The others: none.
+    {"identity:get_registered_limit", "", nullptr},
+    {"identity:list_registered_limits", "", nullptr},
+    {"identity:create_registered_limits", "role:admin and system_scope:all", nullptr},
+    {"identity:update_registered_limit", "role:admin and system_scope:all", nullptr},
+    {"identity:delete_registered_limit", "role:admin and system_scope:all", nullptr},
+    {"identity:get_limit_model", "", nullptr},
+    {"identity:get_limit",
+     "(role:reader and system_scope:all) or (domain_id:%(target.limit.domain.id)s or "
+     "domain_id:%(target.limit.project.domain_id)s) or (project_id:%(target.limit.project_id)s "
+     "and not None:%(target.limit.project_id)s)",
+     nullptr},
+    {"identity:list_limits", "", nullptr},
+    {"identity:create_limits", "role:admin and system_scope:all", nullptr},
+    {"identity:update_limit", "role:admin and system_scope:all", nullptr},
+    {"identity:delete_limit", "role:admin and system_scope:all", nullptr},
+
     // /v3/users/{user_id}/application_credentials. Target keys: "user_id"
     // (the URL's {user_id}; rule:owner compares it with the caller).
     {"identity:get_application_credential",

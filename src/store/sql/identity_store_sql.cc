@@ -23,6 +23,13 @@ std::optional<std::string> unique_key(Kind kind, const Record& rec) {
     case Kind::kRole:
     case Kind::kAppCredential:
       return rec.scope + kKeySeparator + rec.name;
+    // Keystone's uniqueness of unified limits: a registered limit per
+    // (service, region, resource), a limit per owner and registered limit.
+    case Kind::kRegisteredLimit:
+      return rec.parent_id + kKeySeparator + rec.scope + kKeySeparator + rec.name;
+    case Kind::kLimit:
+      return rec.owner_id + kKeySeparator + rec.parent_id + kKeySeparator + rec.scope +
+             kKeySeparator + rec.name;
     case Kind::kRegion:
     case Kind::kService:
     case Kind::kEndpoint:
@@ -107,6 +114,10 @@ Params record_params(Kind kind, const Record& rec) {
   return p;
 }
 
+constexpr std::string_view kInsertRecord =
+    "INSERT INTO identity_records (kind, id, scope, name, parent_id, owner_id, doc, unique_key) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
 // Appends "AND <column> = $N" for a set filter and binds its value.
 void add_filter(std::string& sql, Params& params, const char* column,
                 const std::optional<std::string>& value) {
@@ -133,11 +144,16 @@ std::vector<std::string_view> cascades(Kind kind) {
       return {"DELETE FROM identity_memberships WHERE group_id = $1",
               "DELETE FROM identity_assignments WHERE actor_type = 'group' AND actor_id = $1"};
     case Kind::kProject:
-      return {"DELETE FROM identity_assignments WHERE target_type = 'project' AND target_id = $1"};
+      return {"DELETE FROM identity_assignments WHERE target_type = 'project' AND target_id = $1",
+              // Keystone deletes a project's limits with it.
+              "DELETE FROM identity_records WHERE kind = 'limit' AND owner_id = $1"};
     case Kind::kDomain:
       return {"DELETE FROM identity_assignments WHERE target_type = 'domain' AND target_id = $1",
               // A domain's configuration is keyed by the domain id.
-              "DELETE FROM identity_records WHERE kind = 'domain_config' AND id = $1"};
+              "DELETE FROM identity_records WHERE kind = 'domain_config' AND id = $1",
+              // Keystone leaves a domain's limits behind, naming a domain
+              // that is gone; they go with it here.
+              "DELETE FROM identity_records WHERE kind = 'limit' AND owner_id = $1"};
     case Kind::kRole:
       return {"DELETE FROM identity_assignments WHERE role_id = $1",
               "DELETE FROM identity_implied_roles WHERE prior_id = $1 OR implied_id = $1"};
@@ -151,7 +167,8 @@ std::vector<std::string_view> cascades(Kind kind) {
     case Kind::kEndpointGroup:
     case Kind::kConsumer:
     case Kind::kDomainConfig:
-      break;
+    case Kind::kRegisteredLimit:
+    case Kind::kLimit: break;
   }
   return {};
 }
@@ -216,11 +233,18 @@ Status SqlIdentityStore::write(std::string_view point, const std::function<Statu
 
 Status SqlIdentityStore::create(Kind kind, const Record& rec) {
   return write("identity.create", [&](Tx& tx) -> Status {
-    auto n = tx.run(
-        "INSERT INTO identity_records (kind, id, scope, name, parent_id, owner_id, doc, "
-        "unique_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        record_params(kind, rec));
+    auto n = tx.run(kInsertRecord, record_params(kind, rec));
     if (!n.ok()) return record_conflict(kind, rec, std::move(n).error());
+    return ok_status();
+  });
+}
+
+Status SqlIdentityStore::create_all(Kind kind, const std::vector<Record>& recs) {
+  return write("identity.create_all", [&](Tx& tx) -> Status {
+    for (const Record& rec : recs) {
+      auto n = tx.run(kInsertRecord, record_params(kind, rec));
+      if (!n.ok()) return record_conflict(kind, rec, std::move(n).error());
+    }
     return ok_status();
   });
 }

@@ -35,6 +35,7 @@ class SqlIdentityStore final : public IdentityStore {
   explicit SqlIdentityStore(std::unique_ptr<Db> db) : db_(std::move(db)) {}
 
   Status create(Kind kind, const Record& rec) override;
+  Status create_all(Kind kind, const std::vector<Record>& recs) override;
   Result<Record> get(Kind kind, const std::string& id) override;
   Result<std::vector<Record>> list(Kind kind, const RecordQuery& query) override;
   Status update(Kind kind, const Record& rec) override;

@@ -185,14 +185,25 @@ struct UniquenessCase {
 
 TEST_P(IdentityStoreContract, NamesAreUniqueExactlyWhereTheKindRequires) {
   const UniquenessCase cases[] = {
-      {Kind::kDomain, true, true},         {Kind::kProject, true, false},
-      {Kind::kUser, true, false},          {Kind::kGroup, true, false},
-      {Kind::kRole, true, false},          {Kind::kAppCredential, true, false},
-      {Kind::kRegion, false, false},       {Kind::kService, false, false},
-      {Kind::kEndpoint, false, false},     {Kind::kCredential, false, false},
-      {Kind::kAccessRule, false, false},   {Kind::kPolicy, false, false},
-      {Kind::kEndpointGroup, false, false}, {Kind::kConsumer, false, false},
+      {Kind::kDomain, true, true},
+      {Kind::kProject, true, false},
+      {Kind::kUser, true, false},
+      {Kind::kGroup, true, false},
+      {Kind::kRole, true, false},
+      {Kind::kAppCredential, true, false},
+      {Kind::kRegion, false, false},
+      {Kind::kService, false, false},
+      {Kind::kEndpoint, false, false},
+      {Kind::kCredential, false, false},
+      {Kind::kAccessRule, false, false},
+      {Kind::kPolicy, false, false},
+      {Kind::kEndpointGroup, false, false},
+      {Kind::kConsumer, false, false},
       {Kind::kDomainConfig, false, false},
+      // Unique in (service, region, resource) and, for limits, owner: with
+      // the same service and owner, exactly "unique in scope".
+      {Kind::kRegisteredLimit, true, false},
+      {Kind::kLimit, true, false},
   };
   for (const UniquenessCase& c : cases) {
     SCOPED_TRACE(kind_name(c.kind));
@@ -212,6 +223,48 @@ TEST_P(IdentityStoreContract, NamesAreUniqueExactlyWhereTheKindRequires) {
       EXPECT_EQ(other_scope.ok(), !c.unique_globally);
     }
   }
+}
+
+TEST_P(IdentityStoreContract, RegisteredLimitsAreUniquePerServiceRegionAndResource) {
+  // rec(id, scope = region, name = resource, parent = service)
+  ASSERT_OK(store_->create(Kind::kRegisteredLimit, rec("rl1", "r1", "cores", "s1")));
+  EXPECT_CODE(store_->create(Kind::kRegisteredLimit, rec("rl2", "r1", "cores", "s1")),
+              ErrorCode::kConflict);
+  ASSERT_OK(store_->create(Kind::kRegisteredLimit, rec("rl3", "r1", "cores", "s2")));
+  ASSERT_OK(store_->create(Kind::kRegisteredLimit, rec("rl4", "", "cores", "s1")));
+  ASSERT_OK(store_->create(Kind::kRegisteredLimit, rec("rl5", "r1", "ram", "s1")));
+  EXPECT_CODE(store_->update(Kind::kRegisteredLimit, rec("rl5", "r1", "cores", "s1")),
+              ErrorCode::kConflict);
+  EXPECT_EQ(list_ids(Kind::kRegisteredLimit),
+            (std::vector<std::string>{"rl1", "rl3", "rl4", "rl5"}));
+}
+
+TEST_P(IdentityStoreContract, LimitsAreUniquePerOwnerServiceRegionAndResource) {
+  // rec(id, scope = region, name = resource, parent = service, owner = project)
+  ASSERT_OK(store_->create(Kind::kLimit, rec("l1", "r1", "cores", "s1", "p1")));
+  EXPECT_CODE(store_->create(Kind::kLimit, rec("l2", "r1", "cores", "s1", "p1")),
+              ErrorCode::kConflict);
+  ASSERT_OK(store_->create(Kind::kLimit, rec("l3", "r1", "cores", "s1", "p2")));
+  ASSERT_OK(store_->create(Kind::kLimit, rec("l4", "", "cores", "s1", "p1")));
+  ASSERT_OK(store_->create(Kind::kLimit, rec("l5", "r1", "cores", "s2", "p1")));
+  EXPECT_EQ(list_ids(Kind::kLimit), (std::vector<std::string>{"l1", "l3", "l4", "l5"}));
+}
+
+TEST_P(IdentityStoreContract, CreateAllInsertsEveryRecordOrNone) {
+  ASSERT_OK(store_->create_all(Kind::kRegisteredLimit,
+                               {rec("a", "", "cores", "s"), rec("b", "", "ram", "s")}));
+  EXPECT_EQ(list_ids(Kind::kRegisteredLimit), (std::vector<std::string>{"a", "b"}));
+  // A clash with a stored record, or within the batch, inserts nothing.
+  EXPECT_CODE(store_->create_all(Kind::kRegisteredLimit,
+                                 {rec("c", "", "disk", "s"), rec("d", "", "cores", "s")}),
+              ErrorCode::kConflict);
+  EXPECT_CODE(store_->create_all(Kind::kRegisteredLimit,
+                                 {rec("e", "", "gpus", "s"), rec("f", "", "gpus", "s")}),
+              ErrorCode::kConflict);
+  EXPECT_CODE(store_->create_all(Kind::kRegisteredLimit, {rec("g", "", "x", "s"), rec("a")}),
+              ErrorCode::kConflict);
+  EXPECT_EQ(list_ids(Kind::kRegisteredLimit), (std::vector<std::string>{"a", "b"}));
+  ASSERT_OK(store_->create_all(Kind::kRegisteredLimit, {}));
 }
 
 TEST_P(IdentityStoreContract, GlobalAndDomainRolesMayShareAName) {
@@ -334,6 +387,10 @@ class IdentityStoreCascade : public IdentityStoreContract {
     ASSERT_OK(store_->create(Kind::kAccessRule, rec("ar1", "", "", "", "u1")));
     ASSERT_OK(store_->create(Kind::kAccessRule, rec("ar2", "", "", "", "u2")));
     for (const char* d : {"d1", "d2"}) ASSERT_OK(store_->create(Kind::kDomainConfig, rec(d)));
+    // A limit on each project and domain: owner_id names it.
+    for (const char* o : {"p1", "p2", "d1", "d2"}) {
+      ASSERT_OK(store_->create(Kind::kLimit, rec(std::string("l-") + o, "", "cores", "s", o)));
+    }
     for (const char* g : {"g1", "g2"}) {
       for (const char* u : {"u1", "u2"}) ASSERT_OK(store_->add_member(g, u));
     }
@@ -376,16 +433,19 @@ TEST_P(IdentityStoreCascade, RemovingAGroupDropsItsMembershipsAndGrants) {
   EXPECT_EQ(assignments().size(), 4u);
 }
 
-TEST_P(IdentityStoreCascade, RemovingAProjectDropsGrantsOnIt) {
+TEST_P(IdentityStoreCascade, RemovingAProjectDropsGrantsOnItAndItsLimits) {
   ASSERT_OK(store_->remove(Kind::kProject, "p1"));
   EXPECT_EQ(assignments({.target_id = "p1"}), std::vector<Assignment>{});
   EXPECT_EQ(assignments().size(), 4u);
   EXPECT_EQ(list_ids(Kind::kCredential).size(), 2u);  // credentials name projects but stay
+  EXPECT_EQ(list_ids(Kind::kLimit), (std::vector<std::string>{"l-d1", "l-d2", "l-p2"}));
 }
 
-TEST_P(IdentityStoreCascade, RemovingADomainDropsGrantsOnItAndItsConfiguration) {
+TEST_P(IdentityStoreCascade, RemovingADomainDropsGrantsOnItItsConfigurationAndItsLimits) {
   ASSERT_OK(store_->remove(Kind::kDomain, "d1"));
   EXPECT_EQ(list_ids(Kind::kDomainConfig), std::vector<std::string>{"d2"});
+  // Only the domain's own limit: its projects' go when they are removed.
+  EXPECT_EQ(list_ids(Kind::kLimit), (std::vector<std::string>{"l-d2", "l-p1", "l-p2"}));
   EXPECT_EQ(assignments({.target_type = TargetType::kDomain}),
             (std::vector<Assignment>{grant(ActorType::kGroup, "g2", TargetType::kDomain, "d2", "r2")}));
   EXPECT_EQ(assignments().size(), 4u);
@@ -403,7 +463,9 @@ TEST_P(IdentityStoreCascade, RemovingARoleDropsItsGrantsAndImplicationsBothWays)
 TEST_P(IdentityStoreCascade, RemovingOtherKindsLeavesRelationsAlone) {
   ASSERT_OK(store_->remove(Kind::kCredential, "c1"));
   ASSERT_OK(store_->remove(Kind::kAppCredential, "a1"));
+  ASSERT_OK(store_->remove(Kind::kLimit, "l-p1"));
   EXPECT_EQ(assignments().size(), 5u);
+  EXPECT_EQ(list_ids(Kind::kLimit).size(), 3u);
   EXPECT_EQ(groups_of("u1").size(), 2u);
   ASSERT_OK(store_->get(Kind::kUser, "u1"));
 }
@@ -646,6 +708,8 @@ TEST_P(IdentityStoreContract, GenerationChangesAfterEveryKindOfWrite) {
   expect_moved("prune_revocations that removed an event");
   ASSERT_OK(store_->remove(Kind::kUser, "u1"));
   expect_moved("remove");
+  ASSERT_OK(store_->create_all(Kind::kRegisteredLimit, {rec("rl1", "", "cores", "s")}));
+  expect_moved("create_all");
 
   ASSERT_OK(store_->get(Kind::kGroup, "g1"));
   ASSERT_OK(store_->list(Kind::kGroup, {}));
@@ -653,6 +717,7 @@ TEST_P(IdentityStoreContract, GenerationChangesAfterEveryKindOfWrite) {
   expect_still("reading");
   EXPECT_FALSE(store_->create(Kind::kGroup, rec("g1", "d", "other")).ok());
   EXPECT_FALSE(store_->remove(Kind::kUser, "nobody").ok());
+  EXPECT_FALSE(store_->create_all(Kind::kRegisteredLimit, {rec("rl2", "", "cores", "s")}).ok());
   expect_still("a failed write");
 }
 

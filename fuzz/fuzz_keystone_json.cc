@@ -62,7 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Endpoint& e = kEndpoints[data[0] % (sizeof kEndpoints / sizeof kEndpoints[0])];
   std::string body = expand(std::string_view(reinterpret_cast<const char*>(data + 1), size - 1));
   std::string path = expand(e.path);
-  roundtrip(h.identity_port, request(e.method, path, "Content-Type: application/json\r\n",
-                                    body, e.auth));
+  roundtrip(h.identity_port,
+            request(e.method, path, "Content-Type: application/json\r\n", body, e.auth));
   return 0;
 }

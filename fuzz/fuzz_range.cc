@@ -17,8 +17,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     size -= 8;
   }
   // Small objects find the edge cases; keep some huge ones too.
-  if (object_size & 1) object_size >>= 1;
-  else object_size %= 4096;
+  if (object_size & 1)
+    object_size >>= 1;
+  else
+    object_size %= 4096;
   std::string_view header(reinterpret_cast<const char*>(data), size);
   RangeResult r = parse_range(header, object_size, 50);
   if (r.decision == RangeDecision::kPartial) {

@@ -16,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (size_t i = 0; i < put->size(); ++i) {
       const SegmentSpec& spec = (*put)[i];
       SegmentHead head;
-      head.size = spec.size_bytes && *spec.size_bytes >= 0 ? static_cast<uint64_t>(*spec.size_bytes) : 10;
+      head.size =
+          spec.size_bytes && *spec.size_bytes >= 0 ? static_cast<uint64_t>(*spec.size_bytes) : 10;
       head.etag = spec.etag ? *spec.etag : "d41d8cd98f00b204e9800998ecf8427e";
       head.content_type = "application/octet-stream";
       head.timestamp_us = 1700000000000000;

@@ -41,7 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       size_t eq = item.find('=');
       std::string key, value;
       bool ok = http::percent_decode(item.substr(0, eq), &key);
-      if (eq != std::string_view::npos) ok = ok && http::percent_decode(item.substr(eq + 1), &value);
+      if (eq != std::string_view::npos)
+        ok = ok && http::percent_decode(item.substr(eq + 1), &value);
       if (ok) req.query.add(std::move(key), std::move(value), eq != std::string_view::npos);
       if (amp == std::string_view::npos) break;
       query.remove_prefix(amp + 1);
@@ -58,7 +59,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     req.path_params = m.params;
     api::Target t = api::target_of(req);
     (void)api::check_names(t);
-    for (auto level : {api::NameLevel::kAccount, api::NameLevel::kContainer, api::NameLevel::kObject}) {
+    for (auto level :
+         {api::NameLevel::kAccount, api::NameLevel::kContainer, api::NameLevel::kObject}) {
       (void)api::check_name_length(limits, t, level);
     }
   }

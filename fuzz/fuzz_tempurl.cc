@@ -34,8 +34,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Harness& h = harness();
   const std::string base = "/v1/" + h.account;
   static const bool ready = [&] {
-    roundtrip(h.object_port,
-             request("POST", base, std::string("X-Account-Meta-Temp-URL-Key: ") + kKey + "\r\n", ""));
+    roundtrip(
+        h.object_port,
+        request("POST", base, std::string("X-Account-Meta-Temp-URL-Key: ") + kKey + "\r\n", ""));
     roundtrip(h.object_port, request("PUT", base + "/tu", "", ""));
     roundtrip(h.object_port, request("PUT", base + "/tu/o", "", "tempurl object"));
     return true;
@@ -43,8 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ready;
   static const std::string tu_sig =
       api::hmac_hex(api::Digest::kSha256, kKey, "GET\n9999999999\n" + base + "/tu/o");
-  static const std::string form_sig = api::hmac_hex(
-      api::Digest::kSha256, kKey, base + "/tu/\n\n1024\n10\n9999999999");
+  static const std::string form_sig =
+      api::hmac_hex(api::Digest::kSha256, kKey, base + "/tu/\n\n1024\n10\n9999999999");
 
   auto lines = split_lines(std::string_view(reinterpret_cast<const char*>(data), size), 3);
   std::string query = target_text(replace_all(lines[0], "@TUSIG@", tu_sig));
@@ -59,7 +60,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   roundtrip(h.object_port, request("HEAD", base + "/tu/o?" + query, "", "", false));
   roundtrip(h.object_port, request("PUT", base + "/tu/p?" + query, "", "x", false));
 
-  std::string ctype = "Content-Type: multipart/form-data; boundary=" + header_value(lines[1]) + "\r\n";
+  std::string ctype =
+      "Content-Type: multipart/form-data; boundary=" + header_value(lines[1]) + "\r\n";
   std::string body = replace_all(lines[2], "@FORMSIG@", form_sig);
   roundtrip(h.object_port, request("POST", base + "/tu/", ctype, body, false));
   std::vector<std::pair<std::string, std::string>> params;

@@ -32,8 +32,8 @@
 #include "object/service/object_service.h"
 #include "store/sql/identity_store_sql.h"
 #include "store/sqlite/migrations.h"
-#include "store/sqlite/sqlite_db.h"
 #include "store/sqlite/object_store_sqlite.h"
+#include "store/sqlite/sqlite_db.h"
 
 namespace onestack::fuzz {
 
@@ -103,9 +103,9 @@ Harness start() {
   identity::BootstrapOptions boot;
   boot.password = "fuzz-admin-secret";
   boot.bcrypt_rounds = 4;
-  boot.services.push_back(identity::ServiceEndpoints{"identity", "keystone", "http://127.0.0.1:5000/v3/",
-                                                     "http://127.0.0.1:5000/v3/",
-                                                     "http://127.0.0.1:5000/v3/"});
+  boot.services.push_back(
+      identity::ServiceEndpoints{"identity", "keystone", "http://127.0.0.1:5000/v3/",
+                                 "http://127.0.0.1:5000/v3/", "http://127.0.0.1:5000/v3/"});
   if (Status st = identity::bootstrap(*w->identity_store, boot); !st.ok()) die(st.error().message);
   auto formatter = identity::token::TokenFormatter::open(keys);
   if (!formatter.ok()) die(formatter.error().message);
@@ -117,7 +117,8 @@ Harness start() {
       settings, *w->identity_store, std::move(formatter).value(), std::move(policy).value());
   if (Status st = w->identity->refresh(); !st.ok()) die(st.error().message);
   w->pool = std::make_unique<WorkerPool>(2);
-  w->identity_env = std::make_unique<identity::api::Env>(identity::api::Env{*w->identity, *w->pool});
+  w->identity_env =
+      std::make_unique<identity::api::Env>(identity::api::Env{*w->identity, *w->pool});
   identity::api::build_router(w->identity_router, *w->identity_env);
 
   auto os = store::sqlite::SqliteObjectStore::open((dir / "object.db").string());
@@ -129,8 +130,8 @@ Harness start() {
   bo.fsync_dir = [](int) { return 0; };
   auto bs = blob::fs::FsBlobStore::open_dir((dir / "blobs").string(), bo);
   if (!bs.ok()) die(bs.error().message);
-  w->blobs = std::make_unique<blob::tiered::TieredBlobStore>(w->object_store, std::move(bs).value(),
-                                                             4096);
+  w->blobs =
+      std::make_unique<blob::tiered::TieredBlobStore>(w->object_store, std::move(bs).value(), 4096);
   w->disk_pool = std::make_unique<WorkerPool>(2);
   object::ObjectConfig ocfg;
   w->object_service =
@@ -170,9 +171,9 @@ Harness start() {
       R"({"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"admin",)"
       R"("domain":{"id":"default"},"password":"fuzz-admin-secret"}}},"scope":{"project":)"
       R"({"name":"admin","domain":{"id":"default"}}}}})";
-  std::string raw = roundtrip(w->h.identity_port,
-                             request("POST", "/v3/auth/tokens",
-                                     "Content-Type: application/json\r\n", body, false));
+  std::string raw = roundtrip(
+      w->h.identity_port,
+      request("POST", "/v3/auth/tokens", "Content-Type: application/json\r\n", body, false));
   if (status_of(raw) != 201) die("token request failed: " + raw);
   auto tok = raw.find("X-Subject-Token: ");
   if (tok == std::string::npos) die("no X-Subject-Token: " + raw);
@@ -243,8 +244,10 @@ std::string roundtrip(uint16_t port, std::string_view bytes) {
 
 std::string expand(std::string_view input) {
   const Harness& h = harness();
-  const std::pair<std::string_view, const std::string*> placeholders[] = {
-      {"@TOKEN@", &h.token}, {"@ACCT@", &h.account}, {"@UID@", &h.user_id}, {"@PID@", &h.project_id}};
+  const std::pair<std::string_view, const std::string*> placeholders[] = {{"@TOKEN@", &h.token},
+                                                                          {"@ACCT@", &h.account},
+                                                                          {"@UID@", &h.user_id},
+                                                                          {"@PID@", &h.project_id}};
   std::string out;
   out.reserve(input.size() + 256);
   for (size_t i = 0; i < input.size();) {

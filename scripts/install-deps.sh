@@ -24,6 +24,7 @@ test_pkgs=(
   postgresql glusterfs-server haproxy iproute2
   swift swift-proxy swift-account swift-container swift-object swift-object-expirer
   python3-keystonemiddleware memcached rsyslog
+  clang-format
 )
 fuzz_pkgs=(
   clang clang-14 libclang-rt-14-dev llvm-14

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything, builds onestack once with AddressSanitizer and UBSan
+# Installs everything, checks the code's layout (.clang-format, scripts/
+# format.sh), builds onestack once with AddressSanitizer and UBSan
 # (the asan preset: gcc, -fsanitize=address,undefined, Debug) and runs the
 # whole test suite; stages 1-3 run on that build with the sanitizer options
 # below, so any ASan, LeakSanitizer or UBSan report fails them:
@@ -33,6 +34,9 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 scripts/install-deps.sh test
+
+echo "== format"
+scripts/format.sh --check
 
 # Every report stops the process; exit status 86 tells a sanitizer's exit from
 # a program's own failure codes (fernet_tool exits 1 on a bad token).

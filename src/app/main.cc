@@ -2,8 +2,8 @@
 // names concrete backends: the embedded ones (SQLite, a local blob
 // directory, Fernet keys on disk) and the scale-out ones (PostgreSQL, a
 // GlusterFS volume, Fernet keys in the database).
-#include <CLI/CLI.hpp>
 #include <malloc.h>
+#include <CLI/CLI.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <condition_variable>
 #include <filesystem>
@@ -12,10 +12,16 @@
 #include <thread>
 
 #include "app/settings.h"
+#include "blob/fs/fs_blob_store.h"
+#include "blob/gluster/gluster_blob_store.h"
+#include "blob/tiered/tiered_blob_store.h"
 #include "core/http/server.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/worker_pool.h"
+#include "fault/faulty_blob_store.h"
+#include "fault/faulty_db.h"
+#include "fault/faulty_object_store.h"
 #include "identity/api/routes.h"
 #include "identity/service/bootstrap.h"
 #include "identity/service/default_rules.h"
@@ -23,21 +29,15 @@
 #include "identity/service/shared_keys.h"
 #include "identity/token/key_repository.h"
 #include "identity/token/token_formatter.h"
-#include "blob/fs/fs_blob_store.h"
-#include "blob/gluster/gluster_blob_store.h"
-#include "blob/tiered/tiered_blob_store.h"
-#include "fault/faulty_blob_store.h"
-#include "fault/faulty_db.h"
-#include "fault/faulty_object_store.h"
 #include "object/api/routes.h"
 #include "object/service/object_service.h"
 #include "store/pg/identity_migrations_pg.h"
-#include "store/pg/pg_db.h"
 #include "store/pg/object_store_pg.h"
+#include "store/pg/pg_db.h"
 #include "store/sql/identity_store_sql.h"
 #include "store/sqlite/migrations.h"
-#include "store/sqlite/sqlite_db.h"
 #include "store/sqlite/object_store_sqlite.h"
+#include "store/sqlite/sqlite_db.h"
 
 #ifndef ONESTACK_VERSION
 #define ONESTACK_VERSION "0.0.0"
@@ -101,8 +101,8 @@ Result<std::unique_ptr<store::sql::SqlIdentityStore>> open_identity_store(const 
     if (!pg.ok()) return std::move(pg).error();
     db = std::move(pg).value();
   } else {
-    auto lite = store::sqlite::SqliteDb::open(s.database_path, {},
-                                              store::sqlite::schema_migrations());
+    auto lite =
+        store::sqlite::SqliteDb::open(s.database_path, {}, store::sqlite::schema_migrations());
     if (!lite.ok()) return std::move(lite).error();
     db = std::move(lite).value();
   }
@@ -163,7 +163,8 @@ std::optional<IdentityParts> open_identity(const AppSettings& s) {
     if (!opened.ok()) return failed("fernet keys " + s.key_repository, opened.error());
     formatter = std::move(opened).value();
   }
-  auto policy = policy::PolicyEngine::load(identity::default_policy_rules(), s.policy_file, s.enforce_new_defaults);
+  auto policy = policy::PolicyEngine::load(identity::default_policy_rules(), s.policy_file,
+                                           s.enforce_new_defaults);
   if (!policy.ok()) return failed("policy", policy.error());
   IdentityParts parts;
   parts.store = std::move(store).value();
@@ -224,19 +225,16 @@ std::optional<ObjectParts> open_object_storage(const AppSettings& s) {
   }
   auto large = open_large_blobs(s);
   if (!large.ok()) {
-    return failed(s.blob_backend == "glusterfs"
-                      ? "GlusterFS volume " + s.gluster_volume
-                      : "object blob directory " + s.object_blob_dir,
+    return failed(s.blob_backend == "glusterfs" ? "GlusterFS volume " + s.gluster_volume
+                                                : "object blob directory " + s.object_blob_dir,
                   large.error());
   }
   ObjectParts parts;
   parts.store = std::move(rows);
-  parts.blobs = std::make_unique<blob::tiered::TieredBlobStore>(std::move(small),
-                                                                std::move(large).value(),
-                                                                s.object_inline_max);
+  parts.blobs = std::make_unique<blob::tiered::TieredBlobStore>(
+      std::move(small), std::move(large).value(), s.object_inline_max);
   if (!s.fault_file.empty()) {
-    spdlog::warn("fault injection enabled: object storage obeys {} (a test setting)",
-                 s.fault_file);
+    spdlog::warn("fault injection enabled: object storage obeys {} (a test setting)", s.fault_file);
     auto plan = std::make_shared<fault::FaultPlan>(s.fault_file);
     parts.faulty_store = std::make_unique<fault::FaultyObjectStore>(parts.store, plan);
     std::shared_ptr<blob::BlobStore> tiers = std::move(parts.blobs);
@@ -305,8 +303,8 @@ int run_serve(const AppSettings& s) {
     // Other nodes write the shared database; a node-local cache of its
     // rows would serve what they replaced.
     if (shared(s)) ocfg.read_cache_bytes = 0;
-    object_service = std::make_unique<object::ObjectService>(objects->rows(), *objects->blobs,
-                                                     *disk_pool, ocfg);
+    object_service =
+        std::make_unique<object::ObjectService>(objects->rows(), *objects->blobs, *disk_pool, ocfg);
     if (Status st = object_service->recover(); !st.ok()) return fail("object recovery", st.error());
     object_env = std::make_unique<object::api::Env>(object::api::Env{object_service.get()});
     object_router = object::api::build_router(*object_env);
@@ -395,16 +393,17 @@ int run_bootstrap(const AppSettings& s, identity::BootstrapOptions opts,
   auto store = open_identity_store(s);
   if (!store.ok()) return fail(identity_store_name(s), store.error());
   std::string pub = public_url.empty() ? s.identity.public_url + "/v3/" : public_url;
-  opts.services.push_back(identity::ServiceEndpoints{
-      "identity", "keystone", pub, internal_url.empty() ? pub : internal_url,
-      admin_url.empty() ? pub : admin_url});
+  opts.services.push_back(identity::ServiceEndpoints{"identity", "keystone", pub,
+                                                     internal_url.empty() ? pub : internal_url,
+                                                     admin_url.empty() ? pub : admin_url});
   if (s.object_enabled) {
     std::string object_url = s.object_public_url + "/v1/AUTH_%(project_id)s";
     opts.services.push_back(
         identity::ServiceEndpoints{"object-store", "swift", object_url, object_url, object_url});
   }
   opts.bcrypt_rounds = s.identity.bcrypt_rounds;
-  if (Status st = identity::bootstrap(**store, opts); !st.ok()) return fail("bootstrap", st.error());
+  if (Status st = identity::bootstrap(**store, opts); !st.ok())
+    return fail("bootstrap", st.error());
   std::cout << "bootstrap complete: user '" << opts.username << "' on project '"
             << opts.project_name << "' (domain Default), region " << opts.region_id << "\n";
   return 0;
@@ -452,8 +451,9 @@ int main(int argc, char** argv) {
 
   identity::BootstrapOptions bopts;
   std::string public_url, internal_url, admin_url;
-  auto* boot = cli.add_subcommand("bootstrap", "create the admin user, project, roles and catalog "
-                                               "(as keystone-manage bootstrap)");
+  auto* boot = cli.add_subcommand("bootstrap",
+                                  "create the admin user, project, roles and catalog "
+                                  "(as keystone-manage bootstrap)");
   add_common(boot);
   boot->add_option("--bootstrap-password", bopts.password, "the admin user's password")
       ->envname("OS_BOOTSTRAP_PASSWORD");
@@ -465,8 +465,9 @@ int main(int argc, char** argv) {
   boot->add_option("--bootstrap-internal-url", internal_url, "identity internal endpoint URL");
   boot->add_option("--bootstrap-admin-url", admin_url, "identity admin endpoint URL");
 
-  auto* rotate = cli.add_subcommand("fernet-rotate", "rotate the Fernet token keys "
-                                                     "(as keystone-manage fernet_rotate)");
+  auto* rotate = cli.add_subcommand("fernet-rotate",
+                                    "rotate the Fernet token keys "
+                                    "(as keystone-manage fernet_rotate)");
   add_common(rotate);
   auto* routes = cli.add_subcommand("routes", "print every API route as JSON lines");
   add_common(routes);

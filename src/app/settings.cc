@@ -38,8 +38,8 @@ std::vector<std::string> split_list(const std::string& text) {
 
 Result<AppSettings> load_settings(const Config& cfg, const std::string& data_dir_override) {
   AppSettings s;
-  s.data_dir = data_dir_override.empty() ? cfg.get("DEFAULT", "data_dir", s.data_dir)
-                                         : data_dir_override;
+  s.data_dir =
+      data_dir_override.empty() ? cfg.get("DEFAULT", "data_dir", s.data_dir) : data_dir_override;
   s.log_level = cfg.get("DEFAULT", "log_level", s.log_level);
   auto get_int = [&cfg](const char* sec, const char* key, int64_t def, int64_t lo,
                         int64_t hi) -> Result<int64_t> {
@@ -52,11 +52,11 @@ Result<AppSettings> load_settings(const Config& cfg, const std::string& data_dir
     }
     return v;
   };
-#define ONESTACK_SETTING(dst, sec, key, lo, hi)                        \
-  do {                                                                 \
-    auto v = get_int(sec, key, static_cast<int64_t>(dst), lo, hi);     \
-    if (!v.ok()) return std::move(v).error();                          \
-    dst = static_cast<decltype(dst)>(*v);                              \
+#define ONESTACK_SETTING(dst, sec, key, lo, hi)                    \
+  do {                                                             \
+    auto v = get_int(sec, key, static_cast<int64_t>(dst), lo, hi); \
+    if (!v.ok()) return std::move(v).error();                      \
+    dst = static_cast<decltype(dst)>(*v);                          \
   } while (0)
   ONESTACK_SETTING(s.io_threads, "DEFAULT", "io_threads", 0, 256);
   ONESTACK_SETTING(s.worker_threads, "DEFAULT", "worker_threads", 0, 1024);
@@ -124,9 +124,8 @@ Result<AppSettings> load_settings(const Config& cfg, const std::string& data_dir
   s.object_host = cfg.get("object", "bind_host", s.object_host);
   s.object_blob_dir = cfg.get("object", "blob_dir", s.data_dir + "/objects");
   s.object_db_path = cfg.get("object", "database", s.data_dir + "/objects.db");
-  s.object_public_url =
-      cfg.get("object", "public_url",
-              scheme + "://" + s.object_host + ":" + std::to_string(s.object_port));
+  s.object_public_url = cfg.get(
+      "object", "public_url", scheme + "://" + s.object_host + ":" + std::to_string(s.object_port));
   while (!s.object_public_url.empty() && s.object_public_url.back() == '/') {
     s.object_public_url.pop_back();
   }
@@ -140,9 +139,9 @@ Result<AppSettings> load_settings(const Config& cfg, const std::string& data_dir
                         "[object_store] backend = glusterfs needs volume and servers");
     }
   } else if (s.blob_backend != "local") {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "[object_store] backend: expected local or glusterfs, got '" +
-                          s.blob_backend + "'");
+    return make_error(
+        ErrorCode::kInvalidArgument,
+        "[object_store] backend: expected local or glusterfs, got '" + s.blob_backend + "'");
   }
   s.node_name = cfg.get("DEFAULT", "node_name", "");
   if (s.node_name.empty()) {

@@ -29,7 +29,7 @@ struct AppSettings {
   // (leases of background jobs, its own temp files on a shared volume).
   // Default: "<hostname>-<object port>".
   std::string node_name;
-  std::string key_repository; // default: <data_dir>/fernet-keys
+  std::string key_repository;  // default: <data_dir>/fernet-keys
   int max_active_keys = 3;
   std::string policy_file;
   bool enforce_new_defaults = false;
@@ -48,7 +48,7 @@ struct AppSettings {
   std::string gluster_volume;                // [object_store] volume
   std::vector<std::string> gluster_servers;  // [object_store] servers: host[:port], comma-separated
   std::string gluster_directory = "/objects";  // [object_store] directory inside the volume
-  size_t disk_threads = 64;       // fsync-bound work: one thread per concurrent upload
+  size_t disk_threads = 64;                    // fsync-bound work: one thread per concurrent upload
   size_t object_inline_max = 65536;  // blobs up to this size live in the database; 0: none
   int object_reaper_interval_ms = 1000;
   int object_auditor_interval_s = 3600;

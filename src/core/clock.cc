@@ -23,9 +23,7 @@ int64_t Clock::now_us() const {
   return duration_cast<microseconds>(now().time_since_epoch()).count();
 }
 
-int64_t Clock::now_unix() const {
-  return duration_cast<seconds>(now().time_since_epoch()).count();
-}
+int64_t Clock::now_unix() const { return duration_cast<seconds>(now().time_since_epoch()).count(); }
 
 const SystemClock& SystemClock::instance() {
   static const SystemClock clock;

@@ -109,8 +109,7 @@ class FakeClock final : public Clock {
   // under test has reached its wait, instead of sleeping until it probably
   // has. Returns false if that takes longer than `limit` of real time (a
   // guard for a broken test, not a timing assumption).
-  bool await_sleepers(size_t n,
-                      std::chrono::milliseconds limit = std::chrono::seconds(30)) const;
+  bool await_sleepers(size_t n, std::chrono::milliseconds limit = std::chrono::seconds(30)) const;
 
  private:
   mutable std::mutex mu_;

@@ -86,8 +86,7 @@ Result<int64_t> Config::get_int(const std::string& section, const std::string& k
   return out;
 }
 
-Result<bool> Config::get_bool(const std::string& section, const std::string& key,
-                              bool def) const {
+Result<bool> Config::get_bool(const std::string& section, const std::string& key, bool def) const {
   if (!has(section, key)) return def;
   std::string v = get(section, key, "");
   std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });

@@ -23,8 +23,7 @@ class Config {
 
   bool has(const std::string& section, const std::string& key) const;
   // Returns the value, or `def` when unset.
-  std::string get(const std::string& section, const std::string& key,
-                  const std::string& def) const;
+  std::string get(const std::string& section, const std::string& key, const std::string& def) const;
   // kInvalidArgument naming "[section] key" when the value is not an integer.
   Result<int64_t> get_int(const std::string& section, const std::string& key, int64_t def) const;
   // Accepts true/false/yes/no/on/off/1/0 (any case).

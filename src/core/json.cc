@@ -29,8 +29,7 @@ Result<std::optional<std::string>> get_string(const json::object& o, std::string
   auto it = o.find(key);
   if (it == o.end()) return std::optional<std::string>{};
   if (!it->value().is_string()) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "'" + std::string(key) + "' must be a string");
+    return make_error(ErrorCode::kInvalidArgument, "'" + std::string(key) + "' must be a string");
   }
   return std::optional<std::string>(std::string(it->value().as_string()));
 }
@@ -39,8 +38,7 @@ Result<std::optional<bool>> get_bool(const json::object& o, std::string_view key
   auto it = o.find(key);
   if (it == o.end()) return std::optional<bool>{};
   if (!it->value().is_bool()) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "'" + std::string(key) + "' must be a boolean");
+    return make_error(ErrorCode::kInvalidArgument, "'" + std::string(key) + "' must be a boolean");
   }
   return std::optional<bool>(it->value().as_bool());
 }
@@ -49,8 +47,7 @@ Result<const json::object*> get_object(const json::object& o, std::string_view k
   auto it = o.find(key);
   if (it == o.end()) return static_cast<const json::object*>(nullptr);
   if (!it->value().is_object()) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "'" + std::string(key) + "' must be an object");
+    return make_error(ErrorCode::kInvalidArgument, "'" + std::string(key) + "' must be an object");
   }
   return &it->value().as_object();
 }

@@ -7,8 +7,8 @@ namespace onestack {
 namespace {
 std::shared_ptr<spdlog::logger>& access_logger_ptr() {
   static std::shared_ptr<spdlog::logger> logger = [] {
-    auto l = std::make_shared<spdlog::logger>(
-        "access", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    auto l = std::make_shared<spdlog::logger>("access",
+                                              std::make_shared<spdlog::sinks::stderr_sink_mt>());
     l->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ access %v", spdlog::pattern_time_type::utc);
     return l;
   }();
@@ -18,8 +18,8 @@ std::shared_ptr<spdlog::logger>& access_logger_ptr() {
 
 void init_logging(const std::string& level) {
   auto lvl = spdlog::level::from_str(level == "warning" ? "warn" : level);
-  auto main = std::make_shared<spdlog::logger>(
-      "onestack", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto main = std::make_shared<spdlog::logger>("onestack",
+                                               std::make_shared<spdlog::sinks::stderr_sink_mt>());
   main->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l %v", spdlog::pattern_time_type::utc);
   main->set_level(lvl);
   spdlog::set_default_logger(main);

@@ -26,10 +26,10 @@ enum class ErrorCode {
   kUnavailable,
   kMethodNotAllowed,
   kNotImplemented,
-  kNotAcceptable,    // no representation the client accepts (406)
-  kLengthRequired,   // a body of unknown length where one must be known (411)
-  kUnprocessable,    // well-formed but not what it claims, e.g. a wrong checksum (422)
-  kOverQuota,        // a project's limit would be passed (each API answers its own way)
+  kNotAcceptable,   // no representation the client accepts (406)
+  kLengthRequired,  // a body of unknown length where one must be known (411)
+  kUnprocessable,   // well-formed but not what it claims, e.g. a wrong checksum (422)
+  kOverQuota,       // a project's limit would be passed (each API answers its own way)
   kInternal,
 };
 
@@ -57,23 +57,38 @@ inline Error make_plain_error(ErrorCode code, std::string message) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}          // NOLINT: implicit by design
-  Result(Error error) : v_(std::move(error)) {}      // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  T& value() & { assert(ok()); return std::get<0>(v_); }
-  const T& value() const& { assert(ok()); return std::get<0>(v_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(v_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  const Error& error() const& { assert(!ok()); return std::get<1>(v_); }
-  Error&& error() && { assert(!ok()); return std::get<1>(std::move(v_)); }
+  const Error& error() const& {
+    assert(!ok());
+    return std::get<1>(v_);
+  }
+  Error&& error() && {
+    assert(!ok());
+    return std::get<1>(std::move(v_));
+  }
 
  private:
   std::variant<T, Error> v_;
@@ -87,8 +102,14 @@ class [[nodiscard]] Result<void> {
 
   bool ok() const { return ok_; }
   explicit operator bool() const { return ok_; }
-  const Error& error() const& { assert(!ok_); return error_; }
-  Error&& error() && { assert(!ok_); return std::move(error_); }
+  const Error& error() const& {
+    assert(!ok_);
+    return error_;
+  }
+  Error&& error() && {
+    assert(!ok_);
+    return std::move(error_);
+  }
 
  private:
   Error error_{ErrorCode::kInternal, {}};
@@ -102,8 +123,8 @@ inline Status ok_status() { return Status{}; }
 }  // namespace onestack
 
 // Propagates a failed Result/Status out of the enclosing function.
-#define ONESTACK_TRY(expr)                                   \
-  do {                                                       \
-    auto onestack_try_r_ = (expr);                           \
+#define ONESTACK_TRY(expr)                                                \
+  do {                                                                    \
+    auto onestack_try_r_ = (expr);                                        \
     if (!onestack_try_r_.ok()) return std::move(onestack_try_r_).error(); \
   } while (0)

@@ -30,14 +30,14 @@ class WorkerPool {
     return boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(R)>(
         [this](auto handler, F f) {
           auto work = boost::asio::make_work_guard(handler);
-          boost::asio::post(pool_, [h = std::move(handler), w = std::move(work),
-                                    f = std::move(f)]() mutable {
-            R result = f();
-            auto ex = w.get_executor();
-            boost::asio::dispatch(ex, [h = std::move(h), r = std::move(result)]() mutable {
-              std::move(h)(std::move(r));
-            });
-          });
+          boost::asio::post(
+              pool_, [h = std::move(handler), w = std::move(work), f = std::move(f)]() mutable {
+                R result = f();
+                auto ex = w.get_executor();
+                boost::asio::dispatch(ex, [h = std::move(h), r = std::move(result)]() mutable {
+                  std::move(h)(std::move(r));
+                });
+              });
         },
         boost::asio::use_awaitable, std::move(fn));
   }

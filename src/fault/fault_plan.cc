@@ -19,9 +19,12 @@ struct KindName {
   FaultKind kind;
 };
 constexpr KindName kKinds[] = {
-    {"ENOSPC", FaultKind::kEnospc},           {"EDQUOT", FaultKind::kEdquot},
-    {"EIO", FaultKind::kEio},                 {"SQLITE_FULL", FaultKind::kSqliteFull},
-    {"SQLITE_IOERR", FaultKind::kSqliteIoerr}, {"SQLITE_BUSY", FaultKind::kSqliteBusy},
+    {"ENOSPC", FaultKind::kEnospc},
+    {"EDQUOT", FaultKind::kEdquot},
+    {"EIO", FaultKind::kEio},
+    {"SQLITE_FULL", FaultKind::kSqliteFull},
+    {"SQLITE_IOERR", FaultKind::kSqliteIoerr},
+    {"SQLITE_BUSY", FaultKind::kSqliteBusy},
 };
 
 std::vector<std::string_view> words(std::string_view line) {
@@ -99,8 +102,8 @@ Error fault_error(FaultKind kind, std::string_view point) {
   // The codes are the backends' own mapping (blob/fs sys_error, store/sqlite
   // sqlite_error); the messages read like theirs, without a path.
   auto sys = [&](int err) {
-    return std::string(point) + " (injected fault): " +
-           std::error_code(err, std::generic_category()).message();
+    return std::string(point) +
+           " (injected fault): " + std::error_code(err, std::generic_category()).message();
   };
   std::string where = std::string(point) + " (injected fault): ";
   switch (kind) {
@@ -109,8 +112,7 @@ Error fault_error(FaultKind kind, std::string_view point) {
     case FaultKind::kEio: return make_error(ErrorCode::kInternal, sys(EIO));
     case FaultKind::kSqliteFull:
       return make_error(ErrorCode::kInsufficientStorage, where + "database or disk is full");
-    case FaultKind::kSqliteIoerr:
-      return make_error(ErrorCode::kInternal, where + "disk I/O error");
+    case FaultKind::kSqliteIoerr: return make_error(ErrorCode::kInternal, where + "disk I/O error");
     case FaultKind::kSqliteBusy:
       return make_error(ErrorCode::kUnavailable, where + "database is locked");
   }

@@ -110,7 +110,7 @@ class FaultPlan {
  private:
   struct Armed {
     FaultRule rule;
-    int64_t seen = 0;   // calls at the point while this rule was in force
+    int64_t seen = 0;  // calls at the point while this rule was in force
     int64_t fired = 0;
   };
   // Re-reads the file if it changed. Requires mu_.

@@ -20,8 +20,9 @@ class FaultyWriter final : public blob::BlobWriter {
     if (auto f = plan_->hit("blob.write")) {
       if (f->short_bytes) {
         // write(2) took part of the data, then the next call failed.
-        size_t n = *f->short_bytes < 0 ? data.size() / 2
-                                       : std::min(data.size(), static_cast<size_t>(*f->short_bytes));
+        size_t n = *f->short_bytes < 0
+                       ? data.size() / 2
+                       : std::min(data.size(), static_cast<size_t>(*f->short_bytes));
         (void)inner_->write(data.substr(0, n));
       }
       return fail(std::move(f->error));

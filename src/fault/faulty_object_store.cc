@@ -3,11 +3,11 @@
 namespace onestack::fault {
 
 // Returns the injected error from the enclosing method when `point` fires.
-#define ONESTACK_FAULT_POINT(point)                                   \
-  do {                                                                \
-    if (auto onestack_fault_ = plan_->hit(point)) {                   \
-      return std::move(onestack_fault_->error);                       \
-    }                                                                 \
+#define ONESTACK_FAULT_POINT(point)                 \
+  do {                                              \
+    if (auto onestack_fault_ = plan_->hit(point)) { \
+      return std::move(onestack_fault_->error);     \
+    }                                               \
   } while (0)
 
 FaultyObjectStore::FaultyObjectStore(std::shared_ptr<store::ObjectStore> inner,

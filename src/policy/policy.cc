@@ -8,7 +8,6 @@
 #include <utility>
 #include <vector>
 
-
 namespace onestack::policy {
 namespace {
 
@@ -29,8 +28,7 @@ Error line_error(std::string_view origin, size_t line, std::string_view what) {
   return file_error(origin, "line " + std::to_string(line) + ": " + std::string(what));
 }
 
-Status add_file_rule(FileRules& out, std::string_view origin, std::string name,
-                     Result<Rule> rule) {
+Status add_file_rule(FileRules& out, std::string_view origin, std::string name, Result<Rule> rule) {
   if (!rule.ok()) return file_error(origin, rule.error().message);
   // A repeated key: the last one wins, as in the YAML and JSON loaders
   // oslo.policy uses.
@@ -112,8 +110,7 @@ Result<std::string> read_quoted(std::string_view text, size_t& pos, std::string_
         case '/': out += '/'; break;
         case 'n': out += '\n'; break;
         case 't': out += '\t'; break;
-        default:
-          return line_error(origin, line, std::string("unsupported escape \\") + e);
+        default: return line_error(origin, line, std::string("unsupported escape \\") + e);
       }
       continue;
     }
@@ -147,8 +144,9 @@ Result<FileRules> parse_yaml_policy(std::string_view contents, std::string_view 
       if (only_comment_left(line, 3)) continue;
     }
     if (first != 0) {
-      return line_error(origin, line_no, "indented lines (nested or continued values) are not "
-                                         "supported; write each rule as one `name: check` line");
+      return line_error(origin, line_no,
+                        "indented lines (nested or continued values) are not "
+                        "supported; write each rule as one `name: check` line");
     }
 
     // The key.
@@ -191,8 +189,8 @@ Result<FileRules> parse_yaml_policy(std::string_view contents, std::string_view 
         return line_error(origin, line_no, "unexpected text after the quoted value");
       }
       value = std::move(*quoted);
-    } else if (c == '{' || c == '[' || c == '|' || c == '>' || c == '&' || c == '*' ||
-               c == '!' || c == '@' || c == '`' || c == '%') {
+    } else if (c == '{' || c == '[' || c == '|' || c == '>' || c == '&' || c == '*' || c == '!' ||
+               c == '@' || c == '`' || c == '%') {
       return line_error(origin, line_no,
                         std::string("values starting with '") + c +
                             "' are not supported; quote the check string");
@@ -221,8 +219,7 @@ Result<FileRules> parse_policy_text(std::string_view contents, std::string_view 
 }  // namespace
 
 Result<PolicyEngine> PolicyEngine::load(std::span<const DefaultRule> defaults,
-                                        const std::string& policy_file,
-                                        bool enforce_new_defaults) {
+                                        const std::string& policy_file, bool enforce_new_defaults) {
   if (policy_file.empty()) return load_from_text(defaults, "", enforce_new_defaults);
   std::error_code ec;
   auto size = std::filesystem::file_size(policy_file, ec);

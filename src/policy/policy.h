@@ -60,8 +60,7 @@ class PolicyEngine final : public RuleResolver {
   // As load(), with the policy file's contents given directly; `origin` names
   // them in error messages.
   static Result<PolicyEngine> load_from_text(std::span<const DefaultRule> defaults,
-                                             std::string_view contents,
-                                             bool enforce_new_defaults,
+                                             std::string_view contents, bool enforce_new_defaults,
                                              std::string_view origin = "<policy>");
 
   PolicyEngine(PolicyEngine&&) noexcept = default;

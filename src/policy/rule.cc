@@ -347,11 +347,8 @@ class TextParser {
         ++pos_;
         return inner;
       }
-      case TokKind::kCheck:
-        ++pos_;
-        return b_.add_check(t.text);
-      default:
-        return unexpected();
+      case TokKind::kCheck: ++pos_; return b_.add_check(t.text);
+      default: return unexpected();
     }
   }
 
@@ -423,8 +420,7 @@ bool generic_matches(CredPath path, std::string_view literal, const Credentials&
     case CredPath::kProjectDomainId: return or_none(c.project_domain_id) == match;
     case CredPath::kDomainId: return or_none(c.domain_id) == match;
     case CredPath::kSystemScope: return or_none(c.system_scope) == match;
-    case CredPath::kIsAdminProject:
-      return match == (c.is_admin_project ? "True" : "False");
+    case CredPath::kIsAdminProject: return match == (c.is_admin_project ? "True" : "False");
     case CredPath::kAlwaysNone: return match == kNoneValue;
     case CredPath::kTokenUserId: return token_value(c.user_id);
     case CredPath::kTokenUserDomainId: return token_value(c.user_domain_id);
@@ -555,9 +551,7 @@ void Rule::render(uint32_t index, std::string& out) const {
       out += "not ";
       render(n.children[0], out);
       return;
-    default:
-      out += n.text;
-      return;
+    default: out += n.text; return;
   }
 }
 

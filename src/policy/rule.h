@@ -68,8 +68,7 @@ class Rule {
   // Evaluates the rule. `resolver` (may be nullptr: every `rule:` reference
   // is then false) resolves `rule:NAME`. References nested deeper than a
   // fixed bound evaluate to false, so a cycle can never recurse forever.
-  bool evaluate(const Credentials& creds, const Target& target,
-                const RuleResolver* resolver) const;
+  bool evaluate(const Credentials& creds, const Target& target, const RuleResolver* resolver) const;
 
   // The names referenced with `rule:NAME`, in order of appearance (may
   // repeat). Used to detect undefined references and cycles at load time.

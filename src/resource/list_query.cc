@@ -53,7 +53,8 @@ Status check_value(const Attr& attr, std::string_view v) {
       return ok_status();
     case Type::kInt:
       if (!parse_int(v)) {
-        return bad("'" + std::string(v) + "' is not an integer value for " + std::string(attr.name));
+        return bad("'" + std::string(v) + "' is not an integer value for " +
+                   std::string(attr.name));
       }
       return ok_status();
   }
@@ -146,7 +147,8 @@ Result<ListQuery> parse_list_query(const Def& def, const http::QueryParams& quer
       for (const std::string& part : parts) {
         size_t colon = part.find(':');
         std::string_view k = std::string_view(part).substr(0, colon);
-        std::string_view d = colon == std::string::npos ? "asc" : std::string_view(part).substr(colon + 1);
+        std::string_view d =
+            colon == std::string::npos ? "asc" : std::string_view(part).substr(colon + 1);
         ONESTACK_TRY(add_sort_key(def, k, d, q.sort));
       }
     } else if (key == "limit") {
@@ -175,14 +177,16 @@ Result<ListQuery> parse_list_query(const Def& def, const http::QueryParams& quer
       }
     } else if (std::find(options.extra_keys.begin(), options.extra_keys.end(), key) ==
                options.extra_keys.end()) {
-      if (options.strict) return bad("'" + key + "' is not a valid filter for " + std::string(def.collection));
+      if (options.strict)
+        return bad("'" + key + "' is not a valid filter for " + std::string(def.collection));
     }
   }
   if (sort_dirs.size() > sort_keys.size()) {
     return bad("The number of sort_dir values must not exceed the number of sort_key values");
   }
   for (size_t i = 0; i < sort_keys.size(); ++i) {
-    ONESTACK_TRY(add_sort_key(def, sort_keys[i], i < sort_dirs.size() ? sort_dirs[i] : "asc", q.sort));
+    ONESTACK_TRY(
+        add_sort_key(def, sort_keys[i], i < sort_dirs.size() ? sort_dirs[i] : "asc", q.sort));
   }
   if (!query.has("limit")) q.limit = options.default_limit;
   if (options.max_limit > 0 && q.limit > options.max_limit) q.limit = options.max_limit;

@@ -29,10 +29,10 @@ struct SortKey {
 
 struct ListQuery {
   std::vector<Filter> filters;
-  std::vector<SortKey> sort;  // the kit adds "id" last, so the order is total
-  int64_t limit = 0;          // 0: no limit asked (the options' default applies)
-  std::string marker;         // the id of the last item of the previous page
-  std::vector<std::string> fields;  // empty: every visible attribute
+  std::vector<SortKey> sort;              // the kit adds "id" last, so the order is total
+  int64_t limit = 0;                      // 0: no limit asked (the options' default applies)
+  std::string marker;                     // the id of the last item of the previous page
+  std::vector<std::string> fields;        // empty: every visible attribute
   std::vector<std::string> tags;          // has every one
   std::vector<std::string> tags_any;      // has at least one
   std::vector<std::string> not_tags;      // lacks at least one

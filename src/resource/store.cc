@@ -87,7 +87,8 @@ std::string placeholder(const Params& p) { return "$" + std::to_string(p.size())
 Result<json::object> read_item(const Rows& rows, int r) {
   auto doc = parse_json(rows.str(r, 1));
   if (!doc.ok() || !doc->is_object()) {
-    return make_error(ErrorCode::kInternal, "stored document of " + rows.str(r, 0) + " is not JSON");
+    return make_error(ErrorCode::kInternal,
+                      "stored document of " + rows.str(r, 0) + " is not JSON");
   }
   json::object item = std::move(doc->as_object());
   item["id"] = rows.str(r, 0);
@@ -109,10 +110,10 @@ Status attach_tags(Tx& tx, const Def& def, std::vector<json::object>& items) {
     p.add(std::string_view(item.at("id").as_string()));
     in += (in.empty() ? "" : ", ") + placeholder(p);
   }
-  auto rows = tx.query(
-      "SELECT resource_id, tag FROM resource_tags WHERE kind = $1 AND resource_id IN (" + in +
-          ") ORDER BY resource_id, tag",
-      p);
+  auto rows =
+      tx.query("SELECT resource_id, tag FROM resource_tags WHERE kind = $1 AND resource_id IN (" +
+                   in + ") ORDER BY resource_id, tag",
+               p);
   if (!rows.ok()) return std::move(rows).error();
   for (auto& item : items) item["tags"] = json::array();
   for (int r = 0; r < rows->size(); ++r) {
@@ -171,7 +172,8 @@ Result<json::object> check_create(const Def& def, const json::object& body) {
       continue;
     }
     auto v = parse_json(attr.default_json);
-    if (!v.ok()) return make_error(ErrorCode::kInternal, "bad default of " + std::string(attr.name));
+    if (!v.ok())
+      return make_error(ErrorCode::kInternal, "bad default of " + std::string(attr.name));
     out[attr.name] = std::move(*v);
   }
   return out;
@@ -215,8 +217,8 @@ Result<json::object> insert(Tx& tx, const Def& def, json::object attrs, const Cl
     cols += ", " + column_name(attr);
     vals += ", " + placeholder(p);
   }
-  auto n = tx.run("INSERT INTO " + std::string(def.table) + " (" + cols + ") VALUES (" + vals + ")",
-                  p);
+  auto n =
+      tx.run("INSERT INTO " + std::string(def.table) + " (" + cols + ") VALUES (" + vals + ")", p);
   if (!n.ok()) {
     Error e = std::move(n).error();
     if (e.code == ErrorCode::kConflict) {
@@ -336,8 +338,8 @@ Result<json::object> update(Tx& tx, const Def& def, std::string_view id,
     set += ", " + column_name(attr) + " = " + placeholder(p);
   }
   p.add(id);
-  auto n = tx.run("UPDATE " + std::string(def.table) + " SET " + set + " WHERE id = " + placeholder(p),
-                  p);
+  auto n = tx.run(
+      "UPDATE " + std::string(def.table) + " SET " + set + " WHERE id = " + placeholder(p), p);
   if (!n.ok()) {
     Error e = std::move(n).error();
     if (e.code == ErrorCode::kConflict) {
@@ -415,7 +417,8 @@ Status remove_tag(Tx& tx, const Def& def, std::string_view id, std::string_view 
   return bump(tx, def, id, clock);
 }
 
-json::object render(const Def& def, const json::object& item, const std::vector<std::string>& fields) {
+json::object render(const Def& def, const json::object& item,
+                    const std::vector<std::string>& fields) {
   json::object out;
   auto wanted = [&](std::string_view name) {
     return fields.empty() || std::find(fields.begin(), fields.end(), name) != fields.end();
@@ -435,9 +438,9 @@ Status check_schema(Tx& tx, const Def& def) {
   }
   auto rows = tx.query("SELECT " + cols + " FROM " + std::string(def.table) + " WHERE 1 = 0");
   if (!rows.ok()) {
-    return make_error(ErrorCode::kInternal, "table " + std::string(def.table) +
-                                                " does not match its declaration: " +
-                                                rows.error().message);
+    return make_error(ErrorCode::kInternal,
+                      "table " + std::string(def.table) +
+                          " does not match its declaration: " + rows.error().message);
   }
   return ok_status();
 }

@@ -85,8 +85,7 @@ Status list_page(const ListQuery& q, bool allow_path, const FetchPage<Entry>& fe
     }
     delimiter = "/";
   }
-  const std::optional<std::string> end_prefix =
-      prefix.empty() ? std::nullopt : successor(prefix);
+  const std::optional<std::string> end_prefix = prefix.empty() ? std::nullopt : successor(prefix);
   const std::string orig_marker = marker;
   bool marker_inclusive = false;
   bool end_marker_inclusive = false;

@@ -38,10 +38,10 @@ namespace onestack::store {
 using Metadata = std::map<std::string, std::string>;
 
 struct AccountRecord {
-  std::string name;         // "AUTH_<project_id>"
-  int64_t created_us = 0;   // X-Timestamp, microseconds since the epoch
-  int64_t put_us = 0;       // X-PUT-Timestamp
-  Metadata meta;            // x-account-meta-*, x-account-access-control, ...
+  std::string name;        // "AUTH_<project_id>"
+  int64_t created_us = 0;  // X-Timestamp, microseconds since the epoch
+  int64_t put_us = 0;      // X-PUT-Timestamp
+  Metadata meta;           // x-account-meta-*, x-account-access-control, ...
   // Totals over the account's containers, computed when read.
   uint64_t container_count = 0;
   uint64_t object_count = 0;
@@ -53,7 +53,7 @@ struct ContainerRecord {
   std::string name;
   int64_t created_us = 0;
   int64_t put_us = 0;
-  Metadata meta;            // x-container-meta-*, x-container-read, x-versions-location, ...
+  Metadata meta;  // x-container-meta-*, x-container-read, x-versions-location, ...
   std::string storage_policy;
   uint64_t object_count = 0;  // maintained by the store
   uint64_t bytes_used = 0;    // maintained by the store
@@ -63,13 +63,13 @@ struct ObjectRecord {
   std::string account;
   std::string container;
   std::string name;
-  std::string blob_id;      // "" for an object with no bytes
+  std::string blob_id;  // "" for an object with no bytes
   uint64_t size = 0;
-  std::string etag;         // as listed and returned (hex MD5, or a manifest's etag)
+  std::string etag;  // as listed and returned (hex MD5, or a manifest's etag)
   std::string content_type;
-  int64_t timestamp_us = 0; // last modification (X-Timestamp)
-  int64_t delete_at = 0;    // X-Delete-At, unix seconds; 0: never
-  Metadata meta;            // x-object-meta-*, content-encoding, x-static-large-object, ...
+  int64_t timestamp_us = 0;  // last modification (X-Timestamp)
+  int64_t delete_at = 0;     // X-Delete-At, unix seconds; 0: never
+  Metadata meta;             // x-object-meta-*, content-encoding, x-static-large-object, ...
   // The bytes the row counts toward its container's and account's usage
   // when that is not `size`: a large object's manifest counts the
   // manifest, a row that shares its data with another row (a versioned
@@ -84,9 +84,9 @@ inline uint64_t usage_of(const ObjectRecord& o) { return o.held_bytes.value_or(o
 // bound. `limit` is already clamped by the caller.
 struct ListQuery {
   std::string prefix;
-  std::string marker;       // strictly after (before, when reverse)
-  std::string end_marker;   // strictly before (after, when reverse)
-  std::string delimiter;    // any string; empty for none
+  std::string marker;               // strictly after (before, when reverse)
+  std::string end_marker;           // strictly before (after, when reverse)
+  std::string delimiter;            // any string; empty for none
   std::optional<std::string> path;  // Swift's "path": direct children of path + "/"
   size_t limit = 10000;
   bool reverse = false;

@@ -77,7 +77,8 @@ int main(int argc, char** argv) {
   std::string key_dir;
 
   int max_active_keys = onestack::identity::token::kDefaultMaxActiveKeys;
-  auto* setup = app.add_subcommand("setup", "create a key repository as keystone-manage fernet_setup");
+  auto* setup =
+      app.add_subcommand("setup", "create a key repository as keystone-manage fernet_setup");
   setup->add_option("--key-dir", key_dir)->required();
   setup->add_option("--max-active-keys", max_active_keys);
 

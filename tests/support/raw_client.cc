@@ -17,8 +17,7 @@ namespace onestack::test_support {
 namespace {
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
@@ -203,12 +202,13 @@ bool RawClient::wait_closed(std::chrono::milliseconds timeout) {
   }
 }
 
-std::string format_request(std::string_view method, std::string_view target,
-                           std::string_view body, const std::vector<std::string>& extra_headers) {
+std::string format_request(std::string_view method, std::string_view target, std::string_view body,
+                           const std::vector<std::string>& extra_headers) {
   std::string out;
   out.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n");
   for (const auto& h : extra_headers) out.append(h).append("\r\n");
-  if (!body.empty()) out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+  if (!body.empty())
+    out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
   out.append("\r\n").append(body);
   return out;
 }

@@ -21,8 +21,8 @@ struct RawResponse {
   int status = 0;
   std::string reason;
   std::vector<std::pair<std::string, std::string>> headers;  // in order received
-  std::string body;  // de-chunked
-  std::string raw;   // the bytes of this response as received
+  std::string body;                                          // de-chunked
+  std::string raw;  // the bytes of this response as received
 
   // Returns the first value of header `name` (case-insensitive), or "".
   std::string header(std::string_view name) const;

@@ -34,11 +34,10 @@ beast_http::status status_for(ErrorCode code) {
 
 http::Response test_error_response(const Error& e) {
   auto status = status_for(e.code);
-  boost::json::value body = {
-      {"error",
-       {{"code", static_cast<int>(status)},
-        {"title", std::string(error_code_name(e.code))},
-        {"message", e.message}}}};
+  boost::json::value body = {{"error",
+                              {{"code", static_cast<int>(status)},
+                               {"title", std::string(error_code_name(e.code))},
+                               {"message", e.message}}}};
   return http::Response::json(status, boost::json::serialize(body));
 }
 

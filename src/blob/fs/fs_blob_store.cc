@@ -30,8 +30,8 @@ constexpr mode_t kFileMode = 0640;
 // Names the failed call, the path and the errno; a full disk or quota is
 // kInsufficientStorage (Swift's 507), anything else kInternal.
 Error sys_error(std::string_view op, const std::string& path, int err) {
-  ErrorCode code = (err == ENOSPC || err == EDQUOT) ? ErrorCode::kInsufficientStorage
-                                                    : ErrorCode::kInternal;
+  ErrorCode code =
+      (err == ENOSPC || err == EDQUOT) ? ErrorCode::kInsufficientStorage : ErrorCode::kInternal;
   return make_error(code, std::string(op) + " " + path + ": " +
                               std::error_code(err, std::generic_category()).message());
 }
@@ -94,8 +94,8 @@ class FsBlobWriter final : public BlobWriter {
     const char* p = data.data();
     size_t left = data.size();
     while (left > 0) {
-      ssize_t n = shared_->options.write ? shared_->options.write(fd_, p, left)
-                                         : ::write(fd_, p, left);
+      ssize_t n =
+          shared_->options.write ? shared_->options.write(fd_, p, left) : ::write(fd_, p, left);
       if (n < 0) {
         if (errno == EINTR) continue;
         return fail(sys_error("write", tmp_path_, errno));

@@ -44,8 +44,7 @@ constexpr int kLogWarning = 5;  // libglusterfs's GF_LOG_WARNING
 ErrorCode code_for(int err) {
   switch (err) {
     case ENOSPC:
-    case EDQUOT:
-      return ErrorCode::kInsufficientStorage;
+    case EDQUOT: return ErrorCode::kInsufficientStorage;
     case ENOTCONN:
     case EIO:
     case ECONNREFUSED:
@@ -59,20 +58,17 @@ ErrorCode code_for(int err) {
     case ESHUTDOWN:
     case EPIPE:
     case EAGAIN:
-    case ESTALE:
-      return ErrorCode::kUnavailable;
-    default:
-      return ErrorCode::kInternal;
+    case ESTALE: return ErrorCode::kUnavailable;
+    default: return ErrorCode::kInternal;
   }
 }
 
 std::string errno_text(int err) { return std::error_code(err, std::generic_category()).message(); }
 
 // Names the failed call, the volume and the path, and the errno.
-Error gl_error(std::string_view op, const GlusterVolume& volume, const std::string& path,
-               int err) {
-  return make_error(code_for(err), std::string(op) + " " + volume.name() + ":" + path + ": " +
-                                       errno_text(err));
+Error gl_error(std::string_view op, const GlusterVolume& volume, const std::string& path, int err) {
+  return make_error(code_for(err),
+                    std::string(op) + " " + volume.name() + ":" + path + ": " + errno_text(err));
 }
 
 Error not_found(std::string_view id) {
@@ -230,8 +226,8 @@ bool reachable(const Server& server, std::chrono::milliseconds timeout, std::str
   std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> guard(res, &::freeaddrinfo);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                      ai->ai_protocol);
+    int fd =
+        ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0) {
       why = errno_text(errno);
       continue;
@@ -395,8 +391,8 @@ class GlusterBlobReader final : public BlobReader {
     if (len > size_ - offset) len = static_cast<size_t>(size_ - offset);
     size_t total = 0;
     while (total < len) {
-      ssize_t n = glfs_pread(fd_, buf + total, len - total, static_cast<off_t>(offset + total), 0,
-                             nullptr);
+      ssize_t n =
+          glfs_pread(fd_, buf + total, len - total, static_cast<off_t>(offset + total), 0, nullptr);
       if (n < 0) {
         if (errno == EINTR) continue;
         return gl_error("pread", *volume_, path_, errno);
@@ -431,7 +427,8 @@ Result<std::shared_ptr<GlusterVolume>> GlusterVolume::mount(const GlusterOptions
   }
   const std::string what = "GlusterFS volume '" + options.volume + "' on servers " +
                            (servers_text.empty() ? "(none)" : servers_text);
-  if (options.volume.empty()) return make_error(ErrorCode::kInvalidArgument, "no volume name given");
+  if (options.volume.empty())
+    return make_error(ErrorCode::kInvalidArgument, "no volume name given");
   if (options.servers.empty()) {
     return make_error(ErrorCode::kInvalidArgument, what + ": no server given");
   }
@@ -453,7 +450,8 @@ Result<std::shared_ptr<GlusterVolume>> GlusterVolume::mount(const GlusterOptions
     if (!any) unreachable += (unreachable.empty() ? "" : "; ") + options.servers[i] + ": " + why;
   }
   if (!any) {
-    return make_error(ErrorCode::kUnavailable, what + ": no server reachable (" + unreachable + ")");
+    return make_error(ErrorCode::kUnavailable,
+                      what + ": no server reachable (" + unreachable + ")");
   }
 
   glfs_t* fs = glfs_new(options.volume.c_str());
@@ -509,9 +507,9 @@ Result<std::unique_ptr<GlusterBlobStore>> GlusterBlobStore::open_on(
   }
   std::optional<std::string> base = normalise_base(options.base_dir);
   if (!base) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "GlusterFS blob store: base directory '" + options.base_dir +
-                          "' must be absolute, without . or ..");
+    return make_error(ErrorCode::kInvalidArgument, "GlusterFS blob store: base directory '" +
+                                                       options.base_dir +
+                                                       "' must be absolute, without . or ..");
   }
   auto shared = std::make_shared<Shared>();
   shared->volume = std::move(volume);
@@ -547,8 +545,7 @@ Result<std::unique_ptr<BlobWriter>> GlusterBlobStore::create() {
   const GlusterVolume& volume = *shared_->volume;
   std::string id = new_hex_id();
   std::string tmp_path = shared_->tmp + "/" + id + ".tmp";
-  glfs_fd_t* fd =
-      glfs_creat(volume.fs(), tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL, kFileMode);
+  glfs_fd_t* fd = glfs_creat(volume.fs(), tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL, kFileMode);
   if (fd == nullptr && errno == ENOENT) {
     // Someone removed this node's temp directory: make it again.
     ONESTACK_TRY(make_dir(volume, shared_->tmp));

@@ -74,10 +74,9 @@ class MemoryBlobWriter final : public BlobWriter {
 
   Status check_open() const {
     if (phase_ == Phase::kOpen) return ok_status();
-    return make_error(ErrorCode::kInternal, "blob " + id_ +
-                                                (phase_ == Phase::kCommitted
-                                                     ? " is already committed"
-                                                     : " was aborted"));
+    return make_error(
+        ErrorCode::kInternal,
+        "blob " + id_ + (phase_ == Phase::kCommitted ? " is already committed" : " was aborted"));
   }
 
   std::shared_ptr<MemoryBlobStore::State> state_;

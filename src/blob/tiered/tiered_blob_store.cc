@@ -103,9 +103,9 @@ class TieredWriter final : public BlobWriter {
   std::shared_ptr<SmallBlobTable> small_;
   std::shared_ptr<BlobStore> large_;
   size_t inline_max_;
-  std::string id_;                           // the row's id while the blob is small
-  std::string kept_;                         // the bytes while the blob is small
-  std::unique_ptr<BlobWriter> large_writer_; // set once the blob outgrew inline_max_
+  std::string id_;                            // the row's id while the blob is small
+  std::string kept_;                          // the bytes while the blob is small
+  std::unique_ptr<BlobWriter> large_writer_;  // set once the blob outgrew inline_max_
   uint64_t size_ = 0;
   Md5 md5_;
   Phase phase_ = Phase::kOpen;

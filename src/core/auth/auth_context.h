@@ -19,15 +19,15 @@ struct AuthContext {
   std::string project_name;
   std::string project_domain_id;
   std::string project_domain_name;
-  std::string domain_id;    // domain scope
+  std::string domain_id;  // domain scope
   std::string domain_name;
-  std::string system_scope; // "all" for system scope
-  std::vector<std::string> role_ids;    // effective (implied roles expanded)
+  std::string system_scope;           // "all" for system scope
+  std::vector<std::string> role_ids;  // effective (implied roles expanded)
   std::vector<std::string> role_names;
-  std::vector<std::string> methods;     // "password", "token", ...
-  std::vector<std::string> audit_ids;   // this token's, then its parent's
-  std::string app_cred_id;              // set when issued for an application credential
-  double issued_at = 0;                 // seconds since the epoch
+  std::vector<std::string> methods;    // "password", "token", ...
+  std::vector<std::string> audit_ids;  // this token's, then its parent's
+  std::string app_cred_id;             // set when issued for an application credential
+  double issued_at = 0;                // seconds since the epoch
   double expires_at = 0;
 
   bool has_role(std::string_view name) const {

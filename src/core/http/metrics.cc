@@ -19,7 +19,8 @@ void RouteMetrics::render(const std::string& labels, std::string* out) const {
   for (size_t c = 0; c < by_class_.size(); ++c) {
     uint64_t v = by_class_[c].load(std::memory_order_relaxed);
     if (v == 0) continue;
-    *out += fmt::format("onestack_http_requests_total{{{},code=\"{}\"}} {}\n", labels, kClass[c], v);
+    *out +=
+        fmt::format("onestack_http_requests_total{{{},code=\"{}\"}} {}\n", labels, kClass[c], v);
   }
   uint64_t count = count_.load(std::memory_order_relaxed);
   if (count == 0) return;
@@ -38,8 +39,8 @@ void RouteMetrics::render(const std::string& labels, std::string* out) const {
 size_t Metrics::add_service(const std::string& service, const std::vector<std::string>& routes) {
   size_t base = slots_.size();
   for (const auto& r : routes) {
-    slots_.push_back({fmt::format("service=\"{}\",route=\"{}\"", service, r),
-                      std::make_unique<RouteMetrics>()});
+    slots_.push_back(
+        {fmt::format("service=\"{}\",route=\"{}\"", service, r), std::make_unique<RouteMetrics>()});
   }
   slots_.push_back({fmt::format("service=\"{}\",route=\"unmatched\"", service),
                     std::make_unique<RouteMetrics>()});

@@ -15,8 +15,8 @@ namespace onestack::http {
 
 class RouteMetrics {
  public:
-  static constexpr std::array<double, 12> kBuckets = {
-      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5};
+  static constexpr std::array<double, 12> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                      0.05,   0.1,   0.25,   0.5,   1,    5};
 
   // Records one finished request. Thread-safe, lock-free.
   void record(unsigned status, double seconds);
@@ -24,7 +24,7 @@ class RouteMetrics {
   void render(const std::string& labels, std::string* out) const;
 
  private:
-  std::array<std::atomic<uint64_t>, 6> by_class_{};   // 0: other, 1..5: 1xx..5xx
+  std::array<std::atomic<uint64_t>, 6> by_class_{};                   // 0: other, 1..5: 1xx..5xx
   std::array<std::atomic<uint64_t>, kBuckets.size() + 1> buckets_{};  // last: +Inf
   std::atomic<uint64_t> count_{0};
   std::atomic<uint64_t> sum_micros_{0};

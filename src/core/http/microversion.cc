@@ -140,12 +140,9 @@ std::string Version::to_string() const {
 Result<Version> parse_version(std::string_view text) {
   Version v;
   switch (parse(text, &v)) {
-    case Parsed::kOk:
-      return v;
-    case Parsed::kMalformed:
-      return malformed(text);
-    case Parsed::kTooLarge:
-      break;
+    case Parsed::kOk: return v;
+    case Parsed::kMalformed: return malformed(text);
+    case Parsed::kTooLarge: break;
   }
   return make_error(ErrorCode::kNotAcceptable,
                     "Version " + std::string(text) + " is not supported by the API.");
@@ -161,12 +158,9 @@ Result<Version> negotiate_version(std::span<const std::string_view> standard,
   if (*text == "latest") return range.max;
   Version v;
   switch (parse(*text, &v)) {
-    case Parsed::kMalformed:
-      return malformed(*text);
-    case Parsed::kTooLarge:
-      return unsupported(*text, range);
-    case Parsed::kOk:
-      break;
+    case Parsed::kMalformed: return malformed(*text);
+    case Parsed::kTooLarge: return unsupported(*text, range);
+    case Parsed::kOk: break;
   }
   if (!range.contains(v)) return unsupported(v.to_string(), range);
   return v;

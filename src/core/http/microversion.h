@@ -56,7 +56,7 @@ struct VersionRange {
 // next to the service's routes; the string views must outlive every call
 // (static strings).
 struct ServiceVersions {
-  std::string_view service_type;   // as in the catalog: "compute", "volume"
+  std::string_view service_type;  // as in the catalog: "compute", "volume"
   VersionRange range;
   // A pre-standard header also accepted, and echoed, e.g. Nova's
   // "X-OpenStack-Nova-API-Version"; empty for none.
@@ -109,8 +109,7 @@ Result<Version> negotiate_version(const beast_http::fields& headers,
 // or "*", is not added again); all Vary lines become one. Does nothing for
 // the null version (Nova skips a null api_version_request). Call it on error
 // responses too: the API-SIG guideline wants the headers on every response.
-void set_version_headers(Response& response, const ServiceVersions& service,
-                         Version version);
+void set_version_headers(Response& response, const ServiceVersions& service, Version version);
 
 // The "version" and "min_version" strings of a version document, as Nova's
 // GET / lists them ("version": "2.95", "min_version": "2.1"); both empty for

@@ -79,14 +79,14 @@ struct Request {
   std::string path;    // the target's path, still percent-encoded
   QueryParams query;
   beast_http::fields headers;
-  std::string body;                      // buffered routes
-  BodyReader* body_reader = nullptr;     // streaming routes; not owned
-  std::vector<std::string> path_params;  // percent-decoded, in pattern order
-  std::string request_id;                // "req-<uuid>"
-  std::string remote;                    // peer address
-  bool secure = false;                   // arrived over TLS
-  std::optional<auth::AuthContext> auth; // set when X-Auth-Token validated
-  std::optional<Error> auth_error;       // set when a token came and failed
+  std::string body;                       // buffered routes
+  BodyReader* body_reader = nullptr;      // streaming routes; not owned
+  std::vector<std::string> path_params;   // percent-decoded, in pattern order
+  std::string request_id;                 // "req-<uuid>"
+  std::string remote;                     // peer address
+  bool secure = false;                    // arrived over TLS
+  std::optional<auth::AuthContext> auth;  // set when X-Auth-Token validated
+  std::optional<Error> auth_error;        // set when a token came and failed
 
   // Returns the header's value, or "" when absent.
   std::string_view header(std::string_view name) const {

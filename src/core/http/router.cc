@@ -66,8 +66,7 @@ void Router::add(beast_http::verb method, std::string pattern, Handler handler,
     const std::string& last = c.segments.back();
     c.rest = last.size() > 3 && last.front() == '{' && last[last.size() - 2] == '+';
   }
-  routes_.push_back(
-      Route{method, std::move(pattern), std::move(handler), routes_.size(), options});
+  routes_.push_back(Route{method, std::move(pattern), std::move(handler), routes_.size(), options});
   compiled_.push_back(std::move(c));
 }
 
@@ -134,9 +133,8 @@ Router::Match Router::match(beast_http::verb method, std::string_view path) cons
     const Route& r = routes_[i];
     // Only the route that will run needs its parameters decoded; another
     // method's route on the same path only adds to Allow.
-    const bool wanted = r.method == method ||
-                        (method == beast_http::verb::head && r.method == beast_http::verb::get &&
-                         !head_fallback);
+    const bool wanted = r.method == method || (method == beast_http::verb::head &&
+                                               r.method == beast_http::verb::get && !head_fallback);
     if (!match_pattern(compiled_[i], path, segs, wanted ? &params : nullptr)) continue;
     if (r.method == method) {
       m.kind = MatchKind::kFound;

@@ -29,7 +29,7 @@ struct Route {
   beast_http::verb method;
   std::string pattern;  // also the metrics label
   Handler handler;
-  size_t index = 0;     // position in the table, for per-route metrics
+  size_t index = 0;  // position in the table, for per-route metrics
   RouteOptions options;
 };
 

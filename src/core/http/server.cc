@@ -1,5 +1,8 @@
 #include "core/http/server.h"
 
+#include <spdlog/spdlog.h>
+#include <sys/sendfile.h>
+#include <unistd.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -11,13 +14,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
-#include <spdlog/spdlog.h>
-#include <sys/sendfile.h>
-#include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <csignal>
-#include <array>
 #include <thread>
 
 #include "core/ids.h"
@@ -110,7 +110,10 @@ class StreamingBody final : public BodyReader {
   StreamingBody(Stream& stream, beast::flat_buffer& buffer,
                 beast::http::request_parser<beast::http::buffer_body>& parser,
                 const ServerLimits& limits, bool expect_continue)
-      : stream_(stream), buffer_(buffer), parser_(parser), limits_(limits),
+      : stream_(stream),
+        buffer_(buffer),
+        parser_(parser),
+        limits_(limits),
         expect_continue_(expect_continue) {}
 
   awaitable<Result<size_t>> read(char* buf, size_t len) override {
@@ -177,8 +180,12 @@ class Connection {
   // only idle connections. It lives in the caller's frame.
   Connection(Server* server, Server::Listener* listener, Stream& stream, std::string remote,
              bool secure, bool* idle)
-      : server_(server), listener_(listener), stream_(stream), remote_(std::move(remote)),
-        secure_(secure), idle_(idle) {}
+      : server_(server),
+        listener_(listener),
+        stream_(stream),
+        remote_(std::move(remote)),
+        secure_(secure),
+        idle_(idle) {}
 
   awaitable<void> serve();
 
@@ -242,8 +249,9 @@ awaitable<void> Connection<Stream>::reject(const Error& e) {
   Request req;
   req.request_id = "req-" + new_request_uuid();
   req.remote = remote_;
-  (void)co_await send(req, error(e), false, listener_->metrics_base + listener_->config.router->routes().size(),
-                std::chrono::steady_clock::now());
+  (void)co_await send(req, error(e), false,
+                      listener_->metrics_base + listener_->config.router->routes().size(),
+                      std::chrono::steady_clock::now());
 }
 
 template <typename Stream>
@@ -373,8 +381,9 @@ awaitable<bool> Connection<Stream>::exchange() {
     } else if (m.kind == Router::MatchKind::kNoPath) {
       res = error(make_error(ErrorCode::kNotFound, "The resource could not be found."));
     } else if (m.kind == Router::MatchKind::kNoMethod) {
-      res = error(make_error(ErrorCode::kMethodNotAllowed,
-                             "The method " + req.method_name + " is not allowed for this resource."));
+      res =
+          error(make_error(ErrorCode::kMethodNotAllowed,
+                           "The method " + req.method_name + " is not allowed for this resource."));
       res.headers.set(beast::http::field::allow, m.allow);
     } else {
       slot = listener_->metrics_base + m.route->index;
@@ -384,7 +393,7 @@ awaitable<bool> Connection<Stream>::exchange() {
   }
   keep_alive = keep_alive && !server_->stopping_.load();
   bool sent = co_await send(req, std::move(res), keep_alive, slot, start);
-  co_return keep_alive && sent;
+  co_return keep_alive&& sent;
 }
 
 template <typename Stream>
@@ -395,7 +404,8 @@ awaitable<Response> Connection<Stream>::run_handler(const Route& route, Request&
   if (!token.empty() && server_->validator_) {
     const auth::TokenValidator* validator = server_->validator_;
     if (validator->needs_sync() && server_->blocking_pool_ != nullptr) {
-      Status synced = co_await server_->blocking_pool_->run([validator] { return validator->sync(); });
+      Status synced =
+          co_await server_->blocking_pool_->run([validator] { return validator->sync(); });
       if (!synced.ok()) co_return error(std::move(synced).error());
     }
     auto ctx = validator->validate(token, false);
@@ -442,7 +452,8 @@ awaitable<bool> Connection<Stream>::drain(StreamingBody<Stream>& body) {
 template <typename Stream>
 awaitable<bool> Connection<Stream>::write_bytes(std::string_view data) {
   lowest(stream_).expires_after(server_->limits_.write_timeout);
-  auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(data.data(), data.size()), kTuple);
+  auto [ec, n] =
+      co_await asio::async_write(stream_, asio::buffer(data.data(), data.size()), kTuple);
   (void)n;
   co_return !ec;
 }
@@ -495,7 +506,7 @@ awaitable<bool> Connection<Stream>::send_file(int fd, uint64_t offset, uint64_t 
 
 template <typename Stream>
 awaitable<std::pair<uint64_t, bool>> Connection<Stream>::send_stream(BodySource& source,
-                                                                    bool chunked) {
+                                                                     bool chunked) {
   uint64_t sent = 0;
   for (;;) {
     auto piece = co_await source.next();
@@ -514,7 +525,8 @@ awaitable<std::pair<uint64_t, bool>> Connection<Stream>::send_stream(BodySource&
         co_return std::pair{sent, false};
       }
     }
-    bool ok = p.fd >= 0 ? co_await send_file(p.fd, p.offset, p.length) : co_await write_bytes(p.data);
+    bool ok =
+        p.fd >= 0 ? co_await send_file(p.fd, p.offset, p.length) : co_await write_bytes(p.data);
     if (!ok) co_return std::pair{sent, false};
     if (chunked && !co_await write_bytes("\r\n")) co_return std::pair{sent, false};
     sent += len;
@@ -558,18 +570,14 @@ awaitable<bool> Connection<Stream>::send(Request& req, Response res, bool keep_a
     std::string_view name(f.name_string().data(), f.name_string().size());
     std::string_view value(f.value().data(), f.value().size());
     switch (f.name()) {  // Beast knows a standard field by its enum
-      case field::content_length:
-        given_length = value;
-        continue;
+      case field::content_length: given_length = value; continue;
       case field::transfer_encoding:
       case field::connection:
-      case field::date:
-        continue;
+      case field::date: continue;
       case field::unknown:
         if (beast::iequals(name, "x-openstack-request-id")) has_request_id = true;
         break;
-      default:
-        break;
+      default: break;
     }
     append_field(head_block, name, value);
   }
@@ -622,7 +630,8 @@ awaitable<bool> Connection<Stream>::send(Request& req, Response res, bool keep_a
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   server_->metrics_.slot(metrics_slot).record(status, secs);
   access_log().info(
-      "service={} method={} path={} status={} bytes={} duration_ms={:.3f} request_id={} remote={}{}{}",
+      "service={} method={} path={} status={} bytes={} duration_ms={:.3f} request_id={} "
+      "remote={}{}{}",
       listener_->config.service, req.method_name.empty() ? "-" : req.method_name,
       req.path.empty() ? "-" : req.path, status, head || no_body ? 0 : body_size, secs * 1000,
       req.request_id, req.remote, ec ? " write_error=" + ec.message() : "",
@@ -672,8 +681,11 @@ Result<uint16_t> Server::add_listener(ListenerConfig config) {
     labels.push_back(std::string(beast::http::to_string(r.method)) + " " + r.pattern);
   }
   l->metrics_base = metrics_.add_service(config.service, labels);
-  l->fallback = Route{beast::http::verb::unknown, "(unmatched)", config.fallback,
-                      config.router->routes().size(), {}};
+  l->fallback = Route{beast::http::verb::unknown,
+                      "(unmatched)",
+                      config.fallback,
+                      config.router->routes().size(),
+                      {}};
   l->config = std::move(config);
   uint16_t port = l->acceptor->local_endpoint().port();
   listeners_.push_back(std::move(l));
@@ -754,11 +766,11 @@ static awaitable<void> accept_loop(tcp::acceptor* acceptor,
 
 namespace {
 
-awaitable<void> run_connection(Server* server, Server::Listener* l, tcp::socket socket,
-                               uint64_t id, std::shared_ptr<asio::ssl::context> tls,
-                               std::function<void(uint64_t, asio::io_context*, std::function<void()>)> reg,
-                               std::function<void(uint64_t)> unreg, asio::io_context* ctx,
-                               ServerLimits limits) {
+awaitable<void> run_connection(
+    Server* server, Server::Listener* l, tcp::socket socket, uint64_t id,
+    std::shared_ptr<asio::ssl::context> tls,
+    std::function<void(uint64_t, asio::io_context*, std::function<void()>)> reg,
+    std::function<void(uint64_t)> unreg, asio::io_context* ctx, ServerLimits limits) {
   boost::system::error_code ec;
   auto ep = socket.remote_endpoint(ec);
   std::string remote = ec ? "-" : ep.address().to_string();
@@ -799,15 +811,14 @@ void Server::run(bool handle_signals) {
     auto on_accept = [this, l](tcp::socket socket) {
       uint64_t id = next_session_id_.fetch_add(1);
       auto* ctx = static_cast<asio::io_context*>(&socket.get_executor().context());
-      asio::co_spawn(
-          *ctx,
-          run_connection(
-              this, l, std::move(socket), id, l->config.tls,
-              [this](uint64_t sid, asio::io_context* c, std::function<void()> cancel) {
-                register_session(sid, c, std::move(cancel));
-              },
-              [this](uint64_t sid) { unregister_session(sid); }, ctx, limits_),
-          asio::detached);
+      asio::co_spawn(*ctx,
+                     run_connection(
+                         this, l, std::move(socket), id, l->config.tls,
+                         [this](uint64_t sid, asio::io_context* c, std::function<void()> cancel) {
+                           register_session(sid, c, std::move(cancel));
+                         },
+                         [this](uint64_t sid) { unregister_session(sid); }, ctx, limits_),
+                     asio::detached);
     };
     asio::co_spawn(*contexts_[0],
                    accept_loop(l->acceptor.get(), on_accept,

@@ -51,8 +51,8 @@ using ErrorResponder = std::function<Response(const Error&)>;
 struct ListenerConfig {
   std::string service;  // "identity": the metrics and access-log label
   std::string host = "127.0.0.1";
-  uint16_t port = 0;    // 0 picks a free port
-  const Router* router = nullptr;             // not owned; outlives the server
+  uint16_t port = 0;               // 0 picks a free port
+  const Router* router = nullptr;  // not owned; outlives the server
   ErrorResponder error_responder;
   // Called on every response of this listener just before it is written,
   // the core's own 404/405/413 answers included (Swift gives each one a

@@ -2,8 +2,8 @@
 // methods), validation, check, revocation, and the token-scoped listings
 // (catalog, projects, domains, system). Behaviour follows Keystone's
 // keystone/api/auth.py and keystone/auth/plugins.
-#include <cstring>
 #include <algorithm>
+#include <cstring>
 
 #include "identity/api/routes.h"
 #include "identity/service/identity_service.h"
@@ -50,8 +50,9 @@ Result<std::string> resolve_user(const Snapshot& snap, const json::object& user)
   std::string name = string_at(user, "name");
   const json::object* dom = object_at(user, "domain");
   if (name.empty() || dom == nullptr) {
-    return bad_request("Expecting to find domain in user. The server could not comply with the "
-                       "request since it is either malformed or otherwise incorrect.");
+    return bad_request(
+        "Expecting to find domain in user. The server could not comply with the "
+        "request since it is either malformed or otherwise incorrect.");
   }
   auto d = resolve_domain(snap, *dom, auth_failed());
   if (!d.ok()) {
@@ -74,9 +75,11 @@ Result<ScopeRequest> parse_scope(const Snapshot& snap, const json::object& auth)
   const json::object& s = it->value().as_object();
   int given = 0;
   for (auto k : {"project", "domain", "system", "OS-TRUST:trust"}) given += s.contains(k) ? 1 : 0;
-  if (given > 1) return bad_request("Specify either a project, domain or system scope, not several.");
+  if (given > 1)
+    return bad_request("Specify either a project, domain or system scope, not several.");
   if (s.contains("OS-TRUST:trust")) {
-    return make_error(ErrorCode::kNotImplemented, "Trust-scoped tokens (OS-TRUST) are not supported.");
+    return make_error(ErrorCode::kNotImplemented,
+                      "Trust-scoped tokens (OS-TRUST) are not supported.");
   }
   if (const json::object* p = object_at(s, "project")) {
     std::string id = string_at(*p, "id"), name = string_at(*p, "name");
@@ -136,7 +139,8 @@ json::array scoped_catalog(const json::array& catalog, const std::string& projec
       json::object e = ep.as_object();
       std::string url(e["url"].as_string());
       bool dropped = false;
-      for (const char* key : {"%(project_id)s", "$(project_id)s", "%(tenant_id)s", "$(tenant_id)s"}) {
+      for (const char* key :
+           {"%(project_id)s", "$(project_id)s", "%(tenant_id)s", "$(tenant_id)s"}) {
         for (size_t at = url.find(key); at != std::string::npos; at = url.find(key)) {
           if (project_id.empty()) {
             dropped = true;
@@ -288,8 +292,8 @@ awaitable<Result<Identity>> authenticate(Env& env, const json::object& identity,
       if (found.ok() && !found->empty()) ac_id = found->front().id;
     }
     std::string s(secret->value().as_string());
-    auto checked = co_await env.pool.run(
-        [&env, &ac_id, &s] { return env.svc.check_app_cred(ac_id, s); });
+    auto checked =
+        co_await env.pool.run([&env, &ac_id, &s] { return env.svc.check_app_cred(ac_id, s); });
     if (!checked.ok()) co_return std::move(checked).error();
     const AppCredInfo* ac = env.svc.snapshot()->app_cred(ac_id);
     if (ac == nullptr) co_return auth_failed();
@@ -307,9 +311,11 @@ awaitable<Response> issue_token(Env& env, Request& req) {
   auto body = parse_json_object(req.body);
   ONESTACK_API_TRY(body);
   const json::object* auth = object_at(*body, "auth");
-  if (auth == nullptr) co_return error_response(bad_request("Expecting to find auth in request body."));
+  if (auth == nullptr)
+    co_return error_response(bad_request("Expecting to find auth in request body."));
   const json::object* identity = object_at(*auth, "identity");
-  if (identity == nullptr) co_return error_response(bad_request("Expecting to find identity in auth."));
+  if (identity == nullptr)
+    co_return error_response(bad_request("Expecting to find identity in auth."));
   auto who = co_await authenticate(env, *identity, req);
   ONESTACK_API_TRY(who);
   auto snap = env.svc.snapshot();
@@ -319,9 +325,9 @@ awaitable<Response> issue_token(Env& env, Request& req) {
     const AppCredInfo* ac = snap->app_cred(who->app_cred_id);
     if (scope->kind != ScopeRequest::Kind::kProject || ac == nullptr ||
         scope->project_id != ac->project_id) {
-      co_return error_response(make_error(
-          ErrorCode::kUnauthenticated,
-          "Application credentials cannot request a scope other than their project."));
+      co_return error_response(
+          make_error(ErrorCode::kUnauthenticated,
+                     "Application credentials cannot request a scope other than their project."));
     }
   }
   auto info = env.svc.issue(who->user_id, who->methods, *scope,
@@ -340,7 +346,8 @@ awaitable<Result<TokenInfo>> subject(Env& env, Request& req, std::string_view ru
   std::string subject_token(req.header("X-Subject-Token"));
   if (subject_token.empty()) co_return bad_request("X-Subject-Token header is required.");
   bool allow_expired = false;
-  if (auto v = req.query.get("allow_expired")) allow_expired = *v == "1" || *v == "true" || *v == "True";
+  if (auto v = req.query.get("allow_expired"))
+    allow_expired = *v == "1" || *v == "true" || *v == "True";
   auto ctx = env.svc.validate(subject_token, allow_expired);
   if (!ctx.ok()) {
     co_return make_error(ErrorCode::kNotFound, "Could not find token: " + subject_token + ".");
@@ -387,8 +394,8 @@ awaitable<Response> auth_catalog(Env& env, Request& req) {
   auto who = caller(req);
   ONESTACK_API_TRY(who);
   if (!(*who)->project_scoped() && !(*who)->domain_scoped() && !(*who)->system_scoped()) {
-    co_return error_response(make_error(ErrorCode::kForbidden,
-                                        "A scoped token is required to get the catalog."));
+    co_return error_response(
+        make_error(ErrorCode::kForbidden, "A scoped token is required to get the catalog."));
   }
   json::object body;
   body["catalog"] = scoped_catalog(env.svc.snapshot()->catalog(), (*who)->project_id);

@@ -30,8 +30,7 @@ constexpr int kMaxRegionDepth = 1000;
 // --- validation helpers ----------------------------------------------------
 
 Error not_found(std::string_view kind, const std::string& id) {
-  return make_error(ErrorCode::kNotFound,
-                    "Could not find " + std::string(kind) + ": " + id + ".");
+  return make_error(ErrorCode::kNotFound, "Could not find " + std::string(kind) + ": " + id + ".");
 }
 
 // A store error, with kNotFound reworded in Keystone's form for `kind`/`id`.
@@ -41,15 +40,13 @@ Error store_error(Error e, std::string_view kind, const std::string& id) {
 }
 
 // An optional string attribute whose schema does not admit null.
-Status check_non_null_string(const json::object& o, std::string_view key, size_t min,
-                             size_t max) {
+Status check_non_null_string(const json::object& o, std::string_view key, size_t min, size_t max) {
   auto it = o.find(key);
   if (it == o.end()) return ok_status();
   if (!it->value().is_string()) return invalid_field(key, "must be a string");
   size_t n = it->value().as_string().size();
   if (n < min || n > max) {
-    return invalid_field(key, "length must be " + std::to_string(min) + ".." +
-                                  std::to_string(max));
+    return invalid_field(key, "length must be " + std::to_string(min) + ".." + std::to_string(max));
   }
   return ok_status();
 }
@@ -111,9 +108,9 @@ awaitable<Response> store_new_region(Env& env, std::string id, json::object r) {
     auto existing = st.get(Kind::kRegion, rec.id);
     if (existing.ok() || existing.error().code != ErrorCode::kNotFound) {
       if (!existing.ok()) return Status(existing.error());
-      return Status(make_error(ErrorCode::kConflict,
-                               "Conflict occurred attempting to store region - Duplicate ID, " +
-                                   rec.id + "."));
+      return Status(make_error(
+          ErrorCode::kConflict,
+          "Conflict occurred attempting to store region - Duplicate ID, " + rec.id + "."));
     }
     if (!rec.parent_id.empty()) {
       auto parent = st.get(Kind::kRegion, rec.parent_id);
@@ -309,9 +306,8 @@ awaitable<Response> create_service(Env& env, Request& req) {
   rec.id = new_hex_id();
   rec.name = string_at(s, "name");
   rec.doc = json::serialize(s);
-  ONESTACK_API_TRY(co_await write(env, [&env, &rec] {
-    return env.svc.store().create(Kind::kService, rec);
-  }));
+  ONESTACK_API_TRY(
+      co_await write(env, [&env, &rec] { return env.svc.store().create(Kind::kService, rec); }));
   json::object out;
   out["service"] = render_service(env, rec);
   co_return json_response(bh::status::created, out);
@@ -363,9 +359,8 @@ awaitable<Response> update_service(Env& env, Request& req) {
   }
   updated.name = string_at(d, "name");
   updated.doc = json::serialize(d);
-  ONESTACK_API_TRY(co_await write(env, [&env, &updated] {
-    return env.svc.store().update(Kind::kService, updated);
-  }));
+  ONESTACK_API_TRY(co_await write(
+      env, [&env, &updated] { return env.svc.store().update(Kind::kService, updated); }));
   json::object out;
   out["service"] = render_service(env, updated);
   co_return json_response(bh::status::ok, out);
@@ -442,8 +437,8 @@ bool url_substitutions_ok(std::string_view url) {
     std::string_view key = url.substr(i + 2, close - (i + 2));
     if (std::find(kAllowed.begin(), kAllowed.end(), key) == kAllowed.end()) return false;
     size_t j = close + 1;
-    while (j < url.size() && std::string_view("-+ #0123456789.").find(url[j]) !=
-                                 std::string_view::npos) {
+    while (j < url.size() &&
+           std::string_view("-+ #0123456789.").find(url[j]) != std::string_view::npos) {
       ++j;
     }
     // Values are strings: only string conversions succeed.
@@ -458,16 +453,16 @@ bool url_substitutions_ok(std::string_view url) {
 Status check_endpoint_body(const json::object& e, bool create) {
   if (create) {
     for (auto k : {"interface", "service_id", "url"}) {
-      if (!e.contains(k)) return invalid_field("endpoint", "'" + std::string(k) +
-                                                               "' is a required property");
+      if (!e.contains(k))
+        return invalid_field("endpoint", "'" + std::string(k) + "' is a required property");
     }
   }
   if (auto it = e.find("interface"); it != e.end()) {
     const json::value& v = it->value();
-    if (!v.is_string() || (v.as_string() != "public" && v.as_string() != "internal" &&
-                           v.as_string() != "admin")) {
-      return invalid_field("interface", json::serialize(v) +
-                                            " is not one of ['admin', 'internal', 'public']");
+    if (!v.is_string() ||
+        (v.as_string() != "public" && v.as_string() != "internal" && v.as_string() != "admin")) {
+      return invalid_field("interface",
+                           json::serialize(v) + " is not one of ['admin', 'internal', 'public']");
     }
   }
   ONESTACK_TRY(check_non_null_string(e, "service_id", 1, 64));
@@ -522,8 +517,8 @@ std::string apply_endpoint_body(store::Record& rec, json::object e) {
 
 // Runs on the pool: checks the endpoint's service and region exist (creating
 // an auto region), then creates or replaces the endpoint.
-Status save_endpoint(IdentityService& svc, const store::Record& rec,
-                     const std::string& auto_region, bool create) {
+Status save_endpoint(IdentityService& svc, const store::Record& rec, const std::string& auto_region,
+                     bool create) {
   auto& st = svc.store();
   auto service = st.get(Kind::kService, rec.parent_id);
   if (!service.ok()) {
@@ -556,9 +551,8 @@ awaitable<Response> create_endpoint(Env& env, Request& req) {
   store::Record rec;
   rec.id = new_hex_id();
   std::string auto_region = apply_endpoint_body(rec, std::move(e));
-  ONESTACK_API_TRY(co_await write(env, [&env, &rec, &auto_region] {
-    return save_endpoint(env.svc, rec, auto_region, true);
-  }));
+  ONESTACK_API_TRY(co_await write(
+      env, [&env, &rec, &auto_region] { return save_endpoint(env.svc, rec, auto_region, true); }));
   json::object out;
   out["endpoint"] = render_endpoint(env, rec);
   co_return json_response(bh::status::created, out);

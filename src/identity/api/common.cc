@@ -43,8 +43,7 @@ std::pair<bh::status, const char*> status_of(ErrorCode code) {
 
 }  // namespace
 
-void add_route(http::Router& router, Env& env, bh::verb method, std::string pattern,
-               RouteFn fn) {
+void add_route(http::Router& router, Env& env, bh::verb method, std::string pattern, RouteFn fn) {
   router.add(method, std::move(pattern),
              [e = &env, fn](Request& req) { return call_route(e, fn, req); });
 }
@@ -104,8 +103,10 @@ Status authorize(Env& env, const auth::AuthContext& who, std::string_view rule,
   if (!env.svc.policy().has_rule(rule)) {
     spdlog::error("policy rule {} is not defined: denying", rule);
   }
-  return make_error(ErrorCode::kForbidden, "You are not authorized to perform the requested "
-                                           "action: " + std::string(rule) + ".");
+  return make_error(ErrorCode::kForbidden,
+                    "You are not authorized to perform the requested "
+                    "action: " +
+                        std::string(rule) + ".");
 }
 
 Result<json::object> body_entity(const Request& req, std::string_view key) {
@@ -115,8 +116,7 @@ Result<json::object> body_entity(const Request& req, std::string_view key) {
   if (it == body->end() || !it->value().is_object()) {
     return make_error(ErrorCode::kInvalidArgument,
                       "Invalid input for field '" + std::string(key) +
-                          "': the request body must contain an object '" + std::string(key) +
-                          "'.");
+                          "': the request body must contain an object '" + std::string(key) + "'.");
   }
   return std::move(it->value().as_object());
 }
@@ -201,9 +201,9 @@ Status check_string(const json::object& o, std::string_view key, size_t max, boo
   }
   auto& s = it->value().as_string();
   if (s.size() > max || (required && s.empty())) {
-    return make_error(ErrorCode::kInvalidArgument,
-                      "Invalid input for field '" + std::string(key) + "': length must be 1.." +
-                          std::to_string(max) + ".");
+    return make_error(ErrorCode::kInvalidArgument, "Invalid input for field '" + std::string(key) +
+                                                       "': length must be 1.." +
+                                                       std::to_string(max) + ".");
   }
   return ok_status();
 }

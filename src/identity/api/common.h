@@ -32,8 +32,8 @@ struct Env {
 using RouteFn = awaitable<Response> (*)(Env&, Request&);
 
 // Registers `fn` for (method, pattern) on `router`, bound to `env`.
-void add_route(http::Router& router, Env& env, boost::beast::http::verb method,
-               std::string pattern, RouteFn fn);
+void add_route(http::Router& router, Env& env, boost::beast::http::verb method, std::string pattern,
+               RouteFn fn);
 
 // The one place ErrorCode becomes HTTP for Keystone:
 // {"error": {"code": N, "title": "...", "message": "..."}}.
@@ -117,9 +117,9 @@ awaitable<Status> write(Env& env, F f) {
 }
 
 // Shorthand: return the error as a response.
-#define ONESTACK_API_TRY(expr)                                          \
-  do {                                                                  \
-    auto onestack_api_r_ = (expr);                                      \
+#define ONESTACK_API_TRY(expr)                                                    \
+  do {                                                                            \
+    auto onestack_api_r_ = (expr);                                                \
     if (!onestack_api_r_.ok()) co_return error_response(onestack_api_r_.error()); \
   } while (0)
 

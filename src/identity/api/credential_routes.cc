@@ -38,14 +38,14 @@ Error validation_message(std::string_view message) {
 }
 
 Error forbidden_action(std::string_view action) {
-  return make_error(ErrorCode::kForbidden,
-                    "You are not authorized to perform the requested action: " +
-                        std::string(action));
+  return make_error(
+      ErrorCode::kForbidden,
+      "You are not authorized to perform the requested action: " + std::string(action));
 }
 
 // An optional string attribute. `nullable` admits JSON null (as absent).
-Status check_str(const json::object& o, std::string_view key, size_t min, size_t max,
-                 bool required, bool nullable) {
+Status check_str(const json::object& o, std::string_view key, size_t min, size_t max, bool required,
+                 bool nullable) {
   auto it = o.find(key);
   if (it == o.end() || (nullable && it->value().is_null())) {
     if (required) return invalid_field(key, "it is required");
@@ -54,8 +54,7 @@ Status check_str(const json::object& o, std::string_view key, size_t min, size_t
   if (!it->value().is_string()) return invalid_field(key, "must be a string");
   size_t n = it->value().as_string().size();
   if (n < min || n > max) {
-    return invalid_field(key, "length must be " + std::to_string(min) + ".." +
-                                  std::to_string(max));
+    return invalid_field(key, "length must be " + std::to_string(min) + ".." + std::to_string(max));
   }
   return ok_status();
 }
@@ -282,9 +281,8 @@ awaitable<Response> update_credential(Env& env, Request& req) {
   auto who = caller(req);
   ONESTACK_API_TRY(who);
   ONESTACK_API_TRY(authorize(env, **who, "identity:update_credential", credential_target(merged)));
-  ONESTACK_API_TRY(co_await write(env, [&env, &updated] {
-    return env.svc.store().update(Kind::kCredential, updated);
-  }));
+  ONESTACK_API_TRY(co_await write(
+      env, [&env, &updated] { return env.svc.store().update(Kind::kCredential, updated); }));
   json::object out;
   out["credential"] = std::move(merged);
   co_return json_response(bh::status::ok, out);
@@ -294,9 +292,8 @@ awaitable<Response> delete_credential(Env& env, Request& req) {
   auto rec = co_await authorized_credential(env, req, "identity:delete_credential");
   ONESTACK_API_TRY(rec);
   std::string id = rec->id;
-  ONESTACK_API_TRY(co_await write(env, [&env, &id] {
-    return env.svc.store().remove(Kind::kCredential, id);
-  }));
+  ONESTACK_API_TRY(
+      co_await write(env, [&env, &id] { return env.svc.store().remove(Kind::kCredential, id); }));
   co_return Response::empty(bh::status::no_content);
 }
 
@@ -313,14 +310,13 @@ Error app_cred_invalid(std::string_view detail) {
 // A token obtained with a restricted application credential may not manage
 // application credentials (it could otherwise outlive its own limits).
 Status check_unrestricted(const Env& env, const auth::AuthContext& who) {
-  bool via_app_cred =
-      !who.app_cred_id.empty() ||
-      std::find(who.methods.begin(), who.methods.end(), "application_credential") !=
-          who.methods.end();
+  bool via_app_cred = !who.app_cred_id.empty() ||
+                      std::find(who.methods.begin(), who.methods.end(), "application_credential") !=
+                          who.methods.end();
   if (!via_app_cred) return ok_status();
   auto snap = env.svc.snapshot();
-  const AppCredInfo* ac = snap && !who.app_cred_id.empty() ? snap->app_cred(who.app_cred_id)
-                                                           : nullptr;
+  const AppCredInfo* ac =
+      snap && !who.app_cred_id.empty() ? snap->app_cred(who.app_cred_id) : nullptr;
   if (ac != nullptr && ac->unrestricted) return ok_status();
   return forbidden_action(
       "Using method 'application_credential' is not allowed for managing additional "
@@ -334,8 +330,8 @@ json::object render_app_cred(const Env& env, const store::Record& rec, const Sna
   a["name"] = rec.name;
   a["project_id"] = rec.parent_id;
   auto desc = doc.find("description");
-  a["description"] = desc != doc.end() && desc->value().is_string() ? desc->value()
-                                                                     : json::value(nullptr);
+  a["description"] =
+      desc != doc.end() && desc->value().is_string() ? desc->value() : json::value(nullptr);
   auto exp = doc.find("expires_at");
   a["expires_at"] =
       exp != doc.end() && exp->value().is_string() ? exp->value() : json::value(nullptr);
@@ -350,15 +346,15 @@ json::object render_app_cred(const Env& env, const store::Record& rec, const Sna
       const RoleInfo* info = snap ? snap->role(id) : nullptr;
       role["id"] = id;
       role["name"] = info ? info->name : string_at(r.as_object(), "name");
-      role["domain_id"] = info && !info->domain_id.empty() ? json::value(info->domain_id)
-                                                          : json::value(nullptr);
+      role["domain_id"] =
+          info && !info->domain_id.empty() ? json::value(info->domain_id) : json::value(nullptr);
       roles.push_back(std::move(role));
     }
   }
   a["roles"] = std::move(roles);
   auto rules = doc.find("access_rules");
-  a["access_rules"] = rules != doc.end() && rules->value().is_array() ? rules->value()
-                                                                      : json::value(json::array());
+  a["access_rules"] =
+      rules != doc.end() && rules->value().is_array() ? rules->value() : json::value(json::array());
   json::object links;
   links["self"] = v3_url(env, "users/" + rec.owner_id + "/application_credentials/" + rec.id);
   a["links"] = std::move(links);
@@ -423,8 +419,8 @@ awaitable<Result<json::array>> app_cred_roles(Env& env, const auth::AuthContext&
     }
     co_return out;
   }
-  const auto unassigned = app_cred_invalid(
-      "Cannot create an application credential with unassigned role");
+  const auto unassigned =
+      app_cred_invalid("Cannot create an application credential with unassigned role");
   auto snap = env.svc.snapshot();
   for (const auto& r : *asked) {
     const auto& ro = r.as_object();
@@ -462,8 +458,8 @@ awaitable<Response> create_app_cred(Env& env, Request& req) {
   ONESTACK_API_TRY(who);
   const auth::AuthContext& ctx = **who;
   const std::string& user_id = req.param(0);
-  ONESTACK_API_TRY(authorize(env, ctx, "identity:create_application_credential",
-                             {{"user_id", user_id}}));
+  ONESTACK_API_TRY(
+      authorize(env, ctx, "identity:create_application_credential", {{"user_id", user_id}}));
   auto body = body_entity(req, "application_credential");
   ONESTACK_API_TRY(body);
   json::object a = std::move(body).value();
@@ -546,8 +542,8 @@ awaitable<Response> list_app_creds(Env& env, Request& req) {
   auto who = caller(req);
   ONESTACK_API_TRY(who);
   const std::string& user_id = req.param(0);
-  ONESTACK_API_TRY(authorize(env, **who, "identity:list_application_credentials",
-                             {{"user_id", user_id}}));
+  ONESTACK_API_TRY(
+      authorize(env, **who, "identity:list_application_credentials", {{"user_id", user_id}}));
   store::RecordQuery q;
   q.scope = user_id;
   if (auto n = req.query.get("name")) q.name = std::string(*n);
@@ -568,8 +564,8 @@ awaitable<Result<store::Record>> authorized_app_cred(Env& env, Request& req,
   auto who = caller(req);
   if (!who.ok()) co_return std::move(who).error();
   const std::string& id = req.param(1);
-  auto rec = co_await env.pool.run(
-      [&env, &id] { return env.svc.store().get(Kind::kAppCredential, id); });
+  auto rec =
+      co_await env.pool.run([&env, &id] { return env.svc.store().get(Kind::kAppCredential, id); });
   policy::Target t{{"user_id", rec.ok() ? rec->owner_id : req.param(0)}};
   Status allowed = authorize(env, **who, rule, t);
   if (!allowed.ok()) co_return std::move(allowed).error();
@@ -594,9 +590,8 @@ awaitable<Response> delete_app_cred(Env& env, Request& req) {
   ONESTACK_API_TRY(rec);
   ONESTACK_API_TRY(check_unrestricted(env, *req.auth));
   std::string id = rec->id;
-  ONESTACK_API_TRY(co_await write(env, [&env, &id] {
-    return env.svc.store().remove(Kind::kAppCredential, id);
-  }));
+  ONESTACK_API_TRY(co_await write(
+      env, [&env, &id] { return env.svc.store().remove(Kind::kAppCredential, id); }));
   co_return Response::empty(bh::status::no_content);
 }
 

@@ -146,8 +146,8 @@ awaitable<Response> create_ec2(Env& env, Request& req) {
   doc["type"] = "ec2";
   doc["blob"] = json::serialize(blob);
   rec.doc = json::serialize(doc);
-  ONESTACK_API_TRY(co_await write(
-      env, [&env, &rec] { return env.svc.store().create(Kind::kCredential, rec); }));
+  ONESTACK_API_TRY(
+      co_await write(env, [&env, &rec] { return env.svc.store().create(Kind::kCredential, rec); }));
   json::object out;
   out["credential"] = render_ec2(env, rec);
   co_return json_response(bh::status::created, out);
@@ -189,16 +189,16 @@ awaitable<Response> delete_ec2(Env& env, Request& req) {
   auto rec = co_await authorized_ec2(env, req, "identity:ec2_delete_credential");
   ONESTACK_API_TRY(rec);
   const std::string& id = rec->id;
-  ONESTACK_API_TRY(co_await write(
-      env, [&env, &id] { return env.svc.store().remove(Kind::kCredential, id); }));
+  ONESTACK_API_TRY(
+      co_await write(env, [&env, &id] { return env.svc.store().remove(Kind::kCredential, id); }));
   co_return Response::empty(bh::status::no_content);
 }
 
 awaitable<Response> ec2_tokens_not_implemented(Env&, Request&) {
-  co_return error_response(make_error(
-      ErrorCode::kNotImplemented,
-      "Authenticating with EC2 signatures (/v3/ec2tokens) is not implemented; EC2 "
-      "credentials can be created, listed and deleted."));
+  co_return error_response(
+      make_error(ErrorCode::kNotImplemented,
+                 "Authenticating with EC2 signatures (/v3/ec2tokens) is not implemented; EC2 "
+                 "credentials can be created, listed and deleted."));
 }
 
 // --- access rules ----------------------------------------------------------------
@@ -207,8 +207,8 @@ awaitable<Response> ec2_tokens_not_implemented(Env&, Request&) {
 // No onestack service consumes them yet, so they are stored and returned as
 // Keystone does but not enforced on requests.
 
-constexpr std::array<std::string_view, 6> kAccessRuleMethods = {"GET",   "HEAD",   "POST",
-                                                                  "PATCH", "PUT", "DELETE"};
+constexpr std::array<std::string_view, 6> kAccessRuleMethods = {"GET",   "HEAD", "POST",
+                                                                "PATCH", "PUT",  "DELETE"};
 
 bool is_id_string(std::string_view s) {
   return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
@@ -237,8 +237,8 @@ json::object render_access_rule(const Env& env, const store::Record& rec) {
 // The policy target of the user in the path (empty if there is none).
 awaitable<policy::Target> user_target(Env& env, const std::string& user_id) {
   policy::Target t;
-  auto user = co_await env.pool.run(
-      [&env, &user_id] { return env.svc.store().get(Kind::kUser, user_id); });
+  auto user =
+      co_await env.pool.run([&env, &user_id] { return env.svc.store().get(Kind::kUser, user_id); });
   if (user.ok()) {
     t["target.user.id"] = user->id;
     t["target.user.domain_id"] = user->scope;
@@ -328,7 +328,6 @@ awaitable<Response> delete_access_rule(Env& env, Request& req) {
   co_return Response::empty(bh::status::no_content);
 }
 
-
 }  // namespace
 
 Status check_access_rules(const json::value& rules) {
@@ -339,9 +338,8 @@ Status check_access_rules(const json::value& rules) {
     for (const auto& kv : o) {
       std::string_view k = kv.key();
       if (k != "id" && k != "path" && k != "method" && k != "service") {
-        return invalid_field("access_rules",
-                             "additional properties are not allowed ('" + std::string(k) +
-                                 "' was unexpected)");
+        return invalid_field("access_rules", "additional properties are not allowed ('" +
+                                                 std::string(k) + "' was unexpected)");
       }
       if (!kv.value().is_string()) return invalid_field(k, "must be a string");
     }
@@ -349,9 +347,8 @@ Status check_access_rules(const json::value& rules) {
     if (o.contains("path") && (path.size() > 225 || path.empty() || path[0] != '/')) {
       return invalid_field("path", "must start with '/' and be at most 225 characters");
     }
-    if (o.contains("method") &&
-        std::find(kAccessRuleMethods.begin(), kAccessRuleMethods.end(), string_at(o, "method")) ==
-            kAccessRuleMethods.end()) {
+    if (o.contains("method") && std::find(kAccessRuleMethods.begin(), kAccessRuleMethods.end(),
+                                          string_at(o, "method")) == kAccessRuleMethods.end()) {
       return invalid_field("method", "must be one of GET, HEAD, POST, PATCH, PUT, DELETE");
     }
     for (auto key : {"service", "id"}) {
@@ -418,7 +415,6 @@ Result<json::array> store_access_rules(store::IdentityStore& st, const std::stri
   }
   return out;
 }
-
 
 void register_ec2_routes(http::Router& r, Env& env) {
   using V = bh::verb;

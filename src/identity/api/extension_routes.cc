@@ -41,8 +41,8 @@ Error store_error(Error e, std::string_view kind, const std::string& id) {
 }
 
 // An optional string attribute (null admitted when `nullable`).
-Status check_str(const json::object& o, std::string_view key, size_t min, size_t max,
-                 bool required, bool nullable) {
+Status check_str(const json::object& o, std::string_view key, size_t min, size_t max, bool required,
+                 bool nullable) {
   auto it = o.find(key);
   if (it == o.end() || (nullable && it->value().is_null())) {
     if (required) return invalid_field(key, "it is required");
@@ -51,8 +51,7 @@ Status check_str(const json::object& o, std::string_view key, size_t min, size_t
   if (!it->value().is_string()) return invalid_field(key, "must be a string");
   size_t n = it->value().as_string().size();
   if (n < min || n > max) {
-    return invalid_field(key, "length must be " + std::to_string(min) + ".." +
-                                  std::to_string(max));
+    return invalid_field(key, "length must be " + std::to_string(min) + ".." + std::to_string(max));
   }
   return ok_status();
 }
@@ -88,7 +87,7 @@ struct Collection {
   Status (*check)(const json::object& body, bool create);
   json::object (*render)(const Env& env, const store::Record& rec);
   std::array<const char*, 2> filters;  // query parameters that filter a list
-  bool has_secret = false;  // a generated "secret", shown only by create
+  bool has_secret = false;             // a generated "secret", shown only by create
 };
 
 json::object render_simple(const Env& env, const store::Record& rec, const char* path) {
@@ -118,8 +117,8 @@ awaitable<Response> create_entity(Env& env, Request& req, const Collection& c) {
     attrs["secret"] = secret;
   }
   merge_doc(rec, std::move(attrs));
-  ONESTACK_API_TRY(co_await env.pool.run(
-      [&env, &c, &rec] { return env.svc.store().create(c.kind, rec); }));
+  ONESTACK_API_TRY(
+      co_await env.pool.run([&env, &c, &rec] { return env.svc.store().create(c.kind, rec); }));
   json::object entity = c.render(env, rec);
   if (c.has_secret) entity["secret"] = secret;
   json::object out;
@@ -209,9 +208,8 @@ json::object render_policy(const Env& env, const store::Record& rec) {
   return render_simple(env, rec, "policies");
 }
 
-const Collection kPolicies{Kind::kPolicy,  "policy",      "policies",
-                           "policy",      check_policy, render_policy,
-                           {"type", nullptr}};
+const Collection kPolicies{Kind::kPolicy, "policy",      "policies",       "policy",
+                           check_policy,  render_policy, {"type", nullptr}};
 
 // --- endpoint groups (OS-EP-FILTER) --------------------------------------------
 // Stored and returned as Keystone does; onestack's catalog is not filtered by
@@ -268,9 +266,9 @@ json::object render_consumer(const Env& env, const store::Record& rec) {
   return c;
 }
 
-const Collection kConsumers{Kind::kConsumer, "consumer",     "consumers",
-                            "consumer",      check_consumer, render_consumer,
-                            {"description", nullptr},  true};
+const Collection kConsumers{
+    Kind::kConsumer,          "consumer", "consumers", "consumer", check_consumer, render_consumer,
+    {"description", nullptr}, true};
 
 awaitable<Response> create_policy(Env& env, Request& req) {
   co_return co_await create_entity(env, req, kPolicies);
@@ -414,9 +412,9 @@ Error invalid_config(const std::string& reason) {
 }
 
 Error config_not_found(const std::string& domain_id, const std::string& what) {
-  return make_error(ErrorCode::kNotFound, "Could not find " + what +
-                                              " in domain configuration for domain " +
-                                              domain_id + ".");
+  return make_error(
+      ErrorCode::kNotFound,
+      "Could not find " + what + " in domain configuration for domain " + domain_id + ".");
 }
 
 std::string what_of(const std::string& group, const std::string& option) {
@@ -428,7 +426,8 @@ std::string what_of(const std::string& group, const std::string& option) {
 Status check_group_option(const std::string& group, const std::string& option) {
   if (group.empty()) return ok_status();
   if (group != "identity" && group != "ldap") {
-    return invalid_config("Group " + group + " is not supported for domain specific "
+    return invalid_config("Group " + group +
+                          " is not supported for domain specific "
                           "configurations");
   }
   if (!option.empty() && !is_whitelisted(group, option) && !is_sensitive(group, option)) {
@@ -544,8 +543,8 @@ awaitable<Response> get_domain_config(Env& env, Request& req) {
   std::string option = path_option(req);
   ONESTACK_API_TRY(check_group_option(group, option));
   const std::string& domain_id = req.param(0);
-  auto stored = co_await env.pool.run(
-      [&env, &domain_id] { return read_config(env.svc.store(), domain_id); });
+  auto stored =
+      co_await env.pool.run([&env, &domain_id] { return read_config(env.svc.store(), domain_id); });
   ONESTACK_API_TRY(stored);
   json::object config = visible_config(*stored, group, option);
   if (config.empty()) co_return error_response(config_not_found(domain_id, what_of(group, option)));

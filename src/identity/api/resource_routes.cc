@@ -142,7 +142,8 @@ awaitable<Response> create_domain(Env& env, Request& req) {
     if (!s.ok() && s.error().code == ErrorCode::kConflict) {
       return Status(make_error(ErrorCode::kConflict,
                                "Conflict occurred attempting to store domain - Duplicate entry "
-                               "found with name " + rec.name + "."));
+                               "found with name " +
+                                   rec.name + "."));
     }
     return s;
   });
@@ -195,9 +196,8 @@ awaitable<Response> update_domain(Env& env, Request& req) {
   auto rec = co_await fetch(env, Kind::kDomain, req.param(0));
   ONESTACK_API_TRY(rec);
   store::Record updated = apply_patch(*rec, patch);
-  ONESTACK_API_TRY(co_await write(env, [&env, &updated] {
-    return env.svc.store().update(Kind::kDomain, updated);
-  }));
+  ONESTACK_API_TRY(co_await write(
+      env, [&env, &updated] { return env.svc.store().update(Kind::kDomain, updated); }));
   json::object out;
   out["domain"] = render_domain(env, updated);
   co_return json_response(bh::status::ok, out);
@@ -247,7 +247,8 @@ awaitable<Response> create_project(Env& env, Request& req) {
       if (!s.ok() && s.error().code == ErrorCode::kConflict) {
         return Status(make_error(ErrorCode::kConflict,
                                  "Conflict occurred attempting to store project - Duplicate entry "
-                                 "found with name " + rec.name + "."));
+                                 "found with name " +
+                                     rec.name + "."));
       }
       return s;
     }));
@@ -265,13 +266,13 @@ awaitable<Response> create_project(Env& env, Request& req) {
   if (!parent_id.empty()) {
     const ProjectInfo* parent = snap->project(parent_id);
     if (parent == nullptr && snap->domain(parent_id) == nullptr) {
-      co_return error_response(make_error(ErrorCode::kNotFound,
-                                          "Could not find project: " + parent_id + "."));
+      co_return error_response(
+          make_error(ErrorCode::kNotFound, "Could not find project: " + parent_id + "."));
     }
     std::string parent_domain = parent ? parent->domain_id : parent_id;
     if (!domain_id.empty() && domain_id != parent_domain) {
-      co_return error_response(make_error(
-          ErrorCode::kInvalidArgument, "Cannot create project: parent in another domain."));
+      co_return error_response(make_error(ErrorCode::kInvalidArgument,
+                                          "Cannot create project: parent in another domain."));
     }
     domain_id = parent_domain;
     if (!parent) parent_id.clear();
@@ -303,7 +304,8 @@ awaitable<Response> create_project(Env& env, Request& req) {
       return Status(make_error(ErrorCode::kConflict,
                                "Conflict occurred attempting to store project - it is not "
                                "permitted to have two projects with the same name in the same "
-                               "domain : " + rec.name + "."));
+                               "domain : " +
+                                   rec.name + "."));
     }
     return s;
   }));
@@ -374,8 +376,7 @@ awaitable<Response> list_projects(Env& env, Request& req) {
 
 bool is_domain(const store::Record& project) { return project.scope.empty(); }
 
-awaitable<Result<store::Record>> authorized_project(Env& env, Request& req,
-                                                    std::string_view rule) {
+awaitable<Result<store::Record>> authorized_project(Env& env, Request& req, std::string_view rule) {
   auto who = caller(req);
   if (!who.ok()) co_return std::move(who).error();
   auto rec = co_await fetch(env, Kind::kProject, req.param(0));
@@ -437,7 +438,8 @@ awaitable<Response> get_project(Env& env, Request& req) {
   auto rec = co_await authorized_project(env, req, "identity:get_project");
   ONESTACK_API_TRY(rec);
   json::object out;
-  out["project"] = is_domain(*rec) ? render_domain_as_project(env, *rec) : render_project(env, *rec);
+  out["project"] =
+      is_domain(*rec) ? render_domain_as_project(env, *rec) : render_project(env, *rec);
   bool p_ids = req.query.has("parents_as_ids"), p_list = req.query.has("parents_as_list");
   bool s_ids = req.query.has("subtree_as_ids"), s_list = req.query.has("subtree_as_list");
   if ((p_ids && p_list) || (s_ids && s_list)) {
@@ -474,31 +476,30 @@ awaitable<Response> update_project(Env& env, Request& req) {
   ONESTACK_API_TRY(check_same_id(patch, req.param(0)));
   if (is_domain(*rec)) {
     store::Record updated = apply_patch(*rec, patch);
-    ONESTACK_API_TRY(co_await write(env, [&env, &updated] {
-      return env.svc.store().update(Kind::kDomain, updated);
-    }));
+    ONESTACK_API_TRY(co_await write(
+        env, [&env, &updated] { return env.svc.store().update(Kind::kDomain, updated); }));
     json::object out;
     out["project"] = render_domain_as_project(env, updated);
     co_return json_response(bh::status::ok, out);
   }
   if (auto it = patch.find("domain_id");
       it != patch.end() && it->value() != json::value(rec->scope)) {
-    co_return error_response(make_error(ErrorCode::kInvalidArgument,
-                                        "Update of `domain_id` is not allowed."));
+    co_return error_response(
+        make_error(ErrorCode::kInvalidArgument, "Update of `domain_id` is not allowed."));
   }
   if (auto it = patch.find("parent_id"); it != patch.end() && !it->value().is_null() &&
                                          it->value() != json::value(rec->parent_id) &&
                                          it->value() != json::value(rec->scope)) {
-    co_return error_response(make_error(ErrorCode::kForbidden,
-                                        "Update of `parent_id` is not allowed."));
+    co_return error_response(
+        make_error(ErrorCode::kForbidden, "Update of `parent_id` is not allowed."));
   }
   store::Record updated = apply_patch(*rec, patch);
   ONESTACK_API_TRY(co_await write(env, [&env, &updated] {
     Status s = env.svc.store().update(Kind::kProject, updated);
     if (!s.ok() && s.error().code == ErrorCode::kConflict) {
-      return Status(make_error(ErrorCode::kConflict,
-                               "Conflict occurred attempting to store project - Duplicate name, " +
-                                   updated.name + "."));
+      return Status(make_error(
+          ErrorCode::kConflict,
+          "Conflict occurred attempting to store project - Duplicate name, " + updated.name + "."));
     }
     return s;
   }));
@@ -527,9 +528,10 @@ awaitable<Response> delete_project(Env& env, Request& req) {
     if (!children.ok()) return Status(std::move(children).error());
     if (!children->empty()) {
       return Status(make_error(ErrorCode::kForbidden,
-                               "Cannot delete the project " + id + " since it is not a leaf in "
-                               "the hierarchy. Use the cascade option if you want to delete a "
-                               "whole subtree."));
+                               "Cannot delete the project " + id +
+                                   " since it is not a leaf in "
+                                   "the hierarchy. Use the cascade option if you want to delete a "
+                                   "whole subtree."));
     }
     return env.svc.store().remove(Kind::kProject, id);
   }));
@@ -549,9 +551,8 @@ awaitable<Response> save_tags(Env& env, store::Record rec, json::array tags, bh:
   json::object d = record_doc(rec);
   d["tags"] = tags;
   rec.doc = json::serialize(d);
-  ONESTACK_API_TRY(co_await write(env, [&env, &rec] {
-    return env.svc.store().update(Kind::kProject, rec);
-  }));
+  ONESTACK_API_TRY(
+      co_await write(env, [&env, &rec] { return env.svc.store().update(Kind::kProject, rec); }));
   if (!render) co_return Response::empty(status);
   json::object out;
   out["tags"] = std::move(tags);
@@ -605,7 +606,8 @@ awaitable<Response> add_project_tag(Env& env, Request& req) {
   }
   Response r = co_await save_tags(env, *rec, std::move(tags), bh::status::created, false);
   if (r.status == bh::status::created) {
-    r.headers.set(bh::field::location, v3_url(env, "projects/" + rec->id + "/tags/" + req.param(1)));
+    r.headers.set(bh::field::location,
+                  v3_url(env, "projects/" + rec->id + "/tags/" + req.param(1)));
   }
   co_return r;
 }

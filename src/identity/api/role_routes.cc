@@ -77,7 +77,8 @@ awaitable<Response> create_role(Env& env, Request& req) {
     if (!s.ok() && s.error().code == ErrorCode::kConflict) {
       return Status(make_error(ErrorCode::kConflict,
                                "Conflict occurred attempting to store role - Duplicate entry "
-                               "found with name " + rec.name + "."));
+                               "found with name " +
+                                   rec.name + "."));
     }
     return s;
   }));
@@ -132,16 +133,15 @@ awaitable<Response> update_role(Env& env, Request& req) {
   ONESTACK_API_TRY(check_string(patch, "name", 255, false));
   ONESTACK_API_TRY(check_string(patch, "description", 255, false));
   ONESTACK_API_TRY(check_same_id(patch, req.param(0)));
-  if (auto it = patch.find("domain_id");
-      it != patch.end() && !(it->value().is_null() && rec->scope.empty()) &&
-      it->value() != json::value(rec->scope)) {
-    co_return error_response(make_error(ErrorCode::kInvalidArgument,
-                                        "Update of `domain_id` is not allowed."));
+  if (auto it = patch.find("domain_id"); it != patch.end() &&
+                                         !(it->value().is_null() && rec->scope.empty()) &&
+                                         it->value() != json::value(rec->scope)) {
+    co_return error_response(
+        make_error(ErrorCode::kInvalidArgument, "Update of `domain_id` is not allowed."));
   }
   store::Record updated = apply_patch(*rec, patch);
-  ONESTACK_API_TRY(co_await write(env, [&env, &updated] {
-    return env.svc.store().update(Kind::kRole, updated);
-  }));
+  ONESTACK_API_TRY(co_await write(
+      env, [&env, &updated] { return env.svc.store().update(Kind::kRole, updated); }));
   json::object out;
   out["role"] = render_role(env, updated);
   co_return json_response(bh::status::ok, out);
@@ -151,13 +151,15 @@ awaitable<Response> delete_role(Env& env, Request& req) {
   auto rec = co_await authorized_role(env, req, "delete");
   ONESTACK_API_TRY(rec);
   std::string id = rec->id;
-  ONESTACK_API_TRY(co_await write(env, [&env, &id] { return env.svc.store().remove(Kind::kRole, id); }));
+  ONESTACK_API_TRY(
+      co_await write(env, [&env, &id] { return env.svc.store().remove(Kind::kRole, id); }));
   co_return Response::empty(bh::status::no_content);
 }
 
 // --- implied roles ---------------------------------------------------------
 
-json::object inference(const Env& env, const RoleInfo& prior, const std::vector<const RoleInfo*>& implies) {
+json::object inference(const Env& env, const RoleInfo& prior,
+                       const std::vector<const RoleInfo*>& implies) {
   json::object o;
   o["prior_role"] = role_ref(env, prior);
   json::array imp;
@@ -170,14 +172,16 @@ awaitable<Result<std::pair<RoleInfo, RoleInfo>>> implied_pair(Env& env, Request&
                                                               std::string_view rule) {
   auto who = caller(req);
   if (!who.ok()) co_return std::move(who).error();
-  Status allowed = authorize(env, **who, rule, {{"prior_role_id", req.param(0)},
-                                                {"implied_role_id", req.param(1)}});
+  Status allowed = authorize(env, **who, rule,
+                             {{"prior_role_id", req.param(0)}, {"implied_role_id", req.param(1)}});
   if (!allowed.ok()) co_return std::move(allowed).error();
   auto snap = env.svc.snapshot();
   const RoleInfo* prior = snap->role(req.param(0));
   const RoleInfo* implied = snap->role(req.param(1));
-  if (prior == nullptr) co_return make_error(ErrorCode::kNotFound, "Could not find role: " + req.param(0) + ".");
-  if (implied == nullptr) co_return make_error(ErrorCode::kNotFound, "Could not find role: " + req.param(1) + ".");
+  if (prior == nullptr)
+    co_return make_error(ErrorCode::kNotFound, "Could not find role: " + req.param(0) + ".");
+  if (implied == nullptr)
+    co_return make_error(ErrorCode::kNotFound, "Could not find role: " + req.param(1) + ".");
   co_return std::pair{*prior, *implied};
 }
 
@@ -187,18 +191,19 @@ awaitable<Response> create_implied(Env& env, Request& req) {
   auto [prior, implied] = *pair;
   if (prior.domain_id.empty() && !implied.domain_id.empty()) {
     // Keystone: a global role may not imply a domain-specific one.
-    co_return error_response(make_error(ErrorCode::kForbidden,
-                                        "A global role cannot imply a domain-specific role."));
+    co_return error_response(
+        make_error(ErrorCode::kForbidden, "A global role cannot imply a domain-specific role."));
   }
   if (prior.id == implied.id || env.svc.snapshot()->implies(implied.id, prior.id)) {
-    co_return error_response(make_error(ErrorCode::kForbidden,
-                                        "The implied role would create a cycle."));
+    co_return error_response(
+        make_error(ErrorCode::kForbidden, "The implied role would create a cycle."));
   }
   std::string p = prior.id, i = implied.id;
-  ONESTACK_API_TRY(co_await write(env, [&env, &p, &i] { return env.svc.store().add_implied_role(p, i); }));
+  ONESTACK_API_TRY(
+      co_await write(env, [&env, &p, &i] { return env.svc.store().add_implied_role(p, i); }));
   json::object body;
-  body["role_inference"] = json::object{{"prior_role", role_ref(env, prior)},
-                                        {"implies", role_ref(env, implied)}};
+  body["role_inference"] =
+      json::object{{"prior_role", role_ref(env, prior)}, {"implies", role_ref(env, implied)}};
   body["links"] = json::object{{"self", v3_url(env, "roles/" + p + "/implies/" + i)}};
   co_return json_response(bh::status::created, body);
 }
@@ -211,15 +216,16 @@ awaitable<Response> get_implied(Env& env, Request& req) {
   ONESTACK_API_TRY(all);
   bool found = std::find(all->begin(), all->end(), std::pair{prior.id, implied.id}) != all->end();
   if (!found) {
-    co_return error_response(make_error(ErrorCode::kNotFound, "Could not find implied role: " +
-                                                                  prior.id + " implies " +
-                                                                  implied.id + "."));
+    co_return error_response(
+        make_error(ErrorCode::kNotFound,
+                   "Could not find implied role: " + prior.id + " implies " + implied.id + "."));
   }
   if (req.method == bh::verb::head) co_return Response::empty(bh::status::no_content);
   json::object body;
-  body["role_inference"] = json::object{{"prior_role", role_ref(env, prior)},
-                                        {"implies", role_ref(env, implied)}};
-  body["links"] = json::object{{"self", v3_url(env, "roles/" + prior.id + "/implies/" + implied.id)}};
+  body["role_inference"] =
+      json::object{{"prior_role", role_ref(env, prior)}, {"implies", role_ref(env, implied)}};
+  body["links"] =
+      json::object{{"self", v3_url(env, "roles/" + prior.id + "/implies/" + implied.id)}};
   co_return json_response(bh::status::ok, body);
 }
 
@@ -227,18 +233,21 @@ awaitable<Response> delete_implied(Env& env, Request& req) {
   auto pair = co_await implied_pair(env, req, "identity:delete_implied_role");
   ONESTACK_API_TRY(pair);
   std::string p = pair->first.id, i = pair->second.id;
-  ONESTACK_API_TRY(co_await write(env, [&env, &p, &i] { return env.svc.store().remove_implied_role(p, i); }));
+  ONESTACK_API_TRY(
+      co_await write(env, [&env, &p, &i] { return env.svc.store().remove_implied_role(p, i); }));
   co_return Response::empty(bh::status::no_content);
 }
 
 awaitable<Response> list_implied(Env& env, Request& req) {
   auto who = caller(req);
   ONESTACK_API_TRY(who);
-  ONESTACK_API_TRY(authorize(env, **who, "identity:list_implied_roles", {{"prior_role_id", req.param(0)}}));
+  ONESTACK_API_TRY(
+      authorize(env, **who, "identity:list_implied_roles", {{"prior_role_id", req.param(0)}}));
   auto snap = env.svc.snapshot();
   const RoleInfo* prior = snap->role(req.param(0));
   if (prior == nullptr) {
-    co_return error_response(make_error(ErrorCode::kNotFound, "Could not find role: " + req.param(0) + "."));
+    co_return error_response(
+        make_error(ErrorCode::kNotFound, "Could not find role: " + req.param(0) + "."));
   }
   auto all = co_await env.pool.run([&env] { return env.svc.store().list_implied_roles(); });
   ONESTACK_API_TRY(all);
@@ -275,9 +284,15 @@ awaitable<Response> list_inferences(Env& env, Request& req) {
 // /v3/system/{users|groups}/{actor}/roles[/{role}].
 template <TargetType T, ActorType A, bool Inherited>
 struct GrantPath {
-  static std::string target(const Request& req) { return T == TargetType::kSystem ? "system" : req.param(0); }
-  static const std::string& actor(const Request& req) { return req.param(T == TargetType::kSystem ? 0 : 1); }
-  static const std::string& role(const Request& req) { return req.param(T == TargetType::kSystem ? 1 : 2); }
+  static std::string target(const Request& req) {
+    return T == TargetType::kSystem ? "system" : req.param(0);
+  }
+  static const std::string& actor(const Request& req) {
+    return req.param(T == TargetType::kSystem ? 0 : 1);
+  }
+  static const std::string& role(const Request& req) {
+    return req.param(T == TargetType::kSystem ? 1 : 2);
+  }
 };
 
 template <TargetType T, ActorType A, bool Inherited>
@@ -301,7 +316,8 @@ awaitable<Result<store::Assignment>> grant_target(Env& env, Request& req, std::s
   }
   if (T == TargetType::kProject) {
     t["target.project.id"] = a.target_id;
-    if (const ProjectInfo* p = snap->project(a.target_id)) t["target.project.domain_id"] = p->domain_id;
+    if (const ProjectInfo* p = snap->project(a.target_id))
+      t["target.project.domain_id"] = p->domain_id;
   } else if (T == TargetType::kDomain) {
     t["target.domain.id"] = a.target_id;
   }
@@ -353,9 +369,9 @@ awaitable<Response> check_grant(Env& env, Request& req) {
   bool hit = std::any_of(found->begin(), found->end(),
                          [&](const store::Assignment& x) { return x.inherited == Inherited; });
   if (!hit) {
-    co_return error_response(make_error(ErrorCode::kNotFound,
-                                        "Could not find role assignment with role: " + a->role_id +
-                                            ", actor: " + a->actor_id + ", target: " + a->target_id + "."));
+    co_return error_response(make_error(
+        ErrorCode::kNotFound, "Could not find role assignment with role: " + a->role_id +
+                                  ", actor: " + a->actor_id + ", target: " + a->target_id + "."));
   }
   co_return Response::empty(bh::status::no_content);
 }
@@ -398,7 +414,8 @@ awaitable<Response> list_grants(Env& env, Request& req) {
 }
 
 template <TargetType T, ActorType A, bool Inherited>
-void add_grant_routes(http::Router& r, Env& env, const std::string& base, const std::string& suffix) {
+void add_grant_routes(http::Router& r, Env& env, const std::string& base,
+                      const std::string& suffix) {
   add_route(r, env, bh::verb::get, base + "/roles" + (Inherited ? "/inherited_to_projects" : ""),
             list_grants<T, A, Inherited>);
   std::string one = base + "/roles/{role_id}" + suffix;
@@ -412,11 +429,12 @@ void add_grant_routes(http::Router& r, Env& env, const std::string& base, const 
 
 struct Row {
   store::Assignment a;
-  std::string via_group;  // set when expanded from a group (effective)
+  std::string via_group;       // set when expanded from a group (effective)
   std::string inherited_from;  // set when an inherited grant was expanded
 };
 
-json::object scope_ref(const Env& env, const Snapshot& snap, const store::Assignment& a, bool names) {
+json::object scope_ref(const Env& env, const Snapshot& snap, const store::Assignment& a,
+                       bool names) {
   json::object scope;
   if (a.target_type == TargetType::kSystem) {
     scope["system"] = json::object{{"all", true}};
@@ -454,8 +472,8 @@ awaitable<Response> list_role_assignments(Env& env, Request& req) {
        f_domain = req.query.get("scope.domain.id"), f_system = req.query.get("scope.system"),
        f_inherit = req.query.get("scope.OS-INHERIT:inherited_to");
   if (f_user && f_group) {
-    co_return error_response(make_error(ErrorCode::kInvalidArgument,
-                                        "Specify a user or group, not both."));
+    co_return error_response(
+        make_error(ErrorCode::kInvalidArgument, "Specify a user or group, not both."));
   }
   if ((f_project ? 1 : 0) + (f_domain ? 1 : 0) + (f_system ? 1 : 0) > 1) {
     co_return error_response(make_error(ErrorCode::kInvalidArgument,
@@ -485,8 +503,8 @@ awaitable<Response> list_role_assignments(Env& env, Request& req) {
     std::vector<std::string> targets;
     if (a.inherited) {
       // Every project below the target (a domain: all its projects).
-      auto projects = co_await env.pool.run(
-          [&env] { return env.svc.store().list(Kind::kProject, {}); });
+      auto projects =
+          co_await env.pool.run([&env] { return env.svc.store().list(Kind::kProject, {}); });
       ONESTACK_API_TRY(projects);
       for (auto& p : *projects) {
         auto anc = snap->ancestors(p.id);
@@ -519,7 +537,8 @@ awaitable<Response> list_role_assignments(Env& env, Request& req) {
     if (f_user && !(a.actor_type == ActorType::kUser && a.actor_id == *f_user)) continue;
     if (f_group && !(a.actor_type == ActorType::kGroup && a.actor_id == *f_group)) continue;
     if (f_role && a.role_id != *f_role) continue;
-    if (f_project && !(a.target_type == TargetType::kProject && a.target_id == *f_project)) continue;
+    if (f_project && !(a.target_type == TargetType::kProject && a.target_id == *f_project))
+      continue;
     if (f_domain && !(a.target_type == TargetType::kDomain && a.target_id == *f_domain)) continue;
     if (f_system && a.target_type != TargetType::kSystem) continue;
     if (f_inherit && !a.inherited) continue;
@@ -549,14 +568,16 @@ awaitable<Response> list_role_assignments(Env& env, Request& req) {
     o[a.actor_type == ActorType::kUser ? "user" : "group"] = std::move(actor);
     o["scope"] = scope_ref(env, *snap, a, names);
     std::string target_path =
-        a.target_type == TargetType::kSystem ? "system"
-        : (a.target_type == TargetType::kProject ? "projects/" : "domains/") + a.target_id;
-    std::string link = v3_url(env, (a.inherited ? "OS-INHERIT/" : "") + target_path + "/" +
-                                       (a.actor_type == ActorType::kUser ? "users/" : "groups/") +
-                                       a.actor_id + "/roles/" + a.role_id +
-                                       (a.inherited ? "/inherited_to_projects" : ""));
+        a.target_type == TargetType::kSystem
+            ? "system"
+            : (a.target_type == TargetType::kProject ? "projects/" : "domains/") + a.target_id;
+    std::string link =
+        v3_url(env, (a.inherited ? "OS-INHERIT/" : "") + target_path + "/" +
+                        (a.actor_type == ActorType::kUser ? "users/" : "groups/") + a.actor_id +
+                        "/roles/" + a.role_id + (a.inherited ? "/inherited_to_projects" : ""));
     json::object links{{"assignment", link}};
-    if (!row.via_group.empty()) links["membership"] = v3_url(env, "groups/" + row.via_group + "/users/" + a.actor_id);
+    if (!row.via_group.empty())
+      links["membership"] = v3_url(env, "groups/" + row.via_group + "/users/" + a.actor_id);
     o["links"] = std::move(links);
     out.push_back(std::move(o));
   }
@@ -576,23 +597,32 @@ void register_role_routes(http::Router& r, Env& env) {
   add_route(r, env, V::put, "/v3/roles/{prior_role_id}/implies/{implied_role_id}", create_implied);
   add_route(r, env, V::get, "/v3/roles/{prior_role_id}/implies/{implied_role_id}", get_implied);
   add_route(r, env, V::head, "/v3/roles/{prior_role_id}/implies/{implied_role_id}", get_implied);
-  add_route(r, env, V::delete_, "/v3/roles/{prior_role_id}/implies/{implied_role_id}", delete_implied);
+  add_route(r, env, V::delete_, "/v3/roles/{prior_role_id}/implies/{implied_role_id}",
+            delete_implied);
   add_route(r, env, V::get, "/v3/role_inferences", list_inferences);
   add_route(r, env, V::get, "/v3/role_assignments", list_role_assignments);
 
   using T = TargetType;
   using A = ActorType;
-  add_grant_routes<T::kProject, A::kUser, false>(r, env, "/v3/projects/{project_id}/users/{user_id}", "");
-  add_grant_routes<T::kProject, A::kGroup, false>(r, env, "/v3/projects/{project_id}/groups/{group_id}", "");
-  add_grant_routes<T::kDomain, A::kUser, false>(r, env, "/v3/domains/{domain_id}/users/{user_id}", "");
-  add_grant_routes<T::kDomain, A::kGroup, false>(r, env, "/v3/domains/{domain_id}/groups/{group_id}", "");
+  add_grant_routes<T::kProject, A::kUser, false>(r, env,
+                                                 "/v3/projects/{project_id}/users/{user_id}", "");
+  add_grant_routes<T::kProject, A::kGroup, false>(
+      r, env, "/v3/projects/{project_id}/groups/{group_id}", "");
+  add_grant_routes<T::kDomain, A::kUser, false>(r, env, "/v3/domains/{domain_id}/users/{user_id}",
+                                                "");
+  add_grant_routes<T::kDomain, A::kGroup, false>(r, env,
+                                                 "/v3/domains/{domain_id}/groups/{group_id}", "");
   add_grant_routes<T::kSystem, A::kUser, false>(r, env, "/v3/system/users/{user_id}", "");
   add_grant_routes<T::kSystem, A::kGroup, false>(r, env, "/v3/system/groups/{group_id}", "");
   const std::string inherit = "/inherited_to_projects";
-  add_grant_routes<T::kProject, A::kUser, true>(r, env, "/v3/OS-INHERIT/projects/{project_id}/users/{user_id}", inherit);
-  add_grant_routes<T::kProject, A::kGroup, true>(r, env, "/v3/OS-INHERIT/projects/{project_id}/groups/{group_id}", inherit);
-  add_grant_routes<T::kDomain, A::kUser, true>(r, env, "/v3/OS-INHERIT/domains/{domain_id}/users/{user_id}", inherit);
-  add_grant_routes<T::kDomain, A::kGroup, true>(r, env, "/v3/OS-INHERIT/domains/{domain_id}/groups/{group_id}", inherit);
+  add_grant_routes<T::kProject, A::kUser, true>(
+      r, env, "/v3/OS-INHERIT/projects/{project_id}/users/{user_id}", inherit);
+  add_grant_routes<T::kProject, A::kGroup, true>(
+      r, env, "/v3/OS-INHERIT/projects/{project_id}/groups/{group_id}", inherit);
+  add_grant_routes<T::kDomain, A::kUser, true>(
+      r, env, "/v3/OS-INHERIT/domains/{domain_id}/users/{user_id}", inherit);
+  add_grant_routes<T::kDomain, A::kGroup, true>(
+      r, env, "/v3/OS-INHERIT/domains/{domain_id}/groups/{group_id}", inherit);
 }
 
 }  // namespace onestack::identity::api

@@ -47,8 +47,9 @@ std::string domain_for_create(const Env& env, const auth::AuthContext& who,
 
 // Hashes a password on the pool; checks its length first.
 awaitable<Result<std::string>> hash(Env& env, const json::value& pw) {
-  if (!pw.is_string()) co_return make_error(ErrorCode::kInvalidArgument,
-                                            "Invalid input for field 'password': must be a string.");
+  if (!pw.is_string())
+    co_return make_error(ErrorCode::kInvalidArgument,
+                         "Invalid input for field 'password': must be a string.");
   std::string p(pw.as_string());
   if (p.size() > env.svc.settings().max_password_length) {
     co_return make_error(ErrorCode::kInvalidArgument,
@@ -101,7 +102,8 @@ awaitable<Response> create_user(Env& env, Request& req) {
     if (!s.ok() && s.error().code == ErrorCode::kConflict) {
       return Status(make_error(ErrorCode::kConflict,
                                "Conflict occurred attempting to store user - Duplicate entry "
-                               "found with name " + rec.name + " at domain ID " + rec.scope + "."));
+                               "found with name " +
+                                   rec.name + " at domain ID " + rec.scope + "."));
     }
     return s;
   }));
@@ -160,8 +162,8 @@ awaitable<Response> update_user(Env& env, Request& req) {
   ONESTACK_API_TRY(check_same_id(patch, req.param(0)));
   if (auto it = patch.find("domain_id");
       it != patch.end() && it->value() != json::value(rec->scope)) {
-    co_return error_response(make_error(ErrorCode::kInvalidArgument,
-                                        "Update of `domain_id` is not allowed."));
+    co_return error_response(
+        make_error(ErrorCode::kInvalidArgument, "Update of `domain_id` is not allowed."));
   }
   store::Record updated = *rec;
   json::object d = record_doc(updated);
@@ -186,7 +188,8 @@ awaitable<Response> update_user(Env& env, Request& req) {
     if (!s.ok() && s.error().code == ErrorCode::kConflict) {
       return Status(make_error(ErrorCode::kConflict,
                                "Conflict occurred attempting to store user - Duplicate entry "
-                               "found with name " + updated.name + "."));
+                               "found with name " +
+                                   updated.name + "."));
     }
     if (s.ok() && password_changed) return env.svc.revoke_user(updated.id);
     return s;
@@ -309,7 +312,8 @@ awaitable<Response> create_group(Env& env, Request& req) {
     if (!s.ok() && s.error().code == ErrorCode::kConflict) {
       return Status(make_error(ErrorCode::kConflict,
                                "Conflict occurred attempting to store group - Duplicate entry "
-                               "found with name " + rec.name + "."));
+                               "found with name " +
+                                   rec.name + "."));
     }
     return s;
   }));
@@ -371,13 +375,12 @@ awaitable<Response> update_group(Env& env, Request& req) {
   ONESTACK_API_TRY(check_same_id(patch, req.param(0)));
   if (auto it = patch.find("domain_id");
       it != patch.end() && it->value() != json::value(rec->scope)) {
-    co_return error_response(make_error(ErrorCode::kInvalidArgument,
-                                        "Update of `domain_id` is not allowed."));
+    co_return error_response(
+        make_error(ErrorCode::kInvalidArgument, "Update of `domain_id` is not allowed."));
   }
   store::Record updated = apply_patch(*rec, patch);
-  ONESTACK_API_TRY(co_await write(env, [&env, &updated] {
-    return env.svc.store().update(Kind::kGroup, updated);
-  }));
+  ONESTACK_API_TRY(co_await write(
+      env, [&env, &updated] { return env.svc.store().update(Kind::kGroup, updated); }));
   json::object out;
   out["group"] = render_group(env, updated);
   co_return json_response(bh::status::ok, out);
@@ -387,7 +390,8 @@ awaitable<Response> delete_group(Env& env, Request& req) {
   auto rec = co_await authorized_group(env, req, "identity:delete_group");
   ONESTACK_API_TRY(rec);
   std::string id = rec->id;
-  ONESTACK_API_TRY(co_await write(env, [&env, &id] { return env.svc.store().remove(Kind::kGroup, id); }));
+  ONESTACK_API_TRY(
+      co_await write(env, [&env, &id] { return env.svc.store().remove(Kind::kGroup, id); }));
   co_return Response::empty(bh::status::no_content);
 }
 
@@ -421,7 +425,8 @@ awaitable<Response> membership(Env& env, Request& req, std::string_view rule, in
   ONESTACK_API_TRY(rec);
   std::string group = rec->id, user = req.param(1);
   if (env.svc.snapshot()->user(user) == nullptr) {
-    co_return error_response(make_error(ErrorCode::kNotFound, "Could not find user: " + user + "."));
+    co_return error_response(
+        make_error(ErrorCode::kNotFound, "Could not find user: " + user + "."));
   }
   if (op == 0) {  // check
     auto member = co_await env.pool.run(
@@ -437,8 +442,8 @@ awaitable<Response> membership(Env& env, Request& req, std::string_view rule, in
     if (op == 1) return env.svc.store().add_member(group, user);
     Status s = env.svc.store().remove_member(group, user);
     if (!s.ok() && s.error().code == ErrorCode::kNotFound) {
-      return Status(make_error(ErrorCode::kNotFound, "User " + user +
-                                                         " is not a member of group " + group + "."));
+      return Status(make_error(ErrorCode::kNotFound,
+                               "User " + user + " is not a member of group " + group + "."));
     }
     return s;
   }));

@@ -58,8 +58,8 @@ constexpr Missing kMissing[] = {
 awaitable<Response> not_implemented(Env&, Request& req) {
   for (const auto& m : kMissing) {
     if (req.path.rfind(m.prefix, 0) == 0) {
-      co_return error_response(make_error(ErrorCode::kNotImplemented,
-                                          std::string(m.feature) + " is not implemented."));
+      co_return error_response(
+          make_error(ErrorCode::kNotImplemented, std::string(m.feature) + " is not implemented."));
     }
   }
   co_return error_response(make_error(ErrorCode::kNotImplemented, "Not implemented."));

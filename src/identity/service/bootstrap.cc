@@ -1,7 +1,7 @@
 #include "identity/service/bootstrap.h"
 
-#include <boost/json.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 
 #include "core/ids.h"
 #include "core/json.h"
@@ -58,13 +58,15 @@ Status bootstrap(store::IdentityStore& st, const BootstrapOptions& o) {
   auto domain_id = ensure(st, Kind::kDomain, "", "Default", domain, "default");
   if (!domain_id.ok()) return std::move(domain_id).error();
 
-  json::object project{{"enabled", true}, {"description", "Bootstrap project for initializing the cloud."}, {"tags", json::array()}};
+  json::object project{{"enabled", true},
+                       {"description", "Bootstrap project for initializing the cloud."},
+                       {"tags", json::array()}};
   auto project_id = ensure(st, Kind::kProject, *domain_id, o.project_name, project);
   if (!project_id.ok()) return std::move(project_id).error();
 
   std::string admin_role, member_role, reader_role;
-  for (const std::string& name : {o.role_name, std::string("member"), std::string("reader"),
-                                  std::string("ResellerAdmin")}) {
+  for (const std::string& name :
+       {o.role_name, std::string("member"), std::string("reader"), std::string("ResellerAdmin")}) {
     auto id = ensure(st, Kind::kRole, "", name, json::object{});
     if (!id.ok()) return std::move(id).error();
     if (name == o.role_name) admin_role = *id;
@@ -86,7 +88,9 @@ Status bootstrap(store::IdentityStore& st, const BootstrapOptions& o) {
   auto users = st.list(Kind::kUser, uq);
   if (!users.ok()) return std::move(users).error();
   std::string user_id;
-  json::object user{{"enabled", true}, {"password_hash", *hash}, {"options", json::object()},
+  json::object user{{"enabled", true},
+                    {"password_hash", *hash},
+                    {"options", json::object()},
                     {"password_expires_at", nullptr}};
   if (users->empty()) {
     store::Record rec;
@@ -138,8 +142,8 @@ Status bootstrap(store::IdentityStore& st, const BootstrapOptions& o) {
       store::Record rec;
       rec.id = new_hex_id();
       rec.name = svc.name;
-      rec.doc = json::serialize(
-          json::object{{"type", svc.type}, {"name", svc.name}, {"enabled", true}});
+      rec.doc =
+          json::serialize(json::object{{"type", svc.type}, {"name", svc.name}, {"enabled", true}});
       ONESTACK_TRY(st.create(Kind::kService, rec));
       service_id = rec.id;
       spdlog::info("bootstrap: created service {} ({})", svc.type, service_id);
@@ -157,10 +161,12 @@ Status bootstrap(store::IdentityStore& st, const BootstrapOptions& o) {
           existing = &e;
         }
       }
-      json::object doc{{"interface", iface}, {"url", url}, {"enabled", true},
-                       {"service_id", service_id},
-                       {"region_id", o.region_id.empty() ? json::value(nullptr)
-                                                          : json::value(o.region_id)}};
+      json::object doc{
+          {"interface", iface},
+          {"url", url},
+          {"enabled", true},
+          {"service_id", service_id},
+          {"region_id", o.region_id.empty() ? json::value(nullptr) : json::value(o.region_id)}};
       if (existing != nullptr) {
         existing->doc = json::serialize(doc);
         ONESTACK_TRY(st.update(Kind::kEndpoint, *existing));

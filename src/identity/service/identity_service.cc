@@ -126,8 +126,12 @@ std::optional<double> parse_time(std::string_view text) {
 IdentityService::IdentityService(Settings settings, store::IdentityStore& store,
                                  std::unique_ptr<token::TokenFormatter> formatter,
                                  policy::PolicyEngine policy, const Clock& clock)
-    : settings_(std::move(settings)), store_(store), clock_(clock),
-      formatter_(std::move(formatter)), policy_(std::move(policy)), cache_(store) {
+    : settings_(std::move(settings)),
+      store_(store),
+      clock_(clock),
+      formatter_(std::move(formatter)),
+      policy_(std::move(policy)),
+      cache_(store) {
   if (settings_.shared_store) catch_up_thread_ = std::thread([this] { catch_up_loop(); });
 }
 
@@ -163,8 +167,7 @@ Result<auth::AuthContext> IdentityService::build_context(const token::TokenPaylo
 
   std::vector<std::string> roles;
   switch (p.scope) {
-    case token::Scope::kUnscoped:
-      break;
+    case token::Scope::kUnscoped: break;
     case token::Scope::kProject:
     case token::Scope::kApplicationCredential: {
       const ProjectInfo* proj = snap.project(p.project_id);
@@ -397,8 +400,7 @@ Result<std::string> IdentityService::check_app_cred(const std::string& app_cred_
 
 Result<TokenInfo> IdentityService::issue(const std::string& user_id,
                                          std::vector<std::string> methods,
-                                         const ScopeRequest& scope,
-                                         const auth::AuthContext* parent,
+                                         const ScopeRequest& scope, const auth::AuthContext* parent,
                                          const std::string& app_cred_id) {
   auto snap = cache_.current();
   if (!snap) return make_error(ErrorCode::kUnavailable, "identity data not loaded");
@@ -433,15 +435,13 @@ Result<TokenInfo> IdentityService::issue(const std::string& user_id,
       case ScopeRequest::Kind::kDefault:
         if (!user->default_project_id.empty()) {
           const ProjectInfo* dp = snap->project(user->default_project_id);
-          if (dp != nullptr && dp->enabled &&
-              !snap->roles_on_project(user_id, dp->id).empty()) {
+          if (dp != nullptr && dp->enabled && !snap->roles_on_project(user_id, dp->id).empty()) {
             p.scope = token::Scope::kProject;
             p.project_id = dp->id;
           }
         }
         break;
-      case ScopeRequest::Kind::kUnscoped:
-        break;
+      case ScopeRequest::Kind::kUnscoped: break;
       case ScopeRequest::Kind::kProject:
         p.scope = token::Scope::kProject;
         p.project_id = scope.project_id;

@@ -21,18 +21,18 @@
 
 #include "core/auth/token_validator.h"
 #include "core/clock.h"
-#include "policy/policy.h"
 #include "identity/service/snapshot.h"
 #include "identity/token/token_formatter.h"
+#include "policy/policy.h"
 #include "store/identity_store.h"
 
 namespace onestack::identity {
 
 struct Settings {
-  int64_t token_expiration = 3600;          // [token] expiration, seconds
-  int64_t allow_expired_window = 172800;    // [token] allow_expired_window
-  int bcrypt_rounds = 12;                   // [identity] password_hash_rounds
-  size_t max_password_length = 4096;        // [identity] max_password_length
+  int64_t token_expiration = 3600;        // [token] expiration, seconds
+  int64_t allow_expired_window = 172800;  // [token] allow_expired_window
+  int bcrypt_rounds = 12;                 // [identity] password_hash_rounds
+  size_t max_password_length = 4096;      // [identity] max_password_length
   std::string default_domain_id = "default";
   std::string public_url = "http://127.0.0.1:5000";  // base for links
   // The store is shared with other nodes ([database] connection): before
@@ -47,7 +47,7 @@ struct Settings {
 // What the caller asked to be scoped to.
 struct ScopeRequest {
   enum class Kind { kDefault, kUnscoped, kProject, kDomain, kSystem } kind = Kind::kDefault;
-  std::string project_id;   // resolved ids
+  std::string project_id;  // resolved ids
   std::string domain_id;
 };
 
@@ -130,8 +130,7 @@ class IdentityService final : public auth::TokenValidator {
 
  private:
   Status add_revocation(store::RevocationEvent ev);
-  Result<auth::AuthContext> build_context(const token::TokenPayload& p,
-                                          const Snapshot& snap) const;
+  Result<auth::AuthContext> build_context(const token::TokenPayload& p, const Snapshot& snap) const;
 
   // The token's payload, from the decoded-token cache or by decrypting it.
   Result<token::TokenPayload> decode(std::string_view token) const;

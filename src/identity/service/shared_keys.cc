@@ -34,27 +34,28 @@ Result<std::vector<store::StoredKey>> rotate_stored_keys(std::vector<store::Stor
 }
 
 Status setup_shared_keys(store::IdentityStore& store, int max_active_keys) {
-  return store.update_fernet_keys(
-      [max_active_keys](std::vector<store::StoredKey> keys) -> Result<std::vector<store::StoredKey>> {
-        if (!keys.empty()) return keys;
-        return rotate_stored_keys(std::move(keys), max_active_keys);
-      });
+  return store.update_fernet_keys([max_active_keys](std::vector<store::StoredKey> keys)
+                                      -> Result<std::vector<store::StoredKey>> {
+    if (!keys.empty()) return keys;
+    return rotate_stored_keys(std::move(keys), max_active_keys);
+  });
 }
 
 Status rotate_shared_keys(store::IdentityStore& store, int max_active_keys) {
-  return store.update_fernet_keys(
-      [max_active_keys](std::vector<store::StoredKey> keys) -> Result<std::vector<store::StoredKey>> {
-        if (keys.empty()) {
-          return make_error(ErrorCode::kPreconditionFailed, "the database holds no Fernet keys");
-        }
-        return rotate_stored_keys(std::move(keys), max_active_keys);
-      });
+  return store.update_fernet_keys([max_active_keys](std::vector<store::StoredKey> keys)
+                                      -> Result<std::vector<store::StoredKey>> {
+    if (keys.empty()) {
+      return make_error(ErrorCode::kPreconditionFailed, "the database holds no Fernet keys");
+    }
+    return rotate_stored_keys(std::move(keys), max_active_keys);
+  });
 }
 
 Result<std::shared_ptr<const token::KeySet>> load_shared_keys(store::IdentityStore& store) {
   auto stored = store.fernet_keys();
   if (!stored.ok()) return std::move(stored).error();
-  if (stored->empty()) return make_error(ErrorCode::kUnavailable, "the database holds no Fernet keys");
+  if (stored->empty())
+    return make_error(ErrorCode::kUnavailable, "the database holds no Fernet keys");
   std::vector<store::StoredKey> keys = std::move(stored).value();
   std::sort(keys.begin(), keys.end(), by_index);
   auto set = std::make_shared<token::KeySet>();

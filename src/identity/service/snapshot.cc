@@ -151,9 +151,10 @@ std::vector<std::string> Snapshot::children(const std::string& project_id) const
   return out;
 }
 
-std::vector<std::string> Snapshot::collect(const std::string& user_id, store::TargetType type,
-                                           const std::vector<std::string>& direct_targets,
-                                           const std::vector<std::string>& inherited_targets) const {
+std::vector<std::string> Snapshot::collect(
+    const std::string& user_id, store::TargetType type,
+    const std::vector<std::string>& direct_targets,
+    const std::vector<std::string>& inherited_targets) const {
   std::vector<std::string> actors = groups_of(user_id);
   actors.push_back(user_id);
   std::vector<std::string> out;

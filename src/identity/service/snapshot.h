@@ -97,9 +97,9 @@ class Snapshot {
                                    const std::vector<std::string>& direct_targets,
                                    const std::vector<std::string>& inherited_targets) const;
 
-  std::unordered_map<std::string, std::string> domain_names_;  // name -> id
-  std::unordered_map<std::string, std::string> user_names_;    // domain \x1f name -> id
-  std::unordered_map<std::string, std::string> project_names_; // domain \x1f name -> id
+  std::unordered_map<std::string, std::string> domain_names_;   // name -> id
+  std::unordered_map<std::string, std::string> user_names_;     // domain \x1f name -> id
+  std::unordered_map<std::string, std::string> project_names_;  // domain \x1f name -> id
   std::unordered_map<std::string, DomainInfo> domains_;
   std::unordered_map<std::string, ProjectInfo> projects_;
   std::unordered_map<std::string, UserInfo> users_;

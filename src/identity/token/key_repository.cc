@@ -18,8 +18,8 @@ namespace {
 namespace fs = std::filesystem;
 
 Error fs_error(std::string_view what, const fs::path& path, int err) {
-  return make_error(ErrorCode::kUnavailable, std::string(what) + " " + path.string() + ": " +
-                                                 std::strerror(err));
+  return make_error(ErrorCode::kUnavailable,
+                    std::string(what) + " " + path.string() + ": " + std::strerror(err));
 }
 
 // A key file's number, or -1 when the name is not a plain non-negative
@@ -172,9 +172,9 @@ Result<KeySet> KeyRepository::load(const fs::path& dir) {
   for (auto it = files->rbegin(); it != files->rend(); ++it) {
     auto key = parse_fernet_key(it->second);
     if (!key.ok()) {
-      return make_error(ErrorCode::kInvalidArgument,
-                        "key file " + (dir / std::to_string(it->first)).string() +
-                            " does not hold a fernet key");
+      return make_error(
+          ErrorCode::kInvalidArgument,
+          "key file " + (dir / std::to_string(it->first)).string() + " does not hold a fernet key");
     }
     set.keys.push_back(*key);
     set.indexes.push_back(it->first);

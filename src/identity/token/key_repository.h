@@ -47,7 +47,8 @@ struct KeyRepository {
   // kUnavailable on filesystem errors. Not safe to run concurrently with
   // another setup/rotate of the same directory (readers are fine: each file
   // appears whole).
-  static Status rotate(const std::filesystem::path& dir, int max_active_keys = kDefaultMaxActiveKeys);
+  static Status rotate(const std::filesystem::path& dir,
+                       int max_active_keys = kDefaultMaxActiveKeys);
 
   // Reads every key, primary first. Returns kUnavailable when the directory
   // cannot be read or holds no key, kInvalidArgument naming the file when a

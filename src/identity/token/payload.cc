@@ -24,7 +24,8 @@ constexpr uint64_t kAppCredScopedVersion = 9;
 constexpr struct {
   uint64_t bit;
   const char* name;
-} kPseudoMethods[] = {{uint64_t{1} << 33, "oauth2_credential"}, {uint64_t{1} << 32, "ec2credential"}};
+} kPseudoMethods[] = {{uint64_t{1} << 33, "oauth2_credential"},
+                      {uint64_t{1} << 32, "ec2credential"}};
 constexpr size_t kMaxConfiguredMethods = 32;  // bits below the pseudo ones
 
 Error malformed(std::string_view why) {
@@ -32,7 +33,8 @@ Error malformed(std::string_view why) {
 }
 
 Error bad_payload(std::string_view why) {
-  return make_error(ErrorCode::kInvalidArgument, "cannot encode token payload: " + std::string(why));
+  return make_error(ErrorCode::kInvalidArgument,
+                    "cannot encode token payload: " + std::string(why));
 }
 
 std::string hex_to_bytes(std::string_view hex) {
@@ -97,10 +99,22 @@ bool valid_utf8(std::string_view s) {
 
 class Writer {
  public:
-  void array(uint32_t n) { grow(mp_sizeof_array(n)); end_ = mp_encode_array(end_, n); }
-  void uint(uint64_t v) { grow(mp_sizeof_uint(v)); end_ = mp_encode_uint(end_, v); }
-  void boolean(bool v) { grow(mp_sizeof_bool(v)); end_ = mp_encode_bool(end_, v); }
-  void dbl(double v) { grow(mp_sizeof_double(v)); end_ = mp_encode_double(end_, v); }
+  void array(uint32_t n) {
+    grow(mp_sizeof_array(n));
+    end_ = mp_encode_array(end_, n);
+  }
+  void uint(uint64_t v) {
+    grow(mp_sizeof_uint(v));
+    end_ = mp_encode_uint(end_, v);
+  }
+  void boolean(bool v) {
+    grow(mp_sizeof_bool(v));
+    end_ = mp_encode_bool(end_, v);
+  }
+  void dbl(double v) {
+    grow(mp_sizeof_double(v));
+    end_ = mp_encode_double(end_, v);
+  }
   void str(std::string_view s) {
     grow(mp_sizeof_str(static_cast<uint32_t>(s.size())));
     end_ = mp_encode_str(end_, s.data(), static_cast<uint32_t>(s.size()));
@@ -225,11 +239,11 @@ class Reader {
   const char* p_;
 };
 
-#define ASSIGN_OR_RETURN(lhs, expr)                        \
-  do {                                                     \
-    auto assign_r_ = (expr);                               \
+#define ASSIGN_OR_RETURN(lhs, expr)                           \
+  do {                                                        \
+    auto assign_r_ = (expr);                                  \
     if (!assign_r_.ok()) return std::move(assign_r_).error(); \
-    lhs = std::move(*assign_r_);                           \
+    lhs = std::move(*assign_r_);                              \
   } while (0)
 
 Status read_audit_ids(Reader& r, std::vector<std::string>& out) {
@@ -295,7 +309,8 @@ std::string keystone_isotime(double unix_seconds) {
   return std::string(buf, n);
 }
 
-Result<std::string> encode_payload(const TokenPayload& p, std::span<const std::string> auth_methods) {
+Result<std::string> encode_payload(const TokenPayload& p,
+                                   std::span<const std::string> auth_methods) {
   ONESTACK_TRY(check_id("user_id", p.user_id));
   uint64_t methods = 0;
   ASSIGN_OR_RETURN(methods, methods_to_bitmask(p.methods, auth_methods));
@@ -375,7 +390,8 @@ Result<std::string> encode_payload(const TokenPayload& p, std::span<const std::s
   return w.take();
 }
 
-Result<TokenPayload> decode_payload(std::string_view bytes, std::span<const std::string> auth_methods) {
+Result<TokenPayload> decode_payload(std::string_view bytes,
+                                    std::span<const std::string> auth_methods) {
   if (bytes.empty()) return malformed("empty");
   const char* begin = bytes.data();
   const char* end = begin + bytes.size();
@@ -393,11 +409,26 @@ Result<TokenPayload> decode_payload(std::string_view bytes, std::span<const std:
   TokenPayload p;
   uint32_t expected = 0;
   switch (version) {
-    case kUnscopedVersion: p.scope = Scope::kUnscoped; expected = 5; break;
-    case kDomainScopedVersion: p.scope = Scope::kDomain; expected = 6; break;
-    case kProjectScopedVersion: p.scope = Scope::kProject; expected = 6; break;
-    case kSystemScopedVersion: p.scope = Scope::kSystem; expected = 6; break;
-    case kAppCredScopedVersion: p.scope = Scope::kApplicationCredential; expected = 7; break;
+    case kUnscopedVersion:
+      p.scope = Scope::kUnscoped;
+      expected = 5;
+      break;
+    case kDomainScopedVersion:
+      p.scope = Scope::kDomain;
+      expected = 6;
+      break;
+    case kProjectScopedVersion:
+      p.scope = Scope::kProject;
+      expected = 6;
+      break;
+    case kSystemScopedVersion:
+      p.scope = Scope::kSystem;
+      expected = 6;
+      break;
+    case kAppCredScopedVersion:
+      p.scope = Scope::kApplicationCredential;
+      expected = 7;
+      break;
     default: return malformed("unsupported payload version " + std::to_string(version));
   }
   if (n != expected) return malformed("wrong number of fields");
@@ -408,15 +439,10 @@ Result<TokenPayload> decode_payload(std::string_view bytes, std::span<const std:
   p.methods = bitmask_to_methods(methods, auth_methods);
 
   switch (p.scope) {
-    case Scope::kUnscoped:
-      break;
-    case Scope::kDomain:
-      ASSIGN_OR_RETURN(p.domain_id, r.domain_id());
-      break;
+    case Scope::kUnscoped: break;
+    case Scope::kDomain: ASSIGN_OR_RETURN(p.domain_id, r.domain_id()); break;
     case Scope::kProject:
-    case Scope::kApplicationCredential:
-      ASSIGN_OR_RETURN(p.project_id, r.id());
-      break;
+    case Scope::kApplicationCredential: ASSIGN_OR_RETURN(p.project_id, r.id()); break;
     case Scope::kSystem:
       ASSIGN_OR_RETURN(p.system, r.text());
       if (p.system.empty()) return malformed("empty system scope");

@@ -40,13 +40,13 @@ struct TokenPayload {
   std::string user_id;
   std::vector<std::string> methods;  // auth method names, e.g. {"password"}
   Scope scope = Scope::kUnscoped;
-  std::string project_id;   // kProject and kApplicationCredential
-  std::string domain_id;    // kDomain
-  std::string system;       // kSystem: "all"
-  std::string app_cred_id;  // kApplicationCredential
-  double expires_at = 0;    // unix seconds, with microseconds as keystone keeps them
+  std::string project_id;              // kProject and kApplicationCredential
+  std::string domain_id;               // kDomain
+  std::string system;                  // kSystem: "all"
+  std::string app_cred_id;             // kApplicationCredential
+  double expires_at = 0;               // unix seconds, with microseconds as keystone keeps them
   std::vector<std::string> audit_ids;  // 22-char urlsafe base64 (no padding); 1 or 2
-  uint64_t issued_at = 0;   // unix seconds; set by decoding from the Fernet timestamp
+  uint64_t issued_at = 0;              // unix seconds; set by decoding from the Fernet timestamp
 
   friend bool operator==(const TokenPayload&, const TokenPayload&) = default;
 };
@@ -71,16 +71,17 @@ std::vector<std::string> bitmask_to_methods(uint64_t bitmask,
 // Returns kInvalidArgument for a payload the format cannot carry: empty user
 // id, missing scope target, unknown method, audit id that is not canonical
 // urlsafe base64, no audit id or more than kMaxAuditIds. Thread-safe.
-Result<std::string> encode_payload(const TokenPayload& payload,
-                                   std::span<const std::string> auth_methods = default_auth_methods());
+Result<std::string> encode_payload(
+    const TokenPayload& payload,
+    std::span<const std::string> auth_methods = default_auth_methods());
 
 // Parses msgpack bytes produced by encode_payload() or by Keystone. The
 // result's issued_at is 0: the caller fills it from the Fernet timestamp.
 // Returns kUnauthenticated for anything malformed: truncated data, trailing
 // bytes, wrong types, unknown or unsupported version, oversized arrays,
 // invalid UTF-8 in text. Never reads outside `bytes`. Thread-safe.
-Result<TokenPayload> decode_payload(std::string_view bytes,
-                                    std::span<const std::string> auth_methods = default_auth_methods());
+Result<TokenPayload> decode_payload(
+    std::string_view bytes, std::span<const std::string> auth_methods = default_auth_methods());
 
 // Returns `unix_seconds` as Keystone shows a token's expires_at / issued_at:
 // ISO 8601 UTC with a microsecond field that is always zero

@@ -5,8 +5,8 @@
 #include "core/json.h"
 #include "object/api/features.h"
 #include "object/api/listing.h"
-#include "object/api/py_format.h"
 #include "object/api/object_helpers.h"
+#include "object/api/py_format.h"
 #include "object/api/routes.h"
 #include "object/api/versioning_names.h"
 #include "object/api/versioning_rows.h"
@@ -129,8 +129,8 @@ awaitable<Result<Rows>> load_rows(Env env, Target t, int want) {
 }
 
 void account_headers(Response& res, const std::string& name,
-                     const std::optional<store::AccountRecord>& account,
-                     const ObjectConfig& cfg, bool owner, int64_t now_us) {
+                     const std::optional<store::AccountRecord>& account, const ObjectConfig& cfg,
+                     bool owner, int64_t now_us) {
   (void)name;
   if (!account) {
     // An account not created yet answers as account_autocreate makes the
@@ -257,8 +257,9 @@ namespace {
 Status check_account_acl(std::string_view v) {
   if (v.empty()) return {};
   auto invalid = [&](std::string_view why) {
-    return make_error(ErrorCode::kInvalidArgument, "X-Account-Access-Control invalid: " + std::string(why) +
-                                                       "\n\nInput: " + std::string(v) + "\n");
+    return make_error(ErrorCode::kInvalidArgument,
+                      "X-Account-Access-Control invalid: " + std::string(why) +
+                          "\n\nInput: " + std::string(v) + "\n");
   };
   auto quoted = [](std::string_view key) {
     std::string out;
@@ -304,8 +305,8 @@ awaitable<Response> account_post(Env env, Request& req) {
   ONESTACK_SWIFT_TRY(req, write);
   const Rows* rows = &write->rows;
   const Access* access = &write->access;
-  auto updates = metadata_updates(env.svc->limits(), req, "x-account-meta-",
-                                  {"x-account-access-control"});
+  auto updates =
+      metadata_updates(env.svc->limits(), req, "x-account-meta-", {"x-account-access-control"});
   ONESTACK_SWIFT_TRY(req, updates);
   if (auto it = updates->find("x-account-access-control"); it != updates->end()) {
     ONESTACK_SWIFT_TRY(req, check_account_acl(it->second));
@@ -322,8 +323,8 @@ awaitable<Response> account_post(Env env, Request& req) {
   if (!rows->account) record_project_domain(req, t, *updates);
   store::Metadata merged = rows->account ? rows->account->meta : store::Metadata{};
   merge_metadata(merged, *updates);
-  ONESTACK_SWIFT_TRY(req, check_metadata_limits(env.svc->limits(), merged, "x-account-meta-",
-                                                MetaCheck::kStored));
+  ONESTACK_SWIFT_TRY(
+      req, check_metadata_limits(env.svc->limits(), merged, "x-account-meta-", MetaCheck::kStored));
   int64_t now = env.svc->clock().now_us();
   auto job = [&]() { return env.svc->store().update_account_meta(t.account, *updates, now); };
   ONESTACK_SWIFT_TRY(req, co_await env.svc->pool().run(job));

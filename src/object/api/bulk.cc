@@ -22,8 +22,8 @@
 #include <set>
 #include <thread>
 
-#include "object/api/features.h"
 #include "object/api/bulk_reply.h"
+#include "object/api/features.h"
 #include "object/api/middleware.h"
 #include "object/api/py_format.h"
 
@@ -76,20 +76,24 @@ bool has_length(const Request& req) {
 
 // ---------------------------------------------------------------- bulk delete
 
-DeleteList::DeleteList(size_t max_count, size_t max_path) : max_count_(max_count), max_path_(max_path) {}
+DeleteList::DeleteList(size_t max_count, size_t max_path)
+    : max_count_(max_count), max_path_(max_path) {}
 
 Status DeleteList::check() const {
   if (names_.size() > max_count_) {
     return make_error(ErrorCode::kTooLarge,
                       "Maximum Bulk Deletes: " + std::to_string(max_count_) + " per request");
   }
-  if (line_.size() > max_path_ * 2) return make_error(ErrorCode::kInvalidArgument, "Invalid File Name");
+  if (line_.size() > max_path_ * 2)
+    return make_error(ErrorCode::kInvalidArgument, "Invalid File Name");
   return {};
 }
 
 void DeleteList::take(std::string_view line) {
-  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front()))) line.remove_prefix(1);
-  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.remove_suffix(1);
+  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front())))
+    line.remove_prefix(1);
+  while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back())))
+    line.remove_suffix(1);
   names_.push_back(py_unquote(line));
 }
 
@@ -207,7 +211,8 @@ awaitable<Response> bulk_delete(Env env, Request& req) {
     if (!read.ok()) co_return error_for(req, read.error());
     size_t got = *read;
     auto st = list.feed(std::string_view(chunk.data(), got));
-    if (!st.ok()) co_return fail(st.error().code == ErrorCode::kTooLarge ? 413 : 400, st.error().message);
+    if (!st.ok())
+      co_return fail(st.error().code == ErrorCode::kTooLarge ? 413 : 400, st.error().message);
     if (got == 0) break;
   }
   Job job = [env, base = subrequest(req, bhttp::verb::delete_, {target_of(req).account}), format,
@@ -239,8 +244,12 @@ class ArchiveStream {
 
   // `head` is the start of the body, already read.
   ArchiveStream(http::BodyReader& body, WorkerPool& pool, Compression c, std::string head)
-      : body_(body), pool_(pool), compression_(c), input_(std::move(head)),
-        input_ready_(!input_.empty()), thread_([this] { run(); }) {}
+      : body_(body),
+        pool_(pool),
+        compression_(c),
+        input_(std::move(head)),
+        input_ready_(!input_.empty()),
+        thread_([this] { run(); }) {}
   ~ArchiveStream() {
     {
       std::lock_guard lk(mu_);
@@ -404,14 +413,14 @@ class ArchiveStream {
   char* read_buf_ = nullptr;
   size_t read_len_ = 0;
   Answer answer_ = Answer::kNone;
-  std::string input_;       // the bytes last handed to libarchive
+  std::string input_;  // the bytes last handed to libarchive
   bool input_ready_ = false;
   bool stop_ = false;
   bool failed_ = false;
   std::string error_;
   Header header_;
   size_t read_n_ = 0;
-  std::thread thread_;      // last: starts once the members above exist
+  std::thread thread_;  // last: starts once the members above exist
 };
 
 // One archive entry as the body of an object PUT.
@@ -472,8 +481,10 @@ std::string tar_open_error(Compression c, std::string_view head) {
   // The checksum field: octal digits up to a NUL, blanks around them.
   std::string_view field = head.substr(148, 8);
   if (auto nul = field.find('\0'); nul != std::string_view::npos) field = field.substr(0, nul);
-  while (!field.empty() && std::isspace(static_cast<unsigned char>(field.front()))) field.remove_prefix(1);
-  while (!field.empty() && std::isspace(static_cast<unsigned char>(field.back()))) field.remove_suffix(1);
+  while (!field.empty() && std::isspace(static_cast<unsigned char>(field.front())))
+    field.remove_prefix(1);
+  while (!field.empty() && std::isspace(static_cast<unsigned char>(field.back())))
+    field.remove_suffix(1);
   int64_t declared = 0;
   for (char ch : field) {
     if (ch < '0' || ch > '7') return "invalid header";
@@ -503,7 +514,8 @@ awaitable<std::string> extract_entries(Env env, Request& req, const std::string&
     out.set_status(code, std::move(body));
     return render_outcome(format, out, "extract");
   };
-  if (auto err = tar_open_error(compression, head); !err.empty()) co_return fail(400, "Invalid Tar File: " + err);
+  if (auto err = tar_open_error(compression, head); !err.empty())
+    co_return fail(400, "Invalid Tar File: " + err);
 
   std::string base = t.container;
   if (!t.object.empty()) base += "/" + t.object;
@@ -557,7 +569,8 @@ awaitable<std::string> extract_entries(Env env, Request& req, const std::string&
       }
       if (code / 100 != 2) {
         // The object PUT may still succeed if ACLs allow it.
-        container_failure.emplace(quote_path("/v1/" + t.account + "/" + container), status_line(code));
+        container_failure.emplace(quote_path("/v1/" + t.account + "/" + container),
+                                  status_line(code));
         if (code == 401) co_return fail(401, "");
       }
     }
@@ -566,7 +579,8 @@ awaitable<std::string> extract_entries(Env env, Request& req, const std::string&
     put.headers.set(bhttp::field::content_length, std::to_string(h->size));
     for (const auto& f : req.headers) {
       std::string name = lower(f.name_string());
-      if (name == "x-delete-at" || name == "x-delete-after" || name.rfind("x-object-meta-", 0) == 0) {
+      if (name == "x-delete-at" || name == "x-delete-after" ||
+          name.rfind("x-object-meta-", 0) == 0) {
         put.headers.set(f.name_string(), f.value());
       }
     }
@@ -607,13 +621,19 @@ awaitable<Response> bulk_extract(Env env, Request& req) {
   while (!type.empty() && type.front() == '.') type.erase(0, 1);
   while (!type.empty() && type.back() == '.') type.pop_back();
   Compression compression;
-  if (type == "tar") compression = Compression::kNone;
-  else if (type == "tar.gz") compression = Compression::kGzip;
-  else if (type == "tar.bz2") compression = Compression::kBzip2;
-  else co_return error_for(req, make_error(ErrorCode::kInvalidArgument, "Unsupported archive format"));
+  if (type == "tar")
+    compression = Compression::kNone;
+  else if (type == "tar.gz")
+    compression = Compression::kGzip;
+  else if (type == "tar.bz2")
+    compression = Compression::kBzip2;
+  else
+    co_return error_for(req, make_error(ErrorCode::kInvalidArgument, "Unsupported archive format"));
 
   std::string format = bulk_format(req.header("Accept"));
-  auto answer = [&](std::string body) { return bulk_response(req, format, finished_body(std::move(body))); };
+  auto answer = [&](std::string body) {
+    return bulk_response(req, format, finished_body(std::move(body)));
+  };
   BulkOutcome early = extract_outcome();
   if (format.empty() || !has_length(req)) {
     early.set_status(format.empty() ? 406 : 411, "");

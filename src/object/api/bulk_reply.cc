@@ -63,8 +63,10 @@ std::string render_outcome(const std::string& format, BulkOutcome out, std::stri
   if (format == "application/json") {
     boost::json::object o;
     for (const auto& f : out.fields) {
-      if (f.number) o[f.key] = *f.number;
-      else o[f.key] = f.text;
+      if (f.number)
+        o[f.key] = *f.number;
+      else
+        o[f.key] = f.text;
     }
     boost::json::array errs;
     for (const auto& [name, status] : out.failed) errs.push_back(boost::json::array{name, status});
@@ -74,13 +76,17 @@ std::string render_outcome(const std::string& format, BulkOutcome out, std::stri
   auto& fields = out.fields;
   std::stable_sort(fields.begin(), fields.end(),
                    [](const auto& a, const auto& b) { return a.key < b.key; });
-  auto value = [](const BulkOutcome::Field& f) { return f.number ? std::to_string(*f.number) : f.text; };
+  auto value = [](const BulkOutcome::Field& f) {
+    return f.number ? std::to_string(*f.number) : f.text;
+  };
   std::string text;
   if (is_xml(format)) {
     text = "<" + std::string(root) + ">\n";
     for (const auto& f : fields) {
       std::string key;
-      for (char c : f.key) key.push_back(c == ' ' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+      for (char c : f.key)
+        key.push_back(c == ' ' ? '_'
+                               : static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
       text += "<" + key + ">";
       append_xml_text(text, value(f));
       text += "</" + key + ">\n";

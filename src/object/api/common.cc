@@ -1,7 +1,7 @@
 #include "object/api/common.h"
 
-#include <boost/json.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 #include <cctype>
 
 #include "core/http/router.h"
@@ -79,7 +79,6 @@ bhttp::status swift_status(ErrorCode c) {
   return bhttp::status::internal_server_error;
 }
 
-
 std::optional<SwobReason> swob_reason(unsigned code) {
   // swift/common/swob.py RESPONSE_REASONS: the title and explanation swob
   // writes as the body of a response that was given none.
@@ -101,7 +100,8 @@ std::optional<SwobReason> swob_reason(unsigned code) {
                         "document you requested."};
     case 403: return SwobReason{"Forbidden", "Access was denied to this resource."};
     case 404: return SwobReason{"Not Found", "The resource could not be found."};
-    case 405: return SwobReason{"Method Not Allowed", "The method is not allowed for this resource."};
+    case 405:
+      return SwobReason{"Method Not Allowed", "The method is not allowed for this resource."};
     case 406:
       return SwobReason{"Not Acceptable",
                         "The resource is not available in a format acceptable to your browser."};
@@ -113,7 +113,8 @@ std::optional<SwobReason> swob_reason(unsigned code) {
       return SwobReason{"Conflict", "There was a conflict when trying to complete your request."};
     case 410: return SwobReason{"Gone", "This resource is no longer available."};
     case 411: return SwobReason{"Length Required", "Content-Length header required."};
-    case 412: return SwobReason{"Precondition Failed", "A precondition for this request was not met."};
+    case 412:
+      return SwobReason{"Precondition Failed", "A precondition for this request was not met."};
     case 413:
       return SwobReason{"Request Entity Too Large",
                         "The body of your request was too large for this server."};
@@ -125,14 +126,16 @@ std::optional<SwobReason> swob_reason(unsigned code) {
     case 416:
       return SwobReason{"Requested Range Not Satisfiable", "The Range requested is not available."};
     case 417: return SwobReason{"Expectation Failed", "Expectation failed."};
-    case 422: return SwobReason{"Unprocessable Entity", "Unable to process the contained instructions"};
+    case 422:
+      return SwobReason{"Unprocessable Entity", "Unable to process the contained instructions"};
     case 499: return SwobReason{"Client Disconnect", "The client was disconnected during request."};
     case 500:
       return SwobReason{"Internal Error",
                         "The server has either erred or is incapable of performing the "
                         "requested operation."};
     case 501:
-      return SwobReason{"Not Implemented", "The requested method is not implemented by this server."};
+      return SwobReason{"Not Implemented",
+                        "The requested method is not implemented by this server."};
     case 502: return SwobReason{"Bad Gateway", "Bad gateway."};
     case 503:
       return SwobReason{"Service Unavailable",
@@ -141,7 +144,8 @@ std::optional<SwobReason> swob_reason(unsigned code) {
       return SwobReason{"Gateway Timeout", "A timeout has occurred speaking to a backend server."};
     // swob's text goes on with "Drive: %(drive)s", naming a storage node's
     // disk; onestack has no such disks to name.
-    case 507: return SwobReason{"Insufficient Storage", "There was not enough space to save the resource."};
+    case 507:
+      return SwobReason{"Insufficient Storage", "There was not enough space to save the resource."};
     default: return std::nullopt;
   }
 }
@@ -265,7 +269,8 @@ void finalize_response(const Request& req, Response& res, std::string_view auth_
   if (req.method == bhttp::verb::head && static_cast<unsigned>(res.status) >= 400) {
     // A HEAD answer has no body. swob still counts one a check worded
     // itself; its default page is never made for a HEAD (Content-Length 0).
-    const bool own_words = !res.body.empty() && res.body != swob_default_body(static_cast<unsigned>(res.status));
+    const bool own_words =
+        !res.body.empty() && res.body != swob_default_body(static_cast<unsigned>(res.status));
     if (own_words) {
       res.headers.set(bhttp::field::content_length, std::to_string(res.body.size()));
     } else {
@@ -278,7 +283,8 @@ void finalize_response(const Request& req, Response& res, std::string_view auth_
   if (res.status == bhttp::status::unauthorized) {
     const bool marked = res.headers[bhttp::field::www_authenticate] == kKeystoneChallengeOnly;
     if ((marked || req.method == bhttp::verb::options) && !auth_uri.empty()) {
-      res.headers.set(bhttp::field::www_authenticate, "Keystone uri=\"" + std::string(auth_uri) + "\"");
+      res.headers.set(bhttp::field::www_authenticate,
+                      "Keystone uri=\"" + std::string(auth_uri) + "\"");
     } else if (marked) {
       res.headers.erase(bhttp::field::www_authenticate);  // no Keystone to name
     }
@@ -289,8 +295,9 @@ void finalize_response(const Request& req, Response& res, std::string_view auth_
     // "unknown".
     const bool signed_request = has_tempurl_params(req) || is_formpost(req);
     res.headers.insert(bhttp::field::www_authenticate,
-                       "Swift realm=\"" + (signed_request ? std::string("unknown")
-                                                           : swift_realm(req.path)) + "\"");
+                       "Swift realm=\"" +
+                           (signed_request ? std::string("unknown") : swift_realm(req.path)) +
+                           "\"");
     if (!auth_uri.empty() && !signed_request) {
       res.headers.insert(bhttp::field::www_authenticate,
                          "Keystone uri=\"" + std::string(auth_uri) + "\"");
@@ -393,8 +400,8 @@ bool acl_names_caller(std::string_view entry, const auth::AuthContext& a) {
   bool names = names_allowed(a);
   bool proj_ok = proj == "*" || (!a.project_id.empty() && proj == a.project_id) ||
                  (names && !a.project_name.empty() && proj == a.project_name);
-  bool user_ok = user == "*" || user == a.user_id ||
-                 (names && !a.user_name.empty() && user == a.user_name);
+  bool user_ok =
+      user == "*" || user == a.user_id || (names && !a.user_name.empty() && user == a.user_name);
   return proj_ok && user_ok;
 }
 
@@ -405,8 +412,10 @@ std::vector<std::string> split_acl(std::string_view acl) {
     size_t j = acl.find(',', i);
     if (j == std::string_view::npos) j = acl.size();
     std::string_view item = acl.substr(i, j - i);
-    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front()))) item.remove_prefix(1);
-    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back()))) item.remove_suffix(1);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front())))
+      item.remove_prefix(1);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back())))
+      item.remove_suffix(1);
     if (!item.empty()) out.emplace_back(item);
     i = j + 1;
   }
@@ -454,10 +463,10 @@ bool referrer_allowed(const std::vector<std::string_view>& patterns,
 }
 
 struct ContainerAcl {
-  bool referrer_read = false;   // .r: matched this request
-  bool listings = false;        // .rlistings
-  bool user_read = false;       // caller named in X-Container-Read
-  bool user_write = false;      // caller named in X-Container-Write
+  bool referrer_read = false;  // .r: matched this request
+  bool listings = false;       // .rlistings
+  bool user_read = false;      // caller named in X-Container-Read
+  bool user_write = false;     // caller named in X-Container-Write
 };
 
 ContainerAcl evaluate_container_acl(const Request& req, const store::Metadata& meta) {
@@ -555,8 +564,7 @@ Result<Access> authorize(const Env& env, const Request& req, const Target& t, Op
       case Op::kObjectWrite:
         if (acl.user_write) return access;
         break;
-      default:
-        break;
+      default: break;
     }
   }
   if (!a) {
@@ -586,7 +594,8 @@ Result<store::Metadata> metadata_updates(const Limits& limits, const Request& re
       // swift/common/constraints.py check_metadata names the header as
       // WSGI hands it over: the prefix, then the rest title-cased.
       const std::string shown = std::string(prefix) + title_case(key);
-      if (key.empty()) return make_plain_error(ErrorCode::kInvalidArgument, "Metadata name cannot be empty");
+      if (key.empty())
+        return make_plain_error(ErrorCode::kInvalidArgument, "Metadata name cannot be empty");
       if (key.size() > limits.max_meta_name_length) {
         return make_plain_error(ErrorCode::kInvalidArgument, "Metadata name too long: " + shown);
       }
@@ -598,21 +607,24 @@ Result<store::Metadata> metadata_updates(const Limits& limits, const Request& re
       ++count;
       size += key.size() + value.size();
       if (count > limits.max_meta_count) {
-        return make_plain_error(ErrorCode::kInvalidArgument,
-                                "Too many metadata items; max " + std::to_string(limits.max_meta_count));
+        return make_plain_error(
+            ErrorCode::kInvalidArgument,
+            "Too many metadata items; max " + std::to_string(limits.max_meta_count));
       }
       if (size > limits.max_meta_overall_size) {
-        return make_plain_error(ErrorCode::kInvalidArgument,
-                                "Total metadata too large; max " +
-                                    std::to_string(limits.max_meta_overall_size));
+        return make_plain_error(
+            ErrorCode::kInvalidArgument,
+            "Total metadata too large; max " + std::to_string(limits.max_meta_overall_size));
       }
       out[name] = value;
     } else if (name.rfind(remove_prefix, 0) == 0 && name.size() > remove_prefix.size()) {
       removes.push_back(std::string(prefix) + name.substr(remove_prefix.size()));
     } else {
       for (auto e : extra) {
-        if (name == e) out[name] = value;
-        else if (name == "x-remove-" + std::string(e.substr(2))) removes.push_back(std::string(e));
+        if (name == e)
+          out[name] = value;
+        else if (name == "x-remove-" + std::string(e.substr(2)))
+          removes.push_back(std::string(e));
       }
     }
   }
@@ -633,8 +645,9 @@ Result<store::Metadata> metadata_updates(const Limits& limits, const Request& re
 Status check_metadata_limits(const Limits& limits, const store::Metadata& meta,
                              std::string_view prefix, MetaCheck who) {
   auto refuse = [who](std::string message) {
-    return who == MetaCheck::kStored ? make_error(ErrorCode::kInvalidArgument, std::move(message))
-                                     : make_plain_error(ErrorCode::kInvalidArgument, std::move(message));
+    return who == MetaCheck::kStored
+               ? make_error(ErrorCode::kInvalidArgument, std::move(message))
+               : make_plain_error(ErrorCode::kInvalidArgument, std::move(message));
   };
   size_t count = 0, size = 0;
   for (const auto& [k, v] : meta) {

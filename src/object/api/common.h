@@ -70,10 +70,10 @@ Request detached(const Request& req);
 void finalize_response(const Request& req, Response& res, std::string_view auth_uri);
 inline constexpr std::string_view kKeystoneChallengeOnly = "Keystone";
 
-#define ONESTACK_SWIFT_TRY(req, expr)                          \
-  do {                                                         \
-    auto _st = (expr);                                         \
-    if (!_st.ok()) co_return error_for((req), _st.error());    \
+#define ONESTACK_SWIFT_TRY(req, expr)                       \
+  do {                                                      \
+    auto _st = (expr);                                      \
+    if (!_st.ok()) co_return error_for((req), _st.error()); \
   } while (0)
 
 // The account/container/object a request names, decoded.
@@ -99,12 +99,12 @@ Status check_name_length(const Limits& limits, const Target& t, NameLevel level)
 
 // What the caller may do on the target's account and container.
 enum class Op {
-  kAccountRead,    // HEAD/GET account
-  kAccountWrite,   // POST account
-  kContainerAdmin, // PUT/DELETE/POST container
-  kContainerRead,  // HEAD/GET container (listing)
-  kObjectRead,     // HEAD/GET object
-  kObjectWrite,    // PUT/POST/DELETE/COPY object
+  kAccountRead,     // HEAD/GET account
+  kAccountWrite,    // POST account
+  kContainerAdmin,  // PUT/DELETE/POST container
+  kContainerRead,   // HEAD/GET container (listing)
+  kObjectRead,      // HEAD/GET object
+  kObjectWrite,     // PUT/POST/DELETE/COPY object
 };
 
 struct Access {

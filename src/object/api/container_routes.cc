@@ -16,9 +16,8 @@ namespace {
 
 // The non-prefixed container headers a PUT or POST may set.
 const std::initializer_list<std::string_view> kContainerExtras = {
-    "x-container-read",        "x-container-write",      "x-versions-location",
-    "x-history-location",      "x-versions-enabled",     "x-container-sync-to",
-    "x-container-sync-key",
+    "x-container-read",   "x-container-write",   "x-versions-location",  "x-history-location",
+    "x-versions-enabled", "x-container-sync-to", "x-container-sync-key",
 };
 
 bool is_uint(std::string_view s) {
@@ -41,13 +40,13 @@ Status check_container_updates(const store::Metadata& u) {
   auto loc = u.find("x-versions-location");
   auto hist = u.find("x-history-location");
   if (loc != u.end() && hist != u.end() && !loc->second.empty() && !hist->second.empty()) {
-    return make_plain_error(ErrorCode::kInvalidArgument,
-                            "Only one of x-versions-location or x-history-location may be specified");
+    return make_plain_error(
+        ErrorCode::kInvalidArgument,
+        "Only one of x-versions-location or x-history-location may be specified");
   }
   for (auto it : {loc, hist}) {
     if (it != u.end() && it->second.find('/') != std::string::npos) {
-      return make_error(ErrorCode::kPreconditionFailed,
-                        "Container name cannot contain slashes");
+      return make_error(ErrorCode::kPreconditionFailed, "Container name cannot contain slashes");
     }
   }
   return {};
@@ -99,7 +98,8 @@ Result<std::string> clean_acl(std::string_view header, std::string_view value) {
     }
     bool negate = !second.empty() && second.front() == '-';
     if (negate) second = trim_spaces(second.substr(1));
-    if (!second.empty() && second != "*" && second.front() == '*') second = trim_spaces(second.substr(1));
+    if (!second.empty() && second != "*" && second.front() == '*')
+      second = trim_spaces(second.substr(1));
     if (second.empty() || second == ".") {
       return make_error(ErrorCode::kInvalidArgument,
                         "No host/domain value after referrer designation in ACL: " + quoted(raw));
@@ -140,9 +140,8 @@ void container_headers(Response& res, const store::ContainerRecord& c, bool owne
   for (const auto& [k, v] : c.meta) {
     // ACLs, sync settings and Temp-URL keys are the owner's (a key shown to
     // an ACL reader would let them forge TempURLs).
-    bool acl = k == "x-container-read" || k == "x-container-write" ||
-               k == "x-container-sync-key" || k == "x-container-sync-to" ||
-               k.rfind("x-container-meta-temp-url-key", 0) == 0;
+    bool acl = k == "x-container-read" || k == "x-container-write" || k == "x-container-sync-key" ||
+               k == "x-container-sync-to" || k.rfind("x-container-meta-temp-url-key", 0) == 0;
     if (acl && !owner) continue;
     if (k.rfind("x-container-sysmeta-", 0) == 0) continue;  // gatekeeper hides sysmeta
     res.headers.set(title_case(k), v);
@@ -155,7 +154,9 @@ void container_headers(Response& res, const store::ContainerRecord& c, bool owne
 awaitable<Status> autocreate_account(Env env, const Target& t, store::Metadata updates) {
   updates[std::string(kPolicyStatSysmeta)] = "1";
   const int64_t account_us = env.svc->clock().now_us();
-  auto made = [&]() { return env.svc->store().update_account_meta(t.account, updates, account_us); };
+  auto made = [&]() {
+    return env.svc->store().update_account_meta(t.account, updates, account_us);
+  };
   co_return co_await env.svc->pool().run(made);
 }
 
@@ -165,7 +166,8 @@ awaitable<Response> container_put(Env env, Request& req) {
   Target t = target_of(req);
   ONESTACK_SWIFT_TRY(req, check_names(t));
   if (!req.auth) co_return error_for(req, make_error(ErrorCode::kUnauthenticated, ""));
-  auto rows = co_await load_rows(env, t, static_cast<int>(Want::kAccount) | static_cast<int>(Want::kContainer));
+  auto rows = co_await load_rows(
+      env, t, static_cast<int>(Want::kAccount) | static_cast<int>(Want::kContainer));
   ONESTACK_SWIFT_TRY(req, rows);
   auto access = authorize(env, req, t, Op::kContainerAdmin,
                           rows->account ? &rows->account->meta : nullptr, nullptr);
@@ -175,8 +177,9 @@ awaitable<Response> container_put(Env env, Request& req) {
   std::string_view policy = req.header("X-Storage-Policy");
   if (!policy.empty() && strncasecmp(std::string(policy).c_str(), cfg.storage_policy.c_str(),
                                      cfg.storage_policy.size() + 1) != 0) {
-    co_return error_for(req, make_plain_error(ErrorCode::kInvalidArgument,
-                                              "Invalid X-Storage-Policy '" + std::string(policy) + "'"));
+    co_return error_for(req,
+                        make_plain_error(ErrorCode::kInvalidArgument,
+                                         "Invalid X-Storage-Policy '" + std::string(policy) + "'"));
   }
   ONESTACK_SWIFT_TRY(req, check_name_length(env.svc->limits(), t, NameLevel::kContainer));
   auto updates = metadata_updates(env.svc->limits(), req, "x-container-meta-", kContainerExtras);
@@ -184,8 +187,8 @@ awaitable<Response> container_put(Env env, Request& req) {
   ONESTACK_SWIFT_TRY(req, clean_acls(*updates));
   ONESTACK_SWIFT_TRY(req, check_container_updates(*updates));
   ONESTACK_SWIFT_TRY(req, check_sync_to(env, *updates));
-  ONESTACK_SWIFT_TRY(req, co_await versioning_container_update(env, req, t, rows->container,
-                                                               &*updates));
+  ONESTACK_SWIFT_TRY(req,
+                     co_await versioning_container_update(env, req, t, rows->container, &*updates));
   store::Metadata merged = rows->container ? rows->container->meta : store::Metadata{};
   merge_metadata(merged, *updates);
   ONESTACK_SWIFT_TRY(req, check_metadata_limits(env.svc->limits(), merged, "x-container-meta-",
@@ -211,11 +214,12 @@ awaitable<Response> container_put(Env env, Request& req) {
 awaitable<Response> container_head_get(Env env, Request& req) {
   Target t = target_of(req);
   ONESTACK_SWIFT_TRY(req, check_names(t));
-  auto rows = co_await load_rows(env, t, static_cast<int>(Want::kAccount) | static_cast<int>(Want::kContainer));
+  auto rows = co_await load_rows(
+      env, t, static_cast<int>(Want::kAccount) | static_cast<int>(Want::kContainer));
   ONESTACK_SWIFT_TRY(req, rows);
-  auto access = authorize(env, req, t, Op::kContainerRead,
-                          rows->account ? &rows->account->meta : nullptr,
-                          rows->container ? &rows->container->meta : nullptr);
+  auto access =
+      authorize(env, req, t, Op::kContainerRead, rows->account ? &rows->account->meta : nullptr,
+                rows->container ? &rows->container->meta : nullptr);
   ONESTACK_SWIFT_TRY(req, access);
   // The listing's parameters are checked before the container is looked
   // for (listing_formats, then the container server's own checks).
@@ -247,8 +251,8 @@ awaitable<Response> container_head_get(Env env, Request& req) {
     ObjectListingWriter writer(fmt, t.account, t.container,
                                std::min<uint64_t>(q->limit, c.object_count));
     auto job = [&]() {
-      return env.svc->store().scan_objects(t.account, t.container, *q,
-                                           [&](const store::ObjectListRow& row) { writer.add(row); });
+      return env.svc->store().scan_objects(
+          t.account, t.container, *q, [&](const store::ObjectListRow& row) { writer.add(row); });
     };
     auto listed = co_await env.svc->pool().run(job);
     ONESTACK_SWIFT_TRY(req, listed);
@@ -270,11 +274,12 @@ awaitable<Response> container_post(Env env, Request& req) {
   Target t = target_of(req);
   ONESTACK_SWIFT_TRY(req, check_names(t));
   if (!req.auth) co_return error_for(req, make_error(ErrorCode::kUnauthenticated, ""));
-  auto rows = co_await load_rows(env, t, static_cast<int>(Want::kAccount) | static_cast<int>(Want::kContainer));
+  auto rows = co_await load_rows(
+      env, t, static_cast<int>(Want::kAccount) | static_cast<int>(Want::kContainer));
   ONESTACK_SWIFT_TRY(req, rows);
-  auto access = authorize(env, req, t, Op::kContainerAdmin,
-                          rows->account ? &rows->account->meta : nullptr,
-                          rows->container ? &rows->container->meta : nullptr);
+  auto access =
+      authorize(env, req, t, Op::kContainerAdmin, rows->account ? &rows->account->meta : nullptr,
+                rows->container ? &rows->container->meta : nullptr);
   ONESTACK_SWIFT_TRY(req, access);
   if (!access->owner) co_return error_for(req, make_error(ErrorCode::kForbidden, ""));
   if (!rows->container) {
@@ -291,8 +296,8 @@ awaitable<Response> container_post(Env env, Request& req) {
   ONESTACK_SWIFT_TRY(req, clean_acls(*updates));
   ONESTACK_SWIFT_TRY(req, check_container_updates(*updates));
   ONESTACK_SWIFT_TRY(req, check_sync_to(env, *updates));
-  ONESTACK_SWIFT_TRY(req, co_await versioning_container_update(env, req, t, rows->container,
-                                                               &*updates));
+  ONESTACK_SWIFT_TRY(req,
+                     co_await versioning_container_update(env, req, t, rows->container, &*updates));
   store::Metadata merged = rows->container->meta;
   merge_metadata(merged, *updates);
   ONESTACK_SWIFT_TRY(req, check_metadata_limits(env.svc->limits(), merged, "x-container-meta-",
@@ -322,7 +327,9 @@ awaitable<Response> container_delete(Env env, Request& req) {
   auto st = co_await env.svc->pool().run(job);
   if (!st.ok() && st.error().code == ErrorCode::kConflict) {
     Response r = error_for(req, make_error(ErrorCode::kConflict, ""));
-    r.body = "<html><h1>Conflict</h1><p>There was a conflict when trying to complete your request.</p></html>";
+    r.body =
+        "<html><h1>Conflict</h1><p>There was a conflict when trying to complete your "
+        "request.</p></html>";
     r.headers.set(bhttp::field::content_type, "text/html; charset=UTF-8");
     co_return r;
   }

@@ -27,8 +27,10 @@ std::vector<std::string> split_spaces(std::string_view s) {
     size_t j = s.find(' ', i);
     if (j == std::string_view::npos) j = s.size();
     std::string_view item = s.substr(i, j - i);
-    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front()))) item.remove_prefix(1);
-    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back()))) item.remove_suffix(1);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front())))
+      item.remove_prefix(1);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back())))
+      item.remove_suffix(1);
     if (!item.empty()) out.emplace_back(item);
     i = j + 1;
   }
@@ -126,9 +128,10 @@ awaitable<Response> cors_preflight(Env env, Request& req) {
     if (!list.empty()) {
       res.headers.set(bhttp::field::access_control_allow_headers, list);
       auto vary = res.headers.find(bhttp::field::vary);
-      res.headers.set(bhttp::field::vary, vary == res.headers.end()
-                                              ? std::string("Access-Control-Request-Headers")
-                                              : std::string(vary->value()) + ", Access-Control-Request-Headers");
+      res.headers.set(bhttp::field::vary,
+                      vary == res.headers.end()
+                          ? std::string("Access-Control-Request-Headers")
+                          : std::string(vary->value()) + ", Access-Control-Request-Headers");
     }
   }
   co_return res;
@@ -140,17 +143,19 @@ void cors_decorate(const Request& req, const store::ContainerRecord* c, Response
   std::string allow_origin = meta_value(c, "x-container-meta-access-control-allow-origin");
   if (!cors_origin_allowed(allow_origin, origin)) return;  // strict_cors_mode
   if (res.headers.find(bhttp::field::access_control_expose_headers) == res.headers.end()) {
-    std::set<std::string> expose = {"cache-control", "content-language", "content-type",
-                                    "expires",       "last-modified",    "pragma",
-                                    "etag",          "x-timestamp",      "x-trans-id",
-                                    "x-openstack-request-id"};
+    std::set<std::string> expose = {"cache-control", "content-language",
+                                    "content-type",  "expires",
+                                    "last-modified", "pragma",
+                                    "etag",          "x-timestamp",
+                                    "x-trans-id",    "x-openstack-request-id"};
     for (const auto& f : res.headers) {
       std::string name = lower(f.name_string());
       if (name.rfind("x-container-meta", 0) == 0 || name.rfind("x-object-meta", 0) == 0) {
         expose.insert(name);
       }
     }
-    for (const auto& h : split_spaces(meta_value(c, "x-container-meta-access-control-expose-headers"))) {
+    for (const auto& h :
+         split_spaces(meta_value(c, "x-container-meta-access-control-expose-headers"))) {
       expose.insert(lower(h));
     }
     std::string list;

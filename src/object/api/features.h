@@ -47,8 +47,8 @@ struct Resolved {
 };
 // `last_hop`, when given, is set to each target as it is read: after an
 // error it names the path that caused it (symlink.py's Content-Location).
-awaitable<Result<Resolved>> resolve_symlink(Env env, Request& req, Target t,
-                                            store::ObjectRecord o, Target* last_hop = nullptr);
+awaitable<Result<Resolved>> resolve_symlink(Env env, Request& req, Target t, store::ObjectRecord o,
+                                            Target* last_hop = nullptr);
 // The answer to a failed symlink walk: the error, with Content-Location
 // naming the path that caused it once a link was followed (not for
 // symloop_max, which symlink.py answers on its own).
@@ -126,8 +126,7 @@ void hide_reserved_names(store::ListQuery& q);
 // against the account's and container's Temp-URL keys: the access it grants
 // (only for the signed method and path), or kUnauthenticated. nullopt when
 // the request is not a TempURL request.
-std::optional<Result<Access>> tempurl_authorize(const Env& env, const Request& req,
-                                                const Target& t,
+std::optional<Result<Access>> tempurl_authorize(const Env& env, const Request& req, const Target& t,
                                                 const store::Metadata* account_meta,
                                                 const store::Metadata* container_meta);
 // Response headers a TempURL GET adds (Content-Disposition for

@@ -19,7 +19,7 @@ namespace onestack::object::api {
 
 namespace {
 
-constexpr size_t kReadChunk = 64 * 1024;      // body bytes read at a time
+constexpr size_t kReadChunk = 64 * 1024;       // body bytes read at a time
 constexpr size_t kMaxHeaderBlock = 16 * 1024;  // one part's headers
 constexpr size_t kMaxPreamble = 4096;          // blank lines before the first boundary
 constexpr size_t kMaxValueLength = 4096;       // formpost.py MAX_VALUE_LENGTH
@@ -46,7 +46,9 @@ std::string parse_header_params(std::string_view header,
   std::string value = lower(trim(header.substr(0, semi)));
   size_t i = semi == std::string_view::npos ? header.size() : semi + 1;
   while (i < header.size()) {
-    while (i < header.size() && (std::isspace(static_cast<unsigned char>(header[i])) || header[i] == ';')) ++i;
+    while (i < header.size() &&
+           (std::isspace(static_cast<unsigned char>(header[i])) || header[i] == ';'))
+      ++i;
     size_t eq = header.find('=', i);
     if (eq == std::string_view::npos) break;
     std::string key = lower(trim(header.substr(i, eq - i)));
@@ -153,8 +155,10 @@ boost::asio::awaitable<Result<bool>> MultipartReader::next_part(PartHeaders* out
       std::vector<std::pair<std::string, std::string>> params;
       out->disposition = parse_header_params(value, &params);
       for (auto& [k, v] : params) {
-        if (k == "name") out->name = v;
-        else if (k == "filename") out->filename = v;
+        if (k == "name")
+          out->name = v;
+        else if (k == "filename")
+          out->filename = v;
       }
     } else if (name == "content-type") {
       out->content_type = std::string(value);
@@ -307,12 +311,13 @@ awaitable<FileResult> upload_file(Env env, const Request& req, Target t,
   }
   bool has_delete_at = attrs.count("x_delete_at") > 0;
   bool has_delete_after = attrs.count("x_delete_after") > 0;
-  if (has_delete_at && (!parse_int_attr(attrs, "x_delete_at", &delete_at) || attr(attrs, "x_delete_at").empty())) {
+  if (has_delete_at &&
+      (!parse_int_attr(attrs, "x_delete_at", &delete_at) || attr(attrs, "x_delete_at").empty())) {
     out.error = FormError{false, "x_delete_at not an integer: Unix timestamp required."};
     co_return out;
   }
-  if (has_delete_after &&
-      (!parse_int_attr(attrs, "x_delete_after", &delete_after) || attr(attrs, "x_delete_after").empty())) {
+  if (has_delete_after && (!parse_int_attr(attrs, "x_delete_after", &delete_after) ||
+                           attr(attrs, "x_delete_after").empty())) {
     out.error = FormError{false, "x_delete_after not an integer: Number of seconds required."};
     co_return out;
   }
@@ -350,7 +355,8 @@ awaitable<FileResult> upload_file(Env env, const Request& req, Target t,
   Request sub;
   sub.method = bhttp::verb::put;
   sub.method_name = "PUT";
-  sub.path = "/v1/" + py_quote(dst.account) + "/" + py_quote(dst.container) + "/" + py_quote(dst.object);
+  sub.path =
+      "/v1/" + py_quote(dst.account) + "/" + py_quote(dst.container) + "/" + py_quote(dst.object);
   sub.target = sub.path;
   sub.path_params = {dst.account, dst.container, dst.object};
   sub.request_id = req.request_id;
@@ -361,13 +367,16 @@ awaitable<FileResult> upload_file(Env env, const Request& req, Target t,
     std::string ct = attrs["content-type"];
     sub.headers.set(bhttp::field::content_type, ct.empty() ? "application/octet-stream" : ct);
   }
-  if (attrs.count("content-encoding")) sub.headers.set(bhttp::field::content_encoding, attrs["content-encoding"]);
+  if (attrs.count("content-encoding"))
+    sub.headers.set(bhttp::field::content_encoding, attrs["content-encoding"]);
   if (has_delete_at) sub.headers.set("X-Delete-At", std::to_string(delete_at));
   if (has_delete_after) sub.headers.set("X-Delete-After", std::to_string(delete_after));
   // The PUT carries a TempURL for exactly this object, made with the key
   // that verified the form.
   std::string obj_path = "/v1/" + dst.account + "/" + dst.container + "/" + dst.object;
-  sub.query.add("temp_url_sig", hmac_hex(Digest::kSha256, *good_key, tempurl_message("PUT", expires, obj_path, "")), true);
+  sub.query.add("temp_url_sig",
+                hmac_hex(Digest::kSha256, *good_key, tempurl_message("PUT", expires, obj_path, "")),
+                true);
   sub.query.add("temp_url_expires", std::to_string(expires), true);
   PartBody part(mr, static_cast<uint64_t>(std::max<int64_t>(max_file_size, 0)));
   sub.body_reader = &part;
@@ -377,7 +386,8 @@ awaitable<FileResult> upload_file(Env env, const Request& req, Target t,
     co_return out;
   }
   out.status = static_cast<unsigned>(res.status);
-  out.status_line = std::to_string(out.status) + " " + std::string(bhttp::obsolete_reason(res.status));
+  out.status_line =
+      std::to_string(out.status) + " " + std::string(bhttp::obsolete_reason(res.status));
   for (const auto& f : res.headers) {
     if (lower(f.name_string()).rfind("access-control", 0) == 0) {
       out.cors_headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
@@ -393,7 +403,8 @@ bool is_formpost(const Request& req) {
   // boundary, token or not (Tempest's form posts carry one).
   if (req.method != bhttp::verb::post) return false;
   std::vector<std::pair<std::string, std::string>> params;
-  if (parse_header_params(req.header("Content-Type"), &params) != "multipart/form-data") return false;
+  if (parse_header_params(req.header("Content-Type"), &params) != "multipart/form-data")
+    return false;
   for (const auto& [k, v] : params) {
     if (k == "boundary") return true;
   }
@@ -408,7 +419,8 @@ awaitable<Response> formpost(Env env, Request& req) {
   for (const auto& [k, v] : params) {
     if (k == "boundary") boundary = v;
   }
-  auto rows = co_await load_rows(env, t, static_cast<int>(Want::kAccount) | static_cast<int>(Want::kContainer));
+  auto rows = co_await load_rows(
+      env, t, static_cast<int>(Want::kAccount) | static_cast<int>(Want::kContainer));
   ONESTACK_SWIFT_TRY(req, rows);
   std::vector<std::string> keys;
   for (const char* k : {"x-account-meta-temp-url-key", "x-account-meta-temp-url-key-2"}) {
@@ -452,7 +464,8 @@ awaitable<Response> formpost(Env env, Request& req) {
       }
       auto file_attrs = attrs;
       file_attrs["filename"] = *h.filename;
-      if (!attrs.count("content-type") && !h.content_type.empty()) file_attrs["content-type"] = h.content_type;
+      if (!attrs.count("content-type") && !h.content_type.empty())
+        file_attrs["content-type"] = h.content_type;
       if (!attrs.count("content-encoding") && !h.content_encoding.empty()) {
         file_attrs["content-encoding"] = h.content_encoding;
       }
@@ -500,7 +513,8 @@ awaitable<Response> formpost(Env env, Request& req) {
   res.status = bhttp::status::see_other;
   res.headers.set(bhttp::field::location, redirect);
   // formpost.py's 303 names no Content-Type.
-  res.body = "<html><body><p><a href=\"" + redirect + "\">Click to continue...</a></p></body></html>";
+  res.body =
+      "<html><body><p><a href=\"" + redirect + "\">Click to continue...</a></p></body></html>";
   add_trans_id(req, res);
   co_return res;
 }

@@ -21,7 +21,7 @@ namespace onestack::object::api {
 
 struct HeartbeatOptions {
   std::chrono::milliseconds interval{10000};  // Swift's yield_frequency
-  std::string first_beat = " ";              // the XML declaration for XML bodies
+  std::string first_beat = " ";               // the XML declaration for XML bodies
   std::string beat = " ";
   bool first_at_once = false;  // slo.py beats once before any work
 };

@@ -1,6 +1,6 @@
 // GET /info (Swift's capabilities and limits), the route table.
-#include <boost/json.hpp>
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cctype>
 #include <cstring>
 
@@ -25,7 +25,8 @@ std::string upper(std::string s) {
 
 awaitable<Response> info_get(Env env, Request& req) {
   // The proxy takes /info only as it is spelled: "/info/" names no account.
-  if (req.path != "/info") co_return error_for(req, make_error(ErrorCode::kPreconditionFailed, "Bad URL"));
+  if (req.path != "/info")
+    co_return error_for(req, make_error(ErrorCode::kPreconditionFailed, "Bad URL"));
   const Limits& l = env.svc->limits();
   const ObjectConfig& cfg = env.svc->config();
   namespace json = boost::json;
@@ -34,9 +35,9 @@ awaitable<Response> info_get(Env env, Request& req) {
   json::object swift{
       {"version", "2.30.1"},
       {"strict_cors_mode", true},
-      {"policies", json::array{json::object{{"name", cfg.storage_policy},
-                                            {"aliases", cfg.storage_policy},
-                                            {"default", true}}}},
+      {"policies",
+       json::array{json::object{
+           {"name", cfg.storage_policy}, {"aliases", cfg.storage_policy}, {"default", true}}}},
       {"allow_account_management", false},
       {"account_autocreate", true},
       {"max_file_size", l.max_file_size},
@@ -56,8 +57,8 @@ awaitable<Response> info_get(Env env, Request& req) {
   json::object info{
       {"swift", std::move(swift)},
       {"symlink", json::object{{"symloop_max", 2}, {"static_links", true}}},
-      {"versioned_writes", json::object{{"allowed_flags",
-                                         json::array{"x-versions-location", "x-history-location"}}}},
+      {"versioned_writes",
+       json::object{{"allowed_flags", json::array{"x-versions-location", "x-history-location"}}}},
       {"object_versioning", json::object{}},
       {"slo", json::object{{"max_manifest_segments", l.max_manifest_segments},
                            {"max_manifest_size", l.max_manifest_size},
@@ -67,8 +68,8 @@ awaitable<Response> info_get(Env env, Request& req) {
       {"account_quotas", json::object{}},
       {"container_quotas", json::object{}},
       {"staticweb", json::object{}},
-      {"formpost", json::object{{"allowed_digests", digests},
-                                {"deprecated_digests", json::array{"sha1"}}}},
+      {"formpost",
+       json::object{{"allowed_digests", digests}, {"deprecated_digests", json::array{"sha1"}}}},
       {"crossdomain", json::object{}},
       // No rate is limited: Swift's ratelimit with its defaults says so.
       {"ratelimit", json::object{{"account_ratelimit", 0.0},
@@ -82,13 +83,17 @@ awaitable<Response> info_get(Env env, Request& req) {
                                {"outgoing_allow_headers", json::array{"x-object-meta-public-*"}},
                                {"allowed_digests", digests},
                                {"deprecated_digests", json::array{"sha1"}}}},
-      {"bulk_upload", json::object{{"max_containers_per_extraction", l.max_containers_per_extraction},
-                                   {"max_failed_extractions", l.max_failed_extractions}}},
+      {"bulk_upload",
+       json::object{{"max_containers_per_extraction", l.max_containers_per_extraction},
+                    {"max_failed_extractions", l.max_failed_extractions}}},
       {"bulk_delete", json::object{{"max_deletes_per_request", l.max_deletes_per_request},
                                    {"max_failed_deletes", l.max_failed_deletes}}},
       // Swift's container_sync middleware lists realms and clusters upper-case.
-      {"container_sync", json::object{{"realms", json::object{{upper(cfg.sync_realm),
-          json::object{{"clusters", json::object{{upper(cfg.sync_cluster), json::object{}}}}}}}}}},
+      {"container_sync",
+       json::object{
+           {"realms", json::object{{upper(cfg.sync_realm),
+                                    json::object{{"clusters", json::object{{upper(cfg.sync_cluster),
+                                                                            json::object{}}}}}}}}}},
   };
   if (req.query.has("swiftinfo_sig") || req.query.has("swiftinfo_expires")) {
     // Admin /info needs the proxy's admin_key; none is configured.
@@ -144,7 +149,8 @@ http::Handler bind(const Env& env) {
 awaitable<Response> not_allowed(Env env, Request& req) {
   (void)env;
   Response r = error_for(req, make_error(ErrorCode::kMethodNotAllowed, ""));
-  r.body = "<html><h1>Method Not Allowed</h1><p>The method is not allowed for this resource.</p></html>";
+  r.body =
+      "<html><h1>Method Not Allowed</h1><p>The method is not allowed for this resource.</p></html>";
   r.headers.set(bhttp::field::content_type, "text/html; charset=UTF-8");
   co_return r;
 }
@@ -219,8 +225,10 @@ awaitable<Response> with_cors(Env env, Request& req) {
     std::optional<std::string> kept;
     if (vary != r.headers.end()) kept = std::string(vary->value());
     cors_decorate(req, container ? &*container : nullptr, r);
-    if (kept) r.headers.set(bhttp::field::vary, *kept);
-    else r.headers.erase(bhttp::field::vary);
+    if (kept)
+      r.headers.set(bhttp::field::vary, *kept);
+    else
+      r.headers.erase(bhttp::field::vary);
     co_return r;
   }
   cors_decorate(req, container ? &*container : nullptr, r);
@@ -279,16 +287,20 @@ http::Router build_router(const Env& env) {
   r.add(V::put, c, bind<bulk_first<tempurl_refused<with_cors<container_put>>>>(env), stream);
   r.add(V::head, c, bind<tempurl_refused<with_cors<staticweb_container>>>(env));
   r.add(V::get, c, bind<tempurl_refused<with_cors<staticweb_container>>>(env));
-  r.add(V::post, c, bind<bulk_first<tempurl_refused<with_cors<container_post_route>>>>(env), stream);
+  r.add(V::post, c, bind<bulk_first<tempurl_refused<with_cors<container_post_route>>>>(env),
+        stream);
   r.add(V::delete_, c, bind<bulk_first<tempurl_refused<with_cors<container_delete>>>>(env), stream);
   r.add(V::options, c, bind<cors_preflight>(env));
 
   const std::string o = c + "/{object+}";
-  r.add(V::put, o, bind<bulk_first<tempurl_query<slo_header_guarded<with_cors<object_put>>>>>(env), stream);
+  r.add(V::put, o, bind<bulk_first<tempurl_query<slo_header_guarded<with_cors<object_put>>>>>(env),
+        stream);
   r.add(V::head, o, bind<tempurl_query<with_cors<staticweb_object>>>(env));
   r.add(V::get, o, bind<tempurl_query<with_cors<staticweb_object>>>(env));
-  r.add(V::post, o, bind<bulk_first<tempurl_query<slo_header_guarded<with_cors<object_post>>>>>(env), stream);
-  r.add(V::delete_, o, bind<bulk_first<tempurl_query<slo_header_guarded<with_cors<object_delete>>>>>(env), stream);
+  r.add(V::post, o,
+        bind<bulk_first<tempurl_query<slo_header_guarded<with_cors<object_post>>>>>(env), stream);
+  r.add(V::delete_, o,
+        bind<bulk_first<tempurl_query<slo_header_guarded<with_cors<object_delete>>>>>(env), stream);
   r.add(V::copy, o, bind<slo_header_guarded<with_cors<object_copy>>>(env));
   r.add(V::options, o, bind<cors_preflight>(env));
   return r;
@@ -346,8 +358,8 @@ awaitable<Response> unmatched(const http::Router* router, Request& req) {
     co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
   }
   if (path.find('\0') != std::string::npos || !valid_utf8(path)) {
-    co_return error_for(req, make_error(ErrorCode::kPreconditionFailed,
-                                        "Invalid UTF8 or contains NULL"));
+    co_return error_for(
+        req, make_error(ErrorCode::kPreconditionFailed, "Invalid UTF8 or contains NULL"));
   }
   std::vector<std::string> segs;  // path.split('/', 4)
   size_t i = 0;

@@ -80,7 +80,8 @@ class SegmentReader {
              uint64_t begin, uint64_t end, size_t depth, std::vector<Leaf>* out) {
     for (const SegmentSlice& sl : slice_segments(segs, begin, end)) {
       const StoredSegment& s = segs[sl.index];
-      if (out->size() >= kMaxLeaves) return conflict("more than " + std::to_string(kMaxLeaves) + " segments");
+      if (out->size() >= kMaxLeaves)
+        return conflict("more than " + std::to_string(kMaxLeaves) + " segments");
       if (s.is_data) {
         out->push_back(Leaf{s.data.substr(sl.offset, sl.length), "", 0, sl.length});
         continue;
@@ -104,7 +105,8 @@ class SegmentReader {
         ONESTACK_TRY(add(*keep, nullptr, sl.offset, sl.offset + sl.length, depth + 1, out));
         continue;
       }
-      if (sl.offset + sl.length > row.size) return conflict(s.name + " is shorter than its manifest says");
+      if (sl.offset + sl.length > row.size)
+        return conflict(s.name + " is shorter than its manifest says");
       out->push_back(Leaf{"", row.blob_id, sl.offset, sl.length});
     }
     return {};
@@ -139,8 +141,8 @@ class SegmentReader {
     return row;
   }
 
-  Result<std::shared_ptr<const std::vector<StoredSegment>>> manifest_of(const std::string& key,
-                                                                         const store::ObjectRecord& row) {
+  Result<std::shared_ptr<const std::vector<StoredSegment>>> manifest_of(
+      const std::string& key, const store::ObjectRecord& row) {
     if (auto it = manifests_.find(key); it != manifests_.end() && it->second.first == row.blob_id) {
       return it->second.second;
     }
@@ -156,8 +158,8 @@ class SegmentReader {
   const std::string account_;
   AccessCache access_;
   std::unordered_map<std::string, store::ObjectRecord> rows_;
-  std::map<std::string,
-           std::pair<std::string, std::shared_ptr<const std::vector<StoredSegment>>>> manifests_;
+  std::map<std::string, std::pair<std::string, std::shared_ptr<const std::vector<StoredSegment>>>>
+      manifests_;
 };
 
 std::vector<Part> parts_of(std::vector<Leaf> leaves) {
@@ -235,8 +237,9 @@ std::vector<std::vector<Leaf>> lengths_only(const std::vector<ByteRange>& spans)
 
 Response range_not_satisfiable(const Request& req, std::optional<uint64_t> total) {
   Response r = error_for(req, make_error(ErrorCode::kRangeNotSatisfiable, ""));
-  r.body = "<html><h1>Requested Range Not Satisfiable</h1><p>The Range requested is not "
-           "available.</p></html>";
+  r.body =
+      "<html><h1>Requested Range Not Satisfiable</h1><p>The Range requested is not "
+      "available.</p></html>";
   r.headers.set(bhttp::field::content_type, "text/html; charset=UTF-8");
   r.headers.set(bhttp::field::accept_ranges, "bytes");
   if (total) r.headers.set(bhttp::field::content_range, "bytes */" + std::to_string(*total));
@@ -249,8 +252,9 @@ Response segment_error(const Request& req, const Target& t, const Error& e) {
   if (e.code != ErrorCode::kConflict) return error_for(req, e);
   spdlog::warn("object: large object /{}/{}/{}: {}", t.account, t.container, t.object, e.message);
   Response r = error_for(req, make_error(ErrorCode::kConflict, ""));
-  r.body = "<html><h1>Conflict</h1><p>There was a conflict when trying to complete your "
-           "request.</p></html>";
+  r.body =
+      "<html><h1>Conflict</h1><p>There was a conflict when trying to complete your "
+      "request.</p></html>";
   r.headers.set(bhttp::field::content_type, "text/html; charset=UTF-8");
   return r;
 }
@@ -349,7 +353,10 @@ class DloBody final : public http::BodySource {
   // `req` is the connection's request, alive until the response is sent.
   DloBody(Env env, const Request& req, std::string account, DloSource src, std::string marker,
           std::vector<Leaf> first)
-      : env_(env), req_(req), account_(std::move(account)), src_(std::move(src)),
+      : env_(env),
+        req_(req),
+        account_(std::move(account)),
+        src_(std::move(src)),
         marker_(std::move(marker)),
         current_(std::make_unique<PartsBody>(*env.svc, parts_of(std::move(first)))) {}
 
@@ -389,20 +396,20 @@ class DloBody final : public http::BodySource {
   const Request& req_;
   const std::string account_;
   const DloSource src_;
-  std::string marker_;   // last name listed
-  bool done_ = false;    // the last page has been listed
+  std::string marker_;  // last name listed
+  bool done_ = false;   // the last page has been listed
   std::unique_ptr<PartsBody> current_;
 };
 
 // What a DLO GET or HEAD found in its one pool hop.
 struct DloPlan {
-  DloPage page;                              // the first page
-  std::string etag;                          // quoted; empty when the listing is incomplete
-  uint64_t total = 0;                        // bytes of the first page
-  std::optional<RangeResult> range;          // the range honoured, if any
+  DloPage page;                      // the first page
+  std::string etag;                  // quoted; empty when the listing is incomplete
+  uint64_t total = 0;                // bytes of the first page
+  std::optional<RangeResult> range;  // the range honoured, if any
   bool unsatisfiable = false;
   Condition condition = Condition::kProceed;
-  std::vector<Leaf> leaves;                  // GET: the bytes to send from the first page
+  std::vector<Leaf> leaves;  // GET: the bytes to send from the first page
 };
 
 // One past the last byte of a "bytes=M-N" range; nullopt for a suffix or
@@ -469,7 +476,8 @@ Result<DloPlan> plan_dlo(const Env& env, const Request& req, const Target& t,
   return plan;
 }
 
-awaitable<Response> dlo_read(Env env, Request& req, Target t, store::ObjectRecord o, DloSource src) {
+awaitable<Response> dlo_read(Env env, Request& req, Target t, store::ObjectRecord o,
+                             DloSource src) {
   bool head = req.method == bhttp::verb::head;
   auto job = [&]() { return plan_dlo(env, req, t, o, src, head); };
   auto plan = co_await env.svc->pool().run(job);
@@ -484,13 +492,14 @@ awaitable<Response> dlo_read(Env env, Request& req, Target t, store::ObjectRecor
   if (!plan->etag.empty()) res.headers.set(bhttp::field::etag, plan->etag);
   if (plan->condition != Condition::kProceed) {
     res.status = plan->condition == Condition::kNotModified ? bhttp::status::not_modified
-                                                           : bhttp::status::precondition_failed;
+                                                            : bhttp::status::precondition_failed;
     res.headers.set(bhttp::field::content_length, "0");
     co_return res;
   }
   bool complete = plan->page.last;
   if (plan->unsatisfiable) {
-    co_return range_not_satisfiable(req, complete ? std::optional<uint64_t>(plan->total) : std::nullopt);
+    co_return range_not_satisfiable(req,
+                                    complete ? std::optional<uint64_t>(plan->total) : std::nullopt);
   }
   RangeResult range = plan->range ? *plan->range : RangeResult{};
   if (!complete && !plan->range) {
@@ -524,7 +533,8 @@ awaitable<Response> dlo_read(Env env, Request& req, Target t, store::ObjectRecor
 
 }  // namespace
 
-Result<std::vector<StoredSegment>> load_manifest(ObjectService& svc, const store::ObjectRecord& row) {
+Result<std::vector<StoredSegment>> load_manifest(ObjectService& svc,
+                                                 const store::ObjectRecord& row) {
   uint64_t limit = svc.limits().max_manifest_size * 4;
   if (auto it = row.meta.find(kSloManifestSizeMeta); it != row.meta.end()) {
     limit = std::strtoull(it->second.c_str(), nullptr, 10);

@@ -16,7 +16,8 @@ namespace onestack::object::api {
 // Reads and parses the manifest an SLO row's blob holds. Blocking: call it
 // on the worker pool. kInternal ("Unable to load SLO manifest") when the
 // blob is gone or is not a manifest.
-Result<std::vector<StoredSegment>> load_manifest(ObjectService& svc, const store::ObjectRecord& row);
+Result<std::vector<StoredSegment>> load_manifest(ObjectService& svc,
+                                                 const store::ObjectRecord& row);
 
 // Access of the caller to the containers of one account, looked up once
 // per container. A TempURL grants its request's subrequests too (Swift's

@@ -1,8 +1,8 @@
 #include "object/api/listing.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cctype>
-#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <optional>
@@ -24,8 +24,8 @@ bool accept_space(char c) {
 // RFC 2616's token, as swob.Accept spells it.
 bool token_char(char c) {
   auto u = static_cast<unsigned char>(c);
-  return u > 0x20 && u != 0x7f && std::string_view("()<>@,;:\\\"/[]?={}").find(c) ==
-                                      std::string_view::npos;
+  return u > 0x20 && u != 0x7f &&
+         std::string_view("()<>@,;:\\\"/[]?={}").find(c) == std::string_view::npos;
 }
 
 size_t scan_token(std::string_view s, size_t i) {
@@ -151,7 +151,8 @@ bool accepts_json(const http::Request& req) {
   auto types = parse_accept(accept);
   if (!types) return false;
   for (const auto& t : *types) {
-    if ((t.type == "*" || t.type == "application") && (t.subtype == "*" || t.subtype == "json")) return true;
+    if ((t.type == "*" || t.type == "application") && (t.subtype == "*" || t.subtype == "json"))
+      return true;
   }
   return false;
 }
@@ -206,8 +207,8 @@ Result<store::ListQuery> listing_query(const http::Request& req, size_t max_limi
   q.limit = max_limit;
   // swift/common/request_helpers.py validate_container_params: these must
   // be UTF-8 (NUL is fine), in this order; other parameters are not read.
-  for (const char* name : {"marker", "end_marker", "prefix", "delimiter", "path", "format",
-                           "reverse", "limit"}) {
+  for (const char* name :
+       {"marker", "end_marker", "prefix", "delimiter", "path", "format", "reverse", "limit"}) {
     if (auto v = req.query.get(name); v && !valid_utf8(*v)) {
       return make_plain_error(ErrorCode::kInvalidArgument,
                               "\"" + std::string(name) + "\" parameter not valid UTF-8");
@@ -345,10 +346,13 @@ namespace {
 
 bool rfc_token_char(char c) {
   auto u = static_cast<unsigned char>(c);
-  return u > 0x20 && u != 0x7f && std::string_view("()<>@,;:\\\"/[]?={}").find(c) == std::string_view::npos;
+  return u > 0x20 && u != 0x7f &&
+         std::string_view("()<>@,;:\\\"/[]?={}").find(c) == std::string_view::npos;
 }
 
-bool space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 // One match of utils._rfc_extension_pattern at `i`:
 //   \s*;\s*(token)\s*(?:=\s*(token|"quoted"))?
@@ -461,9 +465,9 @@ void ObjectListingWriter::add(const store::ObjectListRow& o) {
         out_ += ", \"symlink_etag\": ";
         append_py_json_string(out_, o.symlink_etag);
         out_ += ", \"symlink_bytes\": ";
-        bool digits = !o.symlink_bytes.empty() &&
-                      std::all_of(o.symlink_bytes.begin(), o.symlink_bytes.end(),
-                                  [](char c) { return c >= '0' && c <= '9'; });
+        bool digits =
+            !o.symlink_bytes.empty() && std::all_of(o.symlink_bytes.begin(), o.symlink_bytes.end(),
+                                                    [](char c) { return c >= '0' && c <= '9'; });
         out_ += digits ? std::string_view(o.symlink_bytes) : std::string_view("0");
       }
       const std::string& acct = o.symlink_account.empty() ? account_ : o.symlink_account;

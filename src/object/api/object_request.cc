@@ -18,7 +18,7 @@ const std::initializer_list<std::string_view> kObjectExtras = {
     "cache-control",       "content-language", "expires",           "x-robots-tag",
 };
 const std::initializer_list<std::string_view> kPostExtras = {
-    "content-disposition", "content-encoding", "x-delete-at", "cache-control",
+    "content-disposition", "content-encoding", "x-delete-at",  "cache-control",
     "content-language",    "expires",          "x-robots-tag",
 };
 
@@ -168,7 +168,8 @@ Result<ObjectWrite> parse_object_put(const Limits& limits, const Request& req, c
     std::string coding(te);
     for (auto& c : coding) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (coding != "chunked") {
-      return make_plain_error(ErrorCode::kInvalidArgument, "Invalid Transfer-Encoding header value");
+      return make_plain_error(ErrorCode::kInvalidArgument,
+                              "Invalid Transfer-Encoding header value");
     }
   } else if (req.body_reader) {
     w.content_length = req.body_reader->content_length();

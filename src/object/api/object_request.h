@@ -31,12 +31,12 @@ struct ObjectWrite {
   // X-Delete-At or X-Delete-After as unix seconds, capped at 9999999999 as
   // Swift's normalize_delete_at_timestamp caps it; nullopt when neither.
   std::optional<int64_t> delete_at;
-  bool remove_delete_at = false;       // X-Remove-Delete-At (POST)
+  bool remove_delete_at = false;            // X-Remove-Delete-At (POST)
   std::optional<std::string> content_type;  // as sent (PUT: or guessed)
-  std::optional<std::string> etag;     // ETag without quotes, case kept
-  bool if_none_match = false;          // If-None-Match: *
-  std::optional<uint64_t> content_length;  // nullopt: chunked
-  bool fresh_metadata = false;         // X-Fresh-Metadata (copies)
+  std::optional<std::string> etag;          // ETag without quotes, case kept
+  bool if_none_match = false;               // If-None-Match: *
+  std::optional<uint64_t> content_length;   // nullopt: chunked
+  bool fresh_metadata = false;              // X-Fresh-Metadata (copies)
 };
 
 // Before authorization: If-None-Match other than "*" is 400 (text/plain),

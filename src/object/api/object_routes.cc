@@ -136,8 +136,8 @@ std::optional<uint64_t> held_bytes_of(const store::ObjectRecord& o) {
       o.meta.count("x-object-version-id")) {
     return 0;  // a versioned object's data is its version row's
   }
-  if (auto it = o.meta.find(kSloManifestSizeMeta); it != o.meta.end() &&
-                                                    o.meta.count("x-static-large-object")) {
+  if (auto it = o.meta.find(kSloManifestSizeMeta);
+      it != o.meta.end() && o.meta.count("x-static-large-object")) {
     uint64_t n = 0;
     auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), n);
     if (ec == std::errc() && p == it->second.data() + it->second.size()) return n;
@@ -189,8 +189,9 @@ void object_headers(Response& res, const store::ObjectRecord& o) {
       // symlink.py shows the target quoted, as it keeps it.
       // Object versioning's link names its version after the path.
       auto version = o.meta.find(std::string(kVersionsLinkSysmeta));
-      res.headers.set("X-Symlink-Target",
-                      py_quote(v) + (version == o.meta.end() ? "" : "?version-id=" + version->second));
+      res.headers.set(
+          "X-Symlink-Target",
+          py_quote(v) + (version == o.meta.end() ? "" : "?version-id=" + version->second));
       continue;
     }
     res.headers.set(title_case(k), v);
@@ -300,9 +301,9 @@ Response failed_condition(const Request& req) {
 // 412; swob sends no body with either, and its 412 keeps swob's own
 // Content-Type, not the object's.
 Response condition_response(const Request& req, Condition cond, const store::ObjectRecord& o) {
-  Response r = empty_response(req, cond == Condition::kNotModified
-                                       ? bhttp::status::not_modified
-                                       : bhttp::status::precondition_failed);
+  Response r =
+      empty_response(req, cond == Condition::kNotModified ? bhttp::status::not_modified
+                                                          : bhttp::status::precondition_failed);
   object_headers(r, o);
   r.body.clear();
   r.headers.set(bhttp::field::content_length, "0");
@@ -333,7 +334,8 @@ Status check_manifest_header(const Request& req) {
   bool valid = slash != std::string_view::npos && slash > 0 && slash + 1 < v.size() &&
                v[slash + 1] != '/' && v.find_first_of("?&") == std::string_view::npos;
   if (valid) return {};
-  return make_error(ErrorCode::kInvalidArgument, "X-Object-Manifest must be in the format container/prefix");
+  return make_error(ErrorCode::kInvalidArgument,
+                    "X-Object-Manifest must be in the format container/prefix");
 }
 
 // copy.py's _check_path_header: the value of header `name` unquoted, then
@@ -345,8 +347,9 @@ Result<Target> parse_ref(std::string_view name, std::string_view v, std::string 
   if (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
   size_t slash = rest.find('/');
   if (slash == std::string_view::npos || slash == 0 || slash + 1 == rest.size()) {
-    return make_error(ErrorCode::kPreconditionFailed,
-                      std::string(name) + " header must be of the form <container name>/<object name>");
+    return make_error(
+        ErrorCode::kPreconditionFailed,
+        std::string(name) + " header must be of the form <container name>/<object name>");
   }
   return Target{std::move(account), std::string(rest.substr(0, slash)),
                 std::string(rest.substr(slash + 1))};
@@ -374,7 +377,8 @@ class PartsReader final : public http::BodyReader {
     for (;;) {
       if (fd_left_ > 0) {
         // A file piece is read a bounded slice at a time, never whole.
-        ssize_t n = ::pread(fd_, buf, std::min<uint64_t>(len, fd_left_), static_cast<off_t>(fd_off_));
+        ssize_t n =
+            ::pread(fd_, buf, std::min<uint64_t>(len, fd_left_), static_cast<off_t>(fd_off_));
         if (n <= 0) co_return make_error(ErrorCode::kInternal, "segment read failed");
         fd_off_ += static_cast<uint64_t>(n);
         fd_left_ -= static_cast<uint64_t>(n);
@@ -472,7 +476,8 @@ awaitable<Response> do_copy(Env env, Request& req, Target src, Target dst) {
     for (const auto& [k, v] : source.meta) {
       bool link = k.rfind("x-symlink-target", 0) == 0 && req.query.get("symlink") != "get";
       if (k == "x-static-large-object" || k == "x-object-manifest" || link ||
-          k == "x-object-version-id" || k == "content-location" || k.rfind("x-object-sysmeta-", 0) == 0) {
+          k == "x-object-version-id" || k == "content-location" ||
+          k.rfind("x-object-sysmeta-", 0) == 0) {
         continue;
       }
       o.meta[k] = v;
@@ -481,7 +486,8 @@ awaitable<Response> do_copy(Env env, Request& req, Target src, Target dst) {
   set_object_meta(o.meta, w.meta, w.removed);
   ONESTACK_SWIFT_TRY(req, check_metadata_limits(env.svc->limits(), o.meta, "x-object-meta-"));
 
-  bool manifest = source.meta.count("x-static-large-object") || source.meta.count("x-object-manifest");
+  bool manifest =
+      source.meta.count("x-static-large-object") || source.meta.count("x-object-manifest");
   bool manifest_get = req.query.get("multipart-manifest") == "get";
   store::PutConditions cond;
   // copy.py reads its source with the request's Range: one range copies
@@ -507,7 +513,8 @@ awaitable<Response> do_copy(Env env, Request& req, Target src, Target dst) {
   std::optional<std::vector<Part>> own_bytes;
   if (slice) {
     own_bytes.emplace();
-    own_bytes->push_back(Part{"", source.blob_id, slice->begin, slice->end - slice->begin, nullptr});
+    own_bytes->push_back(
+        Part{"", source.blob_id, slice->begin, slice->end - slice->begin, nullptr});
   } else if (manifest && !manifest_get) {
     uint64_t size = 0;
     auto parts = co_await large_object_parts(env, req, src_target, source, &size);
@@ -532,7 +539,8 @@ awaitable<Response> do_copy(Env env, Request& req, Target src, Target dst) {
       if (auto it = source.meta.find(k); it != source.meta.end()) o.meta[k] = it->second;
     }
     for (const auto& [k, v] : source.meta) {
-      if (k.rfind("x-object-sysmeta-", 0) == 0 && k != kMetaTimestampSysmeta && k != kDataTimestampSysmeta) {
+      if (k.rfind("x-object-sysmeta-", 0) == 0 && k != kMetaTimestampSysmeta &&
+          k != kDataTimestampSysmeta) {
         o.meta[k] = v;
       }
     }
@@ -548,8 +556,8 @@ awaitable<Response> do_copy(Env env, Request& req, Target src, Target dst) {
     co_await env.svc->pool().run(drop_new);
     co_return error_for(req, quota.error());
   }
-  Status versioned = co_await version_before_overwrite(env, req, dst, *drows->container,
-                                                       drows->object, &o, &cond);
+  Status versioned =
+      co_await version_before_overwrite(env, req, dst, *drows->container, drows->object, &o, &cond);
   if (!versioned.ok()) {
     co_await env.svc->pool().run(drop_new);
     co_return error_for(req, versioned.error());
@@ -592,7 +600,8 @@ awaitable<Response> object_put(Env env, Request& req) {
     }
     auto src = parse_ref("X-Copy-From", req.header("X-Copy-From"), account);
     ONESTACK_SWIFT_TRY(req, src);
-    if (auto cl = req.body_reader ? req.body_reader->content_length() : std::nullopt; cl && *cl > 0) {
+    if (auto cl = req.body_reader ? req.body_reader->content_length() : std::nullopt;
+        cl && *cl > 0) {
       co_return error_for(req, make_plain_error(ErrorCode::kInvalidArgument,
                                                 "Copy requests require a zero byte body"));
     }
@@ -601,10 +610,10 @@ awaitable<Response> object_put(Env env, Request& req) {
   ONESTACK_SWIFT_TRY(req, check_put_preconditions(req));
   // Most PUTs read only the account's and container's settings, which the
   // read cache keeps across object writes: no pool hop before the body.
-  auto rows = co_await load_rows(env, t,
-                                 static_cast<int>(Want::kAccount) |
-                                     static_cast<int>(Want::kContainer) |
-                                     static_cast<int>(Want::kSettingsOnly));
+  auto rows =
+      co_await load_rows(env, t,
+                         static_cast<int>(Want::kAccount) | static_cast<int>(Want::kContainer) |
+                             static_cast<int>(Want::kSettingsOnly));
   ONESTACK_SWIFT_TRY(req, rows);
   auto access = co_await authorize_object(env, req, t, Op::kObjectWrite, *rows);
   ONESTACK_SWIFT_TRY(req, access);
@@ -730,8 +739,8 @@ awaitable<Response> object_put(Env env, Request& req) {
   o.size = received->size;
   o.etag = received->md5;
   o.timestamp_us = env.svc->clock().now_us();
-  auto versioned = co_await version_before_overwrite(env, req, t, *rows->container, current, &o,
-                                                     &cond);
+  auto versioned =
+      co_await version_before_overwrite(env, req, t, *rows->container, current, &o, &cond);
   if (!versioned.ok()) {
     co_await env.svc->pool().run(drop);
     co_return error_for(req, versioned.error());
@@ -744,7 +753,8 @@ awaitable<Response> object_put(Env env, Request& req) {
 awaitable<Response> object_head_get(Env env, Request& req) {
   Target t = target_of(req);
   ONESTACK_SWIFT_TRY(req, check_names(t));
-  bool whole_get = req.method == bhttp::verb::get && !req.has_header("Range") && req.query.items().empty();
+  bool whole_get =
+      req.method == bhttp::verb::get && !req.has_header("Range") && req.query.items().empty();
   auto rows = co_await load_rows(env, t, whole_get ? 7 | static_cast<int>(Want::kSmallBody) : 7);
   ONESTACK_SWIFT_TRY(req, rows);
   auto access = co_await authorize_object(env, req, t, Op::kObjectRead, *rows);
@@ -775,9 +785,11 @@ awaitable<Response> object_head_get(Env env, Request& req) {
   bool head = req.method == bhttp::verb::head;
   std::string_view mm = req.query.get("multipart-manifest").value_or("");
   // A DLO's ETag is its segments' (large_object_get checks it).
-  bool dlo = o.meta.count("x-object-manifest") && !o.meta.count("x-static-large-object") && mm != "get";
-  auto cond = dlo ? Condition::kProceed
-                  : check_conditions(req, o.etag, last_modified_seconds(shown_timestamp_us(o)), true);
+  bool dlo =
+      o.meta.count("x-object-manifest") && !o.meta.count("x-static-large-object") && mm != "get";
+  auto cond =
+      dlo ? Condition::kProceed
+          : check_conditions(req, o.etag, last_modified_seconds(shown_timestamp_us(o)), true);
   if (cond != Condition::kProceed) co_return condition_response(req, cond, o);
   if (mm == "get") {
     if (auto r = co_await slo_manifest_get(env, req, o)) {
@@ -821,8 +833,8 @@ awaitable<Response> object_head_get(Env env, Request& req) {
     // goes out: a damaged blob is never served as good data. Large ones go
     // by sendfile after a size check; the auditor checks their MD5.
     constexpr uint64_t kVerifyLimit = kVerifiedReadLimit;
-    bool verifiable = o.size <= kVerifyLimit && o.etag.size() == 32 &&
-                      !o.meta.count("x-static-large-object");
+    bool verifiable =
+        o.size <= kVerifyLimit && o.etag.size() == 32 && !o.meta.count("x-static-large-object");
     if (verifiable && rows->small_body && rows->object && rows->object->blob_id == o.blob_id) {
       // Read with the rows (load_rows' fast path).
       if (!rows->small_body->ok()) {
@@ -862,14 +874,13 @@ awaitable<Response> object_head_get(Env env, Request& req) {
       parts.push_back(Part{"", o.blob_id, r.begin, r.end - r.begin, nullptr});
     } else {
       std::string boundary = md5_hex(req.request_id).substr(0, 24);
-      res.headers.set(bhttp::field::content_type,
-                      "multipart/byteranges;boundary=" + boundary);
+      res.headers.set(bhttp::field::content_type, "multipart/byteranges;boundary=" + boundary);
       bool first = true;
       for (const auto& r : range.ranges) {
-        std::string head_text = (first ? "--" : "\r\n--") + boundary + "\r\nContent-Type: " +
-                                o.content_type + "\r\nContent-Range: bytes " +
-                                std::to_string(r.begin) + "-" + std::to_string(r.end - 1) + "/" +
-                                std::to_string(o.size) + "\r\n\r\n";
+        std::string head_text =
+            (first ? "--" : "\r\n--") + boundary + "\r\nContent-Type: " + o.content_type +
+            "\r\nContent-Range: bytes " + std::to_string(r.begin) + "-" +
+            std::to_string(r.end - 1) + "/" + std::to_string(o.size) + "\r\n\r\n";
         first = false;
         parts.push_back(Part{std::move(head_text), "", 0, 0, nullptr});
         parts.push_back(Part{"", o.blob_id, r.begin, r.end - r.begin, nullptr});
@@ -895,8 +906,8 @@ awaitable<Response> object_head_get(Env env, Request& req) {
   };
   auto reader = co_await env.svc->pool().run(check);
   if (!reader.ok()) {
-    ErrorCode code = reader.error().code == ErrorCode::kNotFound ? ErrorCode::kNotFound
-                                                                 : reader.error().code;
+    ErrorCode code =
+        reader.error().code == ErrorCode::kNotFound ? ErrorCode::kNotFound : reader.error().code;
     co_return error_for(req, make_error(code, ""));
   }
   body->share_reader(o.blob_id, *reader);
@@ -929,19 +940,21 @@ awaitable<Response> object_post(Env env, Request& req) {
   // stay.
   store::Metadata meta;
   for (const auto& [k, v] : cur.meta) {
-    if (k == "x-static-large-object" ||
-        k.rfind("x-symlink-target", 0) == 0 || k == "x-object-version-id" ||
-        k.rfind("x-object-sysmeta-", 0) == 0) {
+    if (k == "x-static-large-object" || k.rfind("x-symlink-target", 0) == 0 ||
+        k == "x-object-version-id" || k.rfind("x-object-sysmeta-", 0) == 0) {
       meta[k] = v;
     }
   }
   set_object_meta(meta, w.meta, {});
   meta[kMetaTimestampSysmeta] = std::to_string(env.svc->clock().now_us());
-  if (req.has_header("X-Object-Manifest")) meta["x-object-manifest"] = std::string(req.header("X-Object-Manifest"));
+  if (req.has_header("X-Object-Manifest"))
+    meta["x-object-manifest"] = std::string(req.header("X-Object-Manifest"));
   ONESTACK_SWIFT_TRY(req, check_metadata_limits(env.svc->limits(), meta, "x-object-meta-"));
   std::string ct = w.content_type.value_or(cur.content_type);
   int64_t at = w.delete_at ? *w.delete_at : w.remove_delete_at ? 0 : cur.delete_at;
-  auto job = [&]() { return env.svc->store().update_object(t.account, t.container, t.object, meta, ct, at); };
+  auto job = [&]() {
+    return env.svc->store().update_object(t.account, t.container, t.object, meta, ct, at);
+  };
   ONESTACK_SWIFT_TRY(req, co_await env.svc->pool().run(job));
   if (auto r = symlink_post_redirect(req, t, cur)) co_return std::move(*r);
   Response res = empty_response(req, bhttp::status::accepted);
@@ -990,8 +1003,8 @@ awaitable<Response> object_copy(Env env, Request& req) {
   Target t = target_of(req);
   ONESTACK_SWIFT_TRY(req, check_names(t));
   if (!req.has_header("Destination")) {
-    co_return error_for(req, make_error(ErrorCode::kPreconditionFailed,
-                                        "Destination header required"));
+    co_return error_for(req,
+                        make_error(ErrorCode::kPreconditionFailed, "Destination header required"));
   }
   std::string account = t.account;
   if (req.has_header("Destination-Account")) {

@@ -10,8 +10,8 @@
 // version row, and carries the version id as "x-object-version-id" (served
 // as the X-Object-Version-Id header); a row without it is the "null"
 // version written while versioning was off.
-#include <boost/json.hpp>
 #include <algorithm>
+#include <boost/json.hpp>
 #include <set>
 
 #include "core/json.h"
@@ -48,8 +48,8 @@ bool ov_enabled(const store::ContainerRecord& c) {
 
 Error no_versions_container() {
   return make_plain_error(ErrorCode::kInternal,
-                    "The versions container does not exist. You may want to re-enable object "
-                    "versioning.");
+                          "The versions container does not exist. You may want to re-enable object "
+                          "versioning.");
 }
 
 // ?version-id=: "null" or a Swift timestamp. Absent (or empty, which Swift
@@ -206,8 +206,8 @@ awaitable<Status> ov_before_overwrite(Env env, Request& req, Target t,
   auto vp = version_param(req, container);
   if (!vp.ok()) co_return vp.error();
   if (*vp) {
-    co_return co_await put_version(env, t, std::move(container), std::move(current), **vp,
-                                   incoming, cond);
+    co_return co_await put_version(env, t, std::move(container), std::move(current), **vp, incoming,
+                                   cond);
   }
   if (!ov_enabled(container)) co_return Status{};
   if (current && live(*current, env.svc->clock().now_unix())) {
@@ -306,9 +306,9 @@ awaitable<std::optional<Response>> version_read(Env env, Request& req, Target t,
     } else if (req.query.get("symlink") == "get") {
       versioning::show_version_link(*cur, t);
     } else {
-      cur->meta["content-location"] = py_quote("/v1/" + t.account + "/" + t.container + "/" +
-                                               t.object) +
-                                      "?version-id=" + cur->meta[key];
+      cur->meta["content-location"] =
+          py_quote("/v1/" + t.account + "/" + t.container + "/" + t.object) +
+          "?version-id=" + cur->meta[key];
     }
     co_return std::nullopt;
   }

@@ -153,8 +153,8 @@ bool etag_listed(std::string_view header, std::string_view etag) {
 // swob's Response._get_conditional_response_status, in its order: a
 // matching If-None-Match, then a failed If-Match, then If-Modified-Since,
 // then If-Unmodified-Since; each is checked whatever the others said.
-Condition check_conditions(const http::Request& req, std::string_view etag,
-                           int64_t last_modified, bool is_get_or_head) {
+Condition check_conditions(const http::Request& req, std::string_view etag, int64_t last_modified,
+                           bool is_get_or_head) {
   if (req.has_header("If-None-Match") && etag_listed(req.header("If-None-Match"), etag)) {
     return is_get_or_head ? Condition::kNotModified : Condition::kPreconditionFailed;
   }

@@ -38,8 +38,8 @@ RangeResult parse_range(std::string_view header, uint64_t size, size_t max_range
 // If-Unmodified-Since against an object with `etag` modified at
 // `last_modified` (seconds). 200 means "go on".
 enum class Condition { kProceed, kNotModified, kPreconditionFailed };
-Condition check_conditions(const http::Request& req, std::string_view etag,
-                           int64_t last_modified, bool is_get_or_head);
+Condition check_conditions(const http::Request& req, std::string_view etag, int64_t last_modified,
+                           bool is_get_or_head);
 // Whether If-Match lists "*": a GET or HEAD of a missing object then
 // answers 412, not 404 (swob, after RFC 2616 section 14.24).
 bool if_match_any(const http::Request& req);

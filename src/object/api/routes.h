@@ -75,7 +75,7 @@ void record_project_domain(const Request& req, const Target& t, store::Metadata&
 // ACL headers only for `owner`. An account not created yet is stamped
 // `now_us`.
 void account_headers(Response& res, const std::string& name,
-                     const std::optional<store::AccountRecord>& account,
-                     const ObjectConfig& cfg, bool owner, int64_t now_us);
+                     const std::optional<store::AccountRecord>& account, const ObjectConfig& cfg,
+                     bool owner, int64_t now_us);
 
 }  // namespace onestack::object::api

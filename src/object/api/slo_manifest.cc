@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <charconv>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 
 #include "core/json.h"
@@ -162,8 +162,10 @@ Result<std::vector<SegmentSpec>> parse_manifest_put(std::string_view body,
                                                     std::string_view container,
                                                     std::string_view object) {
   auto parsed = parse_json(body, 16);
-  if (!parsed.ok()) return make_error(ErrorCode::kInvalidArgument, "Manifest must be valid JSON.\n");
-  if (!parsed->is_array()) return make_error(ErrorCode::kInvalidArgument, "Manifest must be a list.\n");
+  if (!parsed.ok())
+    return make_error(ErrorCode::kInvalidArgument, "Manifest must be valid JSON.\n");
+  if (!parsed->is_array())
+    return make_error(ErrorCode::kInvalidArgument, "Manifest must be a list.\n");
   const json::array& items = parsed->as_array();
   std::vector<std::string> errors;
   std::vector<SegmentSpec> out;
@@ -185,8 +187,8 @@ Result<std::vector<SegmentSpec>> parse_manifest_put(std::string_view body,
     std::vector<std::string> extraneous;
     for (const auto& kv : seg) {
       std::string_view k = kv.key();
-      bool allowed = is_data ? k == "data"
-                             : k == "path" || k == "etag" || k == "size_bytes" || k == "range";
+      bool allowed =
+          is_data ? k == "data" : k == "path" || k == "etag" || k == "size_bytes" || k == "range";
       if (!allowed) extraneous.emplace_back(k);
     }
     if (!extraneous.empty()) {
@@ -225,8 +227,9 @@ Result<std::vector<SegmentSpec>> parse_manifest_put(std::string_view body,
       spec.etag = std::string(it->value().as_string());
     }
     if (!split_segment_name(spec.path, &spec.container, &spec.object)) {
-      errors.push_back(index_error(i, "path does not refer to an object. Path must be of the "
-                                      "form /container/object."));
+      errors.push_back(index_error(i,
+                                   "path does not refer to an object. Path must be of the "
+                                   "form /container/object."));
       continue;
     }
     if (auto it = seg.find("size_bytes"); it != seg.end() && !it->value().is_null()) {
@@ -264,9 +267,9 @@ Result<std::vector<SegmentSpec>> parse_manifest_put(std::string_view body,
           errors.push_back(index_error(i, "multiple ranges (only one allowed)"));
           continue;
         }
-        if (spec.size_bytes && (*spec.size_bytes < 0 ||
-                                !resolve_segment_range((*ranges)[0],
-                                                       static_cast<uint64_t>(*spec.size_bytes)))) {
+        if (spec.size_bytes &&
+            (*spec.size_bytes < 0 ||
+             !resolve_segment_range((*ranges)[0], static_cast<uint64_t>(*spec.size_bytes)))) {
           errors.push_back(index_error(i, "unsatisfiable range"));
           continue;
         }
@@ -320,8 +323,8 @@ std::optional<StoredSegment> check_segment(const SegmentSpec& spec, const Segmen
                                      : "Too small; each segment must be at least " +
                                            std::to_string(min_segment_size) + " bytes."});
   }
-  if (spec.size_bytes && (*spec.size_bytes < 0 ||
-                          static_cast<uint64_t>(*spec.size_bytes) != head.size)) {
+  if (spec.size_bytes &&
+      (*spec.size_bytes < 0 || static_cast<uint64_t>(*spec.size_bytes) != head.size)) {
     problems->push_back({quoted, "Size Mismatch"});
   }
   if (spec.etag && *spec.etag != head.etag) problems->push_back({quoted, "Etag Mismatch"});
@@ -479,7 +482,6 @@ bool split_segment_name(std::string_view name, std::string* container, std::stri
   *object = std::string(name.substr(slash + 1));
   return true;
 }
-
 
 std::string py_json_string(std::string_view s) {
   std::string out = "\"";

@@ -53,8 +53,8 @@ struct SegmentSpec {
   std::string path;       // as the client wrote it ("/cont/obj" or "cont/obj")
   std::string container;  // split from `path`
   std::string object;
-  std::optional<std::string> etag;      // null or absent: not checked
-  std::optional<int64_t> size_bytes;    // null or absent: not checked
+  std::optional<std::string> etag;    // null or absent: not checked
+  std::optional<int64_t> size_bytes;  // null or absent: not checked
   std::optional<SegmentRange> range;
 };
 
@@ -70,14 +70,14 @@ Result<std::vector<SegmentSpec>> parse_manifest_put(std::string_view body,
 // One entry of a stored manifest (what ?multipart-manifest=get returns).
 struct StoredSegment {
   bool is_data = false;
-  std::string data;          // raw bytes of an inline data segment
-  std::string name;          // "/container/object"
-  uint64_t bytes = 0;        // size of the whole segment object
-  std::string hash;          // the segment object's etag (an SLO's own etag for a sub-SLO)
+  std::string data;    // raw bytes of an inline data segment
+  std::string name;    // "/container/object"
+  uint64_t bytes = 0;  // size of the whole segment object
+  std::string hash;    // the segment object's etag (an SLO's own etag for a sub-SLO)
   std::string content_type;
-  std::string last_modified; // "2024-01-02T03:04:05.000000"
+  std::string last_modified;                           // "2024-01-02T03:04:05.000000"
   std::optional<std::pair<uint64_t, uint64_t>> range;  // first, last (inclusive)
-  bool sub_slo = false;      // the segment is itself an SLO manifest
+  bool sub_slo = false;                                // the segment is itself an SLO manifest
 
   // How many bytes this entry contributes to the large object.
   uint64_t length() const;
@@ -85,7 +85,7 @@ struct StoredSegment {
 
 // What a HEAD of a segment found, for check_segment().
 struct SegmentHead {
-  std::string status;        // "" when found, else Swift's status line ("404 Not Found")
+  std::string status;  // "" when found, else Swift's status line ("404 Not Found")
   uint64_t size = 0;
   std::string etag;
   std::string content_type;

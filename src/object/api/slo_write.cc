@@ -20,7 +20,9 @@ namespace {
 bool is_slo(const store::ObjectRecord& o) { return o.meta.count("x-static-large-object") > 0; }
 
 // Swift's status line for an error, as bulk responses list them.
-std::string error_status_line(ErrorCode c) { return status_line(static_cast<unsigned>(swift_status(c))); }
+std::string error_status_line(ErrorCode c) {
+  return status_line(static_cast<unsigned>(swift_status(c)));
+}
 
 // The whole request body, at most `max` bytes (kTooLarge past that).
 awaitable<Result<std::string>> read_body(Request& req, size_t max) {
@@ -193,7 +195,8 @@ awaitable<StoreOutcome> store_manifest(Env env, Request req, Target t, Rows rows
                                        std::vector<SegmentSpec> specs, std::string fmt) {
   const Limits& limits = env.svc->limits();
   StoreOutcome out;
-  auto heads = co_await env.svc->pool().run([&]() { return head_segments(env, req, t.account, specs); });
+  auto heads =
+      co_await env.svc->pool().run([&]() { return head_segments(env, req, t.account, specs); });
   std::vector<StoredSegment> segs;
   std::vector<SegmentProblem> problems;
   for (size_t i = 0; i < specs.size(); ++i) {
@@ -214,7 +217,8 @@ awaitable<StoreOutcome> store_manifest(Env env, Request req, Target t, Rows rows
     BulkOutcome listed;
     for (auto& p : problems) out.problems.emplace_back(std::move(p.name), std::move(p.reason));
     listed.failed = out.problems;
-    out.response = text_error(req, bhttp::status::bad_request, render_outcome(fmt, listed, "upload"), fmt);
+    out.response =
+        text_error(req, bhttp::status::bad_request, render_outcome(fmt, listed, "upload"), fmt);
     co_return out;
   }
   std::string etag = slo_etag(segs);
@@ -261,8 +265,8 @@ awaitable<StoreOutcome> store_manifest(Env env, Request req, Target t, Rows rows
   cond.if_none_match = w.if_none_match;
   // Named first: g++ 12 destroys a temporary of a co_await expression twice.
   std::optional<store::ObjectRecord> current = live ? rows.object : std::nullopt;
-  auto versioned = co_await version_before_overwrite(env, req, t, *rows.container, current, &o,
-                                                     &cond);
+  auto versioned =
+      co_await version_before_overwrite(env, req, t, *rows.container, current, &o, &cond);
   if (!versioned.ok()) {
     auto drop = [&]() -> bool {
       if (!o.blob_id.empty()) (void)env.svc->blobs().remove(o.blob_id);
@@ -279,7 +283,8 @@ awaitable<StoreOutcome> store_manifest(Env env, Request req, Target t, Rows rows
   }
   out.response = empty_response(req, bhttp::status::created);
   out.response.headers.set(bhttp::field::etag, "\"" + etag + "\"");
-  out.response.headers.set(bhttp::field::last_modified, http_date(last_modified_seconds(o.timestamp_us)));
+  out.response.headers.set(bhttp::field::last_modified,
+                           http_date(last_modified_seconds(o.timestamp_us)));
   if (auto it = o.meta.find("x-object-version-id"); it != o.meta.end()) {
     out.response.headers.set("X-Object-Version-Id", it->second);
   }
@@ -293,16 +298,19 @@ std::string heartbeat_result(const std::string& fmt, StoreOutcome out) {
   BulkOutcome r;
   r.fields.push_back({"Response Status", status_line(code), std::nullopt});
   if (code / 100 == 2) {
-    r.fields.push_back({"Etag", std::string(out.response.headers[bhttp::field::etag]), std::nullopt});
     r.fields.push_back(
-        {"Last Modified", std::string(out.response.headers[bhttp::field::last_modified]), std::nullopt});
+        {"Etag", std::string(out.response.headers[bhttp::field::etag]), std::nullopt});
+    r.fields.push_back({"Last Modified",
+                        std::string(out.response.headers[bhttp::field::last_modified]),
+                        std::nullopt});
     r.fields.push_back({"Response Body", "", std::nullopt});
   } else if (!out.problems.empty() || code == 422) {
     // The exception carried no body: swob's title and explanation stand in.
     auto reason = swob_reason(code);
-    r.fields.push_back({"Response Body",
-                        reason ? std::string(reason->title) + "\n" + std::string(reason->explanation) : "",
-                        std::nullopt});
+    r.fields.push_back(
+        {"Response Body",
+         reason ? std::string(reason->title) + "\n" + std::string(reason->explanation) : "",
+         std::nullopt});
     r.failed = std::move(out.problems);
   } else {
     r.fields.push_back({"Response Body", out.response.body, std::nullopt});
@@ -336,9 +344,9 @@ awaitable<Response> slo_put(Env env, Request& req, Target t, Rows rows) {
   auto specs = parse_manifest_put(*body, t.container, t.object);
   // Entry checks answer in text/plain, a body that is no JSON list in html.
   if (!specs.ok()) {
-    co_return text_error(req, bhttp::status::bad_request, specs.error().message,
-                         specs.error().media_type.empty() ? "text/html; charset=UTF-8"
-                                                          : specs.error().media_type);
+    co_return text_error(
+        req, bhttp::status::bad_request, specs.error().message,
+        specs.error().media_type.empty() ? "text/html; charset=UTF-8" : specs.error().media_type);
   }
   size_t object_segments = 0;
   for (const auto& s : *specs) object_segments += s.is_data ? 0 : 1;
@@ -354,14 +362,16 @@ awaitable<Response> slo_put(Env env, Request& req, Target t, Rows rows) {
   ONESTACK_SWIFT_TRY(req, parsed);
   Request owned = detached(req);
   if (!truthy(req.query.get("heartbeat").value_or(""))) {
-    StoreOutcome out = co_await store_manifest(env, std::move(owned), t, std::move(rows),
-                                               std::move(parsed).value(), std::move(specs).value(), fmt);
+    StoreOutcome out =
+        co_await store_manifest(env, std::move(owned), t, std::move(rows),
+                                std::move(parsed).value(), std::move(specs).value(), fmt);
     co_return std::move(out.response);
   }
   // 202 at once, heartbeats while the segments are checked, then the
   // outcome of the PUT in the body.
-  Job job = [env, owned = std::move(owned), t, rows = std::move(rows), w = std::move(parsed).value(),
-             specs = std::move(specs).value(), fmt]() -> awaitable<std::string> {
+  Job job = [env, owned = std::move(owned), t, rows = std::move(rows),
+             w = std::move(parsed).value(), specs = std::move(specs).value(),
+             fmt]() -> awaitable<std::string> {
     co_return heartbeat_result(fmt, co_await store_manifest(env, owned, t, rows, w, specs, fmt));
   };
   HeartbeatOptions beats;
@@ -376,8 +386,8 @@ awaitable<Response> slo_delete(Env env, Request& req, Target t) {
     out.set_status(406, "");
     co_return bulk_response(req, fmt, finished_body(render_outcome(fmt, out, "delete")));
   }
-  Job job = [env, owned = detached(req), account = t.account, name = "/" + t.container + "/" + t.object,
-             fmt]() -> awaitable<std::string> {
+  Job job = [env, owned = detached(req), account = t.account,
+             name = "/" + t.container + "/" + t.object, fmt]() -> awaitable<std::string> {
     BulkOutcome out = co_await env.svc->pool().run(
         [&]() { return delete_manifest_tree(env, owned, account, name); });
     co_return render_outcome(fmt, std::move(out), "delete");

@@ -126,12 +126,14 @@ Response redirect_with_slash(const Request& req) {
 
 // The container listed as the caller would list it.
 awaitable<Result<std::vector<store::ObjectListEntry>>> list_as_caller(Env env, const Request& req,
-                                                                     Target t,
-                                                                     store::ListQuery q) {
-  auto rows = co_await load_rows(env, t, static_cast<int>(Want::kAccount) | static_cast<int>(Want::kContainer));
+                                                                      Target t,
+                                                                      store::ListQuery q) {
+  auto rows = co_await load_rows(
+      env, t, static_cast<int>(Want::kAccount) | static_cast<int>(Want::kContainer));
   if (!rows.ok()) co_return rows.error();
-  auto access = authorize(env, req, t, Op::kContainerRead, rows->account ? &rows->account->meta : nullptr,
-                          rows->container ? &rows->container->meta : nullptr);
+  auto access =
+      authorize(env, req, t, Op::kContainerRead, rows->account ? &rows->account->meta : nullptr,
+                rows->container ? &rows->container->meta : nullptr);
   if (!access.ok()) co_return access.error();
   if (!rows->container) co_return make_error(ErrorCode::kNotFound, "");
   auto job = [&]() { return env.svc->store().list_objects(t.account, t.container, q); };
@@ -173,20 +175,24 @@ awaitable<Response> listing(Env env, const Request& req, Target t, const Site& s
     if (!site.css.empty()) {
       body += css_link(site, prefix);
     } else {
-      body += "  <style type=\"text/css\">\n   h1 {font-size: 1em; font-weight: bold;}\n"
-              "   p {font-size: 2}\n  </style>\n";
+      body +=
+          "  <style type=\"text/css\">\n   h1 {font-size: 1em; font-weight: bold;}\n"
+          "   p {font-size: 2}\n  </style>\n";
     }
-    body += "</head>\n<body>  <h1>Web Listing Disabled</h1>   <p>The owner of this web site has "
-            "disabled web listing.   <p>If you are the owner of this web site, you can enable   "
-            "web listing by setting X-Container-Meta-Web-Listings.</p>";
+    body +=
+        "</head>\n<body>  <h1>Web Listing Disabled</h1>   <p>The owner of this web site has "
+        "disabled web listing.   <p>If you are the owner of this web site, you can enable   "
+        "web listing by setting X-Container-Meta-Web-Listings.</p>";
     if (!site.index.empty()) {
       // Swift writes the index name as it is set.
-      body += "<h1>Index File Not Found</h1> <p>The owner of this web site has set  <b>"
-              "X-Container-Meta-Web-Index: " + site.index +
-              "</b>.  However, this file is not found.</p>";
+      body +=
+          "<h1>Index File Not Found</h1> <p>The owner of this web site has set  <b>"
+          "X-Container-Meta-Web-Index: " +
+          site.index + "</b>.  However, this file is not found.</p>";
     }
     body += " </body>\n</html>\n";
-    Response r = Response::with_body(bhttp::status::not_found, std::move(body), "text/html; charset=UTF-8");
+    Response r =
+        Response::with_body(bhttp::status::not_found, std::move(body), "text/html; charset=UTF-8");
     add_trans_id(req, r);
     co_return co_await error_page(env, req, t, site, std::move(r));
   }
@@ -195,9 +201,11 @@ awaitable<Response> listing(Env env, const Request& req, Target t, const Site& s
   q.prefix = prefix;
   q.limit = env.svc->limits().container_listing_limit;
   auto listed = co_await list_as_caller(env, req, t, q);
-  if (!listed.ok()) co_return co_await error_page(env, req, t, site, error_for(req, listed.error()));
+  if (!listed.ok())
+    co_return co_await error_page(env, req, t, site, error_for(req, listed.error()));
   if (!prefix.empty() && listed->empty()) {
-    co_return co_await error_page(env, req, t, site, error_for(req, make_error(ErrorCode::kNotFound, "")));
+    co_return co_await error_page(env, req, t, site,
+                                  error_for(req, make_error(ErrorCode::kNotFound, "")));
   }
   std::string body =
       "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\" "
@@ -206,18 +214,20 @@ awaitable<Response> listing(Env env, const Request& req, Target t, const Site& s
   if (!site.css.empty()) {
     body += css_link(site, prefix);
   } else {
-    body += "  <style type=\"text/css\">\n   h1 {font-size: 1em; font-weight: bold;}\n"
-            "   th {text-align: left; padding: 0px 1em 0px 1em;}\n"
-            "   td {padding: 0px 1em 0px 1em;}\n   a {text-decoration: none;}\n  </style>\n";
+    body +=
+        "  <style type=\"text/css\">\n   h1 {font-size: 1em; font-weight: bold;}\n"
+        "   th {text-align: left; padding: 0px 1em 0px 1em;}\n"
+        "   td {padding: 0px 1em 0px 1em;}\n   a {text-decoration: none;}\n  </style>\n";
   }
   body += " </head>\n <body>\n  <h1 id=\"title\">Listing of " + html_escape(label) +
           "</h1>\n  <table id=\"listing\">\n   <tr id=\"heading\">\n"
           "    <th class=\"colname\">Name</th>\n    <th class=\"colsize\">Size</th>\n"
           "    <th class=\"coldate\">Date</th>\n   </tr>\n";
   if (!prefix.empty()) {
-    body += "   <tr id=\"parent\" class=\"item\">\n"
-            "    <td class=\"colname\"><a href=\"../\">../</a></td>\n"
-            "    <td class=\"colsize\">&nbsp;</td>\n    <td class=\"coldate\">&nbsp;</td>\n   </tr>\n";
+    body +=
+        "   <tr id=\"parent\" class=\"item\">\n"
+        "    <td class=\"colname\"><a href=\"../\">../</a></td>\n"
+        "    <td class=\"colsize\">&nbsp;</td>\n    <td class=\"coldate\">&nbsp;</td>\n   </tr>\n";
   }
   for (const auto& e : *listed) {
     if (e.subdir.empty()) continue;
@@ -268,15 +278,18 @@ bool web_request(const Request& req) {
 
 // staticweb.py handle_container.
 awaitable<Response> web_container(Env env, Request& req, Target t) {
-  auto rows = co_await load_rows(env, t, static_cast<int>(Want::kAccount) | static_cast<int>(Want::kContainer));
+  auto rows = co_await load_rows(
+      env, t, static_cast<int>(Want::kAccount) | static_cast<int>(Want::kContainer));
   ONESTACK_SWIFT_TRY(req, rows);
   const store::ContainerRecord* c = rows->container ? &*rows->container : nullptr;
   Site site(c);
-  auto access = authorize(env, req, t, Op::kContainerRead, rows->account ? &rows->account->meta : nullptr,
-                          c ? &c->meta : nullptr);
-  if (!access.ok()) co_return co_await error_page(env, req, t, site, error_for(req, access.error()));
+  auto access = authorize(env, req, t, Op::kContainerRead,
+                          rows->account ? &rows->account->meta : nullptr, c ? &c->meta : nullptr);
+  if (!access.ok())
+    co_return co_await error_page(env, req, t, site, error_for(req, access.error()));
   if (site.listings.empty() && site.index.empty()) {
-    if (truthy(req.header("X-Web-Mode"))) co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
+    if (truthy(req.header("X-Web-Mode")))
+      co_return error_for(req, make_error(ErrorCode::kNotFound, ""));
     co_return co_await container_head_get(env, req);
   }
   if (req.path.empty() || req.path.back() != '/') co_return redirect_with_slash(req);
@@ -298,7 +311,9 @@ awaitable<Response> web_object(Env env, Request& req, Target t) {
   if (ok_or_redirect(r)) {
     const std::string dir_type = site.dir_type.empty() ? "application/directory" : site.dir_type;
     auto length = r.headers.find(bhttp::field::content_length);
-    uint64_t size = length == r.headers.end() ? 0 : std::strtoull(std::string(length->value()).c_str(), nullptr, 10);
+    uint64_t size = length == r.headers.end()
+                        ? 0
+                        : std::strtoull(std::string(length->value()).c_str(), nullptr, 10);
     bool marker = r.headers[bhttp::field::content_type] == dir_type && size <= 1;
     if (!marker) co_return r;
   } else if (r.status != bhttp::status::not_found) {
@@ -322,7 +337,8 @@ awaitable<Response> web_object(Env env, Request& req, Target t) {
   q.limit = 1;
   auto below = co_await list_as_caller(env, req, t, q);
   if (!below.ok() || below->empty()) {
-    co_return co_await error_page(env, req, t, site, error_for(req, make_error(ErrorCode::kNotFound, "")));
+    co_return co_await error_page(env, req, t, site,
+                                  error_for(req, make_error(ErrorCode::kNotFound, "")));
   }
   co_return redirect_with_slash(req);
 }
@@ -338,7 +354,8 @@ awaitable<Response> staticweb_container(Env env, Request& req) {
   auto format = listing_format(req);
   ONESTACK_SWIFT_TRY(req, format);
   Response r = co_await web_container(env, req, t);
-  if ((r.status == bhttp::status::ok || r.status == bhttp::status::no_content) && !req.query.has("format")) {
+  if ((r.status == bhttp::status::ok || r.status == bhttp::status::no_content) &&
+      !req.query.has("format")) {
     auto vary = r.headers.find(bhttp::field::vary);
     if (vary == r.headers.end()) {
       r.headers.set(bhttp::field::vary, "Accept");

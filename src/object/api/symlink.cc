@@ -4,8 +4,8 @@
 #include <ctime>
 
 #include "object/api/features.h"
-#include "object/api/object_helpers.h"
 #include "object/api/middleware.h"
+#include "object/api/object_helpers.h"
 #include "object/api/py_format.h"
 #include "object/api/slo_manifest.h"
 #include "object/api/versioning_names.h"
@@ -83,17 +83,17 @@ Response symlink_error(const Request& req, const Error& e, const Target& reached
   return err;
 }
 
-awaitable<Result<Resolved>> resolve_symlink(Env env, Request& req, Target t,
-                                            store::ObjectRecord o, Target* last_hop) {
+awaitable<Result<Resolved>> resolve_symlink(Env env, Request& req, Target t, store::ObjectRecord o,
+                                            Target* last_hop) {
   Resolved cur{std::move(t), std::move(o)};
   if (req.query.get("symlink") == "get") co_return cur;
   std::string want_etag;
   int hops = 0;
   while (cur.object.meta.count("x-symlink-target")) {
     if (hops >= kSymloopMax) {
-      co_return make_plain_error(ErrorCode::kConflict,
-                                 "Too many levels of symbolic links, maximum allowed is " +
-                                     std::to_string(kSymloopMax));
+      co_return make_plain_error(
+          ErrorCode::kConflict,
+          "Too many levels of symbolic links, maximum allowed is " + std::to_string(kSymloopMax));
     }
     auto next = next_hop(cur.target, cur.object);
     if (!next.ok()) co_return next.error();
@@ -109,7 +109,8 @@ awaitable<Result<Resolved>> resolve_symlink(Env env, Request& req, Target t,
   // A static link answers only while its target keeps the etag it was made with.
   if (!want_etag.empty()) {
     const std::string& found = link_target_etag(cur.object);
-    if (found != want_etag) co_return make_plain_error(ErrorCode::kConflict, etag_mismatch(found, want_etag));
+    if (found != want_etag)
+      co_return make_plain_error(ErrorCode::kConflict, etag_mismatch(found, want_etag));
   }
   co_return cur;
 }
@@ -178,9 +179,9 @@ awaitable<Status> symlink_put_check(Env env, Request& req, Target t, store::Obje
     row = std::move(*r);
     if (!row->meta.count("x-symlink-target") || !row->meta.count("x-symlink-target-etag")) break;
     if (hops >= kSymloopMax) {
-      co_return make_plain_error(ErrorCode::kConflict,
-                                 "Too many levels of symbolic links, maximum allowed is " +
-                                     std::to_string(kSymloopMax));
+      co_return make_plain_error(
+          ErrorCode::kConflict,
+          "Too many levels of symbolic links, maximum allowed is " + std::to_string(kSymloopMax));
     }
     auto next = next_hop(cur, *row);
     if (!next.ok()) co_return next.error();
@@ -203,8 +204,8 @@ std::optional<Response> object_post_precheck(const Request& req) {
                                            "A PUT request is required to set a symlink target"));
   }
   if (req.query.has("version-id")) {
-    return error_for(req, make_error(ErrorCode::kInvalidArgument,
-                                     "POST to a specific version is not allowed"));
+    return error_for(
+        req, make_error(ErrorCode::kInvalidArgument, "POST to a specific version is not allowed"));
   }
   return std::nullopt;
 }
@@ -223,8 +224,9 @@ std::optional<Response> symlink_post_redirect(const Request& req, const Target& 
     res.headers.set("X-Symlink-Target-Etag", e->second);
   }
   res.headers.set(bhttp::field::content_type, "text/html; charset=UTF-8");
-  res.body = "The requested POST was applied to a symlink. POST directly to the target to "
-             "apply requested metadata.";
+  res.body =
+      "The requested POST was applied to a symlink. POST directly to the target to "
+      "apply requested metadata.";
   add_trans_id(req, res);
   return res;
 }

@@ -76,12 +76,18 @@ std::optional<std::string> unbase64(std::string_view s) {
   int bits = 0;
   for (char c : s) {
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == (urlsafe ? '-' : '+')) v = 62;
-    else if (c == (urlsafe ? '_' : '/')) v = 63;
-    else return std::nullopt;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == (urlsafe ? '-' : '+'))
+      v = 62;
+    else if (c == (urlsafe ? '_' : '/'))
+      v = 63;
+    else
+      return std::nullopt;
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
@@ -143,10 +149,14 @@ std::optional<Signature> parse_signature(std::string_view sig) {
   Signature out;
   if (size_t colon = sig.find(':'); colon != std::string_view::npos) {
     std::string_view name = sig.substr(0, colon);
-    if (name == "sha1") out.digest = Digest::kSha1;
-    else if (name == "sha256") out.digest = Digest::kSha256;
-    else if (name == "sha512") out.digest = Digest::kSha512;
-    else return std::nullopt;
+    if (name == "sha1")
+      out.digest = Digest::kSha1;
+    else if (name == "sha256")
+      out.digest = Digest::kSha256;
+    else if (name == "sha512")
+      out.digest = Digest::kSha512;
+    else
+      return std::nullopt;
     auto raw = unbase64(sig.substr(colon + 1));
     if (!raw || raw->size() != digest_size(out.digest)) return std::nullopt;
     out.raw = std::move(*raw);
@@ -235,8 +245,8 @@ std::string py_quote(std::string_view s, std::string_view safe) {
 
 std::string disposition_value(std::string_view type, std::string_view filename) {
   // tempurl.py disposition_format (RFC 6266 / RFC 5987 filename*).
-  return std::string(type) + "; filename=\"" + py_quote(filename, " /") +
-         "\"; filename*=UTF-8''" + py_quote(filename);
+  return std::string(type) + "; filename=\"" + py_quote(filename, " /") + "\"; filename*=UTF-8''" +
+         py_quote(filename);
 }
 
 namespace {
@@ -268,8 +278,7 @@ bool is_tempurl_method(bhttp::verb m) {
          m == bhttp::verb::post || m == bhttp::verb::delete_;
 }
 
-void add_keys(const store::Metadata* meta, std::string_view prefix,
-              std::vector<std::string>* out) {
+void add_keys(const store::Metadata* meta, std::string_view prefix, std::vector<std::string>* out) {
   if (!meta) return;
   for (const char* suffix : {"temp-url-key", "temp-url-key-2"}) {
     auto it = meta->find(std::string(prefix) + suffix);
@@ -291,8 +300,7 @@ bool has_tempurl_params(const Request& req) {
 
 Response tempurl_invalid(const Request& req) { return error_for(req, invalid(req).error()); }
 
-std::optional<Result<Access>> tempurl_authorize(const Env& env, const Request& req,
-                                                const Target& t,
+std::optional<Result<Access>> tempurl_authorize(const Env& env, const Request& req, const Target& t,
                                                 const store::Metadata* account_meta,
                                                 const store::Metadata* container_meta) {
   if (!has_tempurl_params(req)) return std::nullopt;
@@ -315,7 +323,8 @@ std::optional<Result<Access>> tempurl_authorize(const Env& env, const Request& r
   std::vector<std::string> account_keys, container_keys;
   if (t.account == self.account) {
     add_keys(account_meta, "x-account-meta-", &account_keys);
-    if (t.container == self.container) add_keys(container_meta, "x-container-meta-", &container_keys);
+    if (t.container == self.container)
+      add_keys(container_meta, "x-container-meta-", &container_keys);
   }
   if (account_keys.empty() && container_keys.empty()) return invalid(req);
 
@@ -344,8 +353,8 @@ std::optional<Result<Access>> tempurl_authorize(const Env& env, const Request& r
   }
   if (!valid) return invalid(req);
 
-  bool same_object = t.account == self.account && t.container == self.container &&
-                     t.object == self.object;
+  bool same_object =
+      t.account == self.account && t.container == self.container && t.object == self.object;
   if (!same_object) {
     // A segment or link target read on behalf of a GET/HEAD; scope was
     // enforced above by which keys could verify.

@@ -101,12 +101,12 @@ Legacy legacy_of(const store::ContainerRecord& c) {
 // The caller must be allowed to write into the versions container (by its
 // own write ACL), as legacy.py checks before touching it.
 awaitable<Status> authorize_versions(Env env, Request& req, Target vt) {
-  auto rows = co_await load_rows(env, vt, static_cast<int>(Want::kAccount) |
-                                              static_cast<int>(Want::kContainer));
+  auto rows = co_await load_rows(
+      env, vt, static_cast<int>(Want::kAccount) | static_cast<int>(Want::kContainer));
   if (!rows.ok()) co_return rows.error();
-  auto access = authorize(env, req, vt, Op::kObjectWrite,
-                          rows->account ? &rows->account->meta : nullptr,
-                          rows->container ? &rows->container->meta : nullptr);
+  auto access =
+      authorize(env, req, vt, Op::kObjectWrite, rows->account ? &rows->account->meta : nullptr,
+                rows->container ? &rows->container->meta : nullptr);
   if (!access.ok()) co_return access.error();
   co_return Status{};
 }

@@ -45,8 +45,7 @@ std::string md5_hex(std::string_view data) {
 }
 
 boost::asio::awaitable<Result<ReceivedBlob>> receive_blob(ObjectService& svc,
-                                                          http::BodyReader& body,
-                                                          uint64_t max_size,
+                                                          http::BodyReader& body, uint64_t max_size,
                                                           const AfterCommit& after) {
   if (auto cl = body.content_length(); cl && *cl > max_size) {
     co_return make_error(ErrorCode::kTooLarge, "Your request is too large.");

@@ -22,7 +22,7 @@ namespace onestack::object {
 struct ReceivedBlob {
   std::string blob_id;  // "" when the body was empty (no blob is kept)
   uint64_t size = 0;
-  std::string md5;      // lower-case hex
+  std::string md5;  // lower-case hex
   // Set only while `after` runs, for a blob the blob store keeps as a row
   // of the object database (BlobWriter::row_bytes): not stored yet, `after`
   // stores it with the object's row (PutConditions::blob_bytes).
@@ -44,8 +44,7 @@ using AfterCommit = std::function<Status(const ReceivedBlob&)>;
 // kUnavailable. Disk full → kInsufficientStorage. On any failure before
 // the commit the blob is aborted.
 boost::asio::awaitable<Result<ReceivedBlob>> receive_blob(ObjectService& svc,
-                                                          http::BodyReader& body,
-                                                          uint64_t max_size,
+                                                          http::BodyReader& body, uint64_t max_size,
                                                           const AfterCommit& after = {});
 
 // Writes `data` (already in memory) as a committed blob.
@@ -74,9 +73,9 @@ class PartsBody final : public http::BodySource {
   ObjectService& svc_;
   std::vector<Part> parts_;
   uint64_t size_ = 0;
-  size_t index_ = 0;       // current part
-  uint64_t done_ = 0;      // bytes of the current part already produced
-  std::string buf_;        // read buffer for backends without a file descriptor
+  size_t index_ = 0;   // current part
+  uint64_t done_ = 0;  // bytes of the current part already produced
+  std::string buf_;    // read buffer for backends without a file descriptor
 };
 
 // Reads a whole (small) blob into memory. kNotFound if it is gone.

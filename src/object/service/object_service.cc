@@ -109,14 +109,16 @@ void ObjectService::free_blobs(const std::vector<std::string>& ids) {
   for (const auto& id : ids) {
     if (id.empty()) continue;
     auto st = blobs_.remove(id);
-    if (!st.ok()) spdlog::warn("object: could not remove freed blob {}: {}", id, st.error().message);
+    if (!st.ok())
+      spdlog::warn("object: could not remove freed blob {}: {}", id, st.error().message);
   }
 }
 
 Status ObjectService::recover() {
   auto n = blobs_.recover();
   if (!n.ok()) return n.error();
-  if (*n > 0) spdlog::info("object: removed {} half-written blob(s) left by an interrupted write", *n);
+  if (*n > 0)
+    spdlog::info("object: removed {} half-written blob(s) left by an interrupted write", *n);
   return {};
 }
 
@@ -230,7 +232,8 @@ ObjectService::AuditResult ObjectService::audit_once(int64_t now_unix) {
     if (row.meta.count("x-static-large-object")) {
       auto size = row.meta.find("x-object-sysmeta-slo-manifest-size");
       auto md5 = row.meta.find("x-object-sysmeta-slo-manifest-etag");
-      want_size = size != row.meta.end() ? std::strtoull(size->second.c_str(), nullptr, 10) : b.size;
+      want_size =
+          size != row.meta.end() ? std::strtoull(size->second.c_str(), nullptr, 10) : b.size;
       want_md5 = md5 != row.meta.end() ? md5->second : "";
     }
     bool bad = b.size != want_size;
@@ -293,7 +296,8 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   size_t start = 0;
   for (;;) {
     size_t i = s.find(sep, start);
-    out.push_back(s.substr(start, i == std::string_view::npos ? std::string_view::npos : i - start));
+    out.push_back(
+        s.substr(start, i == std::string_view::npos ? std::string_view::npos : i - start));
     if (i == std::string_view::npos) return out;
     start = i + 1;
   }
@@ -315,9 +319,8 @@ Result<SyncTarget> parse_sync_to(std::string_view value, const ObjectConfig& con
       return make_error(ErrorCode::kInvalidArgument, "No realm key for " + py_repr(parts[0]));
     }
     if (!iequals(parts[1], config.sync_cluster)) {
-      return make_error(ErrorCode::kInvalidArgument, "No cluster endpoint for " +
-                                                         py_repr(parts[0]) + " " +
-                                                         py_repr(parts[1]));
+      return make_error(ErrorCode::kInvalidArgument,
+                        "No cluster endpoint for " + py_repr(parts[0]) + " " + py_repr(parts[1]));
     }
     if (parts[2].empty() || parts[3].empty()) return bad_format();
     return SyncTarget{std::string(parts[2]), std::string(parts[3])};
@@ -495,8 +498,7 @@ void ObjectService::background_loop() {
                       std::chrono::seconds(std::max(30, 3 * config_.container_sync_interval_s)))) {
         sync_containers_once();
       }
-      next_sync = clock_.monotonic_now() +
-                  std::chrono::seconds(config_.container_sync_interval_s);
+      next_sync = clock_.monotonic_now() + std::chrono::seconds(config_.container_sync_interval_s);
     }
     if (clock_.monotonic_now() >= next_audit &&
         holds_lease("object-auditor",

@@ -176,7 +176,7 @@ class ObjectService {
   blob::BlobStore& blobs_;
   WorkerPool& pool_;
 
-  std::mutex mu_;                 // guards stopping_ with cv_
+  std::mutex mu_;  // guards stopping_ with cv_
   std::condition_variable cv_;
   bool stopping_ = false;
   std::thread thread_;         // auditor and container sync

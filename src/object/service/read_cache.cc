@@ -66,8 +66,8 @@ std::optional<store::AccountRecord> ReadCache::account_settings(const std::strin
   return get<store::AccountRecord>(account_key(account), false);
 }
 
-std::optional<store::ContainerRecord> ReadCache::container_settings(
-    const std::string& account, const std::string& container) {
+std::optional<store::ContainerRecord> ReadCache::container_settings(const std::string& account,
+                                                                    const std::string& container) {
   return get<store::ContainerRecord>(container_key(account, container), false);
 }
 

@@ -41,8 +41,7 @@ class ReadCache {
   std::optional<store::ContainerRecord> container(const std::string& account,
                                                   const std::string& container);
   std::optional<store::ObjectRecord> object(const std::string& account,
-                                            const std::string& container,
-                                            const std::string& name);
+                                            const std::string& container, const std::string& name);
   std::shared_ptr<const std::string> body(const std::string& blob_id);
   // An account's or container's row whose counts may be out of date (an
   // object write since it was read): its settings (metadata, policy) are
@@ -111,7 +110,8 @@ class CachedObjectStore final : public store::ObjectStore {
   Result<store::ContainerRecord> get_container(const std::string& account,
                                                const std::string& container) override;
   Status update_container_meta(const std::string& account, const std::string& container,
-                               const store::Metadata& updates, std::optional<int64_t> put_us) override;
+                               const store::Metadata& updates,
+                               std::optional<int64_t> put_us) override;
   Status delete_container(const std::string& account, const std::string& container) override;
   Result<std::vector<store::ObjectListEntry>> list_objects(const std::string& account,
                                                            const std::string& container,
@@ -125,10 +125,9 @@ class CachedObjectStore final : public store::ObjectStore {
   Status update_object(const std::string& account, const std::string& container,
                        const std::string& name, const store::Metadata& meta,
                        const std::string& content_type, int64_t delete_at) override;
-  Result<store::DeleteObjectResult> delete_object(const std::string& account,
-                                                  const std::string& container,
-                                                  const std::string& name,
-                                                  std::optional<int64_t> only_if_delete_at) override;
+  Result<store::DeleteObjectResult> delete_object(
+      const std::string& account, const std::string& container, const std::string& name,
+      std::optional<int64_t> only_if_delete_at) override;
   Result<std::vector<store::ObjectRecord>> list_expired(int64_t now_unix, size_t limit) override;
   Result<bool> blob_referenced(const std::string& blob_id) override;
   Result<std::vector<store::ObjectRecord>> rows_for_blob(const std::string& blob_id,

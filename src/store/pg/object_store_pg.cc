@@ -1,14 +1,14 @@
 #include "store/pg/object_store_pg.h"
 
+#include <libpq-fe.h>
+#include <algorithm>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
-#include <algorithm>
 #include <condition_variable>
 #include <ctime>
 #include <exception>
-#include <libpq-fe.h>
 #include <optional>
 #include <random>
 #include <thread>
@@ -24,9 +24,9 @@ namespace json = boost::json;
 namespace {
 
 using listing::FetchPage;
+using listing::list_page;
 using listing::NameRange;
 using listing::Visit;
-using listing::list_page;
 
 // ---- metadata ----
 
@@ -156,8 +156,7 @@ Status insert_account_if_absent(Connection& conn, const std::string& account, in
 // The container's row, locked for update when `lock`; nullopt if absent.
 Result<std::optional<ContainerRecord>> select_container(Connection& conn,
                                                         const std::string& account,
-                                                        const std::string& container,
-                                                        bool lock) {
+                                                        const std::string& container, bool lock) {
   static const std::string kSql = "SELECT " + std::string(kContainerColumns) +
                                   " FROM containers WHERE account = $1 AND name = $2";
   static const std::string kLockSql = kSql + " FOR UPDATE";
@@ -406,10 +405,9 @@ Status read_entry(const Rows& rows, int row, ObjectListRow& e) {
 // whole rest of the page would fetch rows nobody reads. `name_col` is the
 // column of the name. Counts the rows fetched.
 template <typename Entry>
-Status fetch_range(Connection& conn, std::string_view head, int name_col,
-                   const std::string& scope1, const std::string* scope2, NameRange range,
-                   bool reverse, size_t limit, size_t chunk, std::atomic<uint64_t>& rows_read,
-                   const Visit<Entry>& visit) {
+Status fetch_range(Connection& conn, std::string_view head, int name_col, const std::string& scope1,
+                   const std::string* scope2, NameRange range, bool reverse, size_t limit,
+                   size_t chunk, std::atomic<uint64_t>& rows_read, const Visit<Entry>& visit) {
   Entry entry;
   size_t left = limit;
   while (left > 0) {
@@ -449,7 +447,6 @@ size_t first_chunk(const ListQuery& q, bool allow_path, size_t limit) {
   const bool rolls_up = !q.delimiter.empty() || (allow_path && q.path.has_value());
   return rolls_up ? std::min(limit, PgObjectStore::kRollUpChunk) : limit;
 }
-
 
 // Runs one queued write. The only exception an op can raise is bad_alloc
 // (from JSON or strings); it must not escape into the leader, which would
@@ -560,8 +557,8 @@ Result<bool> PgObjectStore::lock_container(Connection& conn, const std::string& 
   if (locked_.count(key) > 0) return true;
   Params p;
   p.add(account).add(container);
-  auto rows = conn.query(
-      "SELECT 1 FROM containers WHERE account = $1 AND name = $2 FOR NO KEY UPDATE", p);
+  auto rows =
+      conn.query("SELECT 1 FROM containers WHERE account = $1 AND name = $2 FOR NO KEY UPDATE", p);
   if (!rows.ok()) return std::move(rows).error();
   if (rows->empty()) return false;
   locked_.insert(std::move(key));
@@ -652,12 +649,12 @@ Result<std::vector<ContainerListEntry>> PgObjectStore::list_containers(const std
     out.clear();
     FetchPage<ContainerListEntry> fetch = [&](const NameRange& r, size_t limit,
                                               const Visit<ContainerListEntry>& visit) {
-      return fetch_range<ContainerListEntry>(conn, kHead, 1, account, nullptr, r, q.reverse,
-                                             limit, first_chunk(q, false, limit), listing_rows_,
-                                             visit);
+      return fetch_range<ContainerListEntry>(conn, kHead, 1, account, nullptr, r, q.reverse, limit,
+                                             first_chunk(q, false, limit), listing_rows_, visit);
     };
-    return list_page<ContainerListEntry>(q, /*allow_path=*/false, fetch,
-                                         [&](ContainerListEntry& e) { out.push_back(std::move(e)); });
+    return list_page<ContainerListEntry>(
+        q, /*allow_path=*/false, fetch,
+        [&](ContainerListEntry& e) { out.push_back(std::move(e)); });
   }));
   return out;
 }
@@ -721,8 +718,7 @@ Result<ContainerRecord> PgObjectStore::get_container(const std::string& account,
 }
 
 Status PgObjectStore::update_container_meta(const std::string& account,
-                                            const std::string& container,
-                                            const Metadata& updates,
+                                            const std::string& container, const Metadata& updates,
                                             std::optional<int64_t> put_us) {
   return write([&](Connection& conn) -> Status {
     auto existing = select_container(conn, account, container, /*lock=*/true);
@@ -762,8 +758,8 @@ Status PgObjectStore::delete_container(const std::string& account, const std::st
 }
 
 Result<std::vector<ObjectListEntry>> PgObjectStore::list_objects(const std::string& account,
-                                                                const std::string& container,
-                                                                const ListQuery& q) {
+                                                                 const std::string& container,
+                                                                 const ListQuery& q) {
   static const std::string kHead = "SELECT " + std::string(kObjectColumns) +
                                    " FROM objects WHERE account = $1 AND container = $2";
   std::vector<ObjectListEntry> out;
@@ -776,9 +772,8 @@ Result<std::vector<ObjectListEntry>> PgObjectStore::list_objects(const std::stri
     if (!*exists) return container_not_found(account, container);
     FetchPage<ObjectListEntry> fetch = [&](const NameRange& r, size_t limit,
                                            const Visit<ObjectListEntry>& visit) {
-      return fetch_range<ObjectListEntry>(conn, kHead, 2, account, &container, r, q.reverse,
-                                          limit, first_chunk(q, true, limit), listing_rows_,
-                                          visit);
+      return fetch_range<ObjectListEntry>(conn, kHead, 2, account, &container, r, q.reverse, limit,
+                                          first_chunk(q, true, limit), listing_rows_, visit);
     };
     return list_page<ObjectListEntry>(q, /*allow_path=*/true, fetch,
                                       [&](ObjectListEntry& e) { out.push_back(std::move(e)); });
@@ -796,8 +791,8 @@ Status PgObjectStore::scan_objects(const std::string& account, const std::string
     if (!*exists) return container_not_found(account, container);
     FetchPage<ObjectListRow> fetch = [&](const NameRange& r, size_t limit,
                                          const Visit<ObjectListRow>& v) {
-      return fetch_range<ObjectListRow>(conn, kHead, 0, account, &container, r, q.reverse,
-                                        limit, first_chunk(q, true, limit), listing_rows_, v);
+      return fetch_range<ObjectListRow>(conn, kHead, 0, account, &container, r, q.reverse, limit,
+                                        first_chunk(q, true, limit), listing_rows_, v);
     };
     return list_page<ObjectListRow>(q, /*allow_path=*/true, fetch,
                                     [&](ObjectListRow& e) { visit(e); });
@@ -874,7 +869,8 @@ Result<PutObjectResult> PgObjectStore::put_object(const ObjectRecord& o,
       "bytes_used = bytes_used + coalesce($14::bigint, $5::bigint) "
       "- coalesce((SELECT coalesce(held_bytes, size) FROM prev), 0) "
       "WHERE account = $1 AND name = $2 AND EXISTS (SELECT 1 FROM ins)) "
-      "SELECT " + std::string(kPreviousColumns) + " FROM prev";
+      "SELECT " +
+      std::string(kPreviousColumns) + " FROM prev";
   if (cond.blob_bytes && o.blob_id.empty()) {
     return make_error(ErrorCode::kInternal, "blob bytes without a blob id");
   }
@@ -955,11 +951,13 @@ Result<DeleteObjectResult> PgObjectStore::delete_object(const std::string& accou
   static const std::string kSql =
       "WITH del AS (DELETE FROM objects WHERE account = $1 AND container = $2 AND name = $3 "
       "AND ($4::bigint IS NULL OR delete_at = $4::bigint) RETURNING " +
-      std::string(kPreviousColumns) + "), "
+      std::string(kPreviousColumns) +
+      "), "
       "cnt AS (UPDATE containers SET object_count = object_count - 1, "
       "bytes_used = bytes_used - (SELECT coalesce(held_bytes, size) FROM del) "
       "WHERE account = $1 AND name = $2 AND EXISTS (SELECT 1 FROM del)) "
-      "SELECT " + std::string(kPreviousColumns) + " FROM del";
+      "SELECT " +
+      std::string(kPreviousColumns) + " FROM del";
   DeleteObjectResult result;
   ONESTACK_TRY(write([&](Connection& conn) -> Status {
     result = DeleteObjectResult{};
@@ -980,9 +978,9 @@ Result<DeleteObjectResult> PgObjectStore::delete_object(const std::string& accou
       auto current = select_object(conn, account, container, name);
       if (!current.ok()) return std::move(current).error();
       if (!*current) return object_not_found(account, container, name);
-      return make_error(ErrorCode::kPreconditionFailed,
-                        "object " + account + "/" + container + "/" + name +
-                            " no longer expires at " + std::to_string(*only_if_delete_at));
+      return make_error(ErrorCode::kPreconditionFailed, "object " + account + "/" + container +
+                                                            "/" + name + " no longer expires at " +
+                                                            std::to_string(*only_if_delete_at));
     }
     auto previous = read_previous(*rows, account, container, name);
     if (!previous.ok()) return std::move(previous).error();
@@ -994,10 +992,9 @@ Result<DeleteObjectResult> PgObjectStore::delete_object(const std::string& accou
 }
 
 Result<std::vector<ObjectRecord>> PgObjectStore::list_expired(int64_t now_unix, size_t limit) {
-  static const std::string kSql =
-      "SELECT " + std::string(kObjectColumns) +
-      " FROM objects WHERE delete_at > 0 AND delete_at <= $1 "
-      "ORDER BY delete_at, account, container, name LIMIT $2";
+  static const std::string kSql = "SELECT " + std::string(kObjectColumns) +
+                                  " FROM objects WHERE delete_at > 0 AND delete_at <= $1 "
+                                  "ORDER BY delete_at, account, container, name LIMIT $2";
   std::vector<ObjectRecord> out;
   ONESTACK_TRY(pool_->with_connection([&](Connection& conn) -> Status {
     Params p;
@@ -1084,7 +1081,8 @@ Result<bool> PgObjectStore::acquire_lease(const std::string& name, const std::st
 
 Status PgObjectStore::put_small_blob(const std::string& id, std::string_view data,
                                      int64_t mtime_unix) {
-  Status st = write([&](Connection& conn) { return insert_small_blob(conn, id, data, mtime_unix); });
+  Status st =
+      write([&](Connection& conn) { return insert_small_blob(conn, id, data, mtime_unix); });
   if (!st.ok() && st.error().code == ErrorCode::kConflict) {
     return make_error(ErrorCode::kInternal, "small blob " + id + " is stored already");
   }

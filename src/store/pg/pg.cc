@@ -304,7 +304,8 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& conninfo
   }
   // Notices ("relation already exists, skipping") are not errors; libpq's
   // default would print them to stderr.
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   std::unique_ptr<Connection> c(new Connection(conn));
   // A server that is up but stuck, or another node holding a row lock and
   // frozen, must give a 503 after a while, not a request that hangs: bound
@@ -343,8 +344,8 @@ Result<Rows> Connection::query(std::string_view sql, const Params& params) {
     formats[i] = params.binary_[i] ? 1 : 0;
   }
   // Text parameters must be NUL-terminated: std::string's data() is.
-  PGresult* res = PQexecPrepared(conn_, name.c_str(), n, values.data(), lengths.data(),
-                                 formats.data(), 0);
+  PGresult* res =
+      PQexecPrepared(conn_, name.c_str(), n, values.data(), lengths.data(), formats.data(), 0);
   if (!result_ok(res)) {
     Error err = pg_error(conn_, res, "query");
     if (res != nullptr) PQclear(res);
@@ -561,9 +562,9 @@ Status migrate(Pool& pool, std::string_view component, std::span<const Migration
   // CREATE TABLE IF NOT EXISTS races with itself across nodes; under the lock it cannot.
   ONESTACK_TRY(pool.write([&](Connection& conn) -> Status {
     ONESTACK_TRY(conn.exec(kLockSql));
-    ONESTACK_TRY(conn.exec(
-        "CREATE TABLE IF NOT EXISTS onestack_schema ("
-        "component TEXT PRIMARY KEY, version INT NOT NULL)"));
+    ONESTACK_TRY(
+        conn.exec("CREATE TABLE IF NOT EXISTS onestack_schema ("
+                  "component TEXT PRIMARY KEY, version INT NOT NULL)"));
     auto v = read_version(conn, component);
     if (!v.ok()) return std::move(v).error();
     version = *v;
@@ -582,10 +583,10 @@ Status migrate(Pool& pool, std::string_view component, std::span<const Migration
       if (*current >= step.version) return ok_status();
       Status body = conn.exec(step.sql);
       if (!body.ok()) {
-        return make_error(body.error().code,
-                          "schema migration " + std::string(component) + " " +
-                              std::to_string(step.version) + " (" +
-                              std::string(step.description) + ") failed: " + body.error().message);
+        return make_error(body.error().code, "schema migration " + std::string(component) + " " +
+                                                 std::to_string(step.version) + " (" +
+                                                 std::string(step.description) +
+                                                 ") failed: " + body.error().message);
       }
       auto recorded = conn.run(
           "INSERT INTO onestack_schema (component, version) VALUES ($1, $2) "

@@ -72,8 +72,8 @@ std::string describe_target(const std::string& conninfo) {
     if (k == "user") user = o->val;
   }
   PQconninfoFree(opts);
-  std::string out = "PostgreSQL database '" + (db.empty() ? std::string("(default)") : db) + "' on " +
-                    (host.empty() ? std::string("(default host)") : host);
+  std::string out = "PostgreSQL database '" + (db.empty() ? std::string("(default)") : db) +
+                    "' on " + (host.empty() ? std::string("(default host)") : host);
   if (!port.empty()) out += ":" + port;
   out += " as user '" + (user.empty() ? std::string("(default)") : user) + "'";
   return out;

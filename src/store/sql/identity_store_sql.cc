@@ -15,14 +15,12 @@ constexpr char kKeySeparator = '\x1f';
 // not be unique (NULLs never clash).
 std::optional<std::string> unique_key(Kind kind, const Record& rec) {
   switch (kind) {
-    case Kind::kDomain:
-      return rec.name;
+    case Kind::kDomain: return rec.name;
     case Kind::kProject:
     case Kind::kUser:
     case Kind::kGroup:
     case Kind::kRole:
-    case Kind::kAppCredential:
-      return rec.scope + kKeySeparator + rec.name;
+    case Kind::kAppCredential: return rec.scope + kKeySeparator + rec.name;
     // Keystone's uniqueness of unified limits: a registered limit per
     // (service, region, resource), a limit per owner and registered limit.
     case Kind::kRegisteredLimit:
@@ -38,8 +36,7 @@ std::optional<std::string> unique_key(Kind kind, const Record& rec) {
     case Kind::kPolicy:
     case Kind::kEndpointGroup:
     case Kind::kConsumer:
-    case Kind::kDomainConfig:
-      return std::nullopt;
+    case Kind::kDomainConfig: return std::nullopt;
   }
   return std::nullopt;
 }
@@ -66,7 +63,8 @@ TargetType parse_target_type(const std::string& s) {
 }
 
 Error not_found(Kind kind, const std::string& id) {
-  return make_error(ErrorCode::kNotFound, std::string("could not find ") + kind_name(kind) + ": " + id);
+  return make_error(ErrorCode::kNotFound,
+                    std::string("could not find ") + kind_name(kind) + ": " + id);
 }
 
 // Rewrites a constraint failure on identity_records into a message naming
@@ -310,10 +308,10 @@ Status SqlIdentityStore::remove(Kind kind, const std::string& id) {
 
 Status SqlIdentityStore::add_member(const std::string& group_id, const std::string& user_id) {
   return write("identity.add_member", [&](Tx& tx) -> Status {
-    return as_status(tx.run(
-        "INSERT INTO identity_memberships (group_id, user_id) VALUES ($1, $2) "
-        "ON CONFLICT DO NOTHING",
-        Params().add(group_id).add(user_id)));
+    return as_status(
+        tx.run("INSERT INTO identity_memberships (group_id, user_id) VALUES ($1, $2) "
+               "ON CONFLICT DO NOTHING",
+               Params().add(group_id).add(user_id)));
   });
 }
 
@@ -358,11 +356,11 @@ Result<std::vector<std::string>> SqlIdentityStore::users_in_group(const std::str
 
 Status SqlIdentityStore::add_assignment(const Assignment& a) {
   return write("identity.add_assignment", [&](Tx& tx) -> Status {
-    return as_status(tx.run(
-        "INSERT INTO identity_assignments "
-        "(actor_type, actor_id, target_type, target_id, role_id, inherited) "
-        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-        assignment_params(a)));
+    return as_status(
+        tx.run("INSERT INTO identity_assignments "
+               "(actor_type, actor_id, target_type, target_id, role_id, inherited) "
+               "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+               assignment_params(a)));
   });
 }
 
@@ -374,11 +372,10 @@ Status SqlIdentityStore::remove_assignment(const Assignment& a) {
         assignment_params(a));
     if (!n.ok()) return std::move(n).error();
     if (*n == 0) {
-      return make_error(ErrorCode::kNotFound, "could not find role assignment: role " + a.role_id +
-                                                  " for " + actor_type_name(a.actor_type) + " " +
-                                                  a.actor_id + " on " +
-                                                  target_type_name(a.target_type) + " " +
-                                                  a.target_id);
+      return make_error(ErrorCode::kNotFound,
+                        "could not find role assignment: role " + a.role_id + " for " +
+                            actor_type_name(a.actor_type) + " " + a.actor_id + " on " +
+                            target_type_name(a.target_type) + " " + a.target_id);
     }
     return ok_status();
   });
@@ -389,7 +386,8 @@ Result<std::vector<Assignment>> SqlIdentityStore::list_assignments(const Assignm
   std::string sql =
       "SELECT actor_type, actor_id, target_type, target_id, role_id, inherited "
       "FROM identity_assignments WHERE true";
-  if (q.actor_type) add_filter(sql, params, "actor_type", std::string(actor_type_name(*q.actor_type)));
+  if (q.actor_type)
+    add_filter(sql, params, "actor_type", std::string(actor_type_name(*q.actor_type)));
   add_filter(sql, params, "actor_id", q.actor_id);
   if (q.target_type) {
     add_filter(sql, params, "target_type", std::string(target_type_name(*q.target_type)));
@@ -404,8 +402,8 @@ Result<std::vector<Assignment>> SqlIdentityStore::list_assignments(const Assignm
     out.clear();
     for (int i = 0; i < rows->size(); ++i) {
       out.push_back(Assignment{parse_actor_type(rows->str(i, 0)), rows->str(i, 1),
-                               parse_target_type(rows->str(i, 2)), rows->str(i, 3),
-                               rows->str(i, 4), rows->boolean(i, 5)});
+                               parse_target_type(rows->str(i, 2)), rows->str(i, 3), rows->str(i, 4),
+                               rows->boolean(i, 5)});
     }
     return ok_status();
   }));
@@ -494,8 +492,8 @@ Status SqlIdentityStore::prune_revocations(double cutoff) {
   // Every node prunes on a timer: only a prune that removed something is a
   // change the others need to notice.
   return db_->write("identity.prune_revocations", [&](Tx& tx) -> Status {
-    auto n = tx.run("DELETE FROM identity_revocations WHERE issued_before < $1",
-                    Params().add(cutoff));
+    auto n =
+        tx.run("DELETE FROM identity_revocations WHERE issued_before < $1", Params().add(cutoff));
     if (!n.ok()) return std::move(n).error();
     if (*n > 0) return bump_generation(tx);
     return ok_status();
@@ -509,7 +507,8 @@ Result<int64_t> SqlIdentityStore::generation() {
   ONESTACK_TRY(db_->read("identity.generation", [&](Tx& tx) -> Status {
     auto rows = tx.query("SELECT value FROM identity_state WHERE name = 'generation'");
     if (!rows.ok()) return std::move(rows).error();
-    if (rows->empty()) return make_error(ErrorCode::kInternal, "identity_state has no generation row");
+    if (rows->empty())
+      return make_error(ErrorCode::kInternal, "identity_state has no generation row");
     value = rows->int64(0, 0);
     return ok_status();
   }));
@@ -535,7 +534,8 @@ Status SqlIdentityStore::update_fernet_keys(const KeyRotation& rotate) {
     // after it is granted include the previous holder's commit.
     auto locked = tx.run("UPDATE identity_state SET value = value + 1 WHERE name = 'fernet_keys'");
     if (!locked.ok()) return std::move(locked).error();
-    if (*locked != 1) return make_error(ErrorCode::kInternal, "identity_state has no fernet_keys row");
+    if (*locked != 1)
+      return make_error(ErrorCode::kInternal, "identity_state has no fernet_keys row");
     auto current = read_keys(tx);
     if (!current.ok()) return std::move(current).error();
     auto next = rotate(std::move(*current));

@@ -11,15 +11,11 @@ Error sqlite_error(sqlite3* db, int rc, std::string_view context) {
   message += ": ";
   message += (db != nullptr && sqlite3_errcode(db) == rc) ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   switch (rc & 0xff) {
-    case SQLITE_CONSTRAINT:
-      return make_error(ErrorCode::kConflict, std::move(message));
+    case SQLITE_CONSTRAINT: return make_error(ErrorCode::kConflict, std::move(message));
     case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return make_error(ErrorCode::kUnavailable, std::move(message));
-    case SQLITE_FULL:
-      return make_error(ErrorCode::kInsufficientStorage, std::move(message));
-    default:
-      return make_error(ErrorCode::kInternal, std::move(message));
+    case SQLITE_LOCKED: return make_error(ErrorCode::kUnavailable, std::move(message));
+    case SQLITE_FULL: return make_error(ErrorCode::kInsufficientStorage, std::move(message));
+    default: return make_error(ErrorCode::kInternal, std::move(message));
   }
 }
 
@@ -29,7 +25,10 @@ Statement::Statement(Connection* conn, std::string sql, sqlite3_stmt* stmt)
     : conn_(conn), sql_(std::move(sql)), stmt_(stmt) {}
 
 Statement::Statement(Statement&& other) noexcept
-    : conn_(other.conn_), sql_(std::move(other.sql_)), stmt_(other.stmt_), bind_rc_(other.bind_rc_) {
+    : conn_(other.conn_),
+      sql_(std::move(other.sql_)),
+      stmt_(other.stmt_),
+      bind_rc_(other.bind_rc_) {
   other.stmt_ = nullptr;
 }
 
@@ -38,7 +37,8 @@ Statement::~Statement() {
 }
 
 Statement& Statement::bind(int index, std::string_view text) {
-  int rc = sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  int rc =
+      sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   if (rc != SQLITE_OK && bind_rc_ == 0) bind_rc_ = rc;
   return *this;
 }
@@ -94,7 +94,8 @@ std::string Statement::text(int column) const {
 std::string_view Statement::text_view(int column) const {
   const unsigned char* p = sqlite3_column_text(stmt_, column);
   if (p == nullptr) return {};
-  return {reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, column))};
+  return {reinterpret_cast<const char*>(p),
+          static_cast<size_t>(sqlite3_column_bytes(stmt_, column))};
 }
 
 std::string_view Statement::blob_view(int column) const {

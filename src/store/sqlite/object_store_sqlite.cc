@@ -20,9 +20,9 @@ namespace json = boost::json;
 namespace {
 
 using listing::FetchPage;
+using listing::list_page;
 using listing::NameRange;
 using listing::Visit;
-using listing::list_page;
 
 // ---- metadata ----
 
@@ -208,8 +208,7 @@ Result<std::optional<ObjectRecord>> select_object(Connection& conn, const std::s
 // the partial index's own so that SQLite may use it.
 Result<bool> select_blob_referenced(Connection& conn, const std::string& blob_id) {
   if (blob_id.empty()) return false;
-  auto stmt =
-      conn.prepare("SELECT 1 FROM objects WHERE blob_id = ?1 AND blob_id != '' LIMIT 1");
+  auto stmt = conn.prepare("SELECT 1 FROM objects WHERE blob_id = ?1 AND blob_id != '' LIMIT 1");
   if (!stmt.ok()) return std::move(stmt).error();
   stmt->bind(1, blob_id);
   return stmt->step();
@@ -271,7 +270,8 @@ Status read_entry(const Statement& stmt, ObjectListEntry& e) {
 }
 
 // The columns read_entry(ObjectListRow) reads: what a listing shows.
-constexpr std::string_view kObjectListColumns = "name, etag, size, content_type, timestamp_us, meta";
+constexpr std::string_view kObjectListColumns =
+    "name, etag, size, content_type, timestamp_us, meta";
 
 // Reads into the strings already there (no allocation once they are big
 // enough); the metadata is parsed only for a symlink's target or a
@@ -427,8 +427,8 @@ Status SqliteObjectStore::ensure_account(const std::string& account, int64_t now
   });
 }
 
-Status SqliteObjectStore::update_account_meta(const std::string& account,
-                                              const Metadata& updates, int64_t now_us) {
+Status SqliteObjectStore::update_account_meta(const std::string& account, const Metadata& updates,
+                                              int64_t now_us) {
   return write([&](Connection& conn) -> Status {
     ONESTACK_TRY(insert_account_if_absent(conn, account, now_us, now_us));
     auto meta = select_account_meta(conn, account);
@@ -454,8 +454,9 @@ Result<std::vector<ContainerListEntry>> SqliteObjectStore::list_containers(
       return fetch_range<ContainerListEntry>(conn, kHead, account, "", r, q.reverse, limit,
                                              listing_rows_, visit);
     };
-    return list_page<ContainerListEntry>(q, /*allow_path=*/false, fetch,
-                                         [&](ContainerListEntry& e) { out.push_back(std::move(e)); });
+    return list_page<ContainerListEntry>(
+        q, /*allow_path=*/false, fetch,
+        [&](ContainerListEntry& e) { out.push_back(std::move(e)); });
   }));
   return out;
 }
@@ -544,8 +545,8 @@ Status SqliteObjectStore::delete_container(const std::string& account,
 }
 
 Result<std::vector<ObjectListEntry>> SqliteObjectStore::list_objects(const std::string& account,
-                                                                    const std::string& container,
-                                                                    const ListQuery& q) {
+                                                                     const std::string& container,
+                                                                     const ListQuery& q) {
   static const std::string kHead = "SELECT " + std::string(kObjectColumns) +
                                    " FROM objects WHERE account = ?1 AND container = ?2";
   std::vector<ObjectListEntry> out;
@@ -625,7 +626,8 @@ Result<PutObjectResult> SqliteObjectStore::put_object(const ObjectRecord& o,
       }
     }
     if (cond.blob_bytes) {
-      if (o.blob_id.empty()) return make_error(ErrorCode::kInternal, "blob bytes without a blob id");
+      if (o.blob_id.empty())
+        return make_error(ErrorCode::kInternal, "blob bytes without a blob id");
       ONESTACK_TRY(insert_small_blob(conn, o.blob_id, *cond.blob_bytes,
                                      static_cast<int64_t>(std::time(nullptr))));
     }
@@ -682,9 +684,9 @@ Result<DeleteObjectResult> SqliteObjectStore::delete_object(
     if (!previous.ok()) return std::move(previous).error();
     if (!*previous) return object_not_found(account, container, name);
     if (only_if_delete_at && (*previous)->delete_at != *only_if_delete_at) {
-      return make_error(ErrorCode::kPreconditionFailed,
-                        "object " + account + "/" + container + "/" + name +
-                            " no longer expires at " + std::to_string(*only_if_delete_at));
+      return make_error(ErrorCode::kPreconditionFailed, "object " + account + "/" + container +
+                                                            "/" + name + " no longer expires at " +
+                                                            std::to_string(*only_if_delete_at));
     }
     auto stmt =
         conn.prepare("DELETE FROM objects WHERE account = ?1 AND container = ?2 AND name = ?3");
@@ -700,12 +702,10 @@ Result<DeleteObjectResult> SqliteObjectStore::delete_object(
   return result;
 }
 
-Result<std::vector<ObjectRecord>> SqliteObjectStore::list_expired(int64_t now_unix,
-                                                                  size_t limit) {
-  static const std::string kSql =
-      "SELECT " + std::string(kObjectColumns) +
-      " FROM objects WHERE delete_at > 0 AND delete_at <= ?1 "
-      "ORDER BY delete_at, account, container, name LIMIT ?2";
+Result<std::vector<ObjectRecord>> SqliteObjectStore::list_expired(int64_t now_unix, size_t limit) {
+  static const std::string kSql = "SELECT " + std::string(kObjectColumns) +
+                                  " FROM objects WHERE delete_at > 0 AND delete_at <= ?1 "
+                                  "ORDER BY delete_at, account, container, name LIMIT ?2";
   std::vector<ObjectRecord> out;
   ONESTACK_TRY(db_->read([&](Connection& conn) -> Status {
     auto stmt = conn.prepare(kSql);
@@ -833,8 +833,8 @@ Status SqliteObjectStore::for_each_small_blob(
         auto row = stmt->step();
         if (!row.ok()) return std::move(row).error();
         if (!*row) return ok_status();
-        page.push_back(blob::BlobInfo{stmt->text(0), static_cast<uint64_t>(stmt->int64(1)),
-                                      stmt->int64(2)});
+        page.push_back(
+            blob::BlobInfo{stmt->text(0), static_cast<uint64_t>(stmt->int64(1)), stmt->int64(2)});
       }
     }));
     for (const blob::BlobInfo& info : page) {

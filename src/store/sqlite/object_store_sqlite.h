@@ -61,8 +61,8 @@ class SqliteObjectStore : public ObjectStore, public blob::SmallBlobTable {
                              int64_t now_us) override;
   Result<std::vector<ContainerListEntry>> list_containers(const std::string& account,
                                                           const ListQuery& q) override;
-  Status scan_objects(const std::string& account, const std::string& container,
-                      const ListQuery& q, const ObjectRowVisitor& visit) override;
+  Status scan_objects(const std::string& account, const std::string& container, const ListQuery& q,
+                      const ObjectRowVisitor& visit) override;
 
   Result<bool> create_container(const ContainerRecord& c) override;
   Result<ContainerRecord> get_container(const std::string& account,
@@ -80,8 +80,8 @@ class SqliteObjectStore : public ObjectStore, public blob::SmallBlobTable {
   Status update_object(const std::string& account, const std::string& container,
                        const std::string& name, const Metadata& meta,
                        const std::string& content_type, int64_t delete_at) override;
-  Result<DeleteObjectResult> delete_object(const std::string& account,
-                                           const std::string& container, const std::string& name,
+  Result<DeleteObjectResult> delete_object(const std::string& account, const std::string& container,
+                                           const std::string& name,
                                            std::optional<int64_t> only_if_delete_at) override;
   Result<std::vector<ObjectRecord>> list_expired(int64_t now_unix, size_t limit) override;
   Result<bool> blob_referenced(const std::string& blob_id) override;
@@ -93,8 +93,7 @@ class SqliteObjectStore : public ObjectStore, public blob::SmallBlobTable {
 
   // Small blobs (blob/small_blob_table.h): rows of small_blobs, written
   // through the same group commit as the object rows.
-  Status put_small_blob(const std::string& id, std::string_view data,
-                        int64_t mtime_unix) override;
+  Status put_small_blob(const std::string& id, std::string_view data, int64_t mtime_unix) override;
   Result<std::shared_ptr<const std::string>> get_small_blob(const std::string& id) override;
   Status remove_small_blob(const std::string& id) override;
   Status quarantine_small_blob(const std::string& id) override;

@@ -335,12 +335,14 @@ TEST_P(BlobStoreContract, MalformedIdsAreNotFound) {
       "../x",
       "/etc/passwd",
       "../../../../../../../../../../../etc/passwd",
-      "0123456789abcdef0123456789/bcdef",       // 32 chars with '/'
-      "../0123456789abcdef0123456789abc",       // 32 chars with '..'
-      "0123456789ABCDEF0123456789ABCDEF",       // upper case
-      "0123456789abcdef0123456789abcde",        // 31
-      "0123456789abcdef0123456789abcdef0",      // 33
-      std::string("0123456789abcdef\0" "123456789abcde", 32),  // NUL inside
+      "0123456789abcdef0123456789/bcdef",   // 32 chars with '/'
+      "../0123456789abcdef0123456789abc",   // 32 chars with '..'
+      "0123456789ABCDEF0123456789ABCDEF",   // upper case
+      "0123456789abcdef0123456789abcde",    // 31
+      "0123456789abcdef0123456789abcdef0",  // 33
+      std::string("0123456789abcdef\0"
+                  "123456789abcde",
+                  32),  // NUL inside
       id + "/",
       id.substr(0, 2) + "/" + id.substr(0, 29),
       " " + id.substr(1),

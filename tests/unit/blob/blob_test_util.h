@@ -12,18 +12,18 @@
 
 namespace onestack::blob::testing {
 
-#define ASSERT_OK(expr)                                                                \
-  do {                                                                                 \
-    const auto& assert_ok_r_ = (expr);                                                       \
-    ASSERT_TRUE(assert_ok_r_.ok()) << #expr << ": " << assert_ok_r_.error().message;   \
+#define ASSERT_OK(expr)                                                              \
+  do {                                                                               \
+    const auto& assert_ok_r_ = (expr);                                               \
+    ASSERT_TRUE(assert_ok_r_.ok()) << #expr << ": " << assert_ok_r_.error().message; \
   } while (0)
 
-#define EXPECT_CODE(expr, expected_code)                                               \
-  do {                                                                                 \
-    const auto& expect_code_r_ = (expr);                                                   \
-    ASSERT_FALSE(expect_code_r_.ok()) << #expr << " unexpectedly succeeded";           \
-    EXPECT_EQ(expect_code_r_.error().code, expected_code)                              \
-        << #expr << ": " << expect_code_r_.error().message;                            \
+#define EXPECT_CODE(expr, expected_code)                                     \
+  do {                                                                       \
+    const auto& expect_code_r_ = (expr);                                     \
+    ASSERT_FALSE(expect_code_r_.ok()) << #expr << " unexpectedly succeeded"; \
+    EXPECT_EQ(expect_code_r_.error().code, expected_code)                    \
+        << #expr << ": " << expect_code_r_.error().message;                  \
   } while (0)
 
 // One-shot MD5 of `data` in lower-case hex, computed independently of the

@@ -218,8 +218,7 @@ TEST_F(GlusterBlobStoreTest, A64MiBBlobStreamsInAndOut) {
     EXPECT_EQ(md5_of(back), md5_of(bytes));
     EXPECT_EQ((*w)->md5_hex(), md5_of(bytes));
     std::cout << "[ timing   ] " << size << " bytes: create " << create_ms << " ms, write "
-              << write_ms << " ms, commit " << commit_ms << " ms, open+read " << read_ms
-              << " ms\n";
+              << write_ms << " ms, commit " << commit_ms << " ms, open+read " << read_ms << " ms\n";
   }
 }
 

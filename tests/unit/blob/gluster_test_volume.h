@@ -42,8 +42,9 @@ inline std::optional<gluster::GlusterOptions> gluster_target() {
 // Why the GlusterFS tests cannot run ("" when they can).
 inline std::string gluster_unavailable() {
   return gluster_target() ? std::string()
-                          : std::string("ONESTACK_TEST_GLUSTER is not set (VOLUME@SERVER, as "
-                                        "scripts/gluster.sh up prints); GlusterFS tests skipped");
+                          : std::string(
+                                "ONESTACK_TEST_GLUSTER is not set (VOLUME@SERVER, as "
+                                "scripts/gluster.sh up prints); GlusterFS tests skipped");
 }
 
 // One mount for the whole test process: unmounting costs libgfapi up to

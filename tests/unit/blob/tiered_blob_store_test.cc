@@ -59,9 +59,7 @@ class TieredBlobStoreTest : public ::testing::Test {
     auto r = rows_->get_small_blob(id);
     return r.ok() && *r != nullptr;
   }
-  bool is_file(const std::string& id) {
-    return std::filesystem::exists(files_->object_path(id));
-  }
+  bool is_file(const std::string& id) { return std::filesystem::exists(files_->object_path(id)); }
 
   TempDir dir_;
   std::shared_ptr<SqliteObjectStore> rows_;
@@ -191,8 +189,9 @@ TEST_F(TieredBlobStoreTest, QuarantineMovesARowAsideAndRemoveDropsIt) {
   // The quarantined bytes are kept for an operator.
   int kept = 0;
   ASSERT_OK(rows_->database().read([&](store::sqlite::Connection& conn) -> Status {
-    auto stmt = conn.prepare("SELECT count(*) FROM quarantined_small_blobs WHERE id = ?1 AND "
-                             "data = CAST('suspect bytes' AS BLOB)");
+    auto stmt = conn.prepare(
+        "SELECT count(*) FROM quarantined_small_blobs WHERE id = ?1 AND "
+        "data = CAST('suspect bytes' AS BLOB)");
     if (!stmt.ok()) return std::move(stmt).error();
     stmt->bind(1, bad);
     auto row = stmt->step();

@@ -37,8 +37,8 @@ INSTANTIATE_TEST_SUITE_P(
     Table, ConfigParsesValues,
     ::testing::Values(
         ValueCase{"KeyBeforeAnySectionIsInDefault", "debug = true\n", "DEFAULT", "debug", "true"},
-        ValueCase{"ExplicitDefaultSection", "[DEFAULT]\nlog_level = info\n", "DEFAULT",
-                  "log_level", "info"},
+        ValueCase{"ExplicitDefaultSection", "[DEFAULT]\nlog_level = info\n", "DEFAULT", "log_level",
+                  "info"},
         ValueCase{"NamedSection", "[database]\nconnection = sqlite:///x.db\n", "database",
                   "connection", "sqlite:///x.db"},
         ValueCase{"SpacesAroundKeyAndValueAreTrimmed", "[s]\n   key   =   value  \n", "s", "key",
@@ -137,10 +137,9 @@ struct BoolCase {
 
 TEST(ConfigGetBool, AcceptsTheOsloSpellingsInAnyCase) {
   const BoolCase cases[] = {
-      {"true", true, true},   {"True", true, true},   {"YES", true, true},
-      {"on", true, true},     {"1", true, true},      {"false", true, false},
-      {"FALSE", true, false}, {"no", true, false},    {"Off", true, false},
-      {"0", true, false},     {"maybe", false, false}, {"", false, false},
+      {"true", true, true}, {"True", true, true},   {"YES", true, true},     {"on", true, true},
+      {"1", true, true},    {"false", true, false}, {"FALSE", true, false},  {"no", true, false},
+      {"Off", true, false}, {"0", true, false},     {"maybe", false, false}, {"", false, false},
       {"2", false, false},
   };
   for (const auto& c : cases) {

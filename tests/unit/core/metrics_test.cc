@@ -25,7 +25,8 @@ struct Sample {
 std::vector<Sample> parse_exposition(const std::string& text) {
   static const std::regex sample_re(
       R"(([a-zA-Z_:][a-zA-Z0-9_:]*)(\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*)\})? (\S+))");
-  static const std::regex type_re(R"(# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped))");
+  static const std::regex type_re(
+      R"(# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped))");
   std::vector<Sample> out;
   std::map<std::string, std::string> types;
   std::set<std::string> finished_families;

@@ -5,9 +5,9 @@
 #include <memory>
 #include <regex>
 #include <set>
-#include <vector>
-#include <thread>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "core/ids.h"
 
@@ -120,12 +120,18 @@ TEST(OnestackTry, WorksInFunctionsReturningAValueResult) {
 
 TEST(ErrorCodeName, GivesEveryCodeADistinctLowerCaseName) {
   const ErrorCode all[] = {
-      ErrorCode::kNotFound,           ErrorCode::kConflict,
-      ErrorCode::kUnauthenticated,    ErrorCode::kForbidden,
-      ErrorCode::kInvalidArgument,    ErrorCode::kPreconditionFailed,
-      ErrorCode::kRangeNotSatisfiable, ErrorCode::kTooLarge,
-      ErrorCode::kInsufficientStorage, ErrorCode::kUnavailable,
-      ErrorCode::kMethodNotAllowed,   ErrorCode::kNotImplemented,
+      ErrorCode::kNotFound,
+      ErrorCode::kConflict,
+      ErrorCode::kUnauthenticated,
+      ErrorCode::kForbidden,
+      ErrorCode::kInvalidArgument,
+      ErrorCode::kPreconditionFailed,
+      ErrorCode::kRangeNotSatisfiable,
+      ErrorCode::kTooLarge,
+      ErrorCode::kInsufficientStorage,
+      ErrorCode::kUnavailable,
+      ErrorCode::kMethodNotAllowed,
+      ErrorCode::kNotImplemented,
       ErrorCode::kInternal,
   };
   std::set<std::string> names;

@@ -1,11 +1,11 @@
 #include "server_fixture.h"
 
+#include <gtest/gtest.h>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/object.hpp>
 #include <cstdlib>
-#include <gtest/gtest.h>
 #include <stdexcept>
 #include <thread>
 

@@ -19,7 +19,7 @@ struct HandlerState {
   std::atomic<int> counted{0};       // POST /count
   std::atomic<int> slow_entered{0};  // /slow and /pool handlers that started
   std::chrono::milliseconds slow_delay{300};
-  WorkerPool* pool = nullptr;        // for GET /pool; not owned
+  WorkerPool* pool = nullptr;  // for GET /pool; not owned
 };
 
 // The test service's routes:

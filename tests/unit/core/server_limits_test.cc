@@ -77,8 +77,10 @@ TEST_F(ServerLimitsTest, RejectsAChunkedBodyThatGrowsOverTheLimit) {
   start(std::move(options));
   RawClient c(port());
   std::string chunk(600, 'x');
-  ASSERT_TRUE(c.send("POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                     "258\r\n" + chunk + "\r\n258\r\n" + chunk + "\r\n0\r\n\r\n"));
+  ASSERT_TRUE(
+      c.send("POST /count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "258\r\n" +
+             chunk + "\r\n258\r\n" + chunk + "\r\n0\r\n\r\n"));
   auto r = c.read_response();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
@@ -93,8 +95,9 @@ TEST_F(ServerLimitsTest, AnswersAnOversizedExpectedBodyWithoutContinue) {
   options.limits.max_body_bytes = 1024;
   start(std::move(options));
   RawClient c(port());
-  ASSERT_TRUE(c.send("PUT /items/x HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
-                     "Content-Length: 5000\r\n\r\n"));
+  ASSERT_TRUE(
+      c.send("PUT /items/x HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+             "Content-Length: 5000\r\n\r\n"));
   auto r = c.read_response();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
@@ -123,7 +126,8 @@ TEST_F(ServerLimitsTest, AnswersAHugeHeaderBeforeClosing) {
   options.limits.max_header_bytes = 1024;
   start(std::move(options));
   RawClient c(port());
-  ASSERT_TRUE(c.send(format_request("GET", "/items/x", {}, {"X-Big: " + std::string(200000, 'a')})));
+  ASSERT_TRUE(
+      c.send(format_request("GET", "/items/x", {}, {"X-Big: " + std::string(200000, 'a')})));
   auto r = c.read_response();
   ASSERT_TRUE(r) << "413 lost; got: " << c.pending().substr(0, 200);
   EXPECT_TRUE(r->status == 413 || r->status == 431) << r->status;

@@ -83,10 +83,10 @@ std::string digest_of(std::string_view data) {
 // What the streaming handlers share with the tests. Outlives the server.
 struct StreamState {
   std::atomic<int> calls{0};
-  std::atomic<int> gate_entered{0};     // PUT /gated handlers that started
-  std::atomic<bool> gate_open{false};   // lets them go on to read
-  std::atomic<int> pieces_pulled{0};    // BodySource::next() calls
-  std::string file_path;                // the file /source/file* serves from
+  std::atomic<int> gate_entered{0};    // PUT /gated handlers that started
+  std::atomic<bool> gate_open{false};  // lets them go on to read
+  std::atomic<int> pieces_pulled{0};   // BodySource::next() calls
+  std::string file_path;               // the file /source/file* serves from
   uint64_t file_offset = 0;
   uint64_t file_length = 0;
 };
@@ -153,8 +153,7 @@ awaitable<Response> partial(StreamState* st, Request& req) {
 // PUT /refuse: 401 without touching the body.
 awaitable<Response> refuse(StreamState* st, Request&) {
   ++st->calls;
-  co_return test_support::test_error_response(
-      make_error(ErrorCode::kUnauthenticated, "no token"));
+  co_return test_support::test_error_response(make_error(ErrorCode::kUnauthenticated, "no token"));
 }
 
 // PUT /gated: waits until the test opens the gate, then reads like /upload.
@@ -264,8 +263,8 @@ awaitable<Response> source_chunked(StreamState* st, Request&) {
 awaitable<Response> source_file(StreamState* st, Request&) {
   ++st->calls;
   PieceSource::Item range{"", true, st->file_offset, st->file_length};
-  co_return stream_response(std::make_shared<PieceSource>(
-      st, std::vector<PieceSource::Item>{range}, st->file_length));
+  co_return stream_response(
+      std::make_shared<PieceSource>(st, std::vector<PieceSource::Item>{range}, st->file_length));
 }
 
 // Memory, a file range and memory again, of undeclared size.
@@ -430,8 +429,9 @@ TEST_F(ServerStreamTest, DecodesAChunkedBodyWithExtensionsAcrossSmallReads) {
 TEST_F(ServerStreamTest, MalformedChunkFramingReachesTheHandlerAsInvalidArgument) {
   start();
   RawClient c(port());
-  ASSERT_TRUE(c.send("PUT /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                     "5\r\nhello\r\nnot-hex\r\nxx\r\n0\r\n\r\n"));
+  ASSERT_TRUE(
+      c.send("PUT /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "5\r\nhello\r\nnot-hex\r\nxx\r\n0\r\n\r\n"));
   auto r = c.read_response();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 400);
@@ -503,10 +503,11 @@ TEST_F(ServerStreamTest, DrainsASmallBodyTheHandlerReadOnlyPartOfAndKeepsTheConn
 TEST_F(ServerStreamTest, DrainsTheRestOfAChunkedBodyTheHandlerLeftUnread) {
   start();
   RawClient c(port());
-  ASSERT_TRUE(c.send("PUT /partial HTTP/1.1\r\nHost: x\r\nX-Read-Bytes: 3\r\n"
-                     "Transfer-Encoding: chunked\r\n\r\n"
-                     "6\r\nabcdef\r\n6;x=y\r\nghijkl\r\n0\r\n\r\n" +
-                     format_request("GET", "/whoami")));
+  ASSERT_TRUE(
+      c.send("PUT /partial HTTP/1.1\r\nHost: x\r\nX-Read-Bytes: 3\r\n"
+             "Transfer-Encoding: chunked\r\n\r\n"
+             "6\r\nabcdef\r\n6;x=y\r\nghijkl\r\n0\r\n\r\n" +
+             format_request("GET", "/whoami")));
   auto r = c.read_response();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body, "read 3:abc");
@@ -577,8 +578,10 @@ TEST_F(ServerStreamTest, AChunkedBodyGrowingOverTheStreamingLimitGets413) {
   RawClient c(port());
   // Two chunks fit; the third one's size line crosses the limit. Nothing
   // is sent after it, so the server has read all it was sent when it closes.
-  ASSERT_TRUE(c.send("PUT /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                     "7800\r\n" + chunk + "\r\n7800\r\n" + chunk + "\r\n7800\r\n"));
+  ASSERT_TRUE(
+      c.send("PUT /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "7800\r\n" +
+             chunk + "\r\n7800\r\n" + chunk + "\r\n7800\r\n"));
   auto r = c.read_response();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
@@ -599,8 +602,7 @@ TEST_F(ServerStreamTest, StorageTokenIsAcceptedLikeAuthToken) {
   for (std::string_view method : {"GET", "PUT"}) {  // buffered and streaming routes
     EXPECT_EQ(ask(method, {"X-Storage-Token: good"}), "user:u1") << method;
     EXPECT_EQ(ask(method, {"X-Storage-Token: forged"}), "error:unauthenticated") << method;
-    EXPECT_EQ(ask(method, {"X-Auth-Token: good", "X-Storage-Token: forged"}), "user:u1")
-        << method;
+    EXPECT_EQ(ask(method, {"X-Auth-Token: good", "X-Storage-Token: forged"}), "user:u1") << method;
     EXPECT_EQ(ask(method, {}), "anonymous") << method;
   }
   EXPECT_EQ(validator_.calls.load(), 6);
@@ -758,8 +760,7 @@ class SelfSignedCert {
 // GETs `target` over one verified TLS connection, twice: the second request
 // shows the first response ended where its Content-Length said.
 std::vector<beast::http::response<beast::http::string_body>> tls_get_twice(
-    const std::string& ca_file, uint16_t port, const std::string& target,
-    const std::string& then) {
+    const std::string& ca_file, uint16_t port, const std::string& target, const std::string& then) {
   asio::io_context io;
   ssl::context ctx(ssl::context::tls_client);
   ctx.load_verify_file(ca_file);

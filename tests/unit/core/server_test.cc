@@ -34,8 +34,7 @@ class ServerTest : public ::testing::Test {
 
   // Sends `request` on a fresh connection and returns the response.
   RawResponse roundtrip(std::string_view method, std::string_view target,
-                        std::string_view body = {},
-                        const std::vector<std::string>& headers = {}) {
+                        std::string_view body = {}, const std::vector<std::string>& headers = {}) {
     auto r = http_request(port(), method, target, body, headers);
     EXPECT_TRUE(r.has_value()) << method << " " << target << ": no response";
     return r.value_or(RawResponse{});
@@ -62,8 +61,8 @@ void expect_error_body(const RawResponse& r, int code, std::string_view title) {
 
 TEST_F(ServerTest, EchoesAJsonBody) {
   start();
-  auto r = roundtrip("POST", "/echo", R"({"name":"x","n":[1,2]})",
-                     {"Content-Type: application/json"});
+  auto r =
+      roundtrip("POST", "/echo", R"({"name":"x","n":[1,2]})", {"Content-Type: application/json"});
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.header("Content-Type"), "application/json");
   EXPECT_EQ(r.body, R"({"echo":{"name":"x","n":[1,2]},"method":"POST"})");
@@ -110,11 +109,11 @@ TEST_F(ServerTest, AnswersPipelinedRequestsInOrder) {
 TEST_F(ServerTest, DecodesAChunkedRequestBody) {
   start();
   RawClient c(port());
-  ASSERT_TRUE(c.send(
-      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-      "7\r\n{\"msg\":\r\n"
-      "5;ext=1\r\n\"hi\"}\r\n"
-      "0\r\n\r\n"));
+  ASSERT_TRUE(
+      c.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "7\r\n{\"msg\":\r\n"
+             "5;ext=1\r\n\"hi\"}\r\n"
+             "0\r\n\r\n"));
   auto r = c.read_response();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
@@ -125,8 +124,10 @@ TEST_F(ServerTest, SendsContinueBeforeReadingAnExpectedBody) {
   start();
   RawClient c(port());
   const std::string body = R"({"a":true})";
-  ASSERT_TRUE(c.send("POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
-                     "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n"));
+  ASSERT_TRUE(
+      c.send("POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+             "Content-Length: " +
+             std::to_string(body.size()) + "\r\n\r\n"));
   auto cont = c.read_response(2s);
   ASSERT_TRUE(cont) << "no interim response";
   EXPECT_EQ(cont->status, 100);
@@ -143,10 +144,14 @@ TEST_F(ServerTest, EveryResponseCarriesAFreshRequestIdAndADate) {
   options.limits.max_header_count = 5;
   start(std::move(options));
   std::vector<RawResponse> responses = {
-      roundtrip("GET", "/items/x"),     roundtrip("GET", "/nowhere"),
-      roundtrip("DELETE", "/items/x"),  roundtrip("GET", "/throw"),
-      roundtrip("GET", "/healthcheck"), roundtrip("GET", "/metrics"),
-      roundtrip("HEAD", "/items/x"),    roundtrip("POST", "/count", "x"),
+      roundtrip("GET", "/items/x"),
+      roundtrip("GET", "/nowhere"),
+      roundtrip("DELETE", "/items/x"),
+      roundtrip("GET", "/throw"),
+      roundtrip("GET", "/healthcheck"),
+      roundtrip("GET", "/metrics"),
+      roundtrip("HEAD", "/items/x"),
+      roundtrip("POST", "/count", "x"),
       roundtrip("GET", "/query?%zz"),
       roundtrip("GET", "/items/x", {}, {"A: 1", "B: 2", "C: 3", "D: 4", "E: 5"}),
   };
@@ -156,9 +161,8 @@ TEST_F(ServerTest, EveryResponseCarriesAFreshRequestIdAndADate) {
     EXPECT_TRUE(std::regex_match(id, request_id_shape())) << r.status << ": '" << id << "'";
     ids.insert(id);
     EXPECT_TRUE(std::regex_match(
-        r.header("Date"),
-        std::regex("(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \\d\\d [A-Z][a-z]{2} \\d{4} "
-                   "\\d\\d:\\d\\d:\\d\\d GMT")))
+        r.header("Date"), std::regex("(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \\d\\d [A-Z][a-z]{2} \\d{4} "
+                                     "\\d\\d:\\d\\d:\\d\\d GMT")))
         << r.header("Date");
   }
   EXPECT_EQ(ids.size(), responses.size());
@@ -276,9 +280,8 @@ TEST_F(ServerTest, MetricsListTheRouteAfterARequest) {
   auto m = roundtrip("GET", "/metrics");
   EXPECT_EQ(m.status, 200);
   EXPECT_TRUE(m.header("Content-Type").starts_with("text/plain")) << m.header("Content-Type");
-  EXPECT_NE(m.body.find(
-                "onestack_http_requests_total{service=\"test\",route=\"GET /items/{id}\","
-                "code=\"2xx\"} 2\n"),
+  EXPECT_NE(m.body.find("onestack_http_requests_total{service=\"test\",route=\"GET /items/{id}\","
+                        "code=\"2xx\"} 2\n"),
             std::string::npos)
       << m.body;
   EXPECT_NE(m.body.find("onestack_http_requests_total{service=\"test\",route=\"unmatched\","
@@ -386,7 +389,8 @@ TEST_F(ServerTest, ServesManyConcurrentConnections) {
     ASSERT_TRUE(clients.back().connected()) << i;
   }
   for (int i = 0; i < kClients; ++i) {
-    ASSERT_TRUE(clients[i].send(test_support::format_request("GET", "/items/" + std::to_string(i))));
+    ASSERT_TRUE(
+        clients[i].send(test_support::format_request("GET", "/items/" + std::to_string(i))));
   }
   // A second round on the same connections proves they are all kept alive.
   for (int round = 0; round < 2; ++round) {

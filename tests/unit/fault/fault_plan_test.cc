@@ -47,15 +47,15 @@ TEST(FaultPlanParser, ReadsEveryErrorAndOption) {
 
 TEST(FaultPlanParser, RejectsMalformedRulesNamingTheLine) {
   const char* bad[] = {
-      "blob.write",                    // no error
-      "blob.write ENOSPACE",           // unknown error
-      "blob.write EIO count=x",        // not a number
-      "blob.write EIO count=-2",       // below -1
-      "blob.write EIO after=-1",       // negative
-      "blob.write EIO short=-5",       // negative
-      "blob.write EIO sometimes=1",    // unknown option
-      "blob.write EIO count",          // count without a value
-      "blob.write EIO count=1x",       // trailing garbage
+      "blob.write",                  // no error
+      "blob.write ENOSPACE",         // unknown error
+      "blob.write EIO count=x",      // not a number
+      "blob.write EIO count=-2",     // below -1
+      "blob.write EIO after=-1",     // negative
+      "blob.write EIO short=-5",     // negative
+      "blob.write EIO sometimes=1",  // unknown option
+      "blob.write EIO count",        // count without a value
+      "blob.write EIO count=1x",     // trailing garbage
   };
   for (const char* line : bad) {
     std::string text = std::string("blob.open EIO\n") + line + "\n";
@@ -73,8 +73,7 @@ TEST(FaultErrors, MapAsTheRealBackendsDo) {
   EXPECT_EQ(fault_error(FaultKind::kSqliteFull, "store.put_object").code,
             ErrorCode::kInsufficientStorage);
   EXPECT_EQ(fault_error(FaultKind::kSqliteIoerr, "store.put_object").code, ErrorCode::kInternal);
-  EXPECT_EQ(fault_error(FaultKind::kSqliteBusy, "store.put_object").code,
-            ErrorCode::kUnavailable);
+  EXPECT_EQ(fault_error(FaultKind::kSqliteBusy, "store.put_object").code, ErrorCode::kUnavailable);
   auto e = fault_error(FaultKind::kEnospc, "blob.create");
   EXPECT_NE(e.message.find("blob.create"), std::string::npos);
   EXPECT_NE(e.message.find("No space left on device"), std::string::npos);

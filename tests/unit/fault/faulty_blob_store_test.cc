@@ -49,10 +49,12 @@ class FaultyBlobStoreTest : public ::testing::Test {
 
   size_t blob_count() {
     size_t n = 0;
-    EXPECT_TRUE(store_->for_each([&](const blob::BlobInfo&) {
-      ++n;
-      return true;
-    }).ok());
+    EXPECT_TRUE(store_
+                    ->for_each([&](const blob::BlobInfo&) {
+                      ++n;
+                      return true;
+                    })
+                    .ok());
     return n;
   }
 
@@ -88,8 +90,7 @@ TEST_F(FaultyBlobStoreTest, CreateFailsWithTheDiskFullCodeOnceThenWorks) {
   EXPECT_EQ(read_all(**r), data);
 }
 
-class WriteFaults : public FaultyBlobStoreTest,
-                    public ::testing::WithParamInterface<size_t> {};
+class WriteFaults : public FaultyBlobStoreTest, public ::testing::WithParamInterface<size_t> {};
 
 TEST_P(WriteFaults, EnospcAbortsTheBlobAndLeavesNoTempFile) {
   const std::string data = pattern_bytes(GetParam());

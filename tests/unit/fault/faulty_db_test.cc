@@ -52,8 +52,9 @@ TEST_F(FaultyDbTest, AFullDatabaseFailsTheCreateWholeAndTheRetryLands) {
 
 TEST_F(FaultyDbTest, ReadsAndRelationWritesHaveTheirOwnPoints) {
   ASSERT_TRUE(store_->create(Kind::kProject, project("p1")).ok());
-  plan("identity.get SQLITE_BUSY\nidentity.remove SQLITE_IOERR\n"
-       "identity.add_assignment SQLITE_FULL\nidentity.add_revocation EIO\n");
+  plan(
+      "identity.get SQLITE_BUSY\nidentity.remove SQLITE_IOERR\n"
+      "identity.add_assignment SQLITE_FULL\nidentity.add_revocation EIO\n");
   EXPECT_EQ(store_->get(Kind::kProject, "p1").error().code, ErrorCode::kUnavailable);
   EXPECT_EQ(store_->remove(Kind::kProject, "p1").error().code, ErrorCode::kInternal);
   store::Assignment a;
@@ -96,8 +97,9 @@ TEST_F(FaultyDbTest, EveryTransactionIsCountedUnderItsPointWithItsFailures) {
   EXPECT_EQ(get->failures, 0u);
   std::string text;
   store::sql::render_stats({{"identity", stats}}, &text);
-  EXPECT_NE(text.find("onestack_db_transactions_total{store=\"identity\",point=\"identity.create\"} 2"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("onestack_db_transactions_total{store=\"identity\",point=\"identity.create\"} 2"),
+      std::string::npos)
       << text;
   EXPECT_NE(text.find("onestack_db_failures_total{store=\"identity\",point=\"identity.create\"} 1"),
             std::string::npos)

@@ -88,7 +88,9 @@ TEST_F(FaultyObjectStoreTest, EveryMethodHasItsOwnPoint) {
        }},
       {"store.ensure_account", [&] { return store_->ensure_account("AUTH_q", 1); }},
       {"store.update_account_meta",
-       [&] { return store_->update_account_meta("AUTH_p", {{"x-account-meta-a", "1"}}, 3); }},
+       [&] {
+         return store_->update_account_meta("AUTH_p", {{"x-account-meta-a", "1"}}, 3);
+       }},
       {"store.list_containers",
        [&]() -> Status {
          auto r = store_->list_containers("AUTH_p", {});
@@ -107,7 +109,10 @@ TEST_F(FaultyObjectStoreTest, EveryMethodHasItsOwnPoint) {
          return r.ok() ? Status{} : Status(r.error());
        }},
       {"store.update_container_meta",
-       [&] { return store_->update_container_meta("AUTH_p", "c", {{"x-container-meta-a", "1"}}, std::nullopt); }},
+       [&] {
+         return store_->update_container_meta("AUTH_p", "c", {{"x-container-meta-a", "1"}},
+                                              std::nullopt);
+       }},
       {"store.delete_container", [&] { return store_->delete_container("AUTH_p", "c2"); }},
       {"store.list_objects",
        [&]() -> Status {

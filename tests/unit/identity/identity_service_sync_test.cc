@@ -53,8 +53,9 @@ class Stall {
 class IdentityServiceSync : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("onestack-sync-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("onestack-sync-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
     ASSERT_TRUE(token::KeyRepository::setup(dir_ / "keys", 3).ok());
     auto db = store::sqlite::SqliteDb::open((dir_ / "identity.db").string(), {},

@@ -194,20 +194,19 @@ TEST_F(Authorize, ReferrerAclsAllowListingsOnlyWithRlistings) {
   store::Metadata listings_for_other{{"x-container-read", ".r:good.com,.rlistings"}};
   EXPECT_EQ(decide(std::nullopt, Op::kContainerRead, nullptr, &read_only), k401);
   EXPECT_EQ(decide(std::nullopt, Op::kContainerRead, nullptr, &listings), kA);
-  EXPECT_EQ(decide(std::nullopt, Op::kContainerRead, nullptr, &listings_for_other,
-                   "http://bad.com/"),
-            k401);
-  EXPECT_EQ(decide(std::nullopt, Op::kContainerRead, nullptr, &listings_for_other,
-                   "http://good.com/"),
-            kA);
+  EXPECT_EQ(
+      decide(std::nullopt, Op::kContainerRead, nullptr, &listings_for_other, "http://bad.com/"),
+      k401);
+  EXPECT_EQ(
+      decide(std::nullopt, Op::kContainerRead, nullptr, &listings_for_other, "http://good.com/"),
+      kA);
   // A known caller from another project gets 403, not 401, when refused.
   EXPECT_EQ(decide(caller("p2", "u2", {"member"}), Op::kContainerRead, nullptr, &read_only), k403);
   EXPECT_EQ(decide(caller("p2", "u2", {"member"}), Op::kObjectRead, nullptr, &read_only), kA);
 }
 
 TEST_F(Authorize, ReferrerAclsNeverGrantWrites) {
-  store::Metadata meta{{"x-container-read", ".r:*,.rlistings"},
-                       {"x-container-write", ".r:*"}};
+  store::Metadata meta{{"x-container-read", ".r:*,.rlistings"}, {"x-container-write", ".r:*"}};
   expect_ops(std::nullopt, {k401, k401, k401, kA, kA, k401}, nullptr, &meta);
 }
 

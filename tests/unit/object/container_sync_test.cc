@@ -19,9 +19,9 @@ namespace {
 
 struct SyncToCase {
   std::string value;
-  std::string account;    // expected target, when valid
+  std::string account;  // expected target, when valid
   std::string container;
-  std::string error;      // expected message, when invalid
+  std::string error;  // expected message, when invalid
 };
 
 TEST(ParseSyncTo, AcceptsThisRealmAndClusterAndLocalUrlsAndRefusesOthersWithSwiftsMessages) {
@@ -33,8 +33,7 @@ TEST(ParseSyncTo, AcceptsThisRealmAndClusterAndLocalUrlsAndRefusesOthersWithSwif
       {"//invalid/name1/a/c", "", "", "No realm key for 'invalid'"},
       {"//realm1/invalid/a/c", "", "", "No cluster endpoint for 'realm1' 'invalid'"},
       {"//realm1/name1/a/", "", "", "Invalid X-Container-Sync-To format '//realm1/name1/a/'"},
-      {"//realm1/name1/a/c/d", "", "",
-       "Invalid X-Container-Sync-To format '//realm1/name1/a/c/d'"},
+      {"//realm1/name1/a/c/d", "", "", "Invalid X-Container-Sync-To format '//realm1/name1/a/c/d'"},
       {"ftp://127.0.0.1/v1/a/c", "", "",
        "Invalid scheme 'ftp' in X-Container-Sync-To, must be \"//\", \"http\", or \"https\"."},
       {"http://127.0.0.1", "", "", "Path required in X-Container-Sync-To"},
@@ -212,9 +211,9 @@ TEST_F(ContainerSyncTest, ANewerTargetRowIsNotOverwrittenAndAnOlderOneIs) {
 TEST_F(ContainerSyncTest, MismatchedOrMissingKeysSyncNothing) {
   make_pair("k", "other");
   make_container(kSrcAccount, "nokey", {{"x-container-sync-to", "//realm1/name1/AUTH_dst/dst"}});
-  make_container(kSrcAccount, "unknown-target",
-                 {{"x-container-sync-to", "//realm1/name1/AUTH_dst/missing"},
-                  {"x-container-sync-key", "k"}});
+  make_container(
+      kSrcAccount, "unknown-target",
+      {{"x-container-sync-to", "//realm1/name1/AUTH_dst/missing"}, {"x-container-sync-key", "k"}});
   put(kSrcAccount, "src", "a", "alpha", 1700000001000000);
   put(kSrcAccount, "nokey", "a", "alpha", 1700000001000000);
 
@@ -225,9 +224,9 @@ TEST_F(ContainerSyncTest, MismatchedOrMissingKeysSyncNothing) {
 }
 
 TEST_F(ContainerSyncTest, TwoContainersSyncingToEachOtherConvergeAndDeletionsStick) {
-  make_container(kSrcAccount, "src",
-                 {{"x-container-sync-to", "//realm1/name1/AUTH_dst/dst"},
-                  {"x-container-sync-key", "k"}});
+  make_container(
+      kSrcAccount, "src",
+      {{"x-container-sync-to", "//realm1/name1/AUTH_dst/dst"}, {"x-container-sync-key", "k"}});
   make_container(kDstAccount, "dst",
                  {{"x-container-sync-to", "http://127.0.0.1:8080/v1/AUTH_src/src"},
                   {"x-container-sync-key", "k"}});

@@ -68,11 +68,11 @@ struct LimitCase {
 // maximum applies).
 TEST(ListingQuery, AcceptsLimitsUpToTheMaximumAndAnswers412Otherwise) {
   const LimitCase cases[] = {
-      {"0", true, 0},            {"1", true, 1},          {"10000", true, 10000},
-      {"010", true, 10},         {"10001", false, 0},     {"99999999999999999999", false, 0},
-      {"abc", true, 10000},      {"-1", true, 10000},     {"1.5", true, 10000},
-      {"10 ", true, 10000},      {" 10", true, 10000},    {"", true, 10000},
-      {"+5", true, 10000},       {"0x10", true, 10000},
+      {"0", true, 0},       {"1", true, 1},        {"10000", true, 10000},
+      {"010", true, 10},    {"10001", false, 0},   {"99999999999999999999", false, 0},
+      {"abc", true, 10000}, {"-1", true, 10000},   {"1.5", true, 10000},
+      {"10 ", true, 10000}, {" 10", true, 10000},  {"", true, 10000},
+      {"+5", true, 10000},  {"0x10", true, 10000},
   };
   for (const auto& c : cases) {
     auto q = listing_query(with_query({{"limit", c.limit}}), 10000);
@@ -99,12 +99,9 @@ struct DelimiterCase {
 TEST(ListingQuery, AcceptsADelimiterOfAnyLength) {
   // Swift 2.30's container and account servers group by any delimiter.
   const DelimiterCase cases[] = {
-      {"slash", "/", true},
-      {"empty", "", true},
-      {"two ascii", "ab", true},
-      {"two slashes", "//", true},
-      {"U+00FF", "\xc3\xbf", true},
-      {"U+1F600", "\xf0\x9f\x98\x80", true},
+      {"slash", "/", true},         {"empty", "", true},
+      {"two ascii", "ab", true},    {"two slashes", "//", true},
+      {"U+00FF", "\xc3\xbf", true}, {"U+1F600", "\xf0\x9f\x98\x80", true},
   };
   for (const auto& c : cases) {
     auto q = listing_query(with_query({{"delimiter", c.delimiter}}), 10000);
@@ -114,10 +111,10 @@ TEST(ListingQuery, AcceptsADelimiterOfAnyLength) {
 }
 
 TEST(ListingQuery, RejectsBadUtf8InTheParametersSwiftReadsAsText) {
-  for (const char* key : {"marker", "end_marker", "prefix", "delimiter", "path", "format",
-                          "reverse", "limit"}) {
-    for (const std::string& bad : {std::string("\xff"), std::string("\xc0\xaf"),
-                                   std::string("ok\xed\xa0\x80")}) {
+  for (const char* key :
+       {"marker", "end_marker", "prefix", "delimiter", "path", "format", "reverse", "limit"}) {
+    for (const std::string& bad :
+         {std::string("\xff"), std::string("\xc0\xaf"), std::string("ok\xed\xa0\x80")}) {
       auto q = listing_query(with_query({{key, bad}}), 10000);
       ASSERT_FALSE(q.ok()) << key;
       EXPECT_EQ(q.error().code, ErrorCode::kInvalidArgument) << key;
@@ -132,7 +129,8 @@ TEST(ListingQuery, RejectsBadUtf8InTheParametersSwiftReadsAsText) {
 }
 
 TEST(ListingQuery, ReadsReverseAsSwiftsConfigTrueValue) {
-  for (const char* yes : {"true", "True", "TRUE", "1", "yes", "Yes", "on", "ON", "t", "T", "y", "Y"}) {
+  for (const char* yes :
+       {"true", "True", "TRUE", "1", "yes", "Yes", "on", "ON", "t", "T", "y", "Y"}) {
     auto q = listing_query(with_query({{"reverse", yes}}), 10000);
     ASSERT_TRUE(q.ok());
     EXPECT_TRUE(q->reverse) << yes;
@@ -180,8 +178,8 @@ TEST(ListingFormat, ChoosesFromTheFormatParameterThenAcceptThenPlain) {
       {"-", "image/png, text/xml;q=0.1", ListFormat::kTextXml},
   };
   for (const auto& c : cases) {
-    http::Request req = c.format == "-" ? with_query({}, c.accept)
-                                        : with_query({{"format", c.format}}, c.accept);
+    http::Request req =
+        c.format == "-" ? with_query({}, c.accept) : with_query({{"format", c.format}}, c.accept);
     auto f = listing_format(req);
     ASSERT_TRUE(f.ok()) << "format=" << c.format << " Accept: " << c.accept;
     EXPECT_EQ(static_cast<int>(*f), static_cast<int>(c.want))
@@ -288,14 +286,14 @@ TEST(RenderContainers, JsonIsWhatPythonsJsonDumpsWrites) {
 }
 
 TEST(RenderContainers, JsonParsesBackToSwiftsFields) {
-  boost::json::value v = boost::json::parse(render_containers(ListFormat::kJson, "AUTH_p", containers()));
+  boost::json::value v =
+      boost::json::parse(render_containers(ListFormat::kJson, "AUTH_p", containers()));
   ASSERT_TRUE(v.is_array());
   const auto& arr = v.as_array();
   ASSERT_EQ(arr.size(), 3u);
-  EXPECT_EQ(arr[0], (boost::json::object{{"name", "alpha"},
-                                         {"count", 3},
-                                         {"bytes", 1234},
-                                         {"last_modified", kIso}}));
+  EXPECT_EQ(arr[0],
+            (boost::json::object{
+                {"name", "alpha"}, {"count", 3}, {"bytes", 1234}, {"last_modified", kIso}}));
   EXPECT_EQ(arr[1], (boost::json::object{{"subdir", "beta-"}}));
   EXPECT_EQ(arr[2].at("name").as_string(), kNasty);
   EXPECT_EQ(arr[2].at("last_modified").as_string(), "1970-01-01T00:00:00.000000");
@@ -361,9 +359,10 @@ TEST(RenderObjects, JsonStaticLinkNamesItsTargetEtagAndBytesBeforeThePath) {
   items[3].symlink_etag = "42aefbae01d2dfd981f7da7d823d689e";
   items[3].symlink_bytes = "6";
   std::string json = render_objects(ListFormat::kJson, "c", {items[3]});
-  EXPECT_NE(json.find("\"symlink_etag\": \"42aefbae01d2dfd981f7da7d823d689e\", \"symlink_bytes\": 6, "
-                      "\"symlink_path\": \"/v1/AUTH_p/c2/target\""),
-            std::string::npos)
+  EXPECT_NE(
+      json.find("\"symlink_etag\": \"42aefbae01d2dfd981f7da7d823d689e\", \"symlink_bytes\": 6, "
+                "\"symlink_path\": \"/v1/AUTH_p/c2/target\""),
+      std::string::npos)
       << json;
   // A size that is not a number never breaks the JSON.
   items[3].symlink_bytes = "6, \"x\": 1";
@@ -410,7 +409,8 @@ TEST(AppendPyJsonString, EscapesAsPythonsJsonDumpsWithEnsureAscii) {
 }
 
 TEST(PyJson, UsesPythonsSeparatorsAndKeepsKeyOrder) {
-  boost::json::value v = {{"b", 1}, {"a", boost::json::array{true, nullptr, "x"}}, {"c", {{"d", -2}}}};
+  boost::json::value v = {
+      {"b", 1}, {"a", boost::json::array{true, nullptr, "x"}}, {"c", {{"d", -2}}}};
   EXPECT_EQ(py_json(v), "{\"b\": 1, \"a\": [true, null, \"x\"], \"c\": {\"d\": -2}}");
   EXPECT_EQ(py_json(boost::json::array{}), "[]");
 }
@@ -444,7 +444,6 @@ TEST(ListedContentType, RejoinsParametersAsSwiftsExtractSwiftBytes) {
   };
   for (const auto& [in, want] : cases) EXPECT_EQ(listed_content_type(in), want) << in;
 }
-
 
 }  // namespace
 }  // namespace onestack::object::api

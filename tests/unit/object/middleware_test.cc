@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <cstring>
 
 #include "object/api/middleware.h"
@@ -63,7 +63,8 @@ TEST(TempUrlSignature, VerifiesEveryFormSwiftAccepts) {
       {"3d698b4acd618d12cf5fcd3363338865de9fe7e95376be39e788d21b5abb31351020d45b331bcb0db9489befe45"
        "921c51682b9b27db9d5b9040f1ce6c837a155",
        true, true},
-      {"sha512:PWmLSs1hjRLPX80zYzOIZd6f5-lTdr4554jSG1q7MTUQINRbMxvLDblIm-_kWSHFFoK5sn251bkEDxzmyDehVQ",
+      {"sha512:PWmLSs1hjRLPX80zYzOIZd6f5-lTdr4554jSG1q7MTUQINRbMxvLDblIm-_"
+       "kWSHFFoK5sn251bkEDxzmyDehVQ",
        true, true},
       {"sha256:NkhAebFsVVKt4CSbdxGr+yjAh/ULGf8ZgPgMw9UFxO4=", true, true},
       {"sha256:NkhAebFsVVKt4CSbdxGr+yjAh/ULGf8ZgPgMw9UFxO4", true, true},
@@ -113,11 +114,15 @@ TEST(TempUrlIpRange, MatchesAddressesLikePythonsIpNetwork) {
     const char* range;
     bool in;
   } cases[] = {
-      {"127.0.0.1", "127.0.0.1", true},       {"127.0.0.2", "127.0.0.1", false},
-      {"10.1.2.3", "10.0.0.0/8", true},       {"11.1.2.3", "10.0.0.0/8", false},
+      {"127.0.0.1", "127.0.0.1", true},
+      {"127.0.0.2", "127.0.0.1", false},
+      {"10.1.2.3", "10.0.0.0/8", true},
+      {"11.1.2.3", "10.0.0.0/8", false},
       {"10.1.2.3", "10.0.0.1/8", false},  // host bits set: ip_network refuses
-      {"::1", "::1/128", true},               {"2001:db8::5", "2001:db8::/32", true},
-      {"127.0.0.1", "::1", false},            {"127.0.0.1", "not-an-ip", false},
+      {"::1", "::1/128", true},
+      {"2001:db8::5", "2001:db8::/32", true},
+      {"127.0.0.1", "::1", false},
+      {"127.0.0.1", "not-an-ip", false},
       {"127.0.0.1", "127.0.0.0/33", false},
   };
   for (const auto& c : cases) EXPECT_EQ(ip_in_range(c.ip, c.range), c.in) << c.ip << " " << c.range;
@@ -159,7 +164,7 @@ struct Part {
 };
 
 boost::asio::awaitable<Result<std::vector<Part>>> read_all(http::BodyReader& body,
-                                                          std::string boundary) {
+                                                           std::string boundary) {
   MultipartReader mr(body, std::move(boundary));
   std::vector<Part> parts;
   for (;;) {
@@ -185,7 +190,8 @@ boost::asio::awaitable<void> read_into(http::BodyReader& body, std::string bound
   *out = co_await read_all(body, std::move(boundary));
 }
 
-Result<std::vector<Part>> parse(const std::string& body, const std::string& boundary, size_t piece) {
+Result<std::vector<Part>> parse(const std::string& body, const std::string& boundary,
+                                size_t piece) {
   boost::asio::io_context io;
   PieceReader reader(body, piece);
   std::optional<Result<std::vector<Part>>> out;
@@ -197,8 +203,10 @@ Result<std::vector<Part>> parse(const std::string& body, const std::string& boun
 // Tempest's form (test_object_formpost.py), CRLF-joined.
 std::string tempest_form() {
   return "----boundary--\r\nContent-Disposition: form-data; name=\"redirect\"\r\n\r\n\r\n"
-         "----boundary--\r\nContent-Disposition: form-data; name=\"max_file_size\"\r\n\r\n104857600\r\n"
-         "----boundary--\r\nContent-Disposition: form-data; name=\"file1\"; filename=\"testfile\"\r\n"
+         "----boundary--\r\nContent-Disposition: form-data; "
+         "name=\"max_file_size\"\r\n\r\n104857600\r\n"
+         "----boundary--\r\nContent-Disposition: form-data; name=\"file1\"; "
+         "filename=\"testfile\"\r\n"
          "Content-Type: application/octet-stream\r\n\r\nhello world\r\n"
          "----boundary----\r\n";
 }
@@ -220,13 +228,16 @@ TEST(MultipartReader, ReadsTempestsFormWhateverTheReadSize) {
 }
 
 TEST(MultipartReader, KeepsDataThatLooksLikeAPartialDelimiter) {
-  std::string body = "\r\n--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\"\r\n\r\n"
-                     "line\r\n--XyNot a boundary\r\n--XyZZ still data\r\n--XyZ--";
+  std::string body =
+      "\r\n--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\"\r\n\r\n"
+      "line\r\n--XyNot a boundary\r\n--XyZZ still data\r\n--XyZ--";
   auto parts = parse(body, "XyZ", 3);
   // "\r\n--XyZZ" starts with the delimiter: it ends the part there, and
   // what follows on that line is not a boundary line.
   ASSERT_FALSE(parts.ok());
-  auto ok = parse("--XyZ\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nline\r\n--XyNot\r\n--XyZ--", "XyZ", 2);
+  auto ok =
+      parse("--XyZ\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nline\r\n--XyNot\r\n--XyZ--",
+            "XyZ", 2);
   ASSERT_TRUE(ok.ok()) << ok.error().message;
   ASSERT_EQ(ok->size(), 1u);
   EXPECT_EQ((*ok)[0].data, "line\r\n--XyNot");
@@ -240,7 +251,8 @@ TEST(MultipartReader, RefusesBadStartsAndTruncatedBodies) {
       {"garbage\r\n--b\r\n\r\nx\r\n--b--", "invalid starting boundary"},
       {"--c\r\n\r\nx\r\n--c--", "invalid starting boundary"},
       {"", "invalid starting boundary"},
-      {"--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nnever ends", "premature end of body"},
+      {"--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nnever ends",
+       "premature end of body"},
       {"--b\r\nContent-Disposition: form-data; name=\"a\"", "malformed part headers"},
   };
   for (const auto& c : cases) {
@@ -252,7 +264,8 @@ TEST(MultipartReader, RefusesBadStartsAndTruncatedBodies) {
 }
 
 TEST(MultipartReader, AllowsBlankLinesBeforeTheFirstBoundary) {
-  auto parts = parse("\r\n\r\n--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--b--\r\n", "b", 3);
+  auto parts = parse(
+      "\r\n\r\n--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--b--\r\n", "b", 3);
   ASSERT_TRUE(parts.ok()) << parts.error().message;
   ASSERT_EQ(parts->size(), 1u);
   EXPECT_EQ((*parts)[0].data, "1");
@@ -260,14 +273,16 @@ TEST(MultipartReader, AllowsBlankLinesBeforeTheFirstBoundary) {
 
 TEST(MultipartReader, ParsesHeaderParameters) {
   std::vector<std::pair<std::string, std::string>> params;
-  EXPECT_EQ(parse_header_params("Form-Data; name=\"a b\"; filename=\"x\\\"y.txt\"; size=3", &params),
-            "form-data");
+  EXPECT_EQ(
+      parse_header_params("Form-Data; name=\"a b\"; filename=\"x\\\"y.txt\"; size=3", &params),
+      "form-data");
   ASSERT_EQ(params.size(), 3u);
   EXPECT_EQ(params[0], (std::pair<std::string, std::string>{"name", "a b"}));
   EXPECT_EQ(params[1], (std::pair<std::string, std::string>{"filename", "x\"y.txt"}));
   EXPECT_EQ(params[2], (std::pair<std::string, std::string>{"size", "3"}));
   params.clear();
-  EXPECT_EQ(parse_header_params("multipart/form-data; boundary=----abc", &params), "multipart/form-data");
+  EXPECT_EQ(parse_header_params("multipart/form-data; boundary=----abc", &params),
+            "multipart/form-data");
   ASSERT_EQ(params.size(), 1u);
   EXPECT_EQ(params[0].second, "----abc");
 }
@@ -278,7 +293,8 @@ TEST(BulkDeleteBody, SplitsAndDecodesLinesKeepingBlankOnes) {
   DeleteList list(10, 100);
   ASSERT_TRUE(list.feed("/c/o%201\n\n  c2/dir/o2  \r\nc3%zz").ok());
   ASSERT_TRUE(list.feed("").ok());
-  EXPECT_EQ(std::move(list).names(), (std::vector<std::string>{"/c/o 1", "", "c2/dir/o2", "c3%zz"}));
+  EXPECT_EQ(std::move(list).names(),
+            (std::vector<std::string>{"/c/o 1", "", "c2/dir/o2", "c3%zz"}));
 }
 
 TEST(BulkDeleteBody, ABlankLastLineIsNoName) {
@@ -313,8 +329,9 @@ TEST(BulkDeleteBody, SplitsContainerAndObject) {
     const char* container;
     const char* object;
   } cases[] = {
-      {"/c/o", true, "c", "o"},     {"c/dir/o", true, "c", "dir/o"}, {"/c", true, "c", ""},
-      {"c/", true, "c", ""},        {"/", false, "", ""},            {"//o", true, "o", ""},
+      {"/c/o", true, "c", "o"}, {"c/dir/o", true, "c", "dir/o"},
+      {"/c", true, "c", ""},    {"c/", true, "c", ""},
+      {"/", false, "", ""},     {"//o", true, "o", ""},
   };
   for (const auto& c : cases) {
     std::string container, object;
@@ -341,7 +358,8 @@ TEST(CorsOrigin, MatchesSpaceSeparatedListsAndStar) {
       {"", "http://a.example", false},
       {"http://a.example", "", false},
   };
-  for (const auto& c : cases) EXPECT_EQ(cors_origin_allowed(c.allowed, c.origin), c.ok) << c.allowed;
+  for (const auto& c : cases)
+    EXPECT_EQ(cors_origin_allowed(c.allowed, c.origin), c.ok) << c.allowed;
 }
 
 }  // namespace

@@ -60,7 +60,8 @@ TEST(CheckNames, RejectsBadUtf8AndNulWith412WhateverTheLength) {
       {"bad UTF-8 container", {"AUTH_p", "\xff", "o"}, ErrorCode::kPreconditionFailed},
       // Lengths are checked only where Swift checks them (check_name_length).
       {"object 1025", {"AUTH_p", "c", std::string(1025, 'o')}, ErrorCode::kInternal},
-      {"long and bad", {"AUTH_p", "c", std::string(2000, 'o') + "\xff"},
+      {"long and bad",
+       {"AUTH_p", "c", std::string(2000, 'o') + "\xff"},
        ErrorCode::kPreconditionFailed},
   };
   for (const auto& c : cases) {
@@ -86,10 +87,14 @@ TEST(CheckNameLength, ChecksOnlyTheLevelAskedFor) {
       {"object 1024", {"AUTH_p", "c", std::string(1024, 'o')}, NameLevel::kObject, true},
       {"object 1025", {"AUTH_p", "c", std::string(1025, 'o')}, NameLevel::kObject, false},
       // A long name at another level is not this check's business.
-      {"object level, long container", {"AUTH_p", std::string(300, 'c'), "o"}, NameLevel::kObject,
+      {"object level, long container",
+       {"AUTH_p", std::string(300, 'c'), "o"},
+       NameLevel::kObject,
        true},
-      {"container level, long object", {"AUTH_p", "c", std::string(2000, 'o')},
-       NameLevel::kContainer, true},
+      {"container level, long object",
+       {"AUTH_p", "c", std::string(2000, 'o')},
+       NameLevel::kContainer,
+       true},
   };
   Limits limits;
   for (const auto& c : cases) {
@@ -103,10 +108,12 @@ TEST(CheckNameLength, ChecksOnlyTheLevelAskedFor) {
 
 TEST(CheckNameLength, AnswersObjectsInPlainTextAndTheRestInSwobsHtml) {
   Limits limits;
-  Status obj = check_name_length(limits, {"AUTH_p", "c", std::string(1025, 'o')}, NameLevel::kObject);
+  Status obj =
+      check_name_length(limits, {"AUTH_p", "c", std::string(1025, 'o')}, NameLevel::kObject);
   ASSERT_FALSE(obj.ok());
   EXPECT_EQ(obj.error().media_type, "text/plain");
-  Status cont = check_name_length(limits, {"AUTH_p", std::string(257, 'c'), ""}, NameLevel::kContainer);
+  Status cont =
+      check_name_length(limits, {"AUTH_p", std::string(257, 'c'), ""}, NameLevel::kContainer);
   ASSERT_FALSE(cont.ok());
   EXPECT_TRUE(cont.error().media_type.empty());
 }
@@ -120,12 +127,14 @@ std::string repeat(std::string_view s, size_t n) {
 TEST(CheckNameLength, CountsCharactersNotBytesAsSwiftOnPython3Does) {
   Limits limits;
   // 256 two-byte characters: 512 bytes, 256 characters.
-  EXPECT_TRUE(check_name_length(limits, {"AUTH_p", repeat("\xc3\xa9", 256), "o"},
-                                NameLevel::kContainer).ok());
-  EXPECT_TRUE(check_name_length(limits, {"AUTH_p", "c", repeat("\xe2\x82\xac", 1024)},
-                                NameLevel::kObject).ok());
-  Status st = check_name_length(limits, {"AUTH_p", repeat("\xc3\xa9", 257), "o"},
-                                NameLevel::kContainer);
+  EXPECT_TRUE(
+      check_name_length(limits, {"AUTH_p", repeat("\xc3\xa9", 256), "o"}, NameLevel::kContainer)
+          .ok());
+  EXPECT_TRUE(
+      check_name_length(limits, {"AUTH_p", "c", repeat("\xe2\x82\xac", 1024)}, NameLevel::kObject)
+          .ok());
+  Status st =
+      check_name_length(limits, {"AUTH_p", repeat("\xc3\xa9", 257), "o"}, NameLevel::kContainer);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().message, "Container name length of 257 longer than 256");
   st = check_name_length(limits, {"AUTH_p", "c", repeat("\xf0\x9f\x98\x80", 1025)},
@@ -232,15 +241,15 @@ TEST(MetadataUpdates, UsesTheConfiguredLengthLimits) {
   Limits limits;
   limits.max_meta_name_length = 3;
   limits.max_meta_value_length = 2;
-  EXPECT_TRUE(metadata_updates(limits, with_headers({{"X-Object-Meta-abc", "vv"}}),
-                               "x-object-meta-", {})
-                  .ok());
-  EXPECT_FALSE(metadata_updates(limits, with_headers({{"X-Object-Meta-abcd", "v"}}),
-                                "x-object-meta-", {})
-                   .ok());
-  EXPECT_FALSE(metadata_updates(limits, with_headers({{"X-Object-Meta-a", "vvv"}}),
-                                "x-object-meta-", {})
-                   .ok());
+  EXPECT_TRUE(
+      metadata_updates(limits, with_headers({{"X-Object-Meta-abc", "vv"}}), "x-object-meta-", {})
+          .ok());
+  EXPECT_FALSE(
+      metadata_updates(limits, with_headers({{"X-Object-Meta-abcd", "v"}}), "x-object-meta-", {})
+          .ok());
+  EXPECT_FALSE(
+      metadata_updates(limits, with_headers({{"X-Object-Meta-a", "vvv"}}), "x-object-meta-", {})
+          .ok());
 }
 
 store::Metadata items(size_t n, size_t value_size) {

@@ -59,24 +59,47 @@ struct PutCase {
 TEST(ParseObjectPut, RefusesWhatSwiftsProxyRefusesWithItsWords) {
   const std::string future = std::to_string(std::time(nullptr) + 3600);
   const PutCase cases[] = {
-      {"two codings", {{"Transfer-Encoding", "gzip, chunked"}}, ErrorCode::kNotImplemented,
-       "Unsupported Transfer-Coding header value specified in Transfer-Encoding header", true},
-      {"not chunked", {{"Transfer-Encoding", "gzip"}}, ErrorCode::kInvalidArgument,
-       "Invalid Transfer-Encoding header value", true},
+      {"two codings",
+       {{"Transfer-Encoding", "gzip, chunked"}},
+       ErrorCode::kNotImplemented,
+       "Unsupported Transfer-Coding header value specified in Transfer-Encoding header",
+       true},
+      {"not chunked",
+       {{"Transfer-Encoding", "gzip"}},
+       ErrorCode::kInvalidArgument,
+       "Invalid Transfer-Encoding header value",
+       true},
       {"no length", {}, ErrorCode::kLengthRequired, "Missing Content-Length header.", true},
-      {"float delete-at", {{"Transfer-Encoding", "chunked"}, {"X-Delete-At", "1.5"}},
-       ErrorCode::kInvalidArgument, "Non-integer X-Delete-At", true},
-      {"past delete-at", {{"Transfer-Encoding", "chunked"}, {"X-Delete-At", "100"}},
-       ErrorCode::kInvalidArgument, "X-Delete-At in past", true},
-      {"zero delete-after", {{"Transfer-Encoding", "chunked"}, {"X-Delete-After", "0"}},
-       ErrorCode::kInvalidArgument, "X-Delete-After in past", true},
-      {"bad delete-after", {{"Transfer-Encoding", "chunked"}, {"X-Delete-After", "soon"}},
-       ErrorCode::kInvalidArgument, "Non-integer X-Delete-After", true},
-      {"swift_bytes", {{"Transfer-Encoding", "chunked"}, {"Content-Type", "text/plain; swift_bytes=3"}},
-       ErrorCode::kInvalidArgument, "Invalid Content-Type, swift_* is not a valid parameter name.",
+      {"float delete-at",
+       {{"Transfer-Encoding", "chunked"}, {"X-Delete-At", "1.5"}},
+       ErrorCode::kInvalidArgument,
+       "Non-integer X-Delete-At",
+       true},
+      {"past delete-at",
+       {{"Transfer-Encoding", "chunked"}, {"X-Delete-At", "100"}},
+       ErrorCode::kInvalidArgument,
+       "X-Delete-At in past",
+       true},
+      {"zero delete-after",
+       {{"Transfer-Encoding", "chunked"}, {"X-Delete-After", "0"}},
+       ErrorCode::kInvalidArgument,
+       "X-Delete-After in past",
+       true},
+      {"bad delete-after",
+       {{"Transfer-Encoding", "chunked"}, {"X-Delete-After", "soon"}},
+       ErrorCode::kInvalidArgument,
+       "Non-integer X-Delete-After",
+       true},
+      {"swift_bytes",
+       {{"Transfer-Encoding", "chunked"}, {"Content-Type", "text/plain; swift_bytes=3"}},
+       ErrorCode::kInvalidArgument,
+       "Invalid Content-Type, swift_* is not a valid parameter name.",
        false},
-      {"bad type", {{"Transfer-Encoding", "chunked"}, {"Content-Type", "text/\xff"}},
-       ErrorCode::kInvalidArgument, "Invalid Content-Type", true},
+      {"bad type",
+       {{"Transfer-Encoding", "chunked"}, {"Content-Type", "text/\xff"}},
+       ErrorCode::kInvalidArgument,
+       "Invalid Content-Type",
+       true},
   };
   Limits limits;
   for (const auto& c : cases) {
@@ -110,7 +133,8 @@ TEST(ParseObjectPut, ReadsTheWriteItDescribes) {
 }
 
 TEST(ParseObjectPut, CapsAFarXDeleteAtAsSwiftDoes) {
-  http::Request req = put_request({{"Transfer-Encoding", "chunked"}, {"X-Delete-At", "99999999999"}});
+  http::Request req =
+      put_request({{"Transfer-Encoding", "chunked"}, {"X-Delete-At", "99999999999"}});
   auto w = parse_object_put(Limits{}, req, kTarget);
   ASSERT_TRUE(w.ok());
   EXPECT_EQ(*w->delete_at, 9999999999);

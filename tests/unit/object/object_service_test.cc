@@ -4,10 +4,10 @@
 // streaming (PartsBody, receive_blob) driven on an io_context.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <ctime>
@@ -68,8 +68,7 @@ class RacingStore final : public store::ObjectStore {
   Status ensure_account(const std::string& a, int64_t now) override {
     return inner_.ensure_account(a, now);
   }
-  Status update_account_meta(const std::string& a, const store::Metadata& m,
-                             int64_t now) override {
+  Status update_account_meta(const std::string& a, const store::Metadata& m, int64_t now) override {
     return inner_.update_account_meta(a, m, now);
   }
   Result<std::vector<store::ContainerListEntry>> list_containers(
@@ -83,8 +82,8 @@ class RacingStore final : public store::ObjectStore {
                                                const std::string& c) override {
     return inner_.get_container(a, c);
   }
-  Status update_container_meta(const std::string& a, const std::string& c,
-                               const store::Metadata& m, std::optional<int64_t> put_us) override {
+  Status update_container_meta(const std::string& a, const std::string& c, const store::Metadata& m,
+                               std::optional<int64_t> put_us) override {
     return inner_.update_container_meta(a, c, m, put_us);
   }
   Status delete_container(const std::string& a, const std::string& c) override {
@@ -444,10 +443,9 @@ TEST(ParseHttpDate, RoundTripsWhatHttpDateWrites) {
 }
 
 TEST(ParseHttpDate, RejectsAnythingElse) {
-  for (const char* s : {"", "now", "1700000000", "2023-11-14T22:13:20Z",
-                        "Sun, 06 Nov 1994", "Sun, 06 Nov 1994 08:49:37 GMT trailing",
-                        "Sun, 06 Nov 1994 08:49:37 PST", "Sun, 32 Nov 1994 08:49:37 GMT",
-                        "Sun, 06 Foo 1994 08:49:37 GMT"}) {
+  for (const char* s : {"", "now", "1700000000", "2023-11-14T22:13:20Z", "Sun, 06 Nov 1994",
+                        "Sun, 06 Nov 1994 08:49:37 GMT trailing", "Sun, 06 Nov 1994 08:49:37 PST",
+                        "Sun, 32 Nov 1994 08:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT"}) {
     EXPECT_FALSE(parse_http_date(s).has_value()) << s;
   }
 }
@@ -507,8 +505,8 @@ TEST_F(ObjectServiceTest, PartsBodyProducesTextAndBlobRangesInOrder) {
   parts[5].blob_id = big_id, parts[5].offset = 0, parts[5].length = big.size();
   parts[6].blob_id = small_id, parts[6].offset = 9, parts[6].length = 0;  // nothing
   parts[7].text = "tail";
-  const std::string want = "head\r\n" + big.substr(1000, 300000) + "--sep\r\n" +
-                           small.substr(2, 5) + big + "tail";
+  const std::string want =
+      "head\r\n" + big.substr(1000, 300000) + "--sep\r\n" + small.substr(2, 5) + big + "tail";
   PartsBody body(*svc_, parts);
   ASSERT_TRUE(body.size().has_value());
   EXPECT_EQ(*body.size(), want.size());

@@ -54,16 +54,11 @@ constexpr auto kPartial = RangeDecision::kPartial;
 
 TEST(ParseRange, ServesSingleSuffixAndOpenEndedRangesAsSwobDoes) {
   const RangeCase cases[] = {
-      {"bytes=0-9", 100, kPartial, {{0, 10}}},
-      {"bytes=1-7", 10, kPartial, {{1, 8}}},
-      {"bytes=1-7", 5, kPartial, {{1, 5}}},
-      {"bytes=99-99", 100, kPartial, {{99, 100}}},
-      {"bytes=-10", 100, kPartial, {{90, 100}}},
-      {"bytes=-7", 5, kPartial, {{0, 5}}},
-      {"bytes=-100", 100, kPartial, {{0, 100}}},
-      {"bytes=-200", 100, kPartial, {{0, 100}}},
-      {"bytes=90-", 100, kPartial, {{90, 100}}},
-      {"bytes=0-", 100, kPartial, {{0, 100}}},
+      {"bytes=0-9", 100, kPartial, {{0, 10}}},   {"bytes=1-7", 10, kPartial, {{1, 8}}},
+      {"bytes=1-7", 5, kPartial, {{1, 5}}},      {"bytes=99-99", 100, kPartial, {{99, 100}}},
+      {"bytes=-10", 100, kPartial, {{90, 100}}}, {"bytes=-7", 5, kPartial, {{0, 5}}},
+      {"bytes=-100", 100, kPartial, {{0, 100}}}, {"bytes=-200", 100, kPartial, {{0, 100}}},
+      {"bytes=90-", 100, kPartial, {{90, 100}}}, {"bytes=0-", 100, kPartial, {{0, 100}}},
       {"bytes=1-", 5, kPartial, {{1, 5}}},
   };
   for (const auto& c : cases) expect_range(c);
@@ -83,12 +78,9 @@ TEST(ParseRange, ClampsAnEndPastTheSizeToTheLastByte) {
 
 TEST(ParseRange, AnswersUnsatisfiableWhenNoSpecReachesTheObject) {
   const RangeCase cases[] = {
-      {"bytes=-0", 100, k416, {}},
-      {"bytes=100-", 100, k416, {}},
-      {"bytes=100-200", 100, k416, {}},
-      {"bytes=5-10", 2, k416, {}},
-      {"bytes=100-,-0", 100, k416, {}},
-      {"bytes=99999999999999999999-", 100, k416, {}},
+      {"bytes=-0", 100, k416, {}},      {"bytes=100-", 100, k416, {}},
+      {"bytes=100-200", 100, k416, {}}, {"bytes=5-10", 2, k416, {}},
+      {"bytes=100-,-0", 100, k416, {}}, {"bytes=99999999999999999999-", 100, k416, {}},
   };
   for (const auto& c : cases) expect_range(c);
 }
@@ -127,11 +119,26 @@ TEST(ParseRange, IgnoresSpacesAndTheUnitsCaseAsSwobDoes) {
 
 TEST(ParseRange, IgnoresAMalformedHeaderAndServesTheWholeObject) {
   // swob.Range raises ValueError for each of these: the header is ignored.
-  for (const char* h : {"", "bytes=", "bits=0-1", "nonbytes=foobar,10-2", "bytes=5-3", "bytes=-",
-                        "bytes=45", "bytes=a-b", "bytes=foo-bar,3-5", "bytes=4-10,45",
-                        "bytes=foobar,3-5", "bytes=nonumber-5", "bytes=--1", "bytes=--0",
-                        "bytes=0-1,", "bytes=,0-1", "bytes=0x1-5", "bytes=1-2-3",
-                        "bytes=5-+6", "bytes=-+5"}) {
+  for (const char* h : {"",
+                        "bytes=",
+                        "bits=0-1",
+                        "nonbytes=foobar,10-2",
+                        "bytes=5-3",
+                        "bytes=-",
+                        "bytes=45",
+                        "bytes=a-b",
+                        "bytes=foo-bar,3-5",
+                        "bytes=4-10,45",
+                        "bytes=foobar,3-5",
+                        "bytes=nonumber-5",
+                        "bytes=--1",
+                        "bytes=--0",
+                        "bytes=0-1,",
+                        "bytes=,0-1",
+                        "bytes=0x1-5",
+                        "bytes=1-2-3",
+                        "bytes=5-+6",
+                        "bytes=-+5"}) {
     expect_range({h, 100, kWhole, {}});
   }
 }
@@ -180,12 +187,16 @@ TEST(ParseRange, AnswersUnsatisfiableForMoreThanTwoOverlappingPairs) {
 TEST(ParseRange, AnswersUnsatisfiableForEightOrMoreRangesOutOfOrder) {
   const RangeCase cases[] = {
       {"bytes=10-19,0-9", 100, kPartial, {{10, 20}, {0, 10}}},
-      {"bytes=100-109,200-209,300-309,500-509,400-409,600-609,700-709", 100000, kPartial,
+      {"bytes=100-109,200-209,300-309,500-509,400-409,600-609,700-709",
+       100000,
+       kPartial,
        {{100, 110}, {200, 210}, {300, 310}, {500, 510}, {400, 410}, {600, 610}, {700, 710}}},
       {"bytes=100-109,200-209,300-309,500-509,400-409,600-609,700-709,800-809", 100000, k416, {}},
       {"bytes=80-89,70-79,60-69,50-59,40-49,30-39,20-29,10-19,0-9", 100, k416, {}},
       // Eight ranges in ascending order are fine.
-      {"bytes=0-0,2-2,4-4,6-6,8-8,10-10,12-12,14-14", 100, kPartial,
+      {"bytes=0-0,2-2,4-4,6-6,8-8,10-10,12-12,14-14",
+       100,
+       kPartial,
        {{0, 1}, {2, 3}, {4, 5}, {6, 7}, {8, 9}, {10, 11}, {12, 13}, {14, 15}}},
       // Ties on the start compare the ends, as swob compares tuples.
       {"bytes=0-0,2-2,4-4,6-6,8-8,10-10,12-13,12-12", 100, k416, {}},
@@ -238,8 +249,7 @@ struct ConditionCase {
 
 void expect_conditions(const ConditionCase& c) {
   http::Request req = with_headers({{c.header, c.value}});
-  EXPECT_EQ(std::string(name(check_conditions(req, kEtag, kModified, c.get_or_head))),
-            name(c.want))
+  EXPECT_EQ(std::string(name(check_conditions(req, kEtag, kModified, c.get_or_head))), name(c.want))
       << c.header << ": " << c.value << (c.get_or_head ? " (GET)" : " (PUT)");
 }
 
@@ -329,8 +339,8 @@ TEST(CheckConditions, IfUnmodifiedSinceFailsOnlyWhenTheObjectIsNewer) {
 }
 
 TEST(CheckConditions, IgnoresDatesItCannotParse) {
-  for (const char* d : {"", "yesterday", "1994-11-06T08:49:37Z", "Sun, 06 Nov 1994 08:49:37 GMT junk",
-                        "784111777"}) {
+  for (const char* d : {"", "yesterday", "1994-11-06T08:49:37Z",
+                        "Sun, 06 Nov 1994 08:49:37 GMT junk", "784111777"}) {
     expect_conditions({"If-Modified-Since", d, true, Condition::kProceed});
     expect_conditions({"If-Unmodified-Since", d, true, Condition::kProceed});
   }

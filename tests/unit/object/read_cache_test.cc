@@ -106,8 +106,8 @@ TEST(ReadCache, StaysWithinItsBytesDroppingTheLeastRecentlyUsed) {
   }
   EXPECT_LE(cache.bytes(), 64u * 1024);
   EXPECT_NE(cache.body("b0"), nullptr);
-  EXPECT_EQ(cache.body("b1"), nullptr);     // oldest unused: gone
-  EXPECT_NE(cache.body("b39"), nullptr);    // newest: kept
+  EXPECT_EQ(cache.body("b1"), nullptr);   // oldest unused: gone
+  EXPECT_NE(cache.body("b39"), nullptr);  // newest: kept
   // One entry larger than an eighth of the cache is never kept.
   cache.put_body("huge", std::make_shared<const std::string>(9000, 'y'));
   EXPECT_EQ(cache.body("huge"), nullptr);
@@ -156,12 +156,13 @@ TEST(CachedObjectStore, WritesDropWhatTheyChange) {
 
   fill();
   ASSERT_TRUE(cache.object("AUTH_p", "c", "o"));
-  ASSERT_TRUE(store.update_object("AUTH_p", "c", "o", {{"x-object-meta-k", "v"}}, "text/plain", 0)
-                  .ok());
+  ASSERT_TRUE(
+      store.update_object("AUTH_p", "c", "o", {{"x-object-meta-k", "v"}}, "text/plain", 0).ok());
   EXPECT_FALSE(cache.object("AUTH_p", "c", "o"));
 
   fill();
-  ASSERT_TRUE(store.update_container_meta("AUTH_p", "c", {{"x-container-meta-k", "v"}}, std::nullopt).ok());
+  ASSERT_TRUE(
+      store.update_container_meta("AUTH_p", "c", {{"x-container-meta-k", "v"}}, std::nullopt).ok());
   EXPECT_FALSE(cache.container("AUTH_p", "c"));
   EXPECT_FALSE(cache.container_settings("AUTH_p", "c"));
 

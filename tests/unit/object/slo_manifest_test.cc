@@ -39,8 +39,8 @@ TEST(SloManifestPut, AcceptsPathEtagSizeAndRange) {
 }
 
 TEST(SloManifestPut, DecodesDataSegments) {
-  auto r = parse_manifest_put(R"([{"data": "aGVsbG8="}, {"path": "/c/o"}, {"data": "YQ"}])",
-                              "c", "m");
+  auto r =
+      parse_manifest_put(R"([{"data": "aGVsbG8="}, {"path": "/c/o"}, {"data": "YQ"}])", "c", "m");
   // "YQ" lacks its padding: Swift's strict_b64decode refuses it.
   EXPECT_FALSE(r.ok());
   r = parse_manifest_put(R"([{"data": "aGVsbG8="}, {"path": "/c/o"}])", "c", "m");
@@ -62,7 +62,8 @@ TEST(SloManifestPut, ReportsSwiftsMessages) {
       {R"([{"path": "/c/o", "name": "x", "hash": "y"}])",
        "Index 0: extraneous keys \"hash\", \"name\"\n"},
       // Swift adds the "at least one object" line whatever else went wrong.
-      {R"([{"data": "aGk=", "etag": "x"}, {"path": "/c/o"}])", "Index 0: extraneous keys \"etag\"\n"},
+      {R"([{"data": "aGk=", "etag": "x"}, {"path": "/c/o"}])",
+       "Index 0: extraneous keys \"etag\"\n"},
       {R"([{"data": "!!"}])",
        "Index 0: data must be valid base64\n"
        "Inline data segments require at least one object-backed segment.\n"},
@@ -78,12 +79,14 @@ TEST(SloManifestPut, ReportsSwiftsMessages) {
       {R"([{"path": "c/manifest"}])", "Index 0: manifest must not include itself as a segment\n"},
       {R"([{"path": "/c/o", "range": "x-y"}])", "Index 0: invalid range\n"},
       {R"([{"path": "/c/o", "range": "5-2"}])", "Index 0: invalid range\n"},
-      {R"([{"path": "/c/o", "range": "1-2,4-5"}])", "Index 0: multiple ranges (only one allowed)\n"},
+      {R"([{"path": "/c/o", "range": "1-2,4-5"}])",
+       "Index 0: multiple ranges (only one allowed)\n"},
       {R"([{"path": "/c/o", "size_bytes": 3, "range": "5-"}])", "Index 0: unsatisfiable range\n"},
       {R"([{"data": "!!"}, {"path": "/c/o"}])", "Index 0: data must be valid base64\n"},
       {R"([{"data": ""}, {"path": "/c/o"}])",
        "Index 0: too small; each segment must be at least 1 byte.\n"},
-      {R"([{"data": "aGk="}])", "Inline data segments require at least one object-backed segment.\n"},
+      {R"([{"data": "aGk="}])",
+       "Inline data segments require at least one object-backed segment.\n"},
       {R"([1, {"path": "/c/"}])",
        "Index 0: not a JSON object\nIndex 1: path does not refer to an object. Path must be of "
        "the form /container/object.\n"},
@@ -92,8 +95,8 @@ TEST(SloManifestPut, ReportsSwiftsMessages) {
 }
 
 TEST(SloManifestPut, LetsTheLastSegmentBeEmpty) {
-  auto r = parse_manifest_put(R"([{"path": "/c/o", "size_bytes": 1}, {"path": "/c/p", "size_bytes": 0}])",
-                              "c", "m");
+  auto r = parse_manifest_put(
+      R"([{"path": "/c/o", "size_bytes": 1}, {"path": "/c/p", "size_bytes": 0}])", "c", "m");
   EXPECT_TRUE(r.ok());
 }
 
@@ -199,8 +202,7 @@ TEST(SloEtag, IsTheMd5OfTheSegmentEtagsAsSwiftComputesIt) {
   EXPECT_EQ(slo_etag(segs), md5_hex("etagoftheobjectsegment1etagoftheobjectsegment2"));
   segs[0].range = std::make_pair(uint64_t{1}, uint64_t{2});
   segs[1].range = std::make_pair(uint64_t{3}, uint64_t{4});
-  EXPECT_EQ(slo_etag(segs),
-            md5_hex("etagoftheobjectsegment1:1-2;etagoftheobjectsegment2:3-4;"));
+  EXPECT_EQ(slo_etag(segs), md5_hex("etagoftheobjectsegment1:1-2;etagoftheobjectsegment2:3-4;"));
   StoredSegment data;
   data.is_data = true;
   data.data = "interstitial";
@@ -239,7 +241,8 @@ TEST(SloStoredManifest, RoundTripsInSwiftsFormat) {
             "{\"data\": \"aGk=\"}]");
   EXPECT_FALSE(parse_stored_manifest("{}").ok());
   EXPECT_FALSE(parse_stored_manifest(R"([{"name": "/c/o"}])").ok());
-  EXPECT_FALSE(parse_stored_manifest(R"([{"name": "/c/o", "bytes": 3, "hash": "h", "range": "1-5"}])").ok());
+  EXPECT_FALSE(
+      parse_stored_manifest(R"([{"name": "/c/o", "bytes": 3, "hash": "h", "range": "1-5"}])").ok());
 }
 
 TEST(SloSlices, MapRangesAcrossSegments) {

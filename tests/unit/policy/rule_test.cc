@@ -57,23 +57,23 @@ TEST(RuleParse, ValidFormsProduceTheExpectedTree) {
 
 TEST(RuleParse, MalformedRulesAreErrorsNamingTheRule) {
   const char* cases[] = {
-      "role:admin or",          // dangling operator
-      "and role:admin",         // leading operator
-      "role:admin and",         //
-      "not",                    //
-      "(role:admin",            // unbalanced
-      "role:admin)",            //
-      "()",                     // empty group
-      "role:admin role:member", // two checks without an operator
-      "admin",                  // no ':'
-      ":admin",                 // empty kind
-      "rule:",                  // empty rule name
-      "role:",                  // empty role
-      "'quoted'",               // a bare string is not a check
-      "user_id:%(user_id)d",    // only %(key)s substitutions
-      "user_id:%(user_id",      // unterminated substitution
-      "user_id:100%",           // stray percent
-      "a:1 or or b:2",          //
+      "role:admin or",           // dangling operator
+      "and role:admin",          // leading operator
+      "role:admin and",          //
+      "not",                     //
+      "(role:admin",             // unbalanced
+      "role:admin)",             //
+      "()",                      // empty group
+      "role:admin role:member",  // two checks without an operator
+      "admin",                   // no ':'
+      ":admin",                  // empty kind
+      "rule:",                   // empty rule name
+      "role:",                   // empty role
+      "'quoted'",                // a bare string is not a check
+      "user_id:%(user_id)d",     // only %(key)s substitutions
+      "user_id:%(user_id",       // unterminated substitution
+      "user_id:100%",            // stray percent
+      "a:1 or or b:2",           //
   };
   for (const char* text : cases) {
     auto rule = Rule::parse("identity:broken", text);
@@ -162,12 +162,9 @@ struct EvalCase {
 
 TEST(RuleEvaluate, ChecksFollowOsloPolicySemantics) {
   Credentials c = project_member();
-  Target t{{"target.project.id", "p1"},
-           {"target.project.domain_id", "d1"},
-           {"target.other", "p2"},
-           {"target.role.domain_id", "None"},
-           {"user_id", "u1"},
-           {"prefix", "p"}};
+  Target t{{"target.project.id", "p1"}, {"target.project.domain_id", "d1"},
+           {"target.other", "p2"},      {"target.role.domain_id", "None"},
+           {"user_id", "u1"},           {"prefix", "p"}};
   const EvalCase cases[] = {
       {"", true},
       {"@", true},

@@ -139,7 +139,8 @@ json::object body_for(const Def& def, int i) {
 }
 
 // The expected order of `items` for `keys` (then id), as the kit must give.
-std::vector<std::string> sorted_ids(std::vector<json::object> items, const std::vector<SortKey>& keys) {
+std::vector<std::string> sorted_ids(std::vector<json::object> items,
+                                    const std::vector<SortKey>& keys) {
   auto cmp_value = [](const json::value& a, const json::value& b) -> int {
     if (a.is_string()) {
       std::string_view x = a.as_string(), y = b.as_string();
@@ -193,9 +194,7 @@ class ResourceContract : public ::testing::TestWithParam<Param> {
 
   const Def& def() const { return *std::get<1>(GetParam())->def; }
 
-  static std::vector<Step> steps() {
-    return {kTagsTable, std::get<1>(GetParam())->table};
-  }
+  static std::vector<Step> steps() { return {kTagsTable, std::get<1>(GetParam())->table}; }
 
   // Creates `n` items from generated bodies; returns them as stored.
   std::vector<json::object> make(int n) {
@@ -260,12 +259,14 @@ TEST_P(ResourceContract, ACreatedItemReadsBackWithDefaultsAndStandardAttributes)
   ASSERT_EQ(items.size(), 3u);
   for (const auto& made : items) {
     json::object got;
-    ASSERT_TRUE(db_->read("test.get", [&](Tx& tx) -> Status {
-                     auto f = fetch(tx, def(), made.at("id").as_string());
-                     if (!f.ok()) return std::move(f).error();
-                     got = std::move(*f);
-                     return ok_status();
-                   }).ok());
+    ASSERT_TRUE(db_->read("test.get",
+                          [&](Tx& tx) -> Status {
+                            auto f = fetch(tx, def(), made.at("id").as_string());
+                            if (!f.ok()) return std::move(f).error();
+                            got = std::move(*f);
+                            return ok_status();
+                          })
+                    .ok());
     EXPECT_EQ(got, made);
     EXPECT_EQ(got.at("revision_number").as_int64(), 1);
     EXPECT_EQ(got.at("created_at"), got.at("updated_at"));
@@ -297,7 +298,8 @@ TEST_P(ResourceContract, EveryFilterReturnsExactlyTheMatchingItems) {
       for (const auto& v : wanted_values) q.add(std::string(attr.name), v, true);
       std::vector<std::string> expected;
       for (const auto& it : items) {
-        if (wanted_values.count(text_of(it.at(attr.name)))) expected.emplace_back(it.at("id").as_string());
+        if (wanted_values.count(text_of(it.at(attr.name))))
+          expected.emplace_back(it.at("id").as_string());
       }
       std::sort(expected.begin(), expected.end());
       auto got = page(q);
@@ -413,8 +415,8 @@ TEST_P(ResourceContract, TagFiltersMatchAllAnyNotAllAndNone) {
     if (i % 3 == 0) t.push_back("blue");
     if (i == 5) t.push_back("green");
     const std::string id(items[i].at("id").as_string());
-    ASSERT_TRUE(db_->write("test.tags", [&](Tx& tx) { return set_tags(tx, def(), id, t, clock_); })
-                    .ok());
+    ASSERT_TRUE(
+        db_->write("test.tags", [&](Tx& tx) { return set_tags(tx, def(), id, t, clock_); }).ok());
     tags[id] = {t.begin(), t.end()};
   }
   auto expect = [&](const std::string& key, const std::string& value, auto pred) {
@@ -428,22 +430,28 @@ TEST_P(ResourceContract, TagFiltersMatchAllAnyNotAllAndNone) {
   };
   auto has = [](const std::set<std::string>& t, const char* x) { return t.count(x) > 0; };
   expect("tags", "red,blue", [&](const auto& t) { return has(t, "red") && has(t, "blue"); });
-  expect("tags-any", "green,blue", [&](const auto& t) { return has(t, "green") || has(t, "blue"); });
+  expect("tags-any", "green,blue",
+         [&](const auto& t) { return has(t, "green") || has(t, "blue"); });
   expect("not-tags", "red,blue", [&](const auto& t) { return !(has(t, "red") && has(t, "blue")); });
-  expect("not-tags-any", "red,green", [&](const auto& t) { return !has(t, "red") && !has(t, "green"); });
+  expect("not-tags-any", "red,green",
+         [&](const auto& t) { return !has(t, "red") && !has(t, "green"); });
   // Tags show in the item, sorted; each change moved the revision.
   const std::string id0(items[0].at("id").as_string());
   std::vector<std::string> got;
-  ASSERT_TRUE(db_->read("test.tags", [&](Tx& tx) -> Status {
-                   auto t = tags_of(tx, def(), id0);
-                   if (!t.ok()) return std::move(t).error();
-                   got = std::move(*t);
-                   return ok_status();
-                 }).ok());
+  ASSERT_TRUE(db_->read("test.tags",
+                        [&](Tx& tx) -> Status {
+                          auto t = tags_of(tx, def(), id0);
+                          if (!t.ok()) return std::move(t).error();
+                          got = std::move(*t);
+                          return ok_status();
+                        })
+                  .ok());
   EXPECT_EQ(got, (std::vector<std::string>{"blue", "red"}));
-  Status bad_tag = db_->write("test.tags", [&](Tx& tx) { return add_tag(tx, def(), id0, "a,b", clock_); });
+  Status bad_tag =
+      db_->write("test.tags", [&](Tx& tx) { return add_tag(tx, def(), id0, "a,b", clock_); });
   EXPECT_EQ(bad_tag.error().code, ErrorCode::kInvalidArgument);
-  Status absent = db_->write("test.tags", [&](Tx& tx) { return remove_tag(tx, def(), id0, "nope", clock_); });
+  Status absent =
+      db_->write("test.tags", [&](Tx& tx) { return remove_tag(tx, def(), id0, "nope", clock_); });
   EXPECT_EQ(absent.error().code, ErrorCode::kNotFound);
 }
 
@@ -461,12 +469,14 @@ TEST_P(ResourceContract, EveryChangeMovesTheRevisionAndAnOutdatedOneIsRefused) {
   auto changes = check_update(def(), body);
   ASSERT_TRUE(changes.ok()) << changes.error().message;
   json::object after;
-  ASSERT_TRUE(db_->write("test.update", [&](Tx& tx) -> Status {
-                   auto u = update(tx, def(), id, *changes, int64_t{1}, clock_);
-                   if (!u.ok()) return std::move(u).error();
-                   after = std::move(*u);
-                   return ok_status();
-                 }).ok());
+  ASSERT_TRUE(db_->write("test.update",
+                         [&](Tx& tx) -> Status {
+                           auto u = update(tx, def(), id, *changes, int64_t{1}, clock_);
+                           if (!u.ok()) return std::move(u).error();
+                           after = std::move(*u);
+                           return ok_status();
+                         })
+                  .ok());
   EXPECT_EQ(after.at("revision_number").as_int64(), 2);
   EXPECT_EQ(after.at(updatable->name), "changed");
   EXPECT_EQ(after.at("created_at"), items[0].at("created_at"));
@@ -478,8 +488,9 @@ TEST_P(ResourceContract, EveryChangeMovesTheRevisionAndAnOutdatedOneIsRefused) {
     EXPECT_EQ(ids_of(got->items), std::vector<std::string>{id});
   }
   Status stale = db_->write("test.update", [&](Tx& tx) {
-    return update(tx, def(), id, *changes, int64_t{1}, clock_).ok() ? ok_status()
-                                                                    : make_error(ErrorCode::kPreconditionFailed, "stale");
+    return update(tx, def(), id, *changes, int64_t{1}, clock_).ok()
+               ? ok_status()
+               : make_error(ErrorCode::kPreconditionFailed, "stale");
   });
   EXPECT_EQ(stale.error().code, ErrorCode::kPreconditionFailed);
   // revision_number filters like any attribute.
@@ -553,8 +564,8 @@ std::vector<Param> all_params() {
   return out;
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryEngineAndResource, ResourceContract, ::testing::ValuesIn(all_params()),
-                         param_name);
+INSTANTIATE_TEST_SUITE_P(EveryEngineAndResource, ResourceContract,
+                         ::testing::ValuesIn(all_params()), param_name);
 
 }  // namespace
 }  // namespace onestack::resource

@@ -72,8 +72,8 @@ void PrintTo(const Backend& backend, std::ostream* os) { *os << backend.name; }
 
 Record rec(std::string id, std::string scope = "", std::string name = "", std::string parent = "",
            std::string owner = "", std::string doc = "{}") {
-  return Record{std::move(id), std::move(scope), std::move(name), std::move(parent),
-                std::move(owner), std::move(doc)};
+  return Record{std::move(id),     std::move(scope), std::move(name),
+                std::move(parent), std::move(owner), std::move(doc)};
 }
 
 std::vector<std::string> ids_of(const std::vector<Record>& records) {
@@ -84,22 +84,22 @@ std::vector<std::string> ids_of(const std::vector<Record>& records) {
 
 Assignment grant(ActorType actor_type, std::string actor, TargetType target_type,
                  std::string target, std::string role, bool inherited = false) {
-  return Assignment{actor_type, std::move(actor), target_type, std::move(target), std::move(role),
-                    inherited};
+  return Assignment{actor_type,        std::move(actor), target_type,
+                    std::move(target), std::move(role),  inherited};
 }
 
-#define ASSERT_OK(expr)                                                        \
-  do {                                                                         \
-    const auto& assert_ok_r_ = (expr);                                             \
+#define ASSERT_OK(expr)                                                              \
+  do {                                                                               \
+    const auto& assert_ok_r_ = (expr);                                               \
     ASSERT_TRUE(assert_ok_r_.ok()) << #expr << ": " << assert_ok_r_.error().message; \
   } while (0)
 
-#define EXPECT_CODE(expr, expected_code)                                       \
-  do {                                                                         \
-    auto expect_code_r_ = (expr);                                              \
-    ASSERT_FALSE(expect_code_r_.ok()) << #expr << " unexpectedly succeeded";   \
-    EXPECT_EQ(expect_code_r_.error().code, expected_code)                      \
-        << #expr << ": " << expect_code_r_.error().message;                    \
+#define EXPECT_CODE(expr, expected_code)                                     \
+  do {                                                                       \
+    auto expect_code_r_ = (expr);                                            \
+    ASSERT_FALSE(expect_code_r_.ok()) << #expr << " unexpectedly succeeded"; \
+    EXPECT_EQ(expect_code_r_.error().code, expected_code)                    \
+        << #expr << ": " << expect_code_r_.error().message;                  \
   } while (0)
 
 class IdentityStoreContract : public ::testing::TestWithParam<Backend> {
@@ -179,8 +179,8 @@ TEST_P(IdentityStoreContract, TextWithUnusualBytesRoundTrips) {
 
 struct UniquenessCase {
   Kind kind;
-  bool unique_in_scope;   // a second (scope, name) in the same scope clashes
-  bool unique_globally;   // the same name in another scope clashes too
+  bool unique_in_scope;  // a second (scope, name) in the same scope clashes
+  bool unique_globally;  // the same name in another scope clashes too
 };
 
 TEST_P(IdentityStoreContract, NamesAreUniqueExactlyWhereTheKindRequires) {
@@ -394,11 +394,16 @@ class IdentityStoreCascade : public IdentityStoreContract {
     for (const char* g : {"g1", "g2"}) {
       for (const char* u : {"u1", "u2"}) ASSERT_OK(store_->add_member(g, u));
     }
-    ASSERT_OK(store_->add_assignment(grant(ActorType::kUser, "u1", TargetType::kProject, "p1", "r1")));
-    ASSERT_OK(store_->add_assignment(grant(ActorType::kUser, "u2", TargetType::kProject, "p2", "r2")));
-    ASSERT_OK(store_->add_assignment(grant(ActorType::kGroup, "g1", TargetType::kDomain, "d1", "r1", true)));
-    ASSERT_OK(store_->add_assignment(grant(ActorType::kGroup, "g2", TargetType::kDomain, "d2", "r2")));
-    ASSERT_OK(store_->add_assignment(grant(ActorType::kUser, "u1", TargetType::kSystem, "system", "r3")));
+    ASSERT_OK(
+        store_->add_assignment(grant(ActorType::kUser, "u1", TargetType::kProject, "p1", "r1")));
+    ASSERT_OK(
+        store_->add_assignment(grant(ActorType::kUser, "u2", TargetType::kProject, "p2", "r2")));
+    ASSERT_OK(store_->add_assignment(
+        grant(ActorType::kGroup, "g1", TargetType::kDomain, "d1", "r1", true)));
+    ASSERT_OK(
+        store_->add_assignment(grant(ActorType::kGroup, "g2", TargetType::kDomain, "d2", "r2")));
+    ASSERT_OK(
+        store_->add_assignment(grant(ActorType::kUser, "u1", TargetType::kSystem, "system", "r3")));
     ASSERT_OK(store_->add_implied_role("r1", "r2"));
     ASSERT_OK(store_->add_implied_role("r2", "r3"));
     ASSERT_OK(store_->add_implied_role("r3", "r1"));
@@ -428,8 +433,9 @@ TEST_P(IdentityStoreCascade, RemovingAGroupDropsItsMembershipsAndGrants) {
   auto users = store_->users_in_group("g1");
   ASSERT_OK(users);
   EXPECT_TRUE(users->empty());
-  EXPECT_EQ(assignments({.actor_type = ActorType::kGroup}),
-            (std::vector<Assignment>{grant(ActorType::kGroup, "g2", TargetType::kDomain, "d2", "r2")}));
+  EXPECT_EQ(
+      assignments({.actor_type = ActorType::kGroup}),
+      (std::vector<Assignment>{grant(ActorType::kGroup, "g2", TargetType::kDomain, "d2", "r2")}));
   EXPECT_EQ(assignments().size(), 4u);
 }
 
@@ -446,8 +452,9 @@ TEST_P(IdentityStoreCascade, RemovingADomainDropsGrantsOnItItsConfigurationAndIt
   EXPECT_EQ(list_ids(Kind::kDomainConfig), std::vector<std::string>{"d2"});
   // Only the domain's own limit: its projects' go when they are removed.
   EXPECT_EQ(list_ids(Kind::kLimit), (std::vector<std::string>{"l-d2", "l-p1", "l-p2"}));
-  EXPECT_EQ(assignments({.target_type = TargetType::kDomain}),
-            (std::vector<Assignment>{grant(ActorType::kGroup, "g2", TargetType::kDomain, "d2", "r2")}));
+  EXPECT_EQ(
+      assignments({.target_type = TargetType::kDomain}),
+      (std::vector<Assignment>{grant(ActorType::kGroup, "g2", TargetType::kDomain, "d2", "r2")}));
   EXPECT_EQ(assignments().size(), 4u);
 }
 
@@ -532,8 +539,9 @@ TEST_P(IdentityStoreContract, InheritedAndDirectGrantsAreDistinct) {
 }
 
 TEST_P(IdentityStoreContract, RemovingAnAbsentAssignmentIsNotFound) {
-  EXPECT_CODE(store_->remove_assignment(grant(ActorType::kUser, "u", TargetType::kProject, "p", "r")),
-              ErrorCode::kNotFound);
+  EXPECT_CODE(
+      store_->remove_assignment(grant(ActorType::kUser, "u", TargetType::kProject, "p", "r")),
+      ErrorCode::kNotFound);
 }
 
 TEST_P(IdentityStoreContract, ListAssignmentsFiltersByEverySetField) {
@@ -556,8 +564,11 @@ TEST_P(IdentityStoreContract, ListAssignmentsFiltersByEverySetField) {
       {"system", {.target_type = TargetType::kSystem, .target_id = "system"}, {a4}},
       {"role", {.role_id = "r1"}, {a1, a4}},
       {"user on project with role",
-       {.actor_type = ActorType::kUser, .actor_id = "u1", .target_type = TargetType::kProject,
-        .target_id = "p1", .role_id = "r1"},
+       {.actor_type = ActorType::kUser,
+        .actor_id = "u1",
+        .target_type = TargetType::kProject,
+        .target_id = "p1",
+        .role_id = "r1"},
        {a1}},
       {"no match", {.actor_id = "u2", .role_id = "r2"}, {}},
   };
@@ -574,7 +585,8 @@ TEST_P(IdentityStoreContract, ImpliedRolesAreListedInOrder) {
   ASSERT_OK(store_->add_implied_role("a", "b"));
   auto all = store_->list_implied_roles();
   ASSERT_OK(all);
-  EXPECT_EQ(*all, (std::vector<std::pair<std::string, std::string>>{{"a", "b"}, {"a", "c"}, {"b", "c"}}));
+  EXPECT_EQ(*all,
+            (std::vector<std::pair<std::string, std::string>>{{"a", "b"}, {"a", "c"}, {"b", "c"}}));
 }
 
 TEST_P(IdentityStoreContract, AddingAnExistingImplicationIsConflict) {
@@ -628,7 +640,8 @@ TEST_P(IdentityStoreContract, AddRevocationAssignsIncreasingIdsAndKeepsEveryFiel
 TEST_P(IdentityStoreContract, ListRevocationsReturnsOnlyEventsAfterTheGivenId) {
   std::vector<int64_t> ids;
   for (int i = 0; i < 5; ++i) {
-    auto ev = store_->add_revocation(RevocationEvent{.audit_id = std::to_string(i), .issued_before = 10});
+    auto ev =
+        store_->add_revocation(RevocationEvent{.audit_id = std::to_string(i), .issued_before = 10});
     ASSERT_OK(ev);
     ids.push_back(ev->id);
   }
@@ -734,20 +747,23 @@ TEST_P(IdentityStoreContract, FernetKeysAreKeptAndARotationErrorChangesNothing) 
 
   const std::vector<StoredKey> keys = {{0, "staged"}, {1, "secondary"}, {2, "primary"}};
   std::vector<StoredKey> seen_by_rotation{{-1, "not called"}};
-  ASSERT_OK(store_->update_fernet_keys([&](std::vector<StoredKey> current) -> Result<std::vector<StoredKey>> {
-    seen_by_rotation = current;
-    return keys;
-  }));
+  ASSERT_OK(store_->update_fernet_keys(
+      [&](std::vector<StoredKey> current) -> Result<std::vector<StoredKey>> {
+        seen_by_rotation = current;
+        return keys;
+      }));
   EXPECT_TRUE(seen_by_rotation.empty());
   auto stored = store_->fernet_keys();
   ASSERT_OK(stored);
   std::vector<StoredKey> sorted = *stored;
-  std::sort(sorted.begin(), sorted.end(), [](const StoredKey& x, const StoredKey& y) { return x.index < y.index; });
+  std::sort(sorted.begin(), sorted.end(),
+            [](const StoredKey& x, const StoredKey& y) { return x.index < y.index; });
   EXPECT_EQ(sorted, keys);
 
-  Status failed = store_->update_fernet_keys([](std::vector<StoredKey>) -> Result<std::vector<StoredKey>> {
-    return make_error(ErrorCode::kPreconditionFailed, "no");
-  });
+  Status failed =
+      store_->update_fernet_keys([](std::vector<StoredKey>) -> Result<std::vector<StoredKey>> {
+        return make_error(ErrorCode::kPreconditionFailed, "no");
+      });
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(failed.error().code, ErrorCode::kPreconditionFailed);
   stored = store_->fernet_keys();
@@ -796,7 +812,8 @@ TEST_P(IdentityStoreContract, ConcurrentFernetKeyUpdatesBothApply) {
   auto stored = store_->fernet_keys();
   ASSERT_OK(stored);
   std::vector<StoredKey> sorted = *stored;
-  std::sort(sorted.begin(), sorted.end(), [](const StoredKey& x, const StoredKey& y) { return x.index < y.index; });
+  std::sort(sorted.begin(), sorted.end(),
+            [](const StoredKey& x, const StoredKey& y) { return x.index < y.index; });
   EXPECT_EQ(sorted, (std::vector<StoredKey>{{0, "first"}, {1, "second"}}));
 
   // And many at once: every update lands.
@@ -848,7 +865,8 @@ TEST(PgIdentityStoreOpen, NamesAMissingDatabaseOrUser) {
   auto no_user = open_pg(testing::pg_conninfo_with(*base, "user='no_such_user_x'"));
   ASSERT_FALSE(no_user.ok());
   EXPECT_EQ(no_user.error().code, ErrorCode::kUnavailable);
-  EXPECT_NE(no_user.error().message.find("no_such_user_x"), std::string::npos) << no_user.error().message;
+  EXPECT_NE(no_user.error().message.find("no_such_user_x"), std::string::npos)
+      << no_user.error().message;
 }
 
 TEST(PgIdentityStoreOpen, TwoNodesShareOneDatabaseAndItsGeneration) {

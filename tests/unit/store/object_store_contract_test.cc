@@ -8,8 +8,8 @@
 // ONESTACK_TEST_REQUIRE_BACKENDS=1 says every backend must run.
 //
 // This file is UTF-8: names such as "café" and "€" are their UTF-8 bytes.
-#include <ctime>
 #include <gtest/gtest.h>
+#include <ctime>
 
 #include <atomic>
 #include <chrono>
@@ -103,10 +103,9 @@ std::unique_ptr<ObjectStore> open_pg(Scratch& scratch) {
       return nullptr;
     }
     // application_name lets a test find (and cut) this schema's connections.
-    scratch.conninfo =
-        with_param(with_param(base, "options", "-c%20search_path%3D" + schema,
-                              "-c search_path=" + schema),
-                   "application_name", schema, schema);
+    scratch.conninfo = with_param(
+        with_param(base, "options", "-c%20search_path%3D" + schema, "-c search_path=" + schema),
+        "application_name", schema, schema);
     scratch.teardown = [base, schema] {
       auto conn = pg::Connection::open(base);
       if (!conn.ok()) return;
@@ -137,8 +136,9 @@ const Backend kBackends[] = {
     // PostgreSQL commits with an fsync (synchronous_commit on, as deployed).
     {"Postgres", open_pg, true, true,
      [] {
-       return test_pg().empty() ? std::string("ONESTACK_TEST_PG is not set (a PostgreSQL "
-                                              "connection string); Postgres tests skipped")
+       return test_pg().empty() ? std::string(
+                                      "ONESTACK_TEST_PG is not set (a PostgreSQL "
+                                      "connection string); Postgres tests skipped")
                                 : std::string();
      }},
 };
@@ -146,10 +146,10 @@ const Backend kBackends[] = {
 // Keeps gtest's failure lines readable ("GetParam() = SqliteFile").
 void PrintTo(const Backend& backend, std::ostream* os) { *os << backend.name; }
 
-#define ASSERT_OK(expr)                                                                \
-  do {                                                                                 \
-    auto assert_ok_r_ = (expr);                                                        \
-    ASSERT_TRUE(assert_ok_r_.ok()) << #expr << ": " << assert_ok_r_.error().message;   \
+#define ASSERT_OK(expr)                                                              \
+  do {                                                                               \
+    auto assert_ok_r_ = (expr);                                                      \
+    ASSERT_TRUE(assert_ok_r_.ok()) << #expr << ": " << assert_ok_r_.error().message; \
   } while (0)
 
 #define EXPECT_CODE(expr, expected_code)                                     \
@@ -372,7 +372,8 @@ TEST_P(ObjectStoreContract, UpdateContainerMetaAddsReplacesAndRemovesKeys) {
       container("c", {{"x-container-read", ".r:*"}, {"x-container-meta-a", "1"}})));
   const int64_t put_before = get_container("c").put_us;
   ASSERT_OK(store_->update_container_meta(
-      kAccount, "c", {{"x-container-read", ""}, {"x-container-meta-a", "2"}, {"x-versions-location", "v"}},
+      kAccount, "c",
+      {{"x-container-read", ""}, {"x-container-meta-a", "2"}, {"x-versions-location", "v"}},
       std::nullopt));
   EXPECT_EQ(get_container("c").meta,
             (Metadata{{"x-container-meta-a", "2"}, {"x-versions-location", "v"}}));
@@ -648,8 +649,7 @@ TEST_P(ObjectStoreContract, ListExpiredReturnsDueRowsOldestFirstUpToTheLimit) {
   // POST clears or moves the expiry.
   ASSERT_OK(store_->update_object(kAccount, "c", "early-a", {}, "", 0));
   ASSERT_OK(store_->update_object(kAccount, "c", "middle", {}, "", 4000));
-  EXPECT_EQ(names(*store_->list_expired(300, 100)),
-            (std::vector<std::string>{"early-b", "late"}));
+  EXPECT_EQ(names(*store_->list_expired(300, 100)), (std::vector<std::string>{"early-b", "late"}));
 }
 
 TEST_P(ObjectStoreContract, BlobReferencedAndRowsForBlobFollowTheRows) {
@@ -686,9 +686,9 @@ struct ListCase {
 // at position 0, at the end ("a/", "a/b/": Swift's pseudo-directory marker
 // objects), just before the delimiter's successor ("a/b0"), and multibyte
 // UTF-8 (2, 3 and 4 bytes) which sorts after ASCII.
-const std::vector<std::string> kNames = {
-    "/lead", "a",         "a/",      "a/b", "a/b/", "a/b/c", "a/b/d/e", "a/b0", "a/c",
-    "a0",    "b",         "b/x",     "café", "café/menu", "d/e/f/g", "€", "€/x", "😀"};
+const std::vector<std::string> kNames = {"/lead",   "a",         "a/",      "a/b", "a/b/", "a/b/c",
+                                         "a/b/d/e", "a/b0",      "a/c",     "a0",  "b",    "b/x",
+                                         "café",    "café/menu", "d/e/f/g", "€",   "€/x",  "😀"};
 
 // Expected pages follow Swift's container server (swift/container/backend.py
 // list_objects_iter) and the API reference ("Page through large lists",
@@ -701,39 +701,49 @@ const ListCase kObjectCases[] = {
     {"everything in byte order", {}, kNames},
     {"limit stops the page", {.limit = 3}, {"/lead", "a", "a/"}},
     {"limit zero is empty", {.limit = 0}, {}},
-    {"marker is exclusive", {.marker = "a/b0"},
+    {"marker is exclusive",
+     {.marker = "a/b0"},
      {"a/c", "a0", "b", "b/x", "café", "café/menu", "d/e/f/g", "€", "€/x", "😀"}},
-    {"marker between names", {.marker = "a/bz"},
+    {"marker between names",
+     {.marker = "a/bz"},
      {"a/c", "a0", "b", "b/x", "café", "café/menu", "d/e/f/g", "€", "€/x", "😀"}},
     {"marker past every name is empty", {.marker = "😀"}, {}},
     {"end_marker is exclusive", {.end_marker = "a/b/c"}, {"/lead", "a", "a/", "a/b", "a/b/"}},
-    {"marker and end_marker", {.marker = "a", .end_marker = "a/c"},
+    {"marker and end_marker",
+     {.marker = "a", .end_marker = "a/c"},
      {"a/", "a/b", "a/b/", "a/b/c", "a/b/d/e", "a/b0"}},
     {"marker past end_marker is empty", {.marker = "b", .end_marker = "a"}, {}},
     {"prefix", {.prefix = "a/b"}, {"a/b", "a/b/", "a/b/c", "a/b/d/e", "a/b0"}},
     {"multibyte prefix", {.prefix = "€"}, {"€", "€/x"}},
-    {"prefix ending inside a multibyte character", {.prefix = "caf\xc3"},
-     {"café", "café/menu"}},
-    {"prefix with a marker before it", {.prefix = "a/", .marker = "0"},
+    {"prefix ending inside a multibyte character", {.prefix = "caf\xc3"}, {"café", "café/menu"}},
+    {"prefix with a marker before it",
+     {.prefix = "a/", .marker = "0"},
      {"a/", "a/b", "a/b/", "a/b/c", "a/b/d/e", "a/b0", "a/c"}},
-    {"prefix with a marker inside it", {.prefix = "a/", .marker = "a/b/c"},
+    {"prefix with a marker inside it",
+     {.prefix = "a/", .marker = "a/b/c"},
      {"a/b/d/e", "a/b0", "a/c"}},
-    {"prefix with an end_marker past it", {.prefix = "a/", .end_marker = "z"},
+    {"prefix with an end_marker past it",
+     {.prefix = "a/", .end_marker = "z"},
      {"a/", "a/b", "a/b/", "a/b/c", "a/b/d/e", "a/b0", "a/c"}},
-    {"prefix with an end_marker inside it", {.prefix = "a/", .end_marker = "a/b0"},
+    {"prefix with an end_marker inside it",
+     {.prefix = "a/", .end_marker = "a/b0"},
      {"a/", "a/b", "a/b/", "a/b/c", "a/b/d/e"}},
     {"prefix matching nothing", {.prefix = "zz"}, {}},
     {"delimiter rolls up at the first level",
      {.delimiter = "/"},
      {"dir:/", "a", "dir:a/", "a0", "b", "dir:b/", "café", "dir:café/", "dir:d/", "€", "dir:€/",
       "😀"}},
-    {"delimiter with limit counts subdirs", {.delimiter = "/", .limit = 4},
+    {"delimiter with limit counts subdirs",
+     {.delimiter = "/", .limit = 4},
      {"dir:/", "a", "dir:a/", "a0"}},
-    {"delimiter with prefix", {.prefix = "a/", .delimiter = "/"},
+    {"delimiter with prefix",
+     {.prefix = "a/", .delimiter = "/"},
      {"a/", "a/b", "dir:a/b/", "a/b0", "a/c"}},
-    {"delimiter with a deeper prefix", {.prefix = "a/b/", .delimiter = "/"},
+    {"delimiter with a deeper prefix",
+     {.prefix = "a/b/", .delimiter = "/"},
      {"a/b/", "a/b/c", "dir:a/b/d/"}},
-    {"delimiter with a prefix not ending in it", {.prefix = "a/b", .delimiter = "/"},
+    {"delimiter with a prefix not ending in it",
+     {.prefix = "a/b", .delimiter = "/"},
      {"a/b", "dir:a/b/", "a/b0"}},
     {"delimiter with the marker at a subdir does not repeat it",
      {.prefix = "a/", .marker = "a/b/", .delimiter = "/"},
@@ -741,9 +751,11 @@ const ListCase kObjectCases[] = {
     {"delimiter with the marker inside a subdir lists it again",
      {.prefix = "a/", .marker = "a/b/c", .delimiter = "/"},
      {"dir:a/b/", "a/b0", "a/c"}},
-    {"delimiter with the end_marker inside a subdir", {.end_marker = "a/b", .delimiter = "/"},
+    {"delimiter with the end_marker inside a subdir",
+     {.end_marker = "a/b", .delimiter = "/"},
      {"dir:/", "a", "dir:a/"}},
-    {"another delimiter", {.delimiter = "b"},
+    {"another delimiter",
+     {.delimiter = "b"},
      {"/lead", "a", "a/", "dir:a/b", "a/c", "a0", "dir:b", "café", "café/menu", "d/e/f/g", "€",
       "€/x", "😀"}},
     {"reverse",
@@ -751,24 +763,30 @@ const ListCase kObjectCases[] = {
      {"😀", "€/x", "€", "d/e/f/g", "café/menu", "café", "b/x", "b", "a0", "a/c", "a/b0", "a/b/d/e",
       "a/b/c", "a/b/", "a/b", "a/", "a", "/lead"}},
     {"reverse with limit", {.limit = 3, .reverse = true}, {"😀", "€/x", "€"}},
-    {"reverse makes the marker an upper bound", {.marker = "a/b0", .reverse = true},
+    {"reverse makes the marker an upper bound",
+     {.marker = "a/b0", .reverse = true},
      {"a/b/d/e", "a/b/c", "a/b/", "a/b", "a/", "a", "/lead"}},
-    {"reverse makes the end_marker a lower bound", {.end_marker = "b", .reverse = true},
+    {"reverse makes the end_marker a lower bound",
+     {.end_marker = "b", .reverse = true},
      {"😀", "€/x", "€", "d/e/f/g", "café/menu", "café", "b/x"}},
-    {"reverse with both markers", {.marker = "b/x", .end_marker = "a/b", .reverse = true},
+    {"reverse with both markers",
+     {.marker = "b/x", .end_marker = "a/b", .reverse = true},
      {"b", "a0", "a/c", "a/b0", "a/b/d/e", "a/b/c", "a/b/"}},
-    {"reverse with prefix", {.prefix = "a/", .reverse = true},
+    {"reverse with prefix",
+     {.prefix = "a/", .reverse = true},
      {"a/c", "a/b0", "a/b/d/e", "a/b/c", "a/b/", "a/b", "a/"}},
     {"reverse with delimiter",
      {.delimiter = "/", .reverse = true},
      {"😀", "dir:€/", "€", "dir:d/", "dir:café/", "café", "dir:b/", "b", "a0", "dir:a/", "a",
       "dir:/"}},
-    {"reverse with prefix and delimiter", {.prefix = "a/", .delimiter = "/", .reverse = true},
+    {"reverse with prefix and delimiter",
+     {.prefix = "a/", .delimiter = "/", .reverse = true},
      {"a/c", "a/b0", "dir:a/b/", "a/b", "a/"}},
     {"reverse with the end_marker at a subdir does not list it",
      {.end_marker = "a/", .delimiter = "/", .reverse = true},
      {"😀", "dir:€/", "€", "dir:d/", "dir:café/", "café", "dir:b/", "b", "a0"}},
-    {"reverse with delimiter and limit", {.marker = "b", .delimiter = "/", .limit = 2, .reverse = true},
+    {"reverse with delimiter and limit",
+     {.marker = "b", .delimiter = "/", .limit = 2, .reverse = true},
      {"a0", "dir:a/"}},
     {"path lists direct children", {.path = "a"}, {"a/b", "a/b/", "a/b0", "a/c"}},
     {"path with a trailing slash", {.path = "a/"}, {"a/b", "a/b/", "a/b0", "a/c"}},
@@ -776,7 +794,8 @@ const ListCase kObjectCases[] = {
     {"empty path lists names without a slash but at the end",
      {.path = ""},
      {"a", "a/", "a0", "b", "café", "€", "😀"}},
-    {"path overrides prefix and delimiter", {.prefix = "zz", .delimiter = "b", .path = "a"},
+    {"path overrides prefix and delimiter",
+     {.prefix = "zz", .delimiter = "b", .path = "a"},
      {"a/b", "a/b/", "a/b0", "a/c"}},
     {"path with a marker", {.marker = "a/b", .path = "a"}, {"a/b/", "a/b0", "a/c"}},
     {"path in reverse", {.path = "a", .reverse = true}, {"a/c", "a/b0", "a/b/", "a/b"}},
@@ -849,14 +868,18 @@ const ListCase kContainerCases[] = {
     {"prefix", {.prefix = "logs"}, {"logs-2023", "logs-2024"}},
     {"delimiter", {.delimiter = "-"}, {"alpha", "beta", "dir:logs-", "photos", "€uro"}},
     {"delimiter with prefix", {.prefix = "logs-", .delimiter = "-"}, {"logs-2023", "logs-2024"}},
-    {"delimiter with the marker at a subdir", {.marker = "logs-", .delimiter = "-"},
+    {"delimiter with the marker at a subdir",
+     {.marker = "logs-", .delimiter = "-"},
      {"photos", "€uro"}},
     {"reverse", {.reverse = true}, {"€uro", "photos", "logs-2024", "logs-2023", "beta", "alpha"}},
-    {"reverse with delimiter", {.delimiter = "-", .reverse = true},
+    {"reverse with delimiter",
+     {.delimiter = "-", .reverse = true},
      {"€uro", "photos", "dir:logs-", "beta", "alpha"}},
-    {"reverse with both markers", {.marker = "photos", .end_marker = "alpha", .reverse = true},
+    {"reverse with both markers",
+     {.marker = "photos", .end_marker = "alpha", .reverse = true},
      {"logs-2024", "logs-2023", "beta"}},
-    {"path is ignored", {.path = "logs"},
+    {"path is ignored",
+     {.path = "logs"},
      {"alpha", "beta", "logs-2023", "logs-2024", "photos", "€uro"}},
 };
 
@@ -988,7 +1011,8 @@ TEST_P(ObjectStoreContract, ConcurrentPutsAllSucceedWithExactCountersAndShareCom
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
         std::string name = "t" + std::to_string(t) + "/o" + std::to_string(i);
-        auto r = store_->put_object(object("c", name, "blob-" + name, static_cast<uint64_t>(i)), {});
+        auto r =
+            store_->put_object(object("c", name, "blob-" + name, static_cast<uint64_t>(i)), {});
         if (!r.ok() || r->previous.has_value()) ++failures;
       }
     });
@@ -1032,7 +1056,8 @@ TEST_P(ObjectStoreContract, AFailingWriteInABatchFailsAloneAndChangesNothing) {
             break;
           }
           case 1: {
-            auto r = store_->put_object(object("c", "taken", "y-" + name, 5), {.if_none_match = true});
+            auto r =
+                store_->put_object(object("c", "taken", "y-" + name, 5), {.if_none_match = true});
             if (r.ok() || r.error().code != ErrorCode::kPreconditionFailed) ++wrong;
             break;
           }
@@ -1104,8 +1129,8 @@ TEST_P(ObjectStoreContract, AWriteWhoseStatementFailsInABatchFailsAloneAndChange
 TEST_P(ObjectStoreContract, ListSyncContainersListsOnlyContainersWithSyncToInOrderAndPages) {
   ASSERT_OK(store_->create_container(container("plain")));
   ASSERT_OK(store_->create_container(container("b", {{"x-container-sync-to", "//r/c/a/x"}})));
-  ASSERT_OK(store_->create_container(container("a", {{"x-container-sync-to", "//r/c/a/y"},
-                                                     {"x-container-sync-key", "k"}})));
+  ASSERT_OK(store_->create_container(
+      container("a", {{"x-container-sync-to", "//r/c/a/y"}, {"x-container-sync-key", "k"}})));
   ASSERT_OK(store_->create_container(container("keyonly", {{"x-container-sync-key", "k"}})));
 
   auto all = store_->list_sync_containers("", "", 10);
@@ -1124,7 +1149,8 @@ TEST_P(ObjectStoreContract, ListSyncContainersListsOnlyContainersWithSyncToInOrd
   EXPECT_EQ(one->size(), 1u);
 
   // Removing the setting takes the container off the list.
-  ASSERT_OK(store_->update_container_meta(kAccount, "b", {{"x-container-sync-to", ""}}, std::nullopt));
+  ASSERT_OK(
+      store_->update_container_meta(kAccount, "b", {{"x-container-sync-to", ""}}, std::nullopt));
   auto after = store_->list_sync_containers("", "", 10);
   ASSERT_OK(after);
   ASSERT_EQ(after->size(), 1u);
@@ -1148,8 +1174,7 @@ TEST_P(ObjectStoreContract, ALeaseIsExclusiveWhileLiveRenewableAndFreeOnceItLaps
   ASSERT_NE(other, nullptr);
   using std::chrono::milliseconds;
   using std::chrono::seconds;
-  auto take = [](ObjectStore& s, const std::string& name, const std::string& holder,
-                 seconds ttl) {
+  auto take = [](ObjectStore& s, const std::string& name, const std::string& holder, seconds ttl) {
     auto r = s.acquire_lease(name, holder, ttl);
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
     return r.ok() && *r;
@@ -1244,8 +1269,8 @@ TEST_P(ObjectStoreContract, TwoNodesSeeEachOthersWritesAndKeepCountersAndBlobsEx
           const std::string name =
               shared ? "shared/" + std::to_string(i - kOwn) : me + "/" + std::to_string(i);
           const uint64_t size = shared ? static_cast<uint64_t>(i - kOwn) : 3;
-          auto r = node->put_object(object("c", name, "blob-" + me + "-" + std::to_string(i), size),
-                                    {});
+          auto r =
+              node->put_object(object("c", name, "blob-" + me + "-" + std::to_string(i), size), {});
           if (!r.ok()) {
             ++failures;
             continue;
@@ -1311,8 +1336,7 @@ TEST_P(ObjectStoreContract, ABatchWhoseConnectionIsLostFailsWhollyAndTheStoreRec
   ASSERT_TRUE(admin.ok()) << admin.error().message;
   pg::Connection& a = **admin;
   ASSERT_OK(a.exec("BEGIN"));
-  ASSERT_OK(a.exec("SELECT 1 FROM " + scratch_.schema +
-                   ".containers WHERE name = 'c' FOR UPDATE"));
+  ASSERT_OK(a.exec("SELECT 1 FROM " + scratch_.schema + ".containers WHERE name = 'c' FOR UPDATE"));
   pg::Params app;
   app.add(scratch_.schema);
   // Cuts the store's connection that waits for the lock, from a session

@@ -12,10 +12,10 @@ namespace {
 
 using store::testing::TestSchema;
 
-#define ASSERT_OK(expr)                                                                  \
-  do {                                                                                   \
-    const auto& assert_ok_r_ = (expr);                                                  \
-    ASSERT_TRUE(assert_ok_r_.ok()) << #expr << ": " << assert_ok_r_.error().message;     \
+#define ASSERT_OK(expr)                                                              \
+  do {                                                                               \
+    const auto& assert_ok_r_ = (expr);                                               \
+    ASSERT_TRUE(assert_ok_r_.ok()) << #expr << ": " << assert_ok_r_.error().message; \
   } while (0)
 
 class PgLayer : public ::testing::Test {
@@ -28,8 +28,9 @@ class PgLayer : public ::testing::Test {
     }
     schema_ = std::make_unique<TestSchema>(*base);
     ASSERT_EQ(schema_->error(), "") << "cannot create a test schema";
-    auto pool = Pool::open(schema_->conninfo(), PoolOptions{.max_connections = 2,
-                                                            .acquire_timeout = std::chrono::milliseconds(3000)});
+    auto pool = Pool::open(
+        schema_->conninfo(),
+        PoolOptions{.max_connections = 2, .acquire_timeout = std::chrono::milliseconds(3000)});
     ASSERT_TRUE(pool.ok()) << pool.error().message;
     pool_ = std::move(*pool);
   }
@@ -53,9 +54,15 @@ class PgLayer : public ::testing::Test {
 };
 
 TEST_F(PgLayer, ParametersOfEveryTypeArriveAsSent) {
-  auto rows = query("SELECT $1::text, $2::bigint, $3::boolean, $4::float8, $5::text IS NULL, $6::text",
-                    Params().add("it's \"quoted\"").add(int64_t{-9007199254740993}).add(true)
-                        .add(0.1).add_null().add(""));
+  auto rows =
+      query("SELECT $1::text, $2::bigint, $3::boolean, $4::float8, $5::text IS NULL, $6::text",
+            Params()
+                .add("it's \"quoted\"")
+                .add(int64_t{-9007199254740993})
+                .add(true)
+                .add(0.1)
+                .add_null()
+                .add(""));
   ASSERT_OK(rows);
   ASSERT_EQ(rows->size(), 1);
   EXPECT_EQ(rows->str(0, 0), "it's \"quoted\"");
@@ -93,7 +100,8 @@ TEST_F(PgLayer, ByteaRoundTripsEveryByteValue) {
 }
 
 TEST_F(PgLayer, UniqueViolationIsConflictAndNamesTheContext) {
-  ASSERT_OK(pool_->write([](Connection& c) { return c.exec("CREATE TABLE u (k TEXT PRIMARY KEY)"); }));
+  ASSERT_OK(
+      pool_->write([](Connection& c) { return c.exec("CREATE TABLE u (k TEXT PRIMARY KEY)"); }));
   ASSERT_OK(pool_->write([](Connection& c) -> Status {
     auto n = c.run("INSERT INTO u VALUES ($1)", Params().add("a"));
     return n.ok() ? ok_status() : Status(n.error());
@@ -104,7 +112,8 @@ TEST_F(PgLayer, UniqueViolationIsConflictAndNamesTheContext) {
   });
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().code, ErrorCode::kConflict) << again.error().message;
-  EXPECT_NE(again.error().message.find("duplicate key"), std::string::npos) << again.error().message;
+  EXPECT_NE(again.error().message.find("duplicate key"), std::string::npos)
+      << again.error().message;
   EXPECT_FALSE(is_retryable(again.error()));
 }
 
@@ -204,8 +213,9 @@ TEST_F(PgLayer, AFailedStepRollsBackAndRecordsNoVersion) {
   Status s = migrate(*pool_, "broken", kBad);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().message.find("broken"), std::string::npos);
-  auto rows = query("SELECT count(*) FROM information_schema.tables WHERE table_name = 'c' AND table_schema = $1",
-                    Params().add(schema_->name()));
+  auto rows = query(
+      "SELECT count(*) FROM information_schema.tables WHERE table_name = 'c' AND table_schema = $1",
+      Params().add(schema_->name()));
   ASSERT_OK(rows);
   EXPECT_EQ(rows->int64(0, 0), 0);
 }
@@ -286,8 +296,9 @@ TEST_F(PgLayer, ALostConnectionAlsoRetiresTheIdleOnes) {
 }
 
 TEST_F(PgLayer, PoolWaitsForAFreeConnectionAndTimesOut) {
-  auto small = Pool::open(schema_->conninfo(),
-                          PoolOptions{.max_connections = 1, .acquire_timeout = std::chrono::milliseconds(200)});
+  auto small = Pool::open(
+      schema_->conninfo(),
+      PoolOptions{.max_connections = 1, .acquire_timeout = std::chrono::milliseconds(200)});
   ASSERT_OK(small);
   Status inner_status;
   ASSERT_OK((*small)->with_connection([&](Connection&) -> Status {

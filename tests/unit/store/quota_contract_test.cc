@@ -69,8 +69,8 @@ class QuotaContract : public ::testing::TestWithParam<Engine> {
   int64_t rows(const std::string& project) {
     int64_t out = -1;
     Status st = db_->read("test.count", [&](Tx& tx) -> Status {
-      auto r = tx.query("SELECT COUNT(*) FROM things WHERE project_id = $1",
-                        sql::Params().add(project));
+      auto r =
+          tx.query("SELECT COUNT(*) FROM things WHERE project_id = $1", sql::Params().add(project));
       if (!r.ok()) return std::move(r).error();
       out = r->int64(0, 0);
       return ok_status();

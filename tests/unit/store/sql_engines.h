@@ -47,7 +47,8 @@ class EngineFixture {
  public:
   // Prepares a fresh database for `engine` with `steps` applied. Sets
   // skip_reason() when PostgreSQL is wanted but not configured.
-  EngineFixture(Engine engine, std::vector<Step> steps) : engine_(engine), steps_(std::move(steps)) {
+  EngineFixture(Engine engine, std::vector<Step> steps)
+      : engine_(engine), steps_(std::move(steps)) {
     if (engine_ == Engine::kPostgres) {
       auto base = pg_test_conninfo();
       if (!base) {
@@ -95,13 +96,13 @@ class EngineFixture {
 
 // In a test's SetUp: skips (or fails when backends are required) a
 // PostgreSQL case without a database, fails on a fixture error.
-#define ONESTACK_ENGINE_SETUP(fixture)                                         \
-  do {                                                                         \
-    if (!(fixture).skip_reason().empty()) {                                    \
+#define ONESTACK_ENGINE_SETUP(fixture)                                                       \
+  do {                                                                                       \
+    if (!(fixture).skip_reason().empty()) {                                                  \
       if (::onestack::store::testing::pg_test_required()) FAIL() << (fixture).skip_reason(); \
-      GTEST_SKIP() << (fixture).skip_reason();                                 \
-    }                                                                          \
-    ASSERT_EQ((fixture).error(), "");                                          \
+      GTEST_SKIP() << (fixture).skip_reason();                                               \
+    }                                                                                        \
+    ASSERT_EQ((fixture).error(), "");                                                        \
   } while (0)
 
 }  // namespace onestack::store::testing

@@ -123,7 +123,8 @@ TEST(SqliteDatabase, InvalidSqlIsInternalError) {
 TEST(SqliteDatabase, ConstraintViolationIsConflict) {
   auto db = open_or_die(":memory:");
   ASSERT_NE(db, nullptr);
-  ASSERT_TRUE(db->write([](Connection& c) { return c.exec("CREATE TABLE t (k TEXT PRIMARY KEY)"); }).ok());
+  ASSERT_TRUE(
+      db->write([](Connection& c) { return c.exec("CREATE TABLE t (k TEXT PRIMARY KEY)"); }).ok());
   ASSERT_TRUE(db->write([](Connection& c) { return c.exec("INSERT INTO t VALUES ('a')"); }).ok());
   Status st = db->write([](Connection& c) { return c.exec("INSERT INTO t VALUES ('a')"); });
   ASSERT_FALSE(st.ok());

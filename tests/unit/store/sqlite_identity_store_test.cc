@@ -46,7 +46,10 @@ TEST(SqliteIdentityStore, EverythingSurvivesReopening) {
     ASSERT_NE(store, nullptr);
     ASSERT_TRUE(store->create(Kind::kUser, Record{"u1", "d1", "alice", "", "", "{}"}).ok());
     ASSERT_TRUE(store->add_member("g1", "u1").ok());
-    ASSERT_TRUE(store->add_assignment(Assignment{ActorType::kUser, "u1", TargetType::kProject, "p1", "r1", false}).ok());
+    ASSERT_TRUE(store
+                    ->add_assignment(
+                        Assignment{ActorType::kUser, "u1", TargetType::kProject, "p1", "r1", false})
+                    .ok());
     ASSERT_TRUE(store->add_implied_role("r1", "r2").ok());
     auto ev = store->add_revocation(RevocationEvent{.user_id = "u1", .issued_before = 1});
     ASSERT_TRUE(ev.ok());
@@ -171,11 +174,14 @@ void mixed_traffic(IdentityStore& store, int worker, int rounds, FailureLog& log
     log.check("list", store.list(Kind::kUser, RecordQuery{.scope = domain}));
     log.check("add_member", store.add_member("g" + std::to_string(i % 3), id));
     log.check("groups_of_user", store.groups_of_user(id));
-    Assignment a{ActorType::kUser, id, TargetType::kProject, "p" + std::to_string(i % 4), "r", false};
+    Assignment a{
+        ActorType::kUser, id, TargetType::kProject, "p" + std::to_string(i % 4), "r", false};
     log.check("add_assignment", store.add_assignment(a));
-    log.check("list_assignments", store.list_assignments(AssignmentQuery{.target_id = a.target_id}));
+    log.check("list_assignments",
+              store.list_assignments(AssignmentQuery{.target_id = a.target_id}));
     if (i % 5 == 0) {
-      log.check("add_revocation", store.add_revocation(RevocationEvent{.user_id = id, .issued_before = 1}));
+      log.check("add_revocation",
+                store.add_revocation(RevocationEvent{.user_id = id, .issued_before = 1}));
     }
     log.check("list_revocations", store.list_revocations(0));
     if (i % 7 == 0) log.check("remove", store.remove(Kind::kUser, id));

@@ -40,7 +40,8 @@ bool table_exists(Database& db, const std::string& table) {
 }
 
 Status set_user_version(Database& db, int v) {
-  return db.write([&](Connection& c) { return c.exec("PRAGMA user_version = " + std::to_string(v)); });
+  return db.write(
+      [&](Connection& c) { return c.exec("PRAGMA user_version = " + std::to_string(v)); });
 }
 
 const Migration kTwoSteps[] = {
@@ -64,10 +65,9 @@ TEST(SqliteMigrations, AFreshDatabaseReachesTheLatestVersion) {
   EXPECT_EQ(version_of(*db), 0);
   ASSERT_TRUE(migrate(*db).ok());
   EXPECT_EQ(version_of(*db), static_cast<int>(schema_migrations().size()));
-  for (const char* table :
-       {"identity_records", "identity_memberships", "identity_assignments",
-        "identity_implied_roles", "identity_revocations", "identity_state",
-        "identity_fernet_keys"}) {
+  for (const char* table : {"identity_records", "identity_memberships", "identity_assignments",
+                            "identity_implied_roles", "identity_revocations", "identity_state",
+                            "identity_fernet_keys"}) {
     EXPECT_TRUE(table_exists(*db, table)) << table;
   }
   EXPECT_FALSE(table_exists(*db, "records"));

@@ -38,13 +38,13 @@ TEST(UrlsafeBase64, DecodesPaddedAndUnpaddedAndRejectsJunk) {
       {"YWI=", true, "ab"},
       {"YWJj", true, "abc"},
       {"-_8", true, "\xfb\xff"},
-      {"Y", false, ""},        // 4n+1 characters cannot be base64
-      {"YQ=", false, ""},      // padding that does not complete a quantum
-      {"YQ===", false, ""},    // too much padding
-      {"YWJj=", false, ""},    // padding after a full quantum
-      {"Y Q", false, ""},      // space
-      {"YQ+/", false, ""},     // standard alphabet, not url-safe
-      {"Y=Q=", false, ""},     // padding in the middle
+      {"Y", false, ""},      // 4n+1 characters cannot be base64
+      {"YQ=", false, ""},    // padding that does not complete a quantum
+      {"YQ===", false, ""},  // too much padding
+      {"YWJj=", false, ""},  // padding after a full quantum
+      {"Y Q", false, ""},    // space
+      {"YQ+/", false, ""},   // standard alphabet, not url-safe
+      {"Y=Q=", false, ""},   // padding in the middle
   };
   for (const auto& c : cases) {
     auto got = urlsafe_b64decode(c.text);
@@ -154,7 +154,7 @@ TEST(Fernet, RejectsMalformedTokensWithoutCrashing) {
       "",
       "gA",
       "!!!!",
-      good + "A",                                             // impossible length
+      good + "A",                                               // impossible length
       urlsafe_b64encode(raw.substr(0, raw.size() - 1), false),  // truncated MAC
       urlsafe_b64encode(raw.substr(0, 25 + 32), false),         // no ciphertext
       urlsafe_b64encode(raw + std::string(16, 'x'), false),     // extra block

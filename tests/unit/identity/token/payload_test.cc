@@ -77,8 +77,9 @@ TEST(TokenPayloadCodec, EncodesAProjectPayloadAsKeystoneDoes) {
   p.project_id = kProject;
   auto bytes = encode_payload(p);
   ASSERT_TRUE(bytes.ok());
-  EXPECT_EQ(*bytes, unhex("960292c3c4100123456789abcdef0123456789abcdef0292c3c410fedcba9876543210fe"
-                          "dcba9876543210cb41dcd88ef647e6b491c410717569636b2062726f776e20666f7821"));
+  EXPECT_EQ(*bytes,
+            unhex("960292c3c4100123456789abcdef0123456789abcdef0292c3c410fedcba9876543210fe"
+                  "dcba9876543210cb41dcd88ef647e6b491c410717569636b2062726f776e20666f7821"));
 }
 
 TEST(TokenPayloadCodec, WritesNonUuidIdsAsMsgpackStrings) {
@@ -106,7 +107,9 @@ TEST(AuthMethodBitmask, MatchesKeystonesDefaultMethodList) {
       {{"application_credential"}, 32, {"application_credential"}},
       {{"mapped", "oauth1"}, 24, {"mapped", "oauth1"}},
       {{"ec2credential"}, uint64_t{1} << 32, {"ec2credential"}},
-      {{"oauth2_credential", "password"}, (uint64_t{1} << 33) | 2, {"oauth2_credential", "password"}},
+      {{"oauth2_credential", "password"},
+       (uint64_t{1} << 33) | 2,
+       {"oauth2_credential", "password"}},
   };
   for (const auto& c : cases) {
     auto mask = methods_to_bitmask(c.methods, default_auth_methods());
@@ -114,9 +117,11 @@ TEST(AuthMethodBitmask, MatchesKeystonesDefaultMethodList) {
     EXPECT_EQ(*mask, c.mask);
     EXPECT_EQ(bitmask_to_methods(c.mask, default_auth_methods()), c.decoded);
   }
-  EXPECT_EQ(bitmask_to_methods(64 | 2, default_auth_methods()), (std::vector<std::string>{"password"}));
-  EXPECT_EQ(methods_to_bitmask(std::vector<std::string>{"totp"}, default_auth_methods()).error().code,
-            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(bitmask_to_methods(64 | 2, default_auth_methods()),
+            (std::vector<std::string>{"password"}));
+  EXPECT_EQ(
+      methods_to_bitmask(std::vector<std::string>{"totp"}, default_auth_methods()).error().code,
+      ErrorCode::kInvalidArgument);
 }
 
 TEST(AuthMethodBitmask, FollowsAConfiguredMethodList) {
@@ -136,8 +141,12 @@ TEST(TokenPayloadCodec, RefusesToEncodeWhatTheFormatCannotCarry) {
       {"empty user", [](TokenPayload& p) { p.user_id.clear(); }},
       {"unknown method", [](TokenPayload& p) { p.methods = {"kerberos5"}; }},
       {"no audit id", [](TokenPayload& p) { p.audit_ids.clear(); }},
-      {"three audit ids", [](TokenPayload& p) { p.audit_ids = {kAudit, kAudit, kAudit}; }},
-      {"audit id with padding", [](TokenPayload& p) { p.audit_ids = {"cXVpY2sgYnJvd24gZm94IQ=="}; }},
+      {"three audit ids",
+       [](TokenPayload& p) {
+         p.audit_ids = {kAudit, kAudit, kAudit};
+       }},
+      {"audit id with padding",
+       [](TokenPayload& p) { p.audit_ids = {"cXVpY2sgYnJvd24gZm94IQ=="}; }},
       {"audit id not canonical", [](TokenPayload& p) { p.audit_ids = {"cXVpY2sgYnJvd24gZm94IR"}; }},
       {"audit id bad alphabet", [](TokenPayload& p) { p.audit_ids = {"cXVpY2sgYnJvd24gZm94+Q"}; }},
       {"project without id", [](TokenPayload& p) { p.scope = Scope::kProject; }},
@@ -180,16 +189,39 @@ TEST(TokenPayloadCodec, RejectsMalformedPayloads) {
       {"truncated", ("9500" + user + "02" + tail).substr(0, 60)},
       {"trailing bytes", "9500" + user + "02" + tail + "00"},
       {"user not a pair", "9500c4100123456789abcdef0123456789abcdef02" + tail},
-      {"uuid flag not bool", "950092" "01" "c4100123456789abcdef0123456789abcdef02" + tail},
+      {"uuid flag not bool",
+       "950092"
+       "01"
+       "c4100123456789abcdef0123456789abcdef02" +
+           tail},
       {"uuid of 15 bytes", "950092c3c40f0123456789abcdef0123456789abcdef02" + tail},
-      {"empty user string", "950092c2a0" "02" + tail},
-      {"user not UTF-8", "950092c2a2fffe" "02" + tail},
-      {"methods not int", "9500" + user + "a1" "61" + tail},
-      {"expiry a string", "9500" + user + "02a131" "91c410717569636b2062726f776e20666f7821"},
-      {"expiry NaN", "9500" + user + "02cb7ff8000000000000" "91c410717569636b2062726f776e20666f7821"},
-      {"audit ids not array", "9500" + user + "02cb41dcd88ef647e6b4" "c410717569636b2062726f776e20666f7821"},
-      {"audit id not bytes", "9500" + user + "02cb41dcd88ef647e6b4" "9101"},
-      {"nine audit ids", "9500" + user + "02cb41dcd88ef647e6b4" "99c0c0c0c0c0c0c0c0c0"},
+      {"empty user string",
+       "950092c2a0"
+       "02" +
+           tail},
+      {"user not UTF-8",
+       "950092c2a2fffe"
+       "02" +
+           tail},
+      {"methods not int", "9500" + user +
+                              "a1"
+                              "61" +
+                              tail},
+      {"expiry a string", "9500" + user +
+                              "02a131"
+                              "91c410717569636b2062726f776e20666f7821"},
+      {"expiry NaN", "9500" + user +
+                         "02cb7ff8000000000000"
+                         "91c410717569636b2062726f776e20666f7821"},
+      {"audit ids not array", "9500" + user +
+                                  "02cb41dcd88ef647e6b4"
+                                  "c410717569636b2062726f776e20666f7821"},
+      {"audit id not bytes", "9500" + user +
+                                 "02cb41dcd88ef647e6b4"
+                                 "9101"},
+      {"nine audit ids", "9500" + user +
+                             "02cb41dcd88ef647e6b4"
+                             "99c0c0c0c0c0c0c0c0c0"},
       {"huge declared string", "950092c2dbffffffff41"},
       {"huge declared array", "dd7fffffff00"},
       {"domain of empty text", "9601" + user + "02a0" + tail},
@@ -204,7 +236,11 @@ TEST(TokenPayloadCodec, RejectsMalformedPayloads) {
 
 TEST(TokenPayloadCodec, AcceptsAnIntegerExpiryAndStringOrBinIds) {
   // [0, [false, bin "abc"], 2, 1700000000 (uint32), []]
-  auto got = decode_payload(unhex("950092c2c403616263" "02" "ce6553f100" "90"));
+  auto got =
+      decode_payload(unhex("950092c2c403616263"
+                           "02"
+                           "ce6553f100"
+                           "90"));
   ASSERT_TRUE(got.ok()) << got.error().message;
   EXPECT_EQ(got->user_id, "abc");
   EXPECT_EQ(got->expires_at, 1700000000.0);

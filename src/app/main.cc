@@ -243,88 +243,156 @@ std::optional<ObjectParts> open_object_storage(const AppSettings& s) {
   return parts;
 }
 
-int run_serve(const AppSettings& s) {
-  auto ident = open_identity(s);
-  if (!ident) return 1;
-  identity::IdentityService& service = *ident->service;
-  if (Status st = service.refresh(); !st.ok()) return fail("loading identity data", st.error());
-
-  size_t cores = std::max(1u, std::thread::hardware_concurrency());
-  WorkerPool pool(s.worker_threads ? s.worker_threads : std::max<size_t>(4, 2 * cores));
-  identity::api::Env env{service, pool};
+// One service this process serves: its listener, its routes, its error
+// dialect and its background jobs. serve and routes build the same list
+// (open_services), so what `onestack routes` prints is what serve answers;
+// a new service is one more builder below.
+struct ServiceModule {
+  std::string name;  // listener, metrics and `onestack routes` label
+  std::string host;
+  uint16_t port = 0;
+  std::string public_url;  // for the start-up log line
   http::Router router;
-  identity::api::build_router(router, env);
+  http::ErrorResponder error_responder;
+  http::Handler fallback;                                               // may be empty
+  std::function<void(const http::Request&, http::Response&)> finalize;  // may be empty
+  std::function<void()> start;  // background jobs, once it listens; may be empty
+  std::function<void()> stop;   // after the server stopped; may be empty
+};
 
-  http::Server server(s.io_threads, s.limits, &service);
-  server.set_blocking_pool(&pool);
-  store::sql::Db& identity_db = ident->store->db();
+// Everything the services are made of, owned in construction order (the
+// modules' routers point into the parts above them).
+struct Services {
+  std::optional<IdentityParts> identity;
+  std::unique_ptr<WorkerPool> pool;  // blocking work of every service
+  std::unique_ptr<identity::api::Env> identity_env;
+  std::optional<ObjectParts> objects;
+  std::unique_ptr<WorkerPool> disk_pool;  // fsync-bound work of uploads
+  std::unique_ptr<object::ObjectService> object_service;
+  std::unique_ptr<object::api::Env> object_env;
+  std::vector<std::unique_ptr<ServiceModule>> modules;
+};
+
+std::unique_ptr<ServiceModule> identity_module(const AppSettings& s, Services& svc) {
+  auto m = std::make_unique<ServiceModule>();
+  m->name = "identity";
+  m->host = s.identity_host;
+  m->port = s.identity_port;
+  m->public_url = s.identity.public_url;
+  svc.identity_env =
+      std::make_unique<identity::api::Env>(identity::api::Env{*svc.identity->service, *svc.pool});
+  identity::api::build_router(m->router, *svc.identity_env);
+  m->error_responder = identity::api::error_response;
+  return m;
+}
+
+// Object storage: rows in their own database (object writes never wait
+// behind identity writes); small objects' bytes beside the rows, larger
+// ones under the blob directory or on the volume; a large pool for the
+// fsync-bound work of concurrent uploads. `serving`: recovers what a crash
+// left and runs the reaper, auditor and sync jobs.
+std::unique_ptr<ServiceModule> object_module(const AppSettings& s, Services& svc, bool serving) {
+  svc.objects = open_object_storage(s);
+  if (!svc.objects) return nullptr;
+  svc.disk_pool = std::make_unique<WorkerPool>(serving ? s.disk_threads : 1);
+  object::ObjectConfig ocfg;
+  ocfg.reaper_interval_ms = s.object_reaper_interval_ms;
+  ocfg.auditor_interval_s = s.object_auditor_interval_s;
+  ocfg.auditor_files_per_second = s.object_auditor_files_per_second;
+  ocfg.auditor_bytes_per_second = s.object_auditor_bytes_per_second;
+  ocfg.node_name = s.node_name;
+  // Other nodes write the shared database; a node-local cache of its rows
+  // would serve what they replaced.
+  if (shared(s)) ocfg.read_cache_bytes = 0;
+  svc.object_service = std::make_unique<object::ObjectService>(
+      svc.objects->rows(), *svc.objects->blobs, *svc.disk_pool, ocfg);
+  if (serving) {
+    if (Status st = svc.object_service->recover(); !st.ok()) {
+      fail("object recovery", st.error());
+      return nullptr;
+    }
+  }
+  svc.object_env = std::make_unique<object::api::Env>(object::api::Env{svc.object_service.get()});
+  auto m = std::make_unique<ServiceModule>();
+  m->name = "object-store";
+  m->host = s.object_host;
+  m->port = s.object_port;
+  m->public_url = s.object_public_url + "/v1/AUTH_%(project_id)s";
+  m->router = object::api::build_router(*svc.object_env);
+  m->error_responder = object::api::swift_error;
+  m->fallback = object::api::build_fallback(m->router);
+  m->finalize = [auth_uri = s.identity.public_url](const http::Request& req, http::Response& res) {
+    object::api::finalize_response(req, res, auth_uri);
+  };
+  object::ObjectService* os = svc.object_service.get();
+  m->start = [os] { os->start(); };
+  m->stop = [os] { os->stop(); };
+  return m;
+}
+
+// Opens every enabled service, in the order they listen. nullopt (the
+// reason logged) when one cannot open.
+std::optional<Services> open_services(const AppSettings& s, bool serving) {
+  Services svc;
+  svc.identity = open_identity(s);
+  if (!svc.identity) return std::nullopt;
+  if (Status st = svc.identity->service->refresh(); !st.ok()) {
+    return failed("loading identity data", st.error());
+  }
+  size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  svc.pool = std::make_unique<WorkerPool>(!serving           ? 1
+                                          : s.worker_threads ? s.worker_threads
+                                                             : std::max<size_t>(4, 2 * cores));
+  svc.modules.push_back(identity_module(s, svc));
+  if (s.object_enabled) {
+    auto objects = object_module(s, svc, serving);
+    if (!objects) return std::nullopt;
+    svc.modules.push_back(std::move(objects));
+  }
+  return svc;
+}
+
+std::shared_ptr<boost::asio::ssl::context> tls_context(const AppSettings& s, Status* st) {
+  if (s.tls_cert_file.empty()) return nullptr;
+  auto ctx = std::make_shared<boost::asio::ssl::context>(boost::asio::ssl::context::tls_server);
+  boost::system::error_code ec;
+  ctx->use_certificate_chain_file(s.tls_cert_file, ec);
+  if (!ec) ctx->use_private_key_file(s.tls_key_file, boost::asio::ssl::context::pem, ec);
+  if (ec) *st = make_error(ErrorCode::kInvalidArgument, ec.message());
+  return ctx;
+}
+
+int run_serve(const AppSettings& s) {
+  auto svc = open_services(s, /*serving=*/true);
+  if (!svc) return 1;
+  identity::IdentityService& identity = *svc->identity->service;
+
+  http::Server server(s.io_threads, s.limits, &identity);
+  server.set_blocking_pool(svc->pool.get());
+  store::sql::Db& identity_db = svc->identity->store->db();
   server.metrics().add_source([&identity_db](std::string* out) {
     store::sql::render_stats({{"identity", identity_db.stats()}}, out);
   });
-  http::ListenerConfig listener;
-  listener.service = "identity";
-  listener.host = s.identity_host;
-  listener.port = s.identity_port;
-  listener.router = &router;
-  listener.error_responder = identity::api::error_response;
-  if (!s.tls_cert_file.empty()) {
-    auto ctx = std::make_shared<boost::asio::ssl::context>(boost::asio::ssl::context::tls_server);
-    boost::system::error_code ec;
-    ctx->use_certificate_chain_file(s.tls_cert_file, ec);
-    if (!ec) ctx->use_private_key_file(s.tls_key_file, boost::asio::ssl::context::pem, ec);
-    if (ec) return fail("TLS", make_error(ErrorCode::kInvalidArgument, ec.message()));
-    listener.tls = std::move(ctx);
+  Status tls_status;
+  auto tls = tls_context(s, &tls_status);
+  if (!tls_status.ok()) return fail("TLS", tls_status.error());
+  for (const auto& m : svc->modules) {
+    http::ListenerConfig listener;
+    listener.service = m->name;
+    listener.host = m->host;
+    listener.port = m->port;
+    listener.router = &m->router;
+    listener.error_responder = m->error_responder;
+    listener.fallback = m->fallback;
+    listener.finalize = m->finalize;
+    listener.tls = tls;
+    auto port = server.add_listener(std::move(listener));
+    if (!port.ok()) return fail(m->name + " listener", port.error());
+    spdlog::info("onestack {} {} listening on {}:{} (public URL {})", ONESTACK_VERSION, m->name,
+                 m->host, *port, m->public_url);
   }
-  std::shared_ptr<boost::asio::ssl::context> tls = listener.tls;
-  auto port = server.add_listener(std::move(listener));
-  if (!port.ok()) return fail("identity listener", port.error());
-  spdlog::info("onestack {} identity listening on {}:{} (public URL {})", ONESTACK_VERSION,
-               s.identity_host, *port, s.identity.public_url);
-
-  // Object storage: rows in their own SQLite file (object writes never wait
-  // behind identity writes); small objects' bytes beside the rows, larger
-  // ones under the blob directory; a large pool for the fsync-bound work
-  // of concurrent uploads.
-  std::optional<ObjectParts> objects;
-  std::unique_ptr<WorkerPool> disk_pool;
-  std::unique_ptr<object::ObjectService> object_service;
-  std::unique_ptr<object::api::Env> object_env;
-  http::Router object_router;
-  if (s.object_enabled) {
-    objects = open_object_storage(s);
-    if (!objects) return 1;
-    disk_pool = std::make_unique<WorkerPool>(s.disk_threads);
-    object::ObjectConfig ocfg;
-    ocfg.reaper_interval_ms = s.object_reaper_interval_ms;
-    ocfg.auditor_interval_s = s.object_auditor_interval_s;
-    ocfg.auditor_files_per_second = s.object_auditor_files_per_second;
-    ocfg.auditor_bytes_per_second = s.object_auditor_bytes_per_second;
-    ocfg.node_name = s.node_name;
-    // Other nodes write the shared database; a node-local cache of its
-    // rows would serve what they replaced.
-    if (shared(s)) ocfg.read_cache_bytes = 0;
-    object_service =
-        std::make_unique<object::ObjectService>(objects->rows(), *objects->blobs, *disk_pool, ocfg);
-    if (Status st = object_service->recover(); !st.ok()) return fail("object recovery", st.error());
-    object_env = std::make_unique<object::api::Env>(object::api::Env{object_service.get()});
-    object_router = object::api::build_router(*object_env);
-    http::ListenerConfig ol;
-    ol.service = "object-store";
-    ol.host = s.object_host;
-    ol.port = s.object_port;
-    ol.router = &object_router;
-    ol.error_responder = object::api::swift_error;
-    ol.fallback = object::api::build_fallback(object_router);
-    ol.finalize = [auth_uri = s.identity.public_url](const http::Request& req,
-                                                     http::Response& res) {
-      object::api::finalize_response(req, res, auth_uri);
-    };
-    ol.tls = tls;
-    auto oport = server.add_listener(std::move(ol));
-    if (!oport.ok()) return fail("object-store listener", oport.error());
-    spdlog::info("object-store listening on {}:{} (public URL {}/v1/AUTH_%(project_id)s)",
-                 s.object_host, *oport, s.object_public_url);
-    object_service->start();
+  for (const auto& m : svc->modules) {
+    if (m->start) m->start();
   }
 
   // Key rotation takes effect without a restart: re-read the repository
@@ -335,7 +403,7 @@ int run_serve(const AppSettings& s) {
   std::thread key_watcher([&] {
     std::unique_lock lock(mu);
     while (!cv.wait_for(lock, std::chrono::seconds(5), [&] { return done; })) {
-      if (Status st = reload_keys(s, service.store(), service.formatter()); !st.ok()) {
+      if (Status st = reload_keys(s, identity.store(), identity.formatter()); !st.ok()) {
         spdlog::warn("fernet key reload failed (old keys kept): {}", st.error().message);
       }
     }
@@ -347,42 +415,32 @@ int run_serve(const AppSettings& s) {
   }
   cv.notify_all();
   key_watcher.join();
-  if (object_service) object_service->stop();
-  if (disk_pool) disk_pool->join();
-  pool.join();
+  for (auto it = svc->modules.rbegin(); it != svc->modules.rend(); ++it) {
+    if ((*it)->stop) (*it)->stop();
+  }
+  if (svc->disk_pool) svc->disk_pool->join();
+  svc->pool->join();
   spdlog::info("onestack stopped");
   return 0;
 }
 
-// Prints every route of the identity and object-store routers, built as
-// serve builds them (stores opened, nothing listening, no background jobs),
-// one JSON object a line: tests enumerate them so a new route is covered.
+// Prints every route of every service, built as serve builds them (stores
+// opened, nothing listening, no background jobs), one JSON object a line:
+// tests enumerate them so a new route is covered.
 int run_routes(const AppSettings& s) {
-  auto ident = open_identity(s);
-  if (!ident) return 1;
-  WorkerPool pool(1);
-  identity::api::Env env{*ident->service, pool};
-  http::Router router;
-  identity::api::build_router(router, env);
-  auto print = [](std::string_view name, const http::Router& r) {
-    for (const http::Route& route : r.routes()) {
+  auto svc = open_services(s, /*serving=*/false);
+  if (!svc) return 1;
+  for (const auto& m : svc->modules) {
+    for (const http::Route& route : m->router.routes()) {
       boost::json::object line;
-      line["service"] = name;
+      line["service"] = m->name;
       line["method"] = std::string(http::beast_http::to_string(route.method));
       line["pattern"] = route.pattern;
       std::cout << to_json(line) << "\n";
     }
-  };
-  print("identity", router);
-  if (s.object_enabled) {
-    auto objects = open_object_storage(s);
-    if (!objects) return 1;
-    object::ObjectService object_service(objects->rows(), *objects->blobs, pool,
-                                         object::ObjectConfig{});
-    object::api::Env object_env{&object_service};
-    print("object-store", object::api::build_router(object_env));
   }
-  pool.join();
+  if (svc->disk_pool) svc->disk_pool->join();
+  svc->pool->join();
   return 0;
 }
 

@@ -290,19 +290,19 @@ Status IdentityService::wait_for_check(bool bounded) const {
   if (!settings_.shared_store) return ok_status();
   const auto deadline = std::chrono::steady_clock::now() + settings_.sync_patience;
   std::unique_lock lock(gen_mu_);
-  // A check running longer than the patience means the database is stalled:
-  // a bounded caller does not queue behind it.
-  if (bounded && running_since_ &&
-      std::chrono::steady_clock::now() - *running_since_ > settings_.sync_patience) {
-    return ok_status();
-  }
+  // A check that a caller already gave up on means the database is
+  // stalled: a bounded caller does not queue behind it.
+  if (bounded && overdue_) return ok_status();
   const uint64_t ticket = ++requested_;
   gen_cv_.notify_one();
   while (finished_ < ticket && !stopping_) {
     if (!bounded) {
       gen_done_.wait(lock);
     } else if (gen_done_.wait_until(lock, deadline) == std::cv_status::timeout) {
-      if (finished_ < ticket) return ok_status();  // stalled: the snapshot we have
+      if (finished_ < ticket) {
+        overdue_ = true;
+        return ok_status();  // stalled: the snapshot we have
+      }
     }
   }
   if (stopping_ && finished_ < ticket) {
@@ -318,11 +318,10 @@ void IdentityService::catch_up_loop() {
     gen_cv_.wait(lock, [this] { return stopping_ || requested_ > finished_; });
     if (stopping_) return;
     const uint64_t covering = requested_;
-    running_since_ = std::chrono::steady_clock::now();
     lock.unlock();
     Status st = check_generation();
     lock.lock();
-    running_since_.reset();
+    overdue_ = false;
     finished_ = covering;
     gen_status_ = std::move(st);
     gen_done_.notify_all();

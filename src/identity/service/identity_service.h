@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/auth/limits.h"
 #include "core/auth/token_validator.h"
 #include "core/clock.h"
 #include "identity/service/snapshot.h"
@@ -59,7 +60,7 @@ struct TokenInfo {
   bool app_cred_restricted = true;
 };
 
-class IdentityService final : public auth::TokenValidator {
+class IdentityService final : public auth::TokenValidator, public auth::LimitSource {
  public:
   // Borrows `store` and `clock`, which must outlive the service. Every time
   // the service reads (token stamps and expiry, revocation events, the
@@ -97,6 +98,14 @@ class IdentityService final : public auth::TokenValidator {
   // snapshot lacks at most the writes of the moment before it stalled.
   Result<auth::AuthContext> validate(std::string_view token, bool allow_expired) const override;
   bool needs_sync() const override { return settings_.shared_store; }
+  // auth::LimitSource, from the snapshot.
+  std::optional<int64_t> limit(std::string_view service_type, std::string_view region,
+                               std::string_view resource,
+                               std::string_view project_id) const override {
+    auto snap = cache_.current();
+    if (!snap) return std::nullopt;
+    return snap->limit(service_type, region, resource, project_id);
+  }
   Status sync() const override;
 
   // Stops the catch-up thread (the destructor does too). Idempotent.
@@ -155,8 +164,9 @@ class IdentityService final : public auth::TokenValidator {
   mutable uint64_t requested_ = 0;            // guarded by gen_mu_: last ticket
   mutable uint64_t finished_ = 0;             // guarded by gen_mu_: last ticket covered
   mutable Status gen_status_;                 // guarded by gen_mu_: the last check's outcome
-  // guarded by gen_mu_: when the running check began (nullopt: none runs)
-  mutable std::optional<std::chrono::steady_clock::time_point> running_since_;
+  // guarded by gen_mu_: a bounded caller gave up waiting for the running
+  // check; until it ends, bounded callers do not wait.
+  mutable bool overdue_ = false;
   bool stopping_ = false;  // guarded by gen_mu_
   std::thread catch_up_thread_;
 

@@ -123,7 +123,43 @@ Result<std::shared_ptr<const Snapshot>> Snapshot::load(store::IdentityStore& st)
     entry["name"] = doc_string(sd, "name");
     snap->catalog_.push_back(std::move(entry));
   }
+  for (auto& s : *services)
+    snap->services_by_type_[doc_string(parse_doc(s.doc), "type")].push_back(s.id);
+
+  // Unified limits (api/limit_routes.cc writes them): parent_id the
+  // service, scope the region, name the resource; owner_id a limit's project.
+  auto number = [](const json::object& d, const char* key) -> int64_t {
+    auto it = d.find(key);
+    return it != d.end() && it->value().is_int64() ? it->value().as_int64() : 0;
+  };
+  auto registered = st.list(Kind::kRegisteredLimit, all);
+  if (!registered.ok()) return std::move(registered).error();
+  for (auto& r : *registered) {
+    snap->registered_limits_[r.parent_id + '\x1f' + r.scope + '\x1f' + r.name] =
+        number(parse_doc(r.doc), "default_limit");
+  }
+  auto limits = st.list(Kind::kLimit, all);
+  if (!limits.ok()) return std::move(limits).error();
+  for (auto& r : *limits) {
+    snap->project_limits_[r.owner_id + '\x1f' + r.parent_id + '\x1f' + r.scope + '\x1f' + r.name] =
+        number(parse_doc(r.doc), "resource_limit");
+  }
   return std::shared_ptr<const Snapshot>(std::move(snap));
+}
+
+std::optional<int64_t> Snapshot::limit(std::string_view service_type, std::string_view region,
+                                       std::string_view resource,
+                                       std::string_view project_id) const {
+  auto services = services_by_type_.find(std::string(service_type));
+  if (services == services_by_type_.end()) return std::nullopt;
+  for (const std::string& service : services->second) {
+    const std::string key = service + '\x1f' + std::string(region) + '\x1f' + std::string(resource);
+    auto reg = registered_limits_.find(key);
+    if (reg == registered_limits_.end()) continue;
+    auto own = project_limits_.find(std::string(project_id) + '\x1f' + key);
+    return own != project_limits_.end() ? own->second : reg->second;
+  }
+  return std::nullopt;
 }
 
 const std::vector<std::string>& Snapshot::groups_of(const std::string& user_id) const {

@@ -11,10 +11,13 @@
 
 #include <atomic>
 #include <boost/json/array.hpp>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -81,6 +84,11 @@ class Snapshot {
   const std::vector<store::RevocationEvent>& revocations() const { return revocations_; }
   // The catalog in a token's shape (services with their enabled endpoints).
   const boost::json::array& catalog() const { return catalog_; }
+  // The unified limit of `resource` of service type `service_type` for
+  // `project_id` in `region` (auth/limits.h): the project's limit, else the
+  // registered default; nullopt when none is registered.
+  std::optional<int64_t> limit(std::string_view service_type, std::string_view region,
+                               std::string_view resource, std::string_view project_id) const;
 
   // The ancestors of a project, nearest first (projects only, not the domain).
   std::vector<std::string> ancestors(const std::string& project_id) const;
@@ -110,6 +118,11 @@ class Snapshot {
   std::unordered_map<std::string, std::vector<store::Assignment>> by_actor_;
   std::vector<store::RevocationEvent> revocations_;
   boost::json::array catalog_;
+  // Unified limits, keyed service id \x1f region \x1f resource (plus
+  // project id \x1f in front for project limits), and service ids by type.
+  std::unordered_map<std::string, int64_t> registered_limits_;
+  std::unordered_map<std::string, int64_t> project_limits_;
+  std::unordered_map<std::string, std::vector<std::string>> services_by_type_;
 };
 
 // Holds the current snapshot. current() is lock-free and thread-safe;

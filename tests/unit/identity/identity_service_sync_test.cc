@@ -170,3 +170,44 @@ TEST_F(IdentityServiceSync, AWriteByAnotherNodeIsSeenByTheNextSync) {
 
 }  // namespace
 }  // namespace onestack::identity
+
+namespace onestack::identity {
+namespace {
+
+// Quotas read their limits from Keystone's unified limits through the
+// service (auth::LimitSource), stored as api/limit_routes.cc stores them.
+TEST_F(IdentityServiceSync, LimitsComeFromAProjectsOwnLimitElseTheRegisteredDefault) {
+  auto rec = [](std::string id, std::string scope, std::string name, std::string parent,
+                std::string owner, std::string doc) {
+    return store::Record{std::move(id),     std::move(scope), std::move(name),
+                         std::move(parent), std::move(owner), std::move(doc)};
+  };
+  ASSERT_TRUE(store_
+                  ->create(store::Kind::kService,
+                           rec("svc-compute", "", "nova", "", "", R"({"type":"compute"})"))
+                  .ok());
+  ASSERT_TRUE(store_
+                  ->create(store::Kind::kRegisteredLimit,
+                           rec("rl1", "", "cores", "svc-compute", "", R"({"default_limit":20})"))
+                  .ok());
+  ASSERT_TRUE(
+      store_
+          ->create(store::Kind::kRegisteredLimit,
+                   rec("rl2", "RegionTwo", "cores", "svc-compute", "", R"({"default_limit":-1})"))
+          .ok());
+  ASSERT_TRUE(
+      store_
+          ->create(store::Kind::kLimit, rec("l1", "", "cores", "svc-compute", "p-small",
+                                            R"({"resource_limit":4,"project_id":"p-small"})"))
+          .ok());
+  ASSERT_TRUE(svc_->refresh().ok());
+  const auth::LimitSource& limits = *svc_;
+  EXPECT_EQ(limits.limit("compute", "", "cores", "p-small"), 4);
+  EXPECT_EQ(limits.limit("compute", "", "cores", "p-other"), 20);
+  EXPECT_EQ(limits.limit("compute", "RegionTwo", "cores", "p-small"), -1);
+  EXPECT_EQ(limits.limit("compute", "", "ram", "p-small"), std::nullopt);
+  EXPECT_EQ(limits.limit("network", "", "cores", "p-small"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace onestack::identity

@@ -57,6 +57,7 @@ Status check_value(const Attr& attr, std::string_view v) {
                    std::string(attr.name));
       }
       return ok_status();
+    case Type::kJson: return bad(std::string(attr.name) + " cannot filter a list");
   }
   return ok_status();
 }
@@ -81,6 +82,7 @@ void bind(Params& p, const Attr& attr, const std::string& v) {
     case Type::kString: p.add(v); return;
     case Type::kInt: p.add(*parse_int(v)); return;
     case Type::kBool: p.add(*parse_bool(v)); return;
+    case Type::kJson: p.add(v); return;
   }
 }
 

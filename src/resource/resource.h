@@ -21,6 +21,13 @@ enum class Type {
   kString,  // JSON string; stored as TEXT
   kInt,     // JSON integer; stored as BIGINT
   kBool,    // JSON true/false; stored as BOOLEAN (0/1 on SQLite)
+  kJson,    // any JSON value (an object of filters, a list); never a column
+};
+
+// How a new item's id is made.
+enum class IdKind {
+  kUuid,  // "8-4-4-4-12" (Neutron, Nova, Cinder, Glance)
+  kHex,   // 32 lower-case hex characters (Keystone)
 };
 
 // What a client may do with an attribute.
@@ -45,7 +52,7 @@ struct Attr {
   // or required when kRequired is set): "\"\"", "true", "1500".
   std::string_view default_json = "";
 
-  bool column() const { return (flags & (kFilter | kSort)) != 0; }
+  bool column() const { return type != Type::kJson && (flags & (kFilter | kSort)) != 0; }
 };
 
 // One resource.
@@ -56,6 +63,13 @@ struct Def {
                                 // revision_number, doc, and one per column() attribute
   std::span<const Attr> attrs;  // without id and the standard attributes below
   bool tags = false;            // has a tag list (stored in resource_tags)
+  // Attributes a client sends beyond the declared ones are kept and shown
+  // (Keystone's additionalProperties: true) rather than refused.
+  bool extra_attrs = false;
+  // created_at, updated_at and revision_number are shown (Keystone shows
+  // none of them; the kit keeps them either way).
+  bool show_standard = true;
+  IdKind ids = IdKind::kUuid;
 
   // The attribute called `name`, or nullptr.
   const Attr* find(std::string_view name) const {

@@ -86,6 +86,19 @@ std::string point(const Ctx& c, std::string_view verb) {
   return std::string(c.api->def->member) + "." + std::string(verb);
 }
 
+// The item as the API shows it: its visible attributes (or `fields`), and
+// what the style adds.
+json::object shown(const Ctx& c, const json::object& item,
+                   const std::vector<std::string>& fields = {}) {
+  json::object out = render(*c.api->def, item, fields);
+  if (c.style->decorate) {
+    const std::string url =
+        c.env->base_url + c.api->path + "/" + std::string(item.at("id").as_string());
+    c.style->decorate(*c.api->def, out, url);
+  }
+  return out;
+}
+
 json::object wrap(const Ctx& c, json::object rendered) {
   json::object out;
   out[c.api->def->member] = std::move(rendered);
@@ -149,7 +162,7 @@ awaitable<Response> create_item(Ctx c, Request& req) {
     });
   });
   ONESTACK_ROUTE_TRY(st);
-  co_return json_response(bh::status::created, wrap(c, render(*c.api->def, made)));
+  co_return json_response(bh::status::created, wrap(c, shown(c, made)));
 }
 
 // The item with the path's id, if the caller may see it.
@@ -165,7 +178,13 @@ awaitable<Result<json::object>> visible_item(Ctx c, const auth::AuthContext& who
       return ok_status();
     });
   });
-  if (!st.ok()) co_return std::move(st).error();
+  if (!st.ok()) {
+    Error e = std::move(st).error();
+    if (e.code == ErrorCode::kNotFound && c.style->not_found) {
+      e.message = c.style->not_found(*c.api->def, id);
+    }
+    co_return e;
+  }
   co_return found;
 }
 
@@ -179,12 +198,19 @@ awaitable<Response> show_item(Ctx c, Request& req) {
   lenient.strict = false;
   auto q = parse_list_query(*c.api->def, req.query, lenient);
   std::vector<std::string> fields = q.ok() ? q->fields : std::vector<std::string>{};
-  co_return json_response(bh::status::ok, wrap(c, render(*c.api->def, *item, fields)));
+  co_return json_response(bh::status::ok, wrap(c, shown(c, *item, fields)));
 }
 
 awaitable<Response> list_items(Ctx c, Request& req) {
   auto who = caller(req);
   ONESTACK_ROUTE_TRY(who);
+  if (c.style->list_rule) {
+    const std::string rule = c.style->list_rule(*c.api->def);
+    if (!c.env->policy.enforce(rule, policy::credentials_of(**who), {})) {
+      co_return c.style->error(
+          make_error(ErrorCode::kForbidden, "(" + rule + ") is disallowed by policy"));
+    }
+  }
   auto q = parse_list_query(*c.api->def, req.query, c.style->list);
   ONESTACK_ROUTE_TRY(q);
   Scope scope = scope_of(c, **who);
@@ -202,8 +228,8 @@ awaitable<Response> list_items(Ctx c, Request& req) {
   // it refuses is left out (neutron/api/v2/base.py _items).
   json::array items;
   for (const auto& item : page.items) {
-    if (!authorize(c, **who, "get", &item).ok()) continue;
-    items.push_back(render(*c.api->def, item, q->fields));
+    if (!c.style->list_rule && !authorize(c, **who, "get", &item).ok()) continue;
+    items.push_back(shown(c, item, q->fields));
   }
   co_return json_response(bh::status::ok,
                           c.style->page(*c.api->def, std::move(items), page.next_marker, req,
@@ -218,6 +244,11 @@ awaitable<Response> update_item(Ctx c, Request& req) {
   ONESTACK_ROUTE_TRY(authorize(c, **who, "update", &*current));
   auto body = member_body(c, req);
   ONESTACK_ROUTE_TRY(body);
+  if (c.style->update_needs_change && body->empty()) {
+    co_return c.style->error(make_error(
+        ErrorCode::kInvalidArgument, "Invalid input for field '" + std::string(c.api->def->member) +
+                                         "': {} does not have enough properties"));
+  }
   auto changes = check_update(*c.api->def, *body);
   ONESTACK_ROUTE_TRY(changes);
   auto revision = if_match_revision(req);
@@ -239,7 +270,7 @@ awaitable<Response> update_item(Ctx c, Request& req) {
     });
   });
   ONESTACK_ROUTE_TRY(st);
-  co_return json_response(bh::status::ok, wrap(c, render(*c.api->def, updated)));
+  co_return json_response(bh::status::ok, wrap(c, shown(c, updated)));
 }
 
 awaitable<Response> delete_item(Ctx c, Request& req) {
@@ -455,20 +486,26 @@ json::object neutron_page(const Def& def, json::array items, const std::string& 
 }  // namespace
 
 const ApiStyle& neutron_style() {
-  static const ApiStyle style{[](const Def& def, std::string_view verb) {
-                                return std::string(verb) + "_" + std::string(def.member);
-                              },
-                              neutron_error, neutron_page, ListOptions{}};
+  static const ApiStyle style = [] {
+    ApiStyle st;
+    st.rule = [](const Def& def, std::string_view verb) {
+      return std::string(verb) + "_" + std::string(def.member);
+    };
+    st.error = neutron_error;
+    st.page = neutron_page;
+    return st;
+  }();
   return style;
 }
 
 void register_crud(http::Router& router, const Env& env, const Api& api, const ApiStyle& style) {
   const Ctx c{&env, &api, &style};
-  const std::string one = api.path + "/{id}";
+  // "{network_id}": the path parameter's name is the member's id.
+  const std::string one = api.path + "/{" + std::string(api.def->member) + "_id}";
   add(router, bh::verb::post, api.path, c, create_item);
   add(router, bh::verb::get, api.path, c, list_items);
   add(router, bh::verb::get, one, c, show_item);
-  add(router, bh::verb::put, one, c, update_item);
+  add(router, style.update_method, one, c, update_item);
   add(router, bh::verb::delete_, one, c, delete_item);
   if (api.def->tags) {
     add(router, bh::verb::get, one + "/tags", c, get_tags);

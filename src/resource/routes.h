@@ -51,11 +51,25 @@ struct ApiStyle {
                                     const std::string& collection_url)>
       page;
   ListOptions list;
+  // An update is PUT (Neutron, Nova, Cinder) or PATCH (Keystone).
+  http::beast_http::verb update_method = http::beast_http::verb::put;
+  // An update must change something (Keystone's minProperties: 1).
+  bool update_needs_change = false;
+  // The rule a list is checked against as a whole (Keystone's
+  // "identity:list_policies"). Empty: each item is checked with the get
+  // rule and left out when refused (Neutron).
+  std::function<std::string(const Def& def)> list_rule;
+  // Words for an id that names no item the caller may see (empty: the
+  // kit's).
+  std::function<std::string(const Def& def, std::string_view id)> not_found;
+  // Adds what a shown item carries beyond its attributes (Keystone's
+  // links.self). May be empty.
+  std::function<void(const Def& def, boost::json::object& shown, const std::string& item_url)>
+      decorate;
 };
 
 // Neutron's dialect: rules "<verb>_<member>", {"NeutronError": {...}}
-// errors, "<collection>_links" with rel "next" (and "previous" after a
-// marker).
+// errors, "<collection>_links" with rel "next".
 const ApiStyle& neutron_style();
 
 // Domain rules a service adds, each run inside the write transaction of
@@ -91,7 +105,9 @@ struct Api {
   std::optional<Quota> quota;
 };
 
-// Registers the routes of `api` on `router` in `style`. `env`, `api` and
+// Registers the routes of `api` on `router` in `style`: `api.path` and
+// `api.path`/{<member>_id} ("/v2.0/networks/{network_id}"), with /tags
+// under it for resources with tags. `env`, `api` and
 // `style` are borrowed and must outlive the router.
 void register_crud(http::Router& router, const Env& env, const Api& api, const ApiStyle& style);
 

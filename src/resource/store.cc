@@ -60,9 +60,13 @@ Status check_type(const Attr& attr, const json::value& v) {
     case Type::kBool:
       if (!v.is_bool()) return bad("Invalid input for " + name + ". Reason: not a boolean.");
       return ok_status();
+    case Type::kJson: return ok_status();
   }
   return ok_status();
 }
+
+// Keys a client may send with extra attributes but the kit owns.
+bool server_owned(std::string_view key) { return key == "id" || key == "links"; }
 
 // Binds the column value of `attr` in `attrs` (a default of its type when
 // absent or null, so columns are never NULL and sort alike on both
@@ -79,6 +83,7 @@ void bind_column(Params& p, const Attr& attr, const json::object& attrs) {
                                              : int64_t{0});
       return;
     case Type::kBool: p.add(v != nullptr && v->is_bool() && v->as_bool()); return;
+    case Type::kJson: p.add(v != nullptr ? to_json(*v) : std::string("null")); return;
   }
 }
 
@@ -150,6 +155,10 @@ Result<json::object> check_create(const Def& def, const json::object& body) {
   json::object out;
   for (const auto& [key, value] : body) {
     const Attr* attr = def.find(key);
+    if (attr == nullptr && def.extra_attrs) {
+      if (!server_owned(key) && !is_standard(key)) out[key] = value;
+      continue;
+    }
     if (attr == nullptr || (attr->flags & kCreate) == 0) {
       return bad("Attribute '" + std::string(key) + "' not allowed in POST");
     }
@@ -183,6 +192,10 @@ Result<json::object> check_update(const Def& def, const json::object& body) {
   json::object out;
   for (const auto& [key, value] : body) {
     const Attr* attr = def.find(key);
+    if (attr == nullptr && def.extra_attrs) {
+      if (!server_owned(key) && !is_standard(key)) out[key] = value;
+      continue;
+    }
     if (attr == nullptr || (attr->flags & kUpdate) == 0) {
       return bad("Attribute '" + std::string(key) + "' not allowed in PUT");
     }
@@ -200,7 +213,7 @@ Result<json::object> insert(Tx& tx, const Def& def, json::object attrs, const Cl
   if (const json::value* given = attrs.if_contains("id"); given != nullptr && given->is_string()) {
     id = std::string(given->as_string());
   } else {
-    id = new_uuid();
+    id = def.ids == IdKind::kHex ? new_hex_id() : new_uuid();
   }
   const std::string now = timestamp(clock);
   json::object doc;
@@ -284,6 +297,8 @@ Result<Page> list(Tx& tx, const Def& def, const ListQuery& q, std::string_view s
         case Type::kBool:
           v.type = Value::Type::kBool;
           v.integer = rows->boolean(0, c) ? 1 : 0;
+          break;
+        case Type::kJson:  // never a sort key (not a column)
           break;
       }
       values.push_back(std::move(v));
@@ -425,7 +440,9 @@ json::object render(const Def& def, const json::object& item,
   };
   for (const auto& [key, value] : item) {
     const Attr* attr = find_attr(def, key);
-    const bool visible = attr != nullptr ? (attr->flags & kVisible) != 0 : key == "tags";
+    bool visible =
+        attr != nullptr ? (attr->flags & kVisible) != 0 : key == "tags" || def.extra_attrs;
+    if (!def.show_standard && key != "id" && is_standard(key)) visible = false;
     if (visible && wanted(key)) out[key] = value;
   }
   return out;

@@ -61,6 +61,17 @@ constexpr Attr kRegionAttrs[] = {
 };
 constexpr Def kRegions{"region", "regions", "test_regions", kRegionAttrs, false};
 
+// Shaped like Keystone's policy: hex ids, extra attributes kept, no
+// standard attributes shown, a JSON attribute.
+constexpr Attr kPolicyAttrs[] = {
+    {"blob", Type::kString, kRw | kRequired, 65535},
+    {"type", Type::kString, kRw | kRequired | kFilter, 255},
+    {"rules", Type::kJson, kRw, 0, "{}"},
+};
+constexpr Def kPolicies{
+    "policy",       "policies",           "test_policies",         kPolicyAttrs,
+    /*tags=*/false, /*extra_attrs=*/true, /*show_standard=*/false, IdKind::kHex};
+
 struct Declared {
   const Def* def;
   Step table;
@@ -89,6 +100,14 @@ const Declared kResources[] = {
       "updated_at TEXT NOT NULL, revision_number BIGINT NOT NULL, doc TEXT NOT NULL, "
       "name TEXT COLLATE \"C\" NOT NULL, size BIGINT NOT NULL, bootable BOOLEAN NOT NULL, "
       "status TEXT COLLATE \"C\" NOT NULL, availability_zone TEXT COLLATE \"C\" NOT NULL)"}},
+    {&kPolicies,
+     {"policies",
+      "CREATE TABLE test_policies (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, "
+      "updated_at TEXT NOT NULL, revision_number BIGINT NOT NULL, doc TEXT NOT NULL, "
+      "type TEXT NOT NULL)",
+      "CREATE TABLE test_policies (id TEXT COLLATE \"C\" PRIMARY KEY, created_at TEXT NOT NULL, "
+      "updated_at TEXT NOT NULL, revision_number BIGINT NOT NULL, doc TEXT NOT NULL, "
+      "type TEXT COLLATE \"C\" NOT NULL)"}},
     {&kRegions,
      {"regions",
       "CREATE TABLE test_regions (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, "
@@ -126,6 +145,7 @@ json::value value_for(const Attr& attr, int i) {
     }
     case Type::kInt: return json::value((i * 7) % 5 + 1);
     case Type::kBool: return json::value(i % 3 == 0);
+    case Type::kJson: return json::object{{"n", i % 3}, {"list", json::array{i}}};
   }
   return nullptr;
 }
@@ -390,13 +410,25 @@ TEST_P(ResourceContract, FieldsShowOnlyWhatIsAskedAndNeverWhatIsHidden) {
     }
   }
   EXPECT_TRUE(all.contains("id"));
-  EXPECT_TRUE(all.contains("revision_number"));
+  EXPECT_EQ(all.contains("revision_number"), def().show_standard);
+  EXPECT_EQ(all.contains("created_at"), def().show_standard);
+  if (def().ids == IdKind::kHex) {
+    const std::string id(item.at("id").as_string());
+    EXPECT_EQ(id.size(), 32u);
+    EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+  }
   auto some = render(def(), item, {"id", std::string(def().attrs[0].name), "no_such_field"});
   EXPECT_EQ(some.size(), (def().attrs[0].flags & kVisible) ? 2u : 1u);
+  // A JSON attribute comes back as it went in.
+  for (const Attr& attr : def().attrs) {
+    if (attr.type == Type::kJson && (attr.flags & kCreate)) {
+      EXPECT_EQ(all.at(attr.name), value_for(attr, 0));
+    }
+  }
   auto q = parse_list_query(def(), query({{"fields", "id,created_at"}, {"fields", "updated_at"}}));
   ASSERT_TRUE(q.ok());
   EXPECT_EQ(q->fields, (std::vector<std::string>{"id", "created_at", "updated_at"}));
-  EXPECT_EQ(render(def(), item, q->fields).size(), 3u);
+  EXPECT_EQ(render(def(), item, q->fields).size(), def().show_standard ? 3u : 1u);
 }
 
 TEST_P(ResourceContract, TagFiltersMatchAllAnyNotAllAndNone) {
@@ -506,15 +538,24 @@ TEST_P(ResourceContract, BadInputIsRefusedNamingWhatIsWrong) {
   auto items = make(2);
   json::object unknown = body_for(def(), 0);
   unknown["no_such_attribute"] = 1;
-  EXPECT_EQ(check_create(def(), unknown).error().code, ErrorCode::kInvalidArgument);
+  unknown["id"] = "chosen-by-the-client";
+  if (def().extra_attrs) {
+    // Kept and shown, but the kit's own keys are not the client's to set.
+    auto kept = check_create(def(), unknown);
+    ASSERT_TRUE(kept.ok()) << kept.error().message;
+    EXPECT_EQ(kept->at("no_such_attribute"), 1);
+    EXPECT_FALSE(kept->contains("id"));
+  } else {
+    EXPECT_EQ(check_create(def(), unknown).error().code, ErrorCode::kInvalidArgument);
+  }
   for (const Attr& attr : def().attrs) {
     json::object body = body_for(def(), 0);
-    if (attr.flags & kCreate) {
+    if ((attr.flags & kCreate) && attr.type != Type::kJson) {
       body[attr.name] = attr.type == Type::kString ? json::value(5) : json::value("five");
       auto r = check_create(def(), body);
       ASSERT_FALSE(r.ok()) << attr.name;
       EXPECT_NE(r.error().message.find(attr.name), std::string::npos) << r.error().message;
-    } else {
+    } else if (!(attr.flags & kCreate)) {
       body[attr.name] = value_for(attr, 0);
       EXPECT_FALSE(check_create(def(), body).ok()) << attr.name << " is not settable on create";
     }

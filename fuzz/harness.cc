@@ -117,8 +117,8 @@ Harness start() {
       settings, *w->identity_store, std::move(formatter).value(), std::move(policy).value());
   if (Status st = w->identity->refresh(); !st.ok()) die(st.error().message);
   w->pool = std::make_unique<WorkerPool>(2);
-  w->identity_env =
-      std::make_unique<identity::api::Env>(identity::api::Env{*w->identity, *w->pool});
+  w->identity_env = std::make_unique<identity::api::Env>(
+      identity::api::Env{*w->identity, *w->pool, &w->identity_store->db(), nullptr});
   identity::api::build_router(w->identity_router, *w->identity_env);
 
   auto os = store::sqlite::SqliteObjectStore::open((dir / "object.db").string());

@@ -279,8 +279,8 @@ std::unique_ptr<ServiceModule> identity_module(const AppSettings& s, Services& s
   m->host = s.identity_host;
   m->port = s.identity_port;
   m->public_url = s.identity.public_url;
-  svc.identity_env =
-      std::make_unique<identity::api::Env>(identity::api::Env{*svc.identity->service, *svc.pool});
+  svc.identity_env = std::make_unique<identity::api::Env>(
+      identity::api::Env{*svc.identity->service, *svc.pool, &svc.identity->store->db(), nullptr});
   identity::api::build_router(m->router, *svc.identity_env);
   m->error_responder = identity::api::error_response;
   return m;

@@ -6,6 +6,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json.hpp>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,7 @@
 #include "core/json.h"
 #include "core/worker_pool.h"
 #include "identity/service/identity_service.h"
+#include "store/sql/db.h"
 
 namespace onestack::identity::api {
 
@@ -24,9 +26,16 @@ using http::Request;
 using http::Response;
 using beast_http = boost::beast::http::status;
 
+struct DeclaredResources;  // declared_routes.cc
+
 struct Env {
   IdentityService& svc;
   WorkerPool& pool;
+  // The identity database, for the resources declared on the resource kit
+  // (declared_routes.cc); the same one the identity store uses.
+  store::sql::Db* db = nullptr;
+  // What build_router() makes for those routes; lives as long as the Env.
+  std::shared_ptr<DeclaredResources> declared = nullptr;
 };
 
 using RouteFn = awaitable<Response> (*)(Env&, Request&);

@@ -1,4 +1,4 @@
-// Keystone's smaller v3 APIs: stored policies (/v3/policies), endpoint groups
+// Keystone's smaller v3 APIs: endpoint groups
 // (/v3/OS-EP-FILTER/endpoint_groups), OAuth1 consumers
 // (/v3/OS-OAUTH1/consumers), domain-specific configuration
 // (/v3/domains/{domain_id}/config and the defaults under
@@ -76,14 +76,14 @@ awaitable<Result<std::vector<store::Record>>> list_kind(Env& env, Kind kind,
   co_return co_await env.pool.run([&env, kind, &q] { return env.svc.store().list(kind, q); });
 }
 
-// --- the CRUD shared by policies, endpoint groups and consumers -------------
+// --- the CRUD shared by endpoint groups and consumers -------------------------
 
-// What differs between the three simple collections.
+// What differs between the two simple collections.
 struct Collection {
   Kind kind;
-  const char* member;     // "policy": the body key and rule suffix
-  const char* plural;     // "policies": the list key and list rule suffix
-  const char* not_found;  // "policy": as in "Could not find policy: X."
+  const char* member;     // "consumer": the body key and rule suffix
+  const char* plural;     // "consumers": the list key and list rule suffix
+  const char* not_found;  // "consumer": as in "Could not find consumer: X."
   Status (*check)(const json::object& body, bool create);
   json::object (*render)(const Env& env, const store::Record& rec);
   std::array<const char*, 2> filters;  // query parameters that filter a list
@@ -194,23 +194,6 @@ awaitable<Response> delete_entity(Env& env, Request& req, const Collection& c) {
   co_return Response::empty(bh::status::no_content);
 }
 
-// --- policies ----------------------------------------------------------------
-// A policy is an opaque blob of a given type that Keystone stores for other
-// services; nothing in onestack reads it.
-
-Status check_policy(const json::object& p, bool create) {
-  ONESTACK_TRY(check_str(p, "blob", 0, kMaxText, create, false));
-  ONESTACK_TRY(check_str(p, "type", 0, kMaxName, create, false));
-  return ok_status();
-}
-
-json::object render_policy(const Env& env, const store::Record& rec) {
-  return render_simple(env, rec, "policies");
-}
-
-const Collection kPolicies{Kind::kPolicy, "policy",      "policies",       "policy",
-                           check_policy,  render_policy, {"type", nullptr}};
-
 // --- endpoint groups (OS-EP-FILTER) --------------------------------------------
 // Stored and returned as Keystone does; onestack's catalog is not filtered by
 // them (the project associations that would apply them are not offered).
@@ -269,22 +252,6 @@ json::object render_consumer(const Env& env, const store::Record& rec) {
 const Collection kConsumers{
     Kind::kConsumer,          "consumer", "consumers", "consumer", check_consumer, render_consumer,
     {"description", nullptr}, true};
-
-awaitable<Response> create_policy(Env& env, Request& req) {
-  co_return co_await create_entity(env, req, kPolicies);
-}
-awaitable<Response> list_policies(Env& env, Request& req) {
-  co_return co_await list_entities(env, req, kPolicies);
-}
-awaitable<Response> get_policy(Env& env, Request& req) {
-  co_return co_await get_entity(env, req, kPolicies);
-}
-awaitable<Response> update_policy(Env& env, Request& req) {
-  co_return co_await update_entity(env, req, kPolicies);
-}
-awaitable<Response> delete_policy(Env& env, Request& req) {
-  co_return co_await delete_entity(env, req, kPolicies);
-}
 
 awaitable<Response> create_endpoint_group(Env& env, Request& req) {
   co_return co_await create_entity(env, req, kEndpointGroups);
@@ -687,11 +654,6 @@ awaitable<Response> get_default_config(Env& env, Request& req) {
 
 void register_extension_routes(http::Router& r, Env& env) {
   using V = bh::verb;
-  add_route(r, env, V::post, "/v3/policies", create_policy);
-  add_route(r, env, V::get, "/v3/policies", list_policies);
-  add_route(r, env, V::get, "/v3/policies/{policy_id}", get_policy);
-  add_route(r, env, V::patch, "/v3/policies/{policy_id}", update_policy);
-  add_route(r, env, V::delete_, "/v3/policies/{policy_id}", delete_policy);
 
   add_route(r, env, V::post, "/v3/OS-EP-FILTER/endpoint_groups", create_endpoint_group);
   add_route(r, env, V::get, "/v3/OS-EP-FILTER/endpoint_groups", list_endpoint_groups);

@@ -19,6 +19,8 @@ void register_credential_routes(http::Router& router, Env& env);  // credentials
 void register_extension_routes(http::Router& router, Env& env);
 // OS-EC2 credentials, ec2tokens, access rules
 void register_ec2_routes(http::Router& router, Env& env);
+// Resources declared on the resource kit: stored policies.
+void register_declared_routes(http::Router& router, Env& env);
 // unified limits: registered_limits, limits, limits/model
 void register_limit_routes(http::Router& router, Env& env);
 

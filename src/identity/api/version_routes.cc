@@ -91,6 +91,7 @@ void build_router(http::Router& r, Env& env) {
   register_catalog_routes(r, env);
   register_credential_routes(r, env);
   register_unimplemented_routes(r, env);
+  register_declared_routes(r, env);
   register_extension_routes(r, env);
   register_ec2_routes(r, env);
   register_limit_routes(r, env);

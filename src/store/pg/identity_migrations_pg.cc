@@ -84,12 +84,36 @@ CREATE TABLE identity_fernet_keys (
 );
 )sql";
 
+// Stored policies move to a table of their own, declared on the resource
+// kit (identity/api/declared_routes.cc), with the kit's tag table.
+constexpr std::string_view kIdentityDeclared = R"sql(
+CREATE TABLE identity_policies (
+  id              TEXT COLLATE "C" PRIMARY KEY,
+  created_at      TEXT NOT NULL,
+  updated_at      TEXT NOT NULL,
+  revision_number BIGINT NOT NULL,
+  doc             TEXT NOT NULL,
+  type            TEXT COLLATE "C" NOT NULL
+);
+INSERT INTO identity_policies (id, created_at, updated_at, revision_number, doc, type)
+  SELECT id, '', '', 1, doc, COALESCE(doc::json->>'type', '')
+  FROM identity_records WHERE kind = 'policy';
+DELETE FROM identity_records WHERE kind = 'policy';
+CREATE TABLE resource_tags (
+  kind        TEXT COLLATE "C" NOT NULL,
+  resource_id TEXT COLLATE "C" NOT NULL,
+  tag         TEXT COLLATE "C" NOT NULL,
+  PRIMARY KEY (kind, resource_id, tag)
+);
+)sql";
+
 // Append new steps at the end; never edit or reorder a released one.
 constexpr Migration kMigrations[] = {
     {1,
      "identity: records, memberships, assignments, implied roles, revocations, generation, "
      "Fernet keys",
      kIdentitySchema},
+    {2, "identity: stored policies in a table of their own; resource tags", kIdentityDeclared},
 };
 
 }  // namespace

@@ -91,11 +91,35 @@ CREATE TABLE identity_fernet_keys (
 );
 )sql";
 
+// Stored policies move to a table of their own, declared on the resource
+// kit (identity/api/declared_routes.cc), with the kit's tag table.
+constexpr std::string_view kIdentityDeclared = R"sql(
+CREATE TABLE identity_policies (
+  id              TEXT PRIMARY KEY,
+  created_at      TEXT NOT NULL,
+  updated_at      TEXT NOT NULL,
+  revision_number INTEGER NOT NULL,
+  doc             TEXT NOT NULL,
+  type            TEXT NOT NULL
+);
+INSERT INTO identity_policies (id, created_at, updated_at, revision_number, doc, type)
+  SELECT id, '', '', 1, doc, COALESCE(json_extract(doc, '$.type'), '')
+  FROM identity_records WHERE kind = 'policy';
+DELETE FROM identity_records WHERE kind = 'policy';
+CREATE TABLE resource_tags (
+  kind        TEXT NOT NULL,
+  resource_id TEXT NOT NULL,
+  tag         TEXT NOT NULL,
+  PRIMARY KEY (kind, resource_id, tag)
+) WITHOUT ROWID;
+)sql";
+
 // Append new steps at the end; never edit or reorder a released one.
 constexpr Migration kMigrations[] = {
     {1, "identity: records, memberships, assignments, implied roles, revocations", kIdentitySchema},
     {2, "identity: PostgreSQL's table names, generation counter, Fernet key table",
      kIdentityOneStore},
+    {3, "identity: stored policies in a table of their own; resource tags", kIdentityDeclared},
 };
 
 Result<int> read_version(Connection& conn) {

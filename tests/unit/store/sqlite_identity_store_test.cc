@@ -101,6 +101,8 @@ TEST(SqliteIdentityStore, AFileWrittenBeforeTheSharedStoreKeepsEverythingAfterIt
                           "INSERT INTO records (kind, id, scope, name, doc, unique_key) VALUES "
                           "('project', 'p1', 'd', 'one', '{}', 'd' || char(31) || 'one');"
                           "INSERT INTO assignments VALUES ('user', 'u1', 'project', 'p1', 'r1', 0);"
+                          "INSERT INTO records (kind, id, doc) VALUES ('policy', 'pol1', "
+                          "'{\"blob\":\"{}\",\"type\":\"application/json\",\"x\":1}');"
                           "INSERT INTO revocations (user_id, issued_before, revoked_at) "
                           "VALUES ('u1', 5, 5), ('u2', 6, 6);"
                           "DELETE FROM revocations WHERE user_id = 'u2';");
@@ -125,6 +127,23 @@ TEST(SqliteIdentityStore, AFileWrittenBeforeTheSharedStoreKeepsEverythingAfterIt
   auto ev = store->add_revocation(RevocationEvent{.user_id = "u3", .issued_before = 7});
   ASSERT_TRUE(ev.ok()) << ev.error().message;
   EXPECT_EQ(ev->id, 3);
+  // A stored policy moved to the table the resource kit declares it in,
+  // its type in the column a list filters by, its document whole.
+  Status moved = database_of(*store).read([](Connection& c) -> Status {
+    auto stmt = c.prepare("SELECT id, type, doc FROM identity_policies");
+    if (!stmt.ok()) return std::move(stmt).error();
+    auto row = stmt->step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) return make_error(ErrorCode::kNotFound, "no policy row");
+    EXPECT_EQ(stmt->text(0), "pol1");
+    EXPECT_EQ(stmt->text(1), "application/json");
+    EXPECT_NE(stmt->text(2).find("\"x\":1"), std::string::npos);
+    return ok_status();
+  });
+  EXPECT_TRUE(moved.ok()) << moved.error().message;
+  auto leftover = store->list(Kind::kPolicy, {});
+  ASSERT_TRUE(leftover.ok());
+  EXPECT_TRUE(leftover->empty());
   auto g0 = store->generation();
   ASSERT_TRUE(g0.ok());
   ASSERT_TRUE(store->remove(Kind::kProject, "p1").ok());

@@ -70,6 +70,8 @@ struct Def {
   // none of them; the kit keeps them either way).
   bool show_standard = true;
   IdKind ids = IdKind::kUuid;
+  // What an error message calls one ("Endpoint Group"); empty: `member`.
+  std::string_view title = {};
 
   // The attribute called `name`, or nullptr.
   const Attr* find(std::string_view name) const {

@@ -89,13 +89,14 @@ std::string point(const Ctx& c, std::string_view verb) {
 // The item as the API shows it: its visible attributes (or `fields`), and
 // what the style adds.
 json::object shown(const Ctx& c, const json::object& item,
-                   const std::vector<std::string>& fields = {}) {
+                   const std::vector<std::string>& fields = {}, bool created = false) {
   json::object out = render(*c.api->def, item, fields);
   if (c.style->decorate) {
     const std::string url =
         c.env->base_url + c.api->path + "/" + std::string(item.at("id").as_string());
     c.style->decorate(*c.api->def, out, url);
   }
+  if (c.api->hooks.show) c.api->hooks.show(item, out, created);
   return out;
 }
 
@@ -162,7 +163,7 @@ awaitable<Response> create_item(Ctx c, Request& req) {
     });
   });
   ONESTACK_ROUTE_TRY(st);
-  co_return json_response(bh::status::created, wrap(c, shown(c, made)));
+  co_return json_response(bh::status::created, wrap(c, shown(c, made, {}, /*created=*/true)));
 }
 
 // The item with the path's id, if the caller may see it.

@@ -83,6 +83,10 @@ struct Hooks {
       before_update;
   // Before the delete (Neutron's NetworkInUse, say).
   std::function<Status(Tx& tx, const boost::json::object& item)> before_delete;
+  // Last word on what a response shows of `item`; `created` for the
+  // create's own answer (a secret shown only then, say).
+  std::function<void(const boost::json::object& item, boost::json::object& shown, bool created)>
+      show;
 };
 
 // A project's usage of one resource, counted by the kit on create and

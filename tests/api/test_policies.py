@@ -71,3 +71,49 @@ def test_policies_keep_keystones_shapes(cloud):
         assert r.status_code == 400, (bad, r.text)
     assert cloud.request('DELETE', '/v3/policies/' + pid, admin=True).status_code == 204
     assert cloud.request('DELETE', '/v3/policies/' + pid, admin=True).status_code == 404
+
+
+def test_a_consumers_secret_is_shown_by_its_create_only(cloud):
+    r = cloud.request('POST', '/v3/OS-OAUTH1/consumers', admin=True,
+                      json={'consumer': {'description': 'c1', 'secret': 'mine'}})
+    assert r.status_code == 201, r.text
+    consumer = r.json()['consumer']
+    secret = consumer['secret']
+    assert len(secret) == 32 and secret != 'mine'  # generated, whatever was sent
+    cid = consumer['id']
+    r = cloud.request('GET', '/v3/OS-OAUTH1/consumers/' + cid, admin=True)
+    assert r.status_code == 200
+    assert 'secret' not in r.json()['consumer']
+    assert r.json()['consumer']['description'] == 'c1'
+    r = cloud.request('GET', '/v3/OS-OAUTH1/consumers?description=c1', admin=True)
+    assert cid in [c['id'] for c in r.json()['consumers']]
+    assert all('secret' not in c for c in r.json()['consumers'])
+    r = cloud.request('PATCH', '/v3/OS-OAUTH1/consumers/' + cid, admin=True,
+                      json={'consumer': {'secret': 'new'}})
+    assert r.status_code == 400, r.text
+    r = cloud.request('PATCH', '/v3/OS-OAUTH1/consumers/' + cid, admin=True,
+                      json={'consumer': {'description': 'c2'}})
+    assert r.status_code == 200 and 'secret' not in r.json()['consumer']
+    assert cloud.request('DELETE', '/v3/OS-OAUTH1/consumers/' + cid,
+                         admin=True).status_code == 204
+
+
+def test_endpoint_groups_check_their_filters_and_name_themselves_in_404s(cloud):
+    base = '/v3/OS-EP-FILTER/endpoint_groups'
+    for bad in ({'name': 'g'}, {'filters': {}}, {'name': '', 'filters': {}},
+                {'name': 'g', 'filters': {'colour': 'red'}}, {'name': 'g', 'filters': []}):
+        r = cloud.request('POST', base, admin=True, json={'endpoint_group': bad})
+        assert r.status_code == 400, (bad, r.text)
+    r = cloud.request('POST', base, admin=True, json={'endpoint_group': {
+        'name': 'g', 'filters': {'interface': 'public'}}})
+    assert r.status_code == 201, r.text
+    group = r.json()['endpoint_group']
+    assert group['description'] is None and group['filters'] == {'interface': 'public'}
+    assert group['links']['self'] == cloud.base_url + base + '/' + group['id']
+    r = cloud.request('GET', base + '/' + uuid.uuid4().hex, admin=True)
+    assert r.status_code == 404
+    assert r.json()['error']['message'].startswith('Could not find Endpoint Group: ')
+    # The project associations are not offered: 501, not 404.
+    r = cloud.request('GET', base + '/' + group['id'] + '/projects', admin=True)
+    assert r.status_code == 501, r.text
+    assert cloud.request('DELETE', base + '/' + group['id'], admin=True).status_code == 204

@@ -1,8 +1,8 @@
-// Keystone's smaller v3 APIs: endpoint groups
-// (/v3/OS-EP-FILTER/endpoint_groups), OAuth1 consumers
-// (/v3/OS-OAUTH1/consumers), domain-specific configuration
+// Keystone's smaller v3 APIs: domain-specific configuration
 // (/v3/domains/{domain_id}/config and the defaults under
-// /v3/domains/config).
+// /v3/domains/config), and the 501s of the OS-EP-FILTER project
+// associations and the OAuth1 token flows (endpoint groups and consumers
+// themselves are declared resources: declared_routes.cc).
 //
 // Work handed to the pool captures by reference only, and co_await
 // expressions name locals rather than build temporaries: the awaiting
@@ -21,274 +21,18 @@ using store::Kind;
 
 namespace {
 
-constexpr size_t kMaxName = 255;
-constexpr size_t kMaxText = 65535;
-
 // --- helpers ---------------------------------------------------------------
-
-Error not_found(std::string_view kind, const std::string& id) {
-  return make_error(ErrorCode::kNotFound, "Could not find " + std::string(kind) + ": " + id + ".");
-}
 
 Error not_implemented(std::string_view what) {
   return make_error(ErrorCode::kNotImplemented, std::string(what));
 }
 
-// A store result's error, with kNotFound reworded in Keystone's form.
-Error store_error(Error e, std::string_view kind, const std::string& id) {
-  if (e.code == ErrorCode::kNotFound) return not_found(kind, id);
-  return e;
-}
-
-// An optional string attribute (null admitted when `nullable`).
-Status check_str(const json::object& o, std::string_view key, size_t min, size_t max, bool required,
-                 bool nullable) {
-  auto it = o.find(key);
-  if (it == o.end() || (nullable && it->value().is_null())) {
-    if (required) return invalid_field(key, "it is required");
-    return ok_status();
-  }
-  if (!it->value().is_string()) return invalid_field(key, "must be a string");
-  size_t n = it->value().as_string().size();
-  if (n < min || n > max) {
-    return invalid_field(key, "length must be " + std::to_string(min) + ".." + std::to_string(max));
-  }
-  return ok_status();
-}
-
-// PATCH bodies must change something (JSON schema minProperties: 1).
-Status check_not_empty(const json::object& o, std::string_view entity) {
-  if (!o.empty()) return ok_status();
-  return invalid_field(entity, "{} does not have enough properties");
-}
-
-// Copies the request attributes into the record's document, leaving out
-// those the server owns.
-void merge_doc(store::Record& rec, json::object attrs) {
-  for (auto k : {"id", "links"}) attrs.erase(k);
-  json::object doc = record_doc(rec);
-  for (auto& kv : attrs) doc[kv.key()] = kv.value();
-  rec.doc = json::serialize(doc);
-}
-
-awaitable<Result<std::vector<store::Record>>> list_kind(Env& env, Kind kind,
-                                                        const store::RecordQuery& q) {
-  co_return co_await env.pool.run([&env, kind, &q] { return env.svc.store().list(kind, q); });
-}
-
-// --- the CRUD shared by endpoint groups and consumers -------------------------
-
-// What differs between the two simple collections.
-struct Collection {
-  Kind kind;
-  const char* member;     // "consumer": the body key and rule suffix
-  const char* plural;     // "consumers": the list key and list rule suffix
-  const char* not_found;  // "consumer": as in "Could not find consumer: X."
-  Status (*check)(const json::object& body, bool create);
-  json::object (*render)(const Env& env, const store::Record& rec);
-  std::array<const char*, 2> filters;  // query parameters that filter a list
-  bool has_secret = false;             // a generated "secret", shown only by create
-};
-
-json::object render_simple(const Env& env, const store::Record& rec, const char* path) {
-  json::object o = record_doc(rec);
-  o["id"] = rec.id;
-  add_self_link(env, o, path);
-  return o;
-}
-
-std::string rule(const Collection& c, std::string_view verb) {
-  return "identity:" + std::string(verb) + "_" + c.member;
-}
-
-awaitable<Response> create_entity(Env& env, Request& req, const Collection& c) {
-  auto who = caller(req);
-  ONESTACK_API_TRY(who);
-  ONESTACK_API_TRY(authorize(env, **who, rule(c, "create"), {}));
-  auto body = body_entity(req, c.member);
-  ONESTACK_API_TRY(body);
-  ONESTACK_API_TRY(c.check(*body, true));
-  store::Record rec;
-  rec.id = new_hex_id();
-  json::object attrs = std::move(body).value();
-  std::string secret;
-  if (c.has_secret) {
-    secret = new_hex_id();
-    attrs["secret"] = secret;
-  }
-  merge_doc(rec, std::move(attrs));
-  ONESTACK_API_TRY(
-      co_await env.pool.run([&env, &c, &rec] { return env.svc.store().create(c.kind, rec); }));
-  json::object entity = c.render(env, rec);
-  if (c.has_secret) entity["secret"] = secret;
-  json::object out;
-  out[c.member] = std::move(entity);
-  co_return json_response(bh::status::created, out);
-}
-
-awaitable<Response> list_entities(Env& env, Request& req, const Collection& c) {
-  auto who = caller(req);
-  ONESTACK_API_TRY(who);
-  ONESTACK_API_TRY(authorize(env, **who, "identity:list_" + std::string(c.plural), {}));
-  store::RecordQuery all;
-  auto recs = co_await list_kind(env, c.kind, all);
-  ONESTACK_API_TRY(recs);
-  json::array out;
-  for (const auto& rec : *recs) {
-    json::object o = c.render(env, rec);
-    bool keep = true;
-    for (const char* f : c.filters) {
-      if (f != nullptr && !matches_filter(o, req, f)) keep = false;
-    }
-    if (keep) out.push_back(std::move(o));
-  }
-  json::object body;
-  body[c.plural] = std::move(out);
-  body["links"] = collection_links(env, req);
-  co_return json_response(bh::status::ok, body);
-}
-
-awaitable<Result<store::Record>> authorized_entity(Env& env, Request& req, const Collection& c,
-                                                   std::string_view verb) {
-  auto who = caller(req);
-  if (!who.ok()) co_return std::move(who).error();
-  Status allowed = authorize(env, **who, rule(c, verb), {});
-  if (!allowed.ok()) co_return std::move(allowed).error();
-  const std::string& id = req.param(0);
-  auto rec = co_await env.pool.run([&env, &c, &id] { return env.svc.store().get(c.kind, id); });
-  if (!rec.ok()) co_return store_error(std::move(rec).error(), c.not_found, id);
-  co_return rec;
-}
-
-awaitable<Response> get_entity(Env& env, Request& req, const Collection& c) {
-  auto rec = co_await authorized_entity(env, req, c, "get");
-  ONESTACK_API_TRY(rec);
-  json::object out;
-  out[c.member] = c.render(env, *rec);
-  co_return json_response(bh::status::ok, out);
-}
-
-awaitable<Response> update_entity(Env& env, Request& req, const Collection& c) {
-  auto rec = co_await authorized_entity(env, req, c, "update");
-  ONESTACK_API_TRY(rec);
-  auto body = body_entity(req, c.member);
-  ONESTACK_API_TRY(body);
-  ONESTACK_API_TRY(check_not_empty(*body, c.member));
-  ONESTACK_API_TRY(check_same_id(*body, rec->id));
-  ONESTACK_API_TRY(c.check(*body, false));
-  store::Record updated = *rec;
-  merge_doc(updated, std::move(body).value());
-  ONESTACK_API_TRY(co_await env.pool.run(
-      [&env, &c, &updated] { return env.svc.store().update(c.kind, updated); }));
-  json::object out;
-  out[c.member] = c.render(env, updated);
-  co_return json_response(bh::status::ok, out);
-}
-
-awaitable<Response> delete_entity(Env& env, Request& req, const Collection& c) {
-  auto rec = co_await authorized_entity(env, req, c, "delete");
-  ONESTACK_API_TRY(rec);
-  const std::string& id = rec->id;
-  ONESTACK_API_TRY(
-      co_await env.pool.run([&env, &c, &id] { return env.svc.store().remove(c.kind, id); }));
-  co_return Response::empty(bh::status::no_content);
-}
-
-// --- endpoint groups (OS-EP-FILTER) --------------------------------------------
-// Stored and returned as Keystone does; onestack's catalog is not filtered by
-// them (the project associations that would apply them are not offered).
-
-Status check_endpoint_group(const json::object& g, bool create) {
-  ONESTACK_TRY(check_str(g, "name", 1, kMaxName, create, false));
-  ONESTACK_TRY(check_str(g, "description", 0, kMaxText, false, true));
-  auto it = g.find("filters");
-  if (it == g.end()) {
-    if (create) return invalid_field("filters", "it is required");
-    return ok_status();
-  }
-  if (!it->value().is_object()) return invalid_field("filters", "must be an object");
-  for (const auto& kv : it->value().as_object()) {
-    std::string_view key = kv.key();
-    if (key != "interface" && key != "service_id" && key != "region_id") {
-      return bad_request(
-          "Expecting to find interface or service_id or region_id in endpoint_group. The server "
-          "could not comply with the request since it is either malformed or otherwise "
-          "incorrect. The client is assumed to be in error.");
-    }
-  }
-  return ok_status();
-}
-
-json::object render_endpoint_group(const Env& env, const store::Record& rec) {
-  json::object g = render_simple(env, rec, "OS-EP-FILTER/endpoint_groups");
-  if (!g.contains("description")) g["description"] = nullptr;
-  if (!g.contains("filters")) g["filters"] = json::object();
-  return g;
-}
-
-const Collection kEndpointGroups{Kind::kEndpointGroup, "endpoint_group",     "endpoint_groups",
-                                 "Endpoint Group",     check_endpoint_group, render_endpoint_group,
-                                 {"name", nullptr}};
-
-// --- OAuth1 consumers ----------------------------------------------------------
-// The secret is generated on create and shown only then. onestack does not
-// run the OAuth1 token flows, so consumers are registrations only.
-
-Status check_consumer(const json::object& c, bool create) {
-  ONESTACK_TRY(check_str(c, "description", 0, kMaxText, false, true));
-  if (!create && c.contains("secret")) {
-    return invalid_field("consumer", "the secret cannot be updated");
-  }
-  return ok_status();
-}
-
-json::object render_consumer(const Env& env, const store::Record& rec) {
-  json::object c = render_simple(env, rec, "OS-OAUTH1/consumers");
-  c.erase("secret");
-  if (!c.contains("description")) c["description"] = nullptr;
-  return c;
-}
-
-const Collection kConsumers{
-    Kind::kConsumer,          "consumer", "consumers", "consumer", check_consumer, render_consumer,
-    {"description", nullptr}, true};
-
-awaitable<Response> create_endpoint_group(Env& env, Request& req) {
-  co_return co_await create_entity(env, req, kEndpointGroups);
-}
-awaitable<Response> list_endpoint_groups(Env& env, Request& req) {
-  co_return co_await list_entities(env, req, kEndpointGroups);
-}
-awaitable<Response> get_endpoint_group(Env& env, Request& req) {
-  co_return co_await get_entity(env, req, kEndpointGroups);
-}
-awaitable<Response> update_endpoint_group(Env& env, Request& req) {
-  co_return co_await update_entity(env, req, kEndpointGroups);
-}
-awaitable<Response> delete_endpoint_group(Env& env, Request& req) {
-  co_return co_await delete_entity(env, req, kEndpointGroups);
-}
 awaitable<Response> ep_filter_not_implemented(Env&, Request&) {
   co_return error_response(not_implemented(
       "Associating endpoints and endpoint groups with projects (OS-EP-FILTER) is not "
       "implemented; only endpoint groups themselves are."));
 }
 
-awaitable<Response> create_consumer(Env& env, Request& req) {
-  co_return co_await create_entity(env, req, kConsumers);
-}
-awaitable<Response> list_consumers(Env& env, Request& req) {
-  co_return co_await list_entities(env, req, kConsumers);
-}
-awaitable<Response> get_consumer(Env& env, Request& req) {
-  co_return co_await get_entity(env, req, kConsumers);
-}
-awaitable<Response> update_consumer(Env& env, Request& req) {
-  co_return co_await update_entity(env, req, kConsumers);
-}
-awaitable<Response> delete_consumer(Env& env, Request& req) {
-  co_return co_await delete_entity(env, req, kConsumers);
-}
 awaitable<Response> oauth1_not_implemented(Env&, Request&) {
   co_return error_response(not_implemented(
       "OAuth1 request tokens, authorization and access tokens are not implemented; only "
@@ -655,23 +399,10 @@ awaitable<Response> get_default_config(Env& env, Request& req) {
 void register_extension_routes(http::Router& r, Env& env) {
   using V = bh::verb;
 
-  add_route(r, env, V::post, "/v3/OS-EP-FILTER/endpoint_groups", create_endpoint_group);
-  add_route(r, env, V::get, "/v3/OS-EP-FILTER/endpoint_groups", list_endpoint_groups);
-  add_route(r, env, V::get, "/v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}",
-            get_endpoint_group);
-  add_route(r, env, V::patch, "/v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}",
-            update_endpoint_group);
-  add_route(r, env, V::delete_, "/v3/OS-EP-FILTER/endpoint_groups/{endpoint_group_id}",
-            delete_endpoint_group);
   for (V v : {V::get, V::put, V::delete_}) {
     add_route(r, env, v, "/v3/OS-EP-FILTER/{rest+}", ep_filter_not_implemented);
   }
 
-  add_route(r, env, V::post, "/v3/OS-OAUTH1/consumers", create_consumer);
-  add_route(r, env, V::get, "/v3/OS-OAUTH1/consumers", list_consumers);
-  add_route(r, env, V::get, "/v3/OS-OAUTH1/consumers/{consumer_id}", get_consumer);
-  add_route(r, env, V::patch, "/v3/OS-OAUTH1/consumers/{consumer_id}", update_consumer);
-  add_route(r, env, V::delete_, "/v3/OS-OAUTH1/consumers/{consumer_id}", delete_consumer);
   add_route(r, env, V::post, "/v3/OS-OAUTH1/request_token", oauth1_not_implemented);
   add_route(r, env, V::post, "/v3/OS-OAUTH1/access_token", oauth1_not_implemented);
   add_route(r, env, V::put, "/v3/OS-OAUTH1/authorize/{request_token_id}", oauth1_not_implemented);

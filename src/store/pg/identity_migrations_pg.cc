@@ -107,6 +107,35 @@ CREATE TABLE resource_tags (
 );
 )sql";
 
+// Endpoint groups and OAuth1 consumers join stored policies on the resource
+// kit (identity/api/declared_routes.cc), each in a table of its own.
+constexpr std::string_view kIdentityDeclaredMore = R"sql(
+CREATE TABLE identity_endpoint_groups (
+  id              TEXT COLLATE "C" PRIMARY KEY,
+  created_at      TEXT NOT NULL,
+  updated_at      TEXT NOT NULL,
+  revision_number BIGINT NOT NULL,
+  doc             TEXT NOT NULL,
+  name            TEXT COLLATE "C" NOT NULL
+);
+INSERT INTO identity_endpoint_groups (id, created_at, updated_at, revision_number, doc, name)
+  SELECT id, '', '', 1, doc, COALESCE(doc::json->>'name', '')
+  FROM identity_records WHERE kind = 'endpoint_group';
+DELETE FROM identity_records WHERE kind = 'endpoint_group';
+CREATE TABLE identity_consumers (
+  id              TEXT COLLATE "C" PRIMARY KEY,
+  created_at      TEXT NOT NULL,
+  updated_at      TEXT NOT NULL,
+  revision_number BIGINT NOT NULL,
+  doc             TEXT NOT NULL,
+  description     TEXT COLLATE "C" NOT NULL
+);
+INSERT INTO identity_consumers (id, created_at, updated_at, revision_number, doc, description)
+  SELECT id, '', '', 1, doc, COALESCE(doc::json->>'description', '')
+  FROM identity_records WHERE kind = 'consumer';
+DELETE FROM identity_records WHERE kind = 'consumer';
+)sql";
+
 // Append new steps at the end; never edit or reorder a released one.
 constexpr Migration kMigrations[] = {
     {1,
@@ -114,6 +143,8 @@ constexpr Migration kMigrations[] = {
      "Fernet keys",
      kIdentitySchema},
     {2, "identity: stored policies in a table of their own; resource tags", kIdentityDeclared},
+    {3, "identity: endpoint groups and OAuth1 consumers in tables of their own",
+     kIdentityDeclaredMore},
 };
 
 }  // namespace

@@ -114,12 +114,43 @@ CREATE TABLE resource_tags (
 ) WITHOUT ROWID;
 )sql";
 
+// Endpoint groups and OAuth1 consumers join stored policies on the resource
+// kit (identity/api/declared_routes.cc), each in a table of its own.
+constexpr std::string_view kIdentityDeclaredMore = R"sql(
+CREATE TABLE identity_endpoint_groups (
+  id              TEXT PRIMARY KEY,
+  created_at      TEXT NOT NULL,
+  updated_at      TEXT NOT NULL,
+  revision_number INTEGER NOT NULL,
+  doc             TEXT NOT NULL,
+  name            TEXT NOT NULL
+);
+INSERT INTO identity_endpoint_groups (id, created_at, updated_at, revision_number, doc, name)
+  SELECT id, '', '', 1, doc, COALESCE(json_extract(doc, '$.name'), '')
+  FROM identity_records WHERE kind = 'endpoint_group';
+DELETE FROM identity_records WHERE kind = 'endpoint_group';
+CREATE TABLE identity_consumers (
+  id              TEXT PRIMARY KEY,
+  created_at      TEXT NOT NULL,
+  updated_at      TEXT NOT NULL,
+  revision_number INTEGER NOT NULL,
+  doc             TEXT NOT NULL,
+  description     TEXT NOT NULL
+);
+INSERT INTO identity_consumers (id, created_at, updated_at, revision_number, doc, description)
+  SELECT id, '', '', 1, doc, COALESCE(json_extract(doc, '$.description'), '')
+  FROM identity_records WHERE kind = 'consumer';
+DELETE FROM identity_records WHERE kind = 'consumer';
+)sql";
+
 // Append new steps at the end; never edit or reorder a released one.
 constexpr Migration kMigrations[] = {
     {1, "identity: records, memberships, assignments, implied roles, revocations", kIdentitySchema},
     {2, "identity: PostgreSQL's table names, generation counter, Fernet key table",
      kIdentityOneStore},
     {3, "identity: stored policies in a table of their own; resource tags", kIdentityDeclared},
+    {4, "identity: endpoint groups and OAuth1 consumers in tables of their own",
+     kIdentityDeclaredMore},
 };
 
 Result<int> read_version(Connection& conn) {

@@ -103,6 +103,10 @@ TEST(SqliteIdentityStore, AFileWrittenBeforeTheSharedStoreKeepsEverythingAfterIt
                           "INSERT INTO assignments VALUES ('user', 'u1', 'project', 'p1', 'r1', 0);"
                           "INSERT INTO records (kind, id, doc) VALUES ('policy', 'pol1', "
                           "'{\"blob\":\"{}\",\"type\":\"application/json\",\"x\":1}');"
+                          "INSERT INTO records (kind, id, doc) VALUES ('endpoint_group', 'eg1', "
+                          "'{\"name\":\"g\",\"filters\":{}}');"
+                          "INSERT INTO records (kind, id, doc) VALUES ('consumer', 'c1', "
+                          "'{\"description\":null,\"secret\":\"s\"}');"
                           "INSERT INTO revocations (user_id, issued_before, revoked_at) "
                           "VALUES ('u1', 5, 5), ('u2', 6, 6);"
                           "DELETE FROM revocations WHERE user_id = 'u2';");
@@ -141,6 +145,20 @@ TEST(SqliteIdentityStore, AFileWrittenBeforeTheSharedStoreKeepsEverythingAfterIt
     return ok_status();
   });
   EXPECT_TRUE(moved.ok()) << moved.error().message;
+  for (const char* sql : {"SELECT name FROM identity_endpoint_groups WHERE id = 'eg1'",
+                          "SELECT description FROM identity_consumers WHERE id = 'c1'"}) {
+    Status found = database_of(*store).read([&](Connection& c) -> Status {
+      auto stmt = c.prepare(sql);
+      if (!stmt.ok()) return std::move(stmt).error();
+      auto row = stmt->step();
+      if (!row.ok()) return std::move(row).error();
+      if (!*row) return make_error(ErrorCode::kNotFound, "not moved");
+      return ok_status();
+    });
+    EXPECT_TRUE(found.ok()) << sql << ": " << found.error().message;
+  }
+  EXPECT_TRUE(store->list(Kind::kEndpointGroup, {})->empty());
+  EXPECT_TRUE(store->list(Kind::kConsumer, {})->empty());
   auto leftover = store->list(Kind::kPolicy, {});
   ASSERT_TRUE(leftover.ok());
   EXPECT_TRUE(leftover->empty());

@@ -8,9 +8,10 @@
 // directions (group membership, role assignments, implied roles) and the
 // revocation list are typed tables of their own.
 //
-// The interface is backend-neutral: sqlite/ implements it today, a
-// PostgreSQL backend later. Every method is thread-safe and blocking: call it
-// from a worker thread, never from an I/O thread.
+// The interface is backend-neutral; one implementation serves both engines
+// (store/sql/identity_store_sql.h, on SQLite or PostgreSQL). Every method is
+// thread-safe and blocking: call it from a worker thread, never from an I/O
+// thread.
 #pragma once
 
 #include <cstdint>

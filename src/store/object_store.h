@@ -2,7 +2,7 @@
 //
 // Swift keeps three kinds of rows: accounts (one per project, "AUTH_<id>"),
 // containers, and object listing rows. Here they live in one metadata store
-// (SQLite today, PostgreSQL later) instead of Swift's per-container SQLite
+// (SQLite, or PostgreSQL for nodes that share one) instead of Swift's per-container SQLite
 // files replicated by daemons. An object row points at an immutable blob in
 // the blob store (see blob/blob_store.h) by id; several rows may share one
 // blob (COPY, version snapshots), and a blob is freed when the last row that

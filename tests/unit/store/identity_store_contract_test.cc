@@ -841,7 +841,7 @@ Result<std::unique_ptr<IdentityStore>> open_pg(const std::string& conninfo) {
       pg::PgDb::open(conninfo, {}, "identity", pg::identity_migrations(), "the identity store"));
 }
 
-TEST(PgIdentityStoreOpen, NamesTheServerAndTheReasonWhenItCannotConnect) {
+TEST(IdentityStoreOnPostgres, NamesTheServerAndTheReasonWhenItCannotConnect) {
   auto refused = open_pg("postgresql://postgres@127.0.0.1:1/onestack?connect_timeout=2");
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
@@ -851,7 +851,7 @@ TEST(PgIdentityStoreOpen, NamesTheServerAndTheReasonWhenItCannotConnect) {
   EXPECT_NE(refused.error().message.find("refused"), std::string::npos) << refused.error().message;
 }
 
-TEST(PgIdentityStoreOpen, NamesAMissingDatabaseOrUser) {
+TEST(IdentityStoreOnPostgres, NamesAMissingDatabaseOrUser) {
   auto base = testing::pg_test_conninfo();
   if (!base) {
     if (testing::pg_test_required()) FAIL() << testing::kPgTestUnsetMessage;
@@ -869,7 +869,7 @@ TEST(PgIdentityStoreOpen, NamesAMissingDatabaseOrUser) {
       << no_user.error().message;
 }
 
-TEST(PgIdentityStoreOpen, TwoNodesShareOneDatabaseAndItsGeneration) {
+TEST(IdentityStoreOnPostgres, TwoNodesShareOneDatabaseAndItsGeneration) {
   auto base = testing::pg_test_conninfo();
   if (!base) {
     if (testing::pg_test_required()) FAIL() << testing::kPgTestUnsetMessage;

@@ -37,7 +37,7 @@ Database& database_of(SqlIdentityStore& store) {
   return static_cast<SqliteDb&>(store.db()).database();
 }
 
-TEST(SqliteIdentityStore, EverythingSurvivesReopening) {
+TEST(IdentityStoreOnSqlite, EverythingSurvivesReopening) {
   TempDir dir;
   const std::string path = dir.file("identity.db");
   int64_t revocation_id = 0;
@@ -70,7 +70,7 @@ TEST(SqliteIdentityStore, EverythingSurvivesReopening) {
   EXPECT_EQ(*schema_version(database_of(*store)), static_cast<int>(schema_migrations().size()));
 }
 
-TEST(SqliteIdentityStore, OpeningADatabaseFromANewerBinaryFails) {
+TEST(IdentityStoreOnSqlite, OpeningADatabaseFromANewerBinaryFails) {
   TempDir dir;
   const std::string path = dir.file("identity.db");
   {
@@ -86,7 +86,7 @@ TEST(SqliteIdentityStore, OpeningADatabaseFromANewerBinaryFails) {
   EXPECT_NE(store.error().message.find("1000"), std::string::npos) << store.error().message;
 }
 
-TEST(SqliteIdentityStore, AFileWrittenBeforeTheSharedStoreKeepsEverythingAfterItsMigration) {
+TEST(IdentityStoreOnSqlite, AFileWrittenBeforeTheSharedStoreKeepsEverythingAfterItsMigration) {
   // A version-1 file (tables without the identity_ prefix), as an earlier
   // onestack left it; opening it renames the tables and adds the counter.
   TempDir dir;
@@ -225,7 +225,7 @@ void mixed_traffic(IdentityStore& store, int worker, int rounds, FailureLog& log
   }
 }
 
-TEST(SqliteIdentityStore, EightThreadsOfMixedTrafficNeverSeeALockedDatabase) {
+TEST(IdentityStoreOnSqlite, EightThreadsOfMixedTrafficNeverSeeALockedDatabase) {
   TempDir dir;
   auto store = open_store(dir.file("identity.db"));
   ASSERT_NE(store, nullptr);
@@ -245,7 +245,7 @@ TEST(SqliteIdentityStore, EightThreadsOfMixedTrafficNeverSeeALockedDatabase) {
   EXPECT_EQ(users->size(), static_cast<size_t>(kThreads) * (kRounds - removed_per_thread));
 }
 
-TEST(SqliteIdentityStore, TwoStoresOnOneFileWaitForEachOtherInsteadOfFailing) {
+TEST(IdentityStoreOnSqlite, TwoStoresOnOneFileWaitForEachOtherInsteadOfFailing) {
   // As two onestack processes sharing a file would: each has its own writer,
   // so SQLite's busy timeout, not our mutex, keeps them apart.
   TempDir dir;
@@ -263,7 +263,7 @@ TEST(SqliteIdentityStore, TwoStoresOnOneFileWaitForEachOtherInsteadOfFailing) {
   EXPECT_EQ(log.failures(), 0) << log.first();
 }
 
-TEST(SqliteIdentityStore, InMemoryStoreIsSafeUnderConcurrentUse) {
+TEST(IdentityStoreOnSqlite, InMemoryStoreIsSafeUnderConcurrentUse) {
   auto store = open_store(":memory:");
   ASSERT_NE(store, nullptr);
   FailureLog log;
